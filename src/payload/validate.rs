@@ -1,0 +1,618 @@
+//! Validation of a webhook body: one pass over the bytes, checking the whole envelope of
+//! SPEC.md §1 and every member, collecting problems as data.
+//!
+//! The same walk serves `validate_payload` (nothing materialised) and `parse_payload`
+//! (members built as they are read), so the two can never disagree.
+
+use super::model::*;
+use crate::json::pointer::push_token;
+use crate::json::position::locate;
+use crate::json::{JsonStr, Kind, Reader, SyntaxError};
+use crate::problem::{Problem, ProblemCode, ProblemList};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+/// Distinct ids longer than this (in characters) draw a `long_id` warning: Mixpanel
+/// caps distinct ids at 255 characters, so a longer one is probably not an id.
+pub const LONG_ID_CHARS: usize = 255;
+
+const KNOWN_MEMBER_FIELDS: [&str; 4] = ["email", "first_name", "last_name", "phone_number"];
+
+/// Validates one webhook body. Never fails: every problem is in the report.
+pub fn validate_payload(body: &[u8], options: &ValidateOptions) -> ValidationReport {
+    Walk::run(body, options, false).0
+}
+
+/// Validates and reads one webhook body; `Err` holds the report when it is not valid.
+pub fn parse_payload(body: &[u8], options: &ValidateOptions) -> Result<CohortPage, ValidationReport> {
+    let (report, members) = Walk::run(body, options, true);
+    if !report.valid {
+        return Err(report);
+    }
+    match (&report, Action::parse(report.action.as_deref().unwrap_or(""))) {
+        (
+            ValidationReport {
+                project_id: Some(project_id),
+                cohort_id: Some(cohort_id),
+                session_id: Some(session_id),
+                page: Some(page),
+                ..
+            },
+            Some(action),
+        ) => Ok(CohortPage {
+            action,
+            project_id: project_id.clone(),
+            cohort_id: cohort_id.clone(),
+            cohort_name: report.cohort_name.clone(),
+            cohort_description: report.cohort_description.clone(),
+            session_id: session_id.clone(),
+            page: *page,
+            members,
+        }),
+        // A valid report always has these; refuse rather than invent them if not.
+        _ => Err(report),
+    }
+}
+
+/// Where a member's distinct id was seen, for the duplicate check.
+struct SeenId<'a> {
+    id: Cow<'a, str>,
+    index: usize,
+    offset: usize,
+}
+
+struct Walk<'a> {
+    reader: Reader<'a>,
+    options: ValidateOptions,
+    collect: bool,
+    errors: ProblemList,
+    warnings: ProblemList,
+    report: ValidationReport,
+    seen_ids: Vec<SeenId<'a>>,
+    members: Vec<Member>,
+}
+
+/// Which parameters were seen, to report the missing ones and the repeated ones.
+#[derive(Default)]
+struct Seen {
+    keys: Vec<&'static str>,
+}
+
+impl Seen {
+    /// Records `key`; false when it was already there.
+    fn first(&mut self, key: &'static str) -> bool {
+        if self.keys.contains(&key) {
+            false
+        } else {
+            self.keys.push(key);
+            true
+        }
+    }
+    fn has(&self, key: &str) -> bool {
+        self.keys.contains(&key)
+    }
+}
+
+fn path(tokens: &[&str]) -> String {
+    crate::json::pointer::pointer(tokens)
+}
+
+fn member_path(index: usize, field: Option<&str>) -> String {
+    let mut p = String::from("/parameters/members/");
+    p.push_str(&index.to_string());
+    if let Some(field) = field {
+        push_token(&mut p, field);
+    }
+    p
+}
+
+impl<'a> Walk<'a> {
+    fn run(body: &'a [u8], options: &ValidateOptions, collect: bool) -> (ValidationReport, Vec<Member>) {
+        let mut walk = Walk {
+            reader: Reader::new(body, 0),
+            options: *options,
+            collect,
+            errors: ProblemList::default(),
+            warnings: ProblemList::default(),
+            report: ValidationReport {
+                valid: false,
+                action: None,
+                project_id: None,
+                cohort_id: None,
+                cohort_name: None,
+                cohort_description: None,
+                session_id: None,
+                page: None,
+                member_count: None,
+                errors: Vec::new(),
+                warnings: Vec::new(),
+            },
+            seen_ids: Vec::new(),
+            members: Vec::new(),
+        };
+        if body.len() > options.max_bytes {
+            walk.error(Problem::new(
+                ProblemCode::BodyTooLarge,
+                "",
+                format!("the body is {} bytes; the limit is {} bytes", body.len(), options.max_bytes),
+            ));
+        } else if let Err(fatal) = walk.document() {
+            // Problems found before the text stopped being JSON describe a half-read
+            // document; the one that matters is where it broke.
+            walk.errors = ProblemList::default();
+            walk.warnings = ProblemList::default();
+            walk.seen_ids.clear();
+            walk.error(Problem::new(fatal.code, "", fatal.message).at(fatal.offset));
+        }
+        walk.finish(body)
+    }
+
+    fn error(&mut self, problem: Problem) {
+        self.errors.push(problem);
+    }
+
+    fn warn(&mut self, problem: Problem) {
+        self.warnings.push(problem);
+    }
+
+    fn finish(mut self, body: &[u8]) -> (ValidationReport, Vec<Member>) {
+        self.report_duplicate_ids();
+        self.report.valid = self.errors.is_empty();
+        let mut errors = self.errors.finish();
+        let mut warnings = self.warnings.finish();
+        locate(body, errors.iter_mut().chain(warnings.iter_mut()));
+        self.report.errors = errors;
+        self.report.warnings = warnings;
+        (self.report, self.members)
+    }
+
+    fn document(&mut self) -> Result<(), SyntaxError> {
+        let body = self.reader.bytes();
+        if body.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            self.warn(Problem::new(ProblemCode::ByteOrderMark, "", "the body starts with a UTF-8 byte order mark; it was skipped").at(0));
+            self.reader = Reader::new(body, 3);
+        }
+        if self.reader.at_end() {
+            self.error(Problem::new(ProblemCode::EmptyBody, "", "the body is empty; expected a JSON object"));
+            return Ok(());
+        }
+        let start = self.reader.pos();
+        let kind = self.reader.peek_kind()?;
+        if kind == Kind::Object {
+            self.envelope()?;
+        } else {
+            self.reader.skip_value()?;
+            self.error(
+                Problem::new(ProblemCode::NotAnObject, "", format!("expected a JSON object, found {}", kind.describe())).at(start),
+            );
+        }
+        if !self.reader.at_end() {
+            return Err(SyntaxError {
+                code: ProblemCode::InvalidJson,
+                message: "unexpected data after the JSON document".into(),
+                offset: self.reader.pos(),
+            });
+        }
+        Ok(())
+    }
+
+    fn envelope(&mut self) -> Result<(), SyntaxError> {
+        let start = self.reader.pos();
+        let mut seen = Seen::default();
+        self.reader.begin_object()?;
+        let mut first = true;
+        while let Some(key) = self.reader.next_key(first)? {
+            first = false;
+            let name = if key.is("action") {
+                "action"
+            } else if key.is("parameters") {
+                "parameters"
+            } else {
+                self.unknown_field(&key, "")?;
+                continue;
+            };
+            if !self.check_repeat(&mut seen, name, &key, String::new) {
+                self.reader.skip_value()?;
+            } else if name == "action" {
+                self.action()?;
+            } else {
+                self.parameters()?;
+            }
+        }
+        for name in ["action", "parameters"] {
+            if !seen.has(name) {
+                self.error(Problem::new(ProblemCode::MissingField, path(&[name]), format!("\"{name}\" is missing")).at(start));
+            }
+        }
+        Ok(())
+    }
+
+    /// False (after reporting it; the caller skips the value) when `name` was seen before in
+    /// this object: a repeated key is ambiguous, so it is an error, not last-one-wins.
+    fn check_repeat(&mut self, seen: &mut Seen, name: &'static str, key: &JsonStr, parent: impl FnOnce() -> String) -> bool {
+        if seen.first(name) {
+            return true;
+        }
+        let mut p = parent();
+        push_token(&mut p, name);
+        self.error(Problem::new(ProblemCode::DuplicateKey, p, format!("\"{name}\" appears more than once")).at(key.start));
+        false
+    }
+
+    fn unknown_field(&mut self, key: &JsonStr, parent: &str) -> Result<(), SyntaxError> {
+        let mut p = parent.to_string();
+        let name = key.decode();
+        push_token(&mut p, &name);
+        self.warn(Problem::new(ProblemCode::UnknownField, p, format!("unknown field \"{name}\" was ignored")).at(key.start));
+        self.reader.skip_value()?;
+        Ok(())
+    }
+
+    fn wrong_type(&mut self, path: String, expected: &str, found: Kind) -> Result<(), SyntaxError> {
+        let at = self.reader.pos();
+        self.error(Problem::new(ProblemCode::WrongType, path, format!("expected {expected}, found {}", found.describe())).at(at));
+        self.reader.skip_value()?;
+        Ok(())
+    }
+
+    fn action(&mut self) -> Result<(), SyntaxError> {
+        let kind = self.reader.peek_kind()?;
+        if kind != Kind::String {
+            return self.wrong_type(path(&["action"]), "a string", kind);
+        }
+        let token = self.reader.read_string()?;
+        let text = token.decode().into_owned();
+        if Action::parse(&text).is_none() {
+            self.error(
+                Problem::new(
+                    ProblemCode::UnknownAction,
+                    "/action",
+                    format!("unknown action \"{text}\"; expected \"members\", \"add_members\" or \"remove_members\""),
+                )
+                .at(token.start),
+            );
+        }
+        self.report.action = Some(text);
+        Ok(())
+    }
+
+    fn parameters(&mut self) -> Result<(), SyntaxError> {
+        let kind = self.reader.peek_kind()?;
+        if kind != Kind::Object {
+            return self.wrong_type(path(&["parameters"]), "an object", kind);
+        }
+        let start = self.reader.pos();
+        let mut seen = Seen::default();
+        self.reader.begin_object()?;
+        let mut first = true;
+        while let Some(key) = self.reader.next_key(first)? {
+            first = false;
+            let Some(name) = PARAMETERS.iter().copied().find(|name| key.is(name)) else {
+                self.unknown_field(&key, "/parameters")?;
+                continue;
+            };
+            if !self.check_repeat(&mut seen, name, &key, || "/parameters".into()) {
+                self.reader.skip_value()?;
+                continue;
+            }
+            match name {
+                "page_info" => self.page_info()?,
+                "members" => self.member_list()?,
+                _ => {
+                    let required = REQUIRED_IDS.contains(&name);
+                    let value = self.text_parameter(name, required)?;
+                    let slot = match name {
+                        "mixpanel_project_id" => &mut self.report.project_id,
+                        "mixpanel_cohort_id" => &mut self.report.cohort_id,
+                        "mixpanel_session_id" => &mut self.report.session_id,
+                        "mixpanel_cohort_name" => &mut self.report.cohort_name,
+                        _ => &mut self.report.cohort_description,
+                    };
+                    *slot = value;
+                }
+            }
+        }
+        for name in PARAMETERS {
+            if seen.has(name) {
+                continue;
+            }
+            let p = path(&["parameters", name]);
+            if REQUIRED_IDS.contains(&name) || name == "page_info" || name == "members" {
+                self.error(Problem::new(ProblemCode::MissingField, p, format!("\"{name}\" is missing")).at(start));
+            } else {
+                self.warn(Problem::new(ProblemCode::MissingField, p, format!("\"{name}\" is missing")).at(start));
+            }
+        }
+        Ok(())
+    }
+
+    /// A string parameter. Ids must be non-empty strings (a number is reported: Mixpanel
+    /// sends ids as strings); the cohort's name and description may also be null.
+    fn text_parameter(&mut self, name: &str, required: bool) -> Result<Option<String>, SyntaxError> {
+        let p = path(&["parameters", name]);
+        let kind = self.reader.peek_kind()?;
+        if kind == Kind::Null && !required {
+            self.reader.read_null()?;
+            return Ok(None);
+        }
+        if kind != Kind::String {
+            self.wrong_type(p, "a string", kind)?;
+            return Ok(None);
+        }
+        let token = self.reader.read_string()?;
+        let text = token.decode().into_owned();
+        if required && text.is_empty() {
+            self.error(Problem::new(ProblemCode::EmptyString, p, format!("\"{name}\" is empty")).at(token.start));
+        }
+        Ok(Some(text))
+    }
+
+    fn page_info(&mut self) -> Result<(), SyntaxError> {
+        let kind = self.reader.peek_kind()?;
+        if kind != Kind::Object {
+            return self.wrong_type(path(&["parameters", "page_info"]), "an object", kind);
+        }
+        let start = self.reader.pos();
+        let mut seen = Seen::default();
+        let (mut count, mut total) = (None, None);
+        self.reader.begin_object()?;
+        let mut first = true;
+        while let Some(key) = self.reader.next_key(first)? {
+            first = false;
+            let name = if key.is("page_count") {
+                "page_count"
+            } else if key.is("total_pages") {
+                "total_pages"
+            } else {
+                self.unknown_field(&key, "/parameters/page_info")?;
+                continue;
+            };
+            if !self.check_repeat(&mut seen, name, &key, || "/parameters/page_info".into()) {
+                self.reader.skip_value()?;
+                continue;
+            }
+            let value = self.page_number(name)?;
+            if name == "page_count" {
+                count = value;
+            } else {
+                total = value;
+            }
+        }
+        for name in ["page_count", "total_pages"] {
+            if !seen.has(name) {
+                let p = path(&["parameters", "page_info", name]);
+                self.error(Problem::new(ProblemCode::MissingField, p, format!("\"{name}\" is missing")).at(start));
+            }
+        }
+        if let (Some((count, count_at)), Some((total, _))) = (count, total) {
+            if count > total {
+                self.error(
+                    Problem::new(
+                        ProblemCode::PageOutOfRange,
+                        "/parameters/page_info/page_count",
+                        format!("page_count {count} is past total_pages {total}"),
+                    )
+                    .at(count_at),
+                );
+            } else {
+                self.report.page = Some(PageInfo { count, total });
+            }
+        }
+        Ok(())
+    }
+
+    /// A page number: an integer from 1 to 2^53 (JSON allows `6.0` or `6e0`; they count).
+    fn page_number(&mut self, name: &str) -> Result<Option<(u64, usize)>, SyntaxError> {
+        let p = path(&["parameters", "page_info", name]);
+        let kind = self.reader.peek_kind()?;
+        if kind != Kind::Number {
+            self.wrong_type(p, "an integer", kind)?;
+            return Ok(None);
+        }
+        let at = self.reader.pos();
+        let text = self.reader.read_number()?;
+        let value: f64 = text.parse().unwrap_or(f64::NAN);
+        if !value.is_finite() || value.fract() != 0.0 {
+            self.error(Problem::new(ProblemCode::NotAnInteger, p, format!("\"{name}\" is {text}, not an integer")).at(at));
+            return Ok(None);
+        }
+        if !(1.0..=9_007_199_254_740_992.0).contains(&value) {
+            self.error(Problem::new(ProblemCode::PageOutOfRange, p, format!("\"{name}\" is {text}; pages count from 1")).at(at));
+            return Ok(None);
+        }
+        Ok(Some((value as u64, at)))
+    }
+
+    fn member_list(&mut self) -> Result<(), SyntaxError> {
+        let kind = self.reader.peek_kind()?;
+        if kind != Kind::Array {
+            return self.wrong_type(path(&["parameters", "members"]), "an array", kind);
+        }
+        let start = self.reader.pos();
+        self.reader.begin_array()?;
+        let mut index = 0;
+        while self.reader.next_element(index == 0)? {
+            let kind = self.reader.peek_kind()?;
+            if kind == Kind::Object {
+                self.member(index)?;
+            } else {
+                self.wrong_type(member_path(index, None), "a member object", kind)?;
+            }
+            index += 1;
+        }
+        self.report.member_count = Some(index);
+        if index > self.options.max_members {
+            self.error(
+                Problem::new(
+                    ProblemCode::TooManyMembers,
+                    "/parameters/members",
+                    format!("{index} members in one page; at most {} are allowed", self.options.max_members),
+                )
+                .at(start),
+            );
+        }
+        Ok(())
+    }
+
+    fn member(&mut self, index: usize) -> Result<(), SyntaxError> {
+        let start = self.reader.pos();
+        let mut seen = Seen::default();
+        let mut distinct_id: Option<String> = None;
+        let mut fields: [Option<String>; 4] = Default::default();
+        let mut properties: Vec<(String, Box<RawValue>)> = Vec::new();
+        self.reader.begin_object()?;
+        let mut first = true;
+        while let Some(key) = self.reader.next_key(first)? {
+            first = false;
+            if key.is("mixpanel_distinct_id") {
+                if self.check_repeat(&mut seen, "mixpanel_distinct_id", &key, || member_path(index, None)) {
+                    distinct_id = self.distinct_id(index)?;
+                } else {
+                    self.reader.skip_value()?;
+                }
+            } else if let Some(slot) = KNOWN_MEMBER_FIELDS.iter().position(|name| key.is(name)) {
+                let name = KNOWN_MEMBER_FIELDS[slot];
+                if self.check_repeat(&mut seen, name, &key, || member_path(index, None)) {
+                    fields[slot] = self.optional_text(index, name)?;
+                } else {
+                    self.reader.skip_value()?;
+                }
+            } else {
+                let (from, to) = self.reader.skip_value()?;
+                if self.collect {
+                    let raw = String::from_utf8_lossy(&self.reader.bytes()[from..to]).into_owned();
+                    if let Ok(value) = RawValue::from_string(raw) {
+                        properties.push((key.decode().into_owned(), value));
+                    }
+                }
+            }
+        }
+        if !seen.has("mixpanel_distinct_id") {
+            self.error(
+                Problem::new(
+                    ProblemCode::MissingField,
+                    member_path(index, Some("mixpanel_distinct_id")),
+                    "the member has no \"mixpanel_distinct_id\"",
+                )
+                .at(start),
+            );
+        }
+        if let (true, Some(distinct_id)) = (self.collect, distinct_id) {
+            let [email, first_name, last_name, phone_number] = fields;
+            self.members.push(Member {
+                distinct_id,
+                email,
+                first_name,
+                last_name,
+                phone_number,
+                properties: Properties::from_pairs(properties),
+            });
+        }
+        Ok(())
+    }
+
+    /// The member's distinct id: a non-empty string. Returned (owned) only when
+    /// collecting members; always remembered for the duplicate check.
+    fn distinct_id(&mut self, index: usize) -> Result<Option<String>, SyntaxError> {
+        let kind = self.reader.peek_kind()?;
+        if kind != Kind::String {
+            let found = kind.describe();
+            self.error(
+                Problem::new(
+                    ProblemCode::WrongType,
+                    member_path(index, Some("mixpanel_distinct_id")),
+                    format!("expected a string, found {found} (Mixpanel sends distinct ids as strings)"),
+                )
+                .at(self.reader.pos()),
+            );
+            self.reader.skip_value()?;
+            return Ok(None);
+        }
+        let token = self.reader.read_string()?;
+        let id = token.decode();
+        if id.is_empty() {
+            self.error(
+                Problem::new(
+                    ProblemCode::EmptyString,
+                    member_path(index, Some("mixpanel_distinct_id")),
+                    "\"mixpanel_distinct_id\" is empty",
+                )
+                .at(token.start),
+            );
+            return Ok(None);
+        }
+        if id.len() > LONG_ID_CHARS && id.chars().count() > LONG_ID_CHARS {
+            self.warn(
+                Problem::new(
+                    ProblemCode::LongId,
+                    member_path(index, Some("mixpanel_distinct_id")),
+                    format!("the distinct id is {} characters long; Mixpanel's are at most {LONG_ID_CHARS}", id.chars().count()),
+                )
+                .at(token.start),
+            );
+        }
+        let owned = self.collect.then(|| id.clone().into_owned());
+        self.seen_ids.push(SeenId { id, index, offset: token.start });
+        Ok(owned)
+    }
+
+    /// A known member field: a string or null.
+    fn optional_text(&mut self, index: usize, name: &str) -> Result<Option<String>, SyntaxError> {
+        match self.reader.peek_kind()? {
+            Kind::String => {
+                let token = self.reader.read_string()?;
+                Ok(self.collect.then(|| token.decode().into_owned()))
+            }
+            Kind::Null => {
+                self.reader.read_null()?;
+                Ok(None)
+            }
+            kind => {
+                self.wrong_type(member_path(index, Some(name)), "a string or null", kind)?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// A distinct id repeated within a page is a warning (the member is simply listed
+    /// twice), reported at each repeat with the index of the first.
+    fn report_duplicate_ids(&mut self) {
+        if self.seen_ids.len() < 2 {
+            return;
+        }
+        let mut ids = std::mem::take(&mut self.seen_ids);
+        ids.sort_unstable_by(|a, b| a.id.cmp(&b.id).then(a.index.cmp(&b.index)));
+        let mut repeats = Vec::new();
+        let mut first = 0;
+        for i in 1..ids.len() {
+            if ids[i].id == ids[first].id {
+                repeats.push((ids[i].index, ids[i].offset, ids[first].index));
+            } else {
+                first = i;
+            }
+        }
+        repeats.sort_unstable();
+        for (index, offset, first_index) in repeats {
+            self.warn(
+                Problem::new(
+                    ProblemCode::DuplicateMember,
+                    member_path(index, Some("mixpanel_distinct_id")),
+                    format!("this distinct id was already listed at /parameters/members/{first_index}"),
+                )
+                .at(offset),
+            );
+        }
+    }
+}
+
+const PARAMETERS: [&str; 7] = [
+    "mixpanel_project_id",
+    "mixpanel_cohort_id",
+    "mixpanel_cohort_name",
+    "mixpanel_cohort_description",
+    "mixpanel_session_id",
+    "page_info",
+    "members",
+];
+
+const REQUIRED_IDS: [&str; 3] = ["mixpanel_project_id", "mixpanel_cohort_id", "mixpanel_session_id"];

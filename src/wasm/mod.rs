@@ -1,0 +1,17 @@
+//! The thin binding layer: converts JavaScript values, calls the core, converts back.
+//!
+//! Every export returns JSON text, which the package's `api.js` turns into plain objects
+//! with `JSON.parse` (one crossing, fast, and immune to `__proto__` keys), and every
+//! failure is thrown as JSON text `{code, message, problems}` that `api.js` turns into a
+//! `CohortSyncError`. No domain logic lives here.
+
+mod convert;
+mod payload;
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(start)]
+fn start() {
+    #[cfg(feature = "panic-hook")]
+    console_error_panic_hook::set_once();
+}

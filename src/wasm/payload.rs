@@ -1,0 +1,118 @@
+//! Exports for "Webhook payloads" (API.md).
+
+use super::convert::{body_bytes, json, options, type_name, whole_number, BindingError, Exported};
+use crate::payload::{self, ValidateOptions, ValidationReport, WebhookError, DEFAULT_FAILURE_STATUS};
+use crate::problem::{Problem, ProblemCode};
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct JsValidateOptions {
+    max_members: Option<f64>,
+    max_bytes: Option<f64>,
+}
+
+fn validate_options(value: &JsValue) -> Result<ValidateOptions, BindingError> {
+    let raw: JsValidateOptions = options(value, "options")?;
+    let defaults = ValidateOptions::default();
+    let max = usize::MAX as f64;
+    Ok(ValidateOptions {
+        max_members: whole_number(raw.max_members, "options.maxMembers", 0.0, max)?
+            .map_or(defaults.max_members, |v| v as usize),
+        max_bytes: whole_number(raw.max_bytes, "options.maxBytes", 0.0, 2f64.powi(53))?
+            .map_or(defaults.max_bytes, |v| v.min(max) as usize),
+    })
+}
+
+/// A body of the wrong type is a problem with the input, reported like any other.
+fn not_a_body(body: &JsValue) -> Problem {
+    Problem::new(
+        ProblemCode::InvalidArgument,
+        "",
+        format!("the body must be a string, a Uint8Array or an ArrayBuffer, got {}", type_name(body)),
+    )
+}
+
+#[wasm_bindgen(js_name = validatePayload)]
+pub fn validate_payload(body: JsValue, options: JsValue) -> Exported {
+    let options = validate_options(&options)?;
+    let report = match body_bytes(&body) {
+        Some(bytes) => payload::validate_payload(&bytes, &options),
+        None => rejected_body(not_a_body(&body)),
+    };
+    json(&report)
+}
+
+#[wasm_bindgen(js_name = parsePayload)]
+pub fn parse_payload(body: JsValue, options: JsValue) -> Exported {
+    let options = validate_options(&options)?;
+    let Some(bytes) = body_bytes(&body) else {
+        let problem = not_a_body(&body);
+        return Err(BindingError { code: "invalid_argument", message: problem.message.clone(), problems: vec![problem] }.into());
+    };
+    match payload::read_page(&bytes, &options) {
+        Ok(page) => json(&page),
+        Err(error) => {
+            let code = error.code();
+            let message = error.to_string();
+            let payload::PayloadError::InvalidPayload(problems) = error;
+            Err(BindingError { code, message, problems }.into())
+        }
+    }
+}
+
+fn rejected_body(problem: Problem) -> ValidationReport {
+    ValidationReport {
+        valid: false,
+        action: None,
+        project_id: None,
+        cohort_id: None,
+        cohort_name: None,
+        cohort_description: None,
+        session_id: None,
+        page: None,
+        member_count: None,
+        errors: vec![problem],
+        warnings: Vec::new(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsWebhookError {
+    message: String,
+    code: Option<f64>,
+}
+
+#[wasm_bindgen(js_name = webhookResponse)]
+pub fn webhook_response(action: JsValue, error: JsValue) -> Exported {
+    let action = match action.as_string() {
+        Some(text) => Some(text),
+        None if action.is_null() || action.is_undefined() => None,
+        None => return Err(BindingError::invalid_argument(format!("action must be a string, got {}", type_name(&action))).into()),
+    };
+    let error = if error.is_null() || error.is_undefined() {
+        None
+    } else {
+        let raw: JsWebhookError = serde_wasm_bindgen::from_value(error)
+            .map_err(|e| BindingError::invalid_argument(format!("error must be {{ message: string, code?: number }}: {e}")))?;
+        let code = whole_number(raw.code, "error.code", 0.0, 65535.0)?.map_or(DEFAULT_FAILURE_STATUS, |c| c as u16);
+        Some(WebhookError::new(raw.message, code).map_err(BindingError::invalid_argument)?)
+    };
+    json(&payload::webhook_response(action.as_deref(), error.as_ref()))
+}
+
+#[wasm_bindgen(js_name = classifyStatus)]
+pub fn classify_status(status: JsValue) -> Exported {
+    let Some(number) = status.as_f64() else {
+        return Err(BindingError::invalid_argument(format!("status must be a number, got {}", type_name(&status))).into());
+    };
+    let status = whole_number(Some(number), "status", 100.0, 599.0)?.unwrap_or(0.0) as u16;
+    json(&payload::classify_status(status))
+}
+
+#[wasm_bindgen(js_name = retryDelays)]
+pub fn retry_delays() -> Exported {
+    json(&payload::retry_delays())
+}

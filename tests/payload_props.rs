@@ -1,0 +1,169 @@
+//! Property tests of payload validation: it never panics, it accepts exactly what is
+//! JSON (checked against serde_json), and what it reads is what was sent.
+
+use cohort_sync::{parse_payload, validate_payload, ValidateOptions};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+fn options() -> ValidateOptions {
+    ValidateOptions::default()
+}
+
+/// Strings that exercise escapes, non-ASCII, and the characters JSON must escape.
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-z0-9-]{1,40}",
+        "\\PC{1,20}",
+        proptest::collection::vec(prop_oneof![Just('"'), Just('\\'), Just('\n'), Just('\u{1}'), Just('é'), Just('😀'), Just('/'), any::<char>()], 1..12)
+            .prop_map(|c| c.into_iter().collect()),
+    ]
+}
+
+fn member() -> impl Strategy<Value = Value> {
+    (text(), proptest::option::of(text()), proptest::option::of(text()), text(), any::<i64>()).prop_map(
+        |(id, email, first, key, n)| {
+            let mut m = serde_json::Map::new();
+            m.insert("mixpanel_distinct_id".into(), json!(id));
+            m.insert("email".into(), json!(email));
+            if let Some(first) = first {
+                m.insert("first_name".into(), json!(first));
+            }
+            if !["mixpanel_distinct_id", "email", "first_name", "last_name", "phone_number"].contains(&key.as_str()) {
+                m.insert(key, json!({ "n": n, "list": [n, null, true] }));
+            }
+            Value::Object(m)
+        },
+    )
+}
+
+fn page() -> impl Strategy<Value = Value> {
+    (prop_oneof![Just("members"), Just("add_members"), Just("remove_members")], text(), 1u64..50, proptest::collection::vec(member(), 0..20))
+        .prop_flat_map(|(action, cohort, total, members)| {
+            (1..=total).prop_map(move |count| {
+                json!({ "action": action, "parameters": {
+                    "mixpanel_project_id": "p", "mixpanel_cohort_id": cohort.clone(),
+                    "mixpanel_cohort_name": "n", "mixpanel_cohort_description": "d",
+                    "mixpanel_session_id": "s", "page_info": { "total_pages": total, "page_count": count },
+                    "members": members.clone() } })
+            })
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let report = validate_payload(&bytes, &options());
+        prop_assert!(!report.valid || serde_json::from_slice::<Value>(&bytes).is_ok());
+        let _ = parse_payload(&bytes, &options());
+    }
+
+    /// Bytes built from JSON's own alphabet hit the grammar's corners far more often than
+    /// random bytes; whatever we accept as a document, serde_json must accept too, and
+    /// the other way round.
+    #[test]
+    fn agrees_with_serde_json_on_what_is_json(
+        parts in proptest::collection::vec(prop_oneof![
+            Just("{"), Just("}"), Just("["), Just("]"), Just(","), Just(":"), Just("\"a\""), Just("\"\\u00e9\""),
+            Just("\"\\ud800\""), Just("1"), Just("-0.5e3"), Just("01"), Just("true"), Just("nul"), Just(" "), Just("\"\\x\""),
+        ], 0..24)
+    ) {
+        let text: String = parts.concat();
+        let doc = format!("{{\"action\":\"members\",\"x\":{text}}}");
+        let ours = validate_payload(doc.as_bytes(), &options());
+        let syntax_error = ours.errors.iter().any(|p| {
+            ["invalid_json", "lone_surrogate", "invalid_utf8", "nesting_too_deep"].contains(&p.code.as_str())
+        });
+        let theirs = serde_json::from_str::<Value>(&doc).is_ok();
+        prop_assert_eq!(!syntax_error, theirs, "{}", doc);
+    }
+
+    #[test]
+    fn mutated_pages_never_panic_and_stay_honest(
+        page in page(),
+        cuts in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6)
+    ) {
+        let mut bytes = serde_json::to_vec(&page).unwrap();
+        for (at, byte) in cuts {
+            let i = at.index(bytes.len());
+            bytes[i] = byte;
+        }
+        let report = validate_payload(&bytes, &options());
+        if report.valid {
+            prop_assert!(serde_json::from_slice::<Value>(&bytes).is_ok());
+        }
+        let _ = parse_payload(&bytes, &options());
+    }
+
+    /// A page that is valid by construction validates, and parse reads back every value.
+    #[test]
+    fn generated_pages_round_trip(page in page(), pretty in any::<bool>()) {
+        let bytes = if pretty { serde_json::to_vec_pretty(&page).unwrap() } else { serde_json::to_vec(&page).unwrap() };
+        let parsed = match parse_payload(&bytes, &options()) {
+            Ok(p) => p,
+            Err(report) => {
+                // Only an empty distinct id is invalid among generated pages.
+                let sent = page["parameters"]["members"].as_array().unwrap();
+                prop_assert!(sent.iter().any(|m| m["mixpanel_distinct_id"] == ""), "{:?}", report.errors);
+                return Ok(());
+            }
+        };
+        prop_assert_eq!(parsed.action.as_str(), page["action"].as_str().unwrap());
+        prop_assert_eq!(&parsed.cohort_id, page["parameters"]["mixpanel_cohort_id"].as_str().unwrap());
+        let sent = page["parameters"]["members"].as_array().unwrap();
+        prop_assert_eq!(parsed.members.len(), sent.len());
+        for (ours, theirs) in parsed.members.iter().zip(sent) {
+            prop_assert_eq!(&ours.distinct_id, theirs["mixpanel_distinct_id"].as_str().unwrap());
+            prop_assert_eq!(ours.email.as_deref(), theirs["email"].as_str());
+            prop_assert_eq!(ours.first_name.as_deref(), theirs.get("first_name").and_then(Value::as_str));
+            let ours_json = serde_json::to_value(&ours.properties).unwrap();
+            let mut theirs_props = theirs.as_object().unwrap().clone();
+            for known in ["mixpanel_distinct_id", "email", "first_name"] {
+                theirs_props.remove(known);
+            }
+            prop_assert_eq!(ours_json, Value::Object(theirs_props));
+        }
+    }
+}
+
+#[test]
+fn a_ten_megabyte_body_is_read_without_trouble() {
+    let mut members = Vec::new();
+    for i in 0..32_000 {
+        members.push(json!({ "mixpanel_distinct_id": format!("{i:0>36}"), "email": "someone@example.com", "pad": "x".repeat(200) }));
+    }
+    let body = serde_json::to_vec(&json!({ "action": "add_members", "parameters": {
+        "mixpanel_project_id": "p", "mixpanel_cohort_id": "c", "mixpanel_session_id": "s",
+        "page_info": { "total_pages": 1, "page_count": 1 }, "members": members } }))
+    .unwrap();
+    assert!(body.len() > 9_000_000 && body.len() < 10 * 1024 * 1024, "{}", body.len());
+    let report = validate_payload(&body, &options());
+    assert_eq!(report.member_count, Some(32_000));
+    assert_eq!(report.errors.iter().map(|p| p.code.as_str()).collect::<Vec<_>>(), ["too_many_members"]);
+}
+
+#[test]
+fn duplicate_property_keys_keep_the_last_value_like_json_parse() {
+    let body = br#"{"action":"add_members","parameters":{"mixpanel_project_id":"p","mixpanel_cohort_id":"c",
+        "mixpanel_session_id":"s","page_info":{"total_pages":1,"page_count":1},
+        "members":[{"mixpanel_distinct_id":"a","plan":"free","x":1,"plan":"pro"}]}}"#;
+    let page = parse_payload(body, &options()).unwrap();
+    let props = serde_json::to_value(&page.members[0].properties).unwrap();
+    assert_eq!(props, json!({ "plan": "pro", "x": 1 }));
+    assert_eq!(page.members[0].properties.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["plan", "x"]);
+}
+
+#[test]
+fn a_member_with_a_hundred_thousand_keys_is_linear_enough() {
+    let mut text = String::from(r#"{"action":"add_members","parameters":{"mixpanel_project_id":"p","mixpanel_cohort_id":"c","mixpanel_session_id":"s","page_info":{"total_pages":1,"page_count":1},"members":[{"mixpanel_distinct_id":"a""#);
+    for i in 0..100_000 {
+        text.push_str(&format!(",\"k{}\":{i}", i % 50_000));
+    }
+    text.push_str("}]}}");
+    let started = std::time::Instant::now();
+    let page = parse_payload(text.as_bytes(), &options()).unwrap();
+    assert_eq!(page.members[0].properties.len(), 50_000);
+    // Not a timing assertion of speed, a guard against quadratic blow-up (minutes).
+    assert!(started.elapsed().as_secs() < 30);
+}
