@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Idempotent machine setup for the build: each step checks first and does nothing when
+# already done, so `npm test` / `npm start` can run it every time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# 1. The wasm target for rustc.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  echo "setup: adding rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# 2. The wasm-bindgen CLI, which must equal the crate version pinned with `=` in
+#    Cargo.toml exactly. No --locked: its lockfile asks for a crate version the registry
+#    here lacks (see TOOLCHAIN.md).
+want=$(sed -n 's/^wasm-bindgen *= *"=\([0-9.]*\)".*/\1/p' Cargo.toml)
+if [ -z "$want" ]; then
+  echo "setup: no exact wasm-bindgen pin (wasm-bindgen = \"=x.y.z\") found in Cargo.toml" >&2
+  exit 1
+fi
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  echo "setup: installing wasm-bindgen-cli $want (found: ${have:-none}); takes a few minutes"
+  cargo install wasm-bindgen-cli --version "$want"
+fi
+
+# 3. Root dev dependencies (binaryen's wasm-opt, miniflare, typescript), when
+#    node_modules is missing or older than the manifest / lockfile.
+stamp=node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || { [ -f package-lock.json ] && [ package-lock.json -nt "$stamp" ]; }; then
+  echo "setup: installing npm dev dependencies"
+  if [ -f package-lock.json ]; then npm ci; else npm install; fi
+fi

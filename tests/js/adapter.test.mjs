@@ -1,0 +1,78 @@
+// The installed api.js against a fake wasm glue that fails in every way the real one
+// could (a JSON error, a non-JSON string, a trap, a stack overflow, a TypeError), since a
+// healthy module never traps on purpose. Each must surface as a CohortSyncError.
+import assert from "node:assert/strict";
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const pkgDir = dirname(fileURLToPath(import.meta.resolve("cohort-sync/package.json")));
+const dir = mkdtempSync(join(dirname(fileURLToPath(import.meta.url)), "adapter-"));
+mkdirSync(join(dir, "dist"));
+for (const f of ["api.js", "ready.js"]) copyFileSync(join(pkgDir, f), join(dir, f));
+// Every fake export runs globalThis.fakeWasm, which the tests swap.
+writeFileSync(
+  join(dir, "dist/cohort_sync.js"),
+  ["validatePayload", "parsePayload", "webhookResponse", "classifyStatus", "retryDelays"]
+    .map((n) => `export function ${n}(...a) { return globalThis.fakeWasm(...a); }`)
+    .join("\n"),
+);
+const api = await import(pathToFileURL(join(dir, "api.js")));
+const { state } = await import(pathToFileURL(join(dir, "ready.js")));
+
+function thrownBy(fake) {
+  globalThis.fakeWasm = fake;
+  try {
+    api.retryDelays();
+  } catch (e) {
+    return e;
+  }
+  assert.fail("expected a throw");
+}
+
+test("not ready: not_initialized", () => {
+  const e = thrownBy(() => "[]");
+  assert.ok(e instanceof api.CohortSyncError);
+  assert.equal(e.code, "not_initialized");
+  state.ready = true;
+});
+
+test("results are JSON-decoded", () => {
+  globalThis.fakeWasm = (a, b) => JSON.stringify({ a, b: b ?? null });
+  assert.deepEqual(api.validatePayload("x", { maxMembers: 1 }), { a: "x", b: { maxMembers: 1 } });
+});
+
+test("a thrown JSON string becomes CohortSyncError with code, message and problems", () => {
+  const problems = [{ code: "empty_body", path: "", message: "empty" }];
+  const e = thrownBy(() => {
+    throw JSON.stringify({ code: "invalid_payload", message: "bad", problems });
+  });
+  assert.ok(e instanceof api.CohortSyncError && e instanceof Error);
+  assert.equal(e.name, "CohortSyncError");
+  assert.deepEqual([e.code, e.message, e.problems], ["invalid_payload", "bad", problems]);
+  assert.match(e.stack, /CohortSyncError: bad/);
+  const bare = thrownBy(() => {
+    throw JSON.stringify({ code: "invalid_argument", message: "m" });
+  });
+  assert.deepEqual(bare.problems, []);
+});
+
+test("anything else becomes internal_error or invalid_argument, with the cause kept", () => {
+  const cases = [
+    [() => { throw "not json"; }, "internal_error"],
+    [() => { throw '{"no":"code"}'; }, "internal_error"],
+    [() => { throw new WebAssembly.RuntimeError("unreachable"); }, "internal_error"],
+    [() => { throw new RangeError("Maximum call stack size exceeded"); }, "internal_error"],
+    [() => { throw new Error("from glue"); }, "internal_error"],
+    [() => { throw 42; }, "internal_error"],
+    [() => { throw new TypeError("expected a string"); }, "invalid_argument"],
+  ];
+  for (const [fake, code] of cases) {
+    const e = thrownBy(fake);
+    assert.ok(e instanceof api.CohortSyncError, String(e));
+    assert.equal(e.code, code, e.message);
+    assert.deepEqual(e.problems, []);
+  }
+  assert.ok(thrownBy(cases[2][0]).cause instanceof WebAssembly.RuntimeError);
+});
