@@ -13,7 +13,10 @@ pub fn find_string_special(bytes: &[u8], from: usize) -> usize {
     let mut i = from;
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
-        i = simd::skip_plain_blocks(bytes, i);
+        match simd::find_in_blocks(bytes, i) {
+            Ok(found) => return found,
+            Err(tail) => i = tail,
+        }
     }
     i = swar_skip_plain_words(bytes, i);
     while let Some(&b) = bytes.get(i) {
@@ -62,28 +65,27 @@ fn swar_skip_plain_words(bytes: &[u8], mut i: usize) -> usize {
 mod simd {
     use core::arch::wasm32::*;
 
-    /// Skips 16-byte blocks with no special byte; returns where the byte-wise scan starts.
+    /// The first special byte found in whole 16-byte blocks from `i` (`Ok`), or where
+    /// the last, partial block starts when there is none (`Err`).
     #[inline(always)]
-    pub fn skip_plain_blocks(bytes: &[u8], mut i: usize) -> usize {
+    pub fn find_in_blocks(bytes: &[u8], mut i: usize) -> Result<usize, usize> {
         let quote = u8x16_splat(b'"');
         let backslash = u8x16_splat(b'\\');
-        let space = u8x16_splat(0x20);
-        let high = u8x16_splat(0x80);
+        let space = i8x16_splat(0x20);
         while i + 16 <= bytes.len() {
             // SAFETY: `i + 16 <= bytes.len()`, so the 16 bytes read are inside the slice;
             // v128_load has no alignment requirement.
             let v = unsafe { v128_load(bytes.as_ptr().add(i) as *const v128) };
-            let special = v128_or(
-                v128_or(u8x16_eq(v, quote), u8x16_eq(v, backslash)),
-                v128_or(u8x16_lt(v, space), u8x16_ge(v, high)),
-            );
+            // As signed bytes, control characters (< 0x20) and non-ASCII (≥ 0x80, which
+            // are negative) are exactly the bytes below 0x20: one compare for both.
+            let special = v128_or(v128_or(u8x16_eq(v, quote), u8x16_eq(v, backslash)), i8x16_lt(v, space));
             let mask = u8x16_bitmask(special);
             if mask != 0 {
-                return i + mask.trailing_zeros() as usize;
+                return Ok(i + mask.trailing_zeros() as usize);
             }
             i += 16;
         }
-        i
+        Err(i)
     }
 }
 

@@ -16,16 +16,17 @@ use std::borrow::Cow;
 /// caps distinct ids at 255 characters, so a longer one is probably not an id.
 pub const LONG_ID_CHARS: usize = 255;
 
-const KNOWN_MEMBER_FIELDS: [&str; 4] = ["email", "first_name", "last_name", "phone_number"];
+/// A member's typed fields; the distinct id first (slot 0), then the optional text ones.
+const MEMBER_FIELDS: [&str; 5] = ["mixpanel_distinct_id", "email", "first_name", "last_name", "phone_number"];
 
 /// Validates one webhook body. Never fails: every problem is in the report.
 pub fn validate_payload(body: &[u8], options: &ValidateOptions) -> ValidationReport {
-    Walk::run(body, options, false).0
+    Walk::<false>::run(body, options).0
 }
 
 /// Validates and reads one webhook body; `Err` holds the report when it is not valid.
 pub fn parse_payload(body: &[u8], options: &ValidateOptions) -> Result<CohortPage, ValidationReport> {
-    let (report, members) = Walk::run(body, options, true);
+    let (report, members) = Walk::<true>::run(body, options);
     if !report.valid {
         return Err(report);
     }
@@ -54,17 +55,37 @@ pub fn parse_payload(body: &[u8], options: &ValidateOptions) -> Result<CohortPag
     }
 }
 
-/// Where a member's distinct id was seen, for the duplicate check.
+/// Where a member's distinct id was seen, for the duplicate check: its hash (sorting
+/// u64s is fast and, unlike a hash table, cannot be slowed down by crafted collisions),
+/// its decoded bytes to settle equal hashes, and where it stood.
 struct SeenId<'a> {
-    id: Cow<'a, str>,
+    hash: u64,
+    id: Cow<'a, [u8]>,
     index: usize,
     offset: usize,
 }
 
-struct Walk<'a> {
+/// FNV-1a over 8-byte words: cheap, and good enough to make equal hashes rare (equal
+/// hashes are then compared byte for byte, so a collision costs time, never a verdict).
+fn id_hash(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h = (h ^ u64::from_le_bytes(word)).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(23);
+    }
+    for &b in chunks.remainder() {
+        h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^ (h >> 29)
+}
+
+/// One pass over a body. `COLLECT` is whether members are built (parse) or only
+/// checked (validate): a const, so the checking-only walk carries no building code.
+struct Walk<'a, const COLLECT: bool> {
     reader: Reader<'a>,
     options: ValidateOptions,
-    collect: bool,
     errors: ProblemList,
     warnings: ProblemList,
     report: ValidationReport,
@@ -72,24 +93,37 @@ struct Walk<'a> {
     members: Vec<Member>,
 }
 
-/// Which parameters were seen, to report the missing ones and the repeated ones.
-#[derive(Default)]
-struct Seen {
-    keys: Vec<&'static str>,
-}
+/// Which keys of one object were seen (by their index in a fixed list of names), to
+/// report the missing ones and the repeated ones. A bit set: no allocation per member.
+#[derive(Default, Clone, Copy)]
+struct Seen(u32);
 
 impl Seen {
-    /// Records `key`; false when it was already there.
-    fn first(&mut self, key: &'static str) -> bool {
-        if self.keys.contains(&key) {
-            false
-        } else {
-            self.keys.push(key);
-            true
-        }
+    /// Records key number `slot`; false when it was already there.
+    #[inline]
+    fn first(&mut self, slot: usize) -> bool {
+        let bit = 1u32 << slot;
+        let fresh = self.0 & bit == 0;
+        self.0 |= bit;
+        fresh
     }
-    fn has(&self, key: &str) -> bool {
-        self.keys.contains(&key)
+    #[inline]
+    fn has(&self, slot: usize) -> bool {
+        self.0 & (1u32 << slot) != 0
+    }
+}
+
+/// The index of `key` in `names`, comparing raw bytes when the key has no escapes.
+#[inline]
+fn slot_of(key: &JsonStr, names: &[&str]) -> Option<usize> {
+    if key.escaped {
+        let decoded = key.decode();
+        names.iter().position(|name| *name == decoded)
+    } else {
+        // Length first: the names of one object differ in length, so at most one byte
+        // comparison happens, and most unknown keys need none.
+        let raw = key.raw;
+        names.iter().position(|name| name.len() == raw.len() && name.as_bytes() == raw)
     }
 }
 
@@ -106,12 +140,11 @@ fn member_path(index: usize, field: Option<&str>) -> String {
     p
 }
 
-impl<'a> Walk<'a> {
-    fn run(body: &'a [u8], options: &ValidateOptions, collect: bool) -> (ValidationReport, Vec<Member>) {
-        let mut walk = Walk {
+impl<'a, const COLLECT: bool> Walk<'a, COLLECT> {
+    fn run(body: &'a [u8], options: &ValidateOptions) -> (ValidationReport, Vec<Member>) {
+        let mut walk: Walk<'a, COLLECT> = Walk {
             reader: Reader::new(body, 0),
             options: *options,
-            collect,
             errors: ProblemList::default(),
             warnings: ProblemList::default(),
             report: ValidationReport {
@@ -127,7 +160,7 @@ impl<'a> Walk<'a> {
                 errors: Vec::new(),
                 warnings: Vec::new(),
             },
-            seen_ids: Vec::new(),
+            seen_ids: Vec::with_capacity(1024),
             members: Vec::new(),
         };
         if body.len() > options.max_bytes {
@@ -197,42 +230,48 @@ impl<'a> Walk<'a> {
     }
 
     fn envelope(&mut self) -> Result<(), SyntaxError> {
+        const NAMES: [&str; 2] = ["action", "parameters"];
         let start = self.reader.pos();
         let mut seen = Seen::default();
         self.reader.begin_object()?;
         let mut first = true;
         while let Some(key) = self.reader.next_key(first)? {
             first = false;
-            let name = if key.is("action") {
-                "action"
-            } else if key.is("parameters") {
-                "parameters"
-            } else {
+            let Some(slot) = slot_of(&key, &NAMES) else {
                 self.unknown_field(&key, "")?;
                 continue;
             };
-            if !self.check_repeat(&mut seen, name, &key, String::new) {
+            if !self.check_repeat(&mut seen, slot, &NAMES, &key, String::new) {
                 self.reader.skip_value()?;
-            } else if name == "action" {
+            } else if slot == 0 {
                 self.action()?;
             } else {
                 self.parameters()?;
             }
         }
-        for name in ["action", "parameters"] {
-            if !seen.has(name) {
+        for (slot, name) in NAMES.iter().enumerate() {
+            if !seen.has(slot) {
                 self.error(Problem::new(ProblemCode::MissingField, path(&[name]), format!("\"{name}\" is missing")).at(start));
             }
         }
         Ok(())
     }
 
-    /// False (after reporting it; the caller skips the value) when `name` was seen before in
-    /// this object: a repeated key is ambiguous, so it is an error, not last-one-wins.
-    fn check_repeat(&mut self, seen: &mut Seen, name: &'static str, key: &JsonStr, parent: impl FnOnce() -> String) -> bool {
-        if seen.first(name) {
+    /// False (after reporting it; the caller skips the value) when key `names[slot]` was
+    /// seen before in this object: a repeated key is ambiguous, so it is an error, not
+    /// last-one-wins.
+    fn check_repeat(
+        &mut self,
+        seen: &mut Seen,
+        slot: usize,
+        names: &[&str],
+        key: &JsonStr,
+        parent: impl FnOnce() -> String,
+    ) -> bool {
+        if seen.first(slot) {
             return true;
         }
+        let name = names[slot];
         let mut p = parent();
         push_token(&mut p, name);
         self.error(Problem::new(ProblemCode::DuplicateKey, p, format!("\"{name}\" appears more than once")).at(key.start));
@@ -248,6 +287,7 @@ impl<'a> Walk<'a> {
         Ok(())
     }
 
+    #[cold]
     fn wrong_type(&mut self, path: String, expected: &str, found: Kind) -> Result<(), SyntaxError> {
         let at = self.reader.pos();
         self.error(Problem::new(ProblemCode::WrongType, path, format!("expected {expected}, found {}", found.describe())).at(at));
@@ -287,14 +327,15 @@ impl<'a> Walk<'a> {
         let mut first = true;
         while let Some(key) = self.reader.next_key(first)? {
             first = false;
-            let Some(name) = PARAMETERS.iter().copied().find(|name| key.is(name)) else {
+            let Some(slot) = slot_of(&key, &PARAMETERS) else {
                 self.unknown_field(&key, "/parameters")?;
                 continue;
             };
-            if !self.check_repeat(&mut seen, name, &key, || "/parameters".into()) {
+            if !self.check_repeat(&mut seen, slot, &PARAMETERS, &key, || "/parameters".into()) {
                 self.reader.skip_value()?;
                 continue;
             }
+            let name = PARAMETERS[slot];
             match name {
                 "page_info" => self.page_info()?,
                 "members" => self.member_list()?,
@@ -312,15 +353,16 @@ impl<'a> Walk<'a> {
                 }
             }
         }
-        for name in PARAMETERS {
-            if seen.has(name) {
+        for (slot, name) in PARAMETERS.iter().enumerate() {
+            if seen.has(slot) {
                 continue;
             }
             let p = path(&["parameters", name]);
-            if REQUIRED_IDS.contains(&name) || name == "page_info" || name == "members" {
-                self.error(Problem::new(ProblemCode::MissingField, p, format!("\"{name}\" is missing")).at(start));
+            let problem = Problem::new(ProblemCode::MissingField, p, format!("\"{name}\" is missing")).at(start);
+            if REQUIRED_IDS.contains(name) || *name == "page_info" || *name == "members" {
+                self.error(problem);
             } else {
-                self.warn(Problem::new(ProblemCode::MissingField, p, format!("\"{name}\" is missing")).at(start));
+                self.warn(problem);
             }
         }
         Ok(())
@@ -348,43 +390,35 @@ impl<'a> Walk<'a> {
     }
 
     fn page_info(&mut self) -> Result<(), SyntaxError> {
+        const NAMES: [&str; 2] = ["page_count", "total_pages"];
         let kind = self.reader.peek_kind()?;
         if kind != Kind::Object {
             return self.wrong_type(path(&["parameters", "page_info"]), "an object", kind);
         }
         let start = self.reader.pos();
         let mut seen = Seen::default();
-        let (mut count, mut total) = (None, None);
+        let mut values = [None, None];
         self.reader.begin_object()?;
         let mut first = true;
         while let Some(key) = self.reader.next_key(first)? {
             first = false;
-            let name = if key.is("page_count") {
-                "page_count"
-            } else if key.is("total_pages") {
-                "total_pages"
-            } else {
+            let Some(slot) = slot_of(&key, &NAMES) else {
                 self.unknown_field(&key, "/parameters/page_info")?;
                 continue;
             };
-            if !self.check_repeat(&mut seen, name, &key, || "/parameters/page_info".into()) {
+            if !self.check_repeat(&mut seen, slot, &NAMES, &key, || "/parameters/page_info".into()) {
                 self.reader.skip_value()?;
                 continue;
             }
-            let value = self.page_number(name)?;
-            if name == "page_count" {
-                count = value;
-            } else {
-                total = value;
-            }
+            values[slot] = self.page_number(NAMES[slot])?;
         }
-        for name in ["page_count", "total_pages"] {
-            if !seen.has(name) {
+        for (slot, name) in NAMES.iter().enumerate() {
+            if !seen.has(slot) {
                 let p = path(&["parameters", "page_info", name]);
                 self.error(Problem::new(ProblemCode::MissingField, p, format!("\"{name}\" is missing")).at(start));
             }
         }
-        if let (Some((count, count_at)), Some((total, _))) = (count, total) {
+        if let [Some((count, count_at)), Some((total, _))] = values {
             if count > total {
                 self.error(
                     Problem::new(
@@ -462,32 +496,26 @@ impl<'a> Walk<'a> {
         let mut properties: Vec<(String, Box<RawValue>)> = Vec::new();
         self.reader.begin_object()?;
         let mut first = true;
-        while let Some(key) = self.reader.next_key(first)? {
+        while let Some((slot, key)) = self.reader.next_key_among(first, &MEMBER_FIELDS)? {
             first = false;
-            if key.is("mixpanel_distinct_id") {
-                if self.check_repeat(&mut seen, "mixpanel_distinct_id", &key, || member_path(index, None)) {
-                    distinct_id = self.distinct_id(index)?;
-                } else {
+            match slot {
+                Some(slot) if !self.check_repeat(&mut seen, slot, &MEMBER_FIELDS, &key, || member_path(index, None)) => {
                     self.reader.skip_value()?;
                 }
-            } else if let Some(slot) = KNOWN_MEMBER_FIELDS.iter().position(|name| key.is(name)) {
-                let name = KNOWN_MEMBER_FIELDS[slot];
-                if self.check_repeat(&mut seen, name, &key, || member_path(index, None)) {
-                    fields[slot] = self.optional_text(index, name)?;
-                } else {
-                    self.reader.skip_value()?;
-                }
-            } else {
-                let (from, to) = self.reader.skip_value()?;
-                if self.collect {
-                    let raw = String::from_utf8_lossy(&self.reader.bytes()[from..to]).into_owned();
-                    if let Ok(value) = RawValue::from_string(raw) {
-                        properties.push((key.decode().into_owned(), value));
+                Some(0) => distinct_id = self.distinct_id(index)?,
+                Some(slot) => fields[slot - 1] = self.optional_text(index, MEMBER_FIELDS[slot])?,
+                None => {
+                    let (from, to) = self.reader.skip_value()?;
+                    if COLLECT {
+                        let raw = String::from_utf8_lossy(&self.reader.bytes()[from..to]).into_owned();
+                        if let Ok(value) = RawValue::from_string(raw) {
+                            properties.push((key.decode().into_owned(), value));
+                        }
                     }
                 }
             }
         }
-        if !seen.has("mixpanel_distinct_id") {
+        if !seen.has(0) {
             self.error(
                 Problem::new(
                     ProblemCode::MissingField,
@@ -497,7 +525,7 @@ impl<'a> Walk<'a> {
                 .at(start),
             );
         }
-        if let (true, Some(distinct_id)) = (self.collect, distinct_id) {
+        if let (true, Some(distinct_id)) = (COLLECT, distinct_id) {
             let [email, first_name, last_name, phone_number] = fields;
             self.members.push(Member {
                 distinct_id,
@@ -529,7 +557,7 @@ impl<'a> Walk<'a> {
             return Ok(None);
         }
         let token = self.reader.read_string()?;
-        let id = token.decode();
+        let id = token.decode_bytes();
         if id.is_empty() {
             self.error(
                 Problem::new(
@@ -541,18 +569,22 @@ impl<'a> Walk<'a> {
             );
             return Ok(None);
         }
-        if id.len() > LONG_ID_CHARS && id.chars().count() > LONG_ID_CHARS {
-            self.warn(
-                Problem::new(
-                    ProblemCode::LongId,
-                    member_path(index, Some("mixpanel_distinct_id")),
-                    format!("the distinct id is {} characters long; Mixpanel's are at most {LONG_ID_CHARS}", id.chars().count()),
-                )
-                .at(token.start),
-            );
+        if id.len() > LONG_ID_CHARS {
+            // Characters, not bytes: count the bytes that start a UTF-8 sequence.
+            let chars = id.iter().filter(|&&b| b & 0xC0 != 0x80).count();
+            if chars > LONG_ID_CHARS {
+                self.warn(
+                    Problem::new(
+                        ProblemCode::LongId,
+                        member_path(index, Some("mixpanel_distinct_id")),
+                        format!("the distinct id is {chars} characters long; Mixpanel's are at most {LONG_ID_CHARS}"),
+                    )
+                    .at(token.start),
+                );
+            }
         }
-        let owned = self.collect.then(|| id.clone().into_owned());
-        self.seen_ids.push(SeenId { id, index, offset: token.start });
+        let owned = if COLLECT { Some(token.decode().into_owned()) } else { None };
+        self.seen_ids.push(SeenId { hash: id_hash(&id), id, index, offset: token.start });
         Ok(owned)
     }
 
@@ -561,7 +593,7 @@ impl<'a> Walk<'a> {
         match self.reader.peek_kind()? {
             Kind::String => {
                 let token = self.reader.read_string()?;
-                Ok(self.collect.then(|| token.decode().into_owned()))
+                Ok(COLLECT.then(|| token.decode().into_owned()))
             }
             Kind::Null => {
                 self.reader.read_null()?;
@@ -581,15 +613,33 @@ impl<'a> Walk<'a> {
             return;
         }
         let mut ids = std::mem::take(&mut self.seen_ids);
-        ids.sort_unstable_by(|a, b| a.id.cmp(&b.id).then(a.index.cmp(&b.index)));
+        // Sort small (hash, position) pairs, not the entries themselves.
+        let mut order: Vec<(u64, u32)> = ids.iter().enumerate().map(|(at, seen)| (seen.hash, at as u32)).collect();
+        order.sort_unstable();
+        let mut sorted: Vec<Option<SeenId>> = ids.drain(..).map(Some).collect();
+        let mut ids: Vec<SeenId> = order.iter().filter_map(|&(_, at)| sorted[at as usize].take()).collect();
         let mut repeats = Vec::new();
-        let mut first = 0;
-        for i in 1..ids.len() {
-            if ids[i].id == ids[first].id {
-                repeats.push((ids[i].index, ids[i].offset, ids[first].index));
-            } else {
-                first = i;
+        let mut run = 0;
+        while run < ids.len() {
+            let mut end = run + 1;
+            while end < ids.len() && ids[end].hash == ids[run].hash {
+                end += 1;
             }
+            // A run of equal hashes is almost always one id sent several times; sorting it
+            // by bytes (then index) keeps even a million copies O(n log n).
+            let group = &mut ids[run..end];
+            if group.len() > 1 {
+                group.sort_unstable_by(|a, b| a.id.cmp(&b.id).then(a.index.cmp(&b.index)));
+                let mut first = 0;
+                for i in 1..group.len() {
+                    if group[i].id == group[first].id {
+                        repeats.push((group[i].index, group[i].offset, group[first].index));
+                    } else {
+                        first = i;
+                    }
+                }
+            }
+            run = end;
         }
         repeats.sort_unstable();
         for (index, offset, first_index) in repeats {
