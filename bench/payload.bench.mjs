@@ -82,7 +82,7 @@ function plainValidate(bytes) {
   return { valid: errors.length === 0, errors };
 }
 
-const candidates = process.env.ONLY ? { "validatePayload(Uint8Array) [wasm]": () => validatePayload(body), "plain JS (decode + parse + checks)": () => 0, "JSON.parse(string) alone": () => 0 } : {
+const candidates = process.env.ONLY ? { "validatePayload(Uint8Array) [wasm]": process.env.ONLY === "parse" ? () => parsePayload(body) : () => validatePayload(body), "plain JS (decode + parse + checks)": () => 0, "JSON.parse(string) alone": () => 0 } : {
   "validatePayload(Uint8Array) [wasm]": () => validatePayload(body),
   "parsePayload(Uint8Array) [wasm, full decode]": () => parsePayload(body),
   "plain JS (decode + parse + checks)": () => plainValidate(body),

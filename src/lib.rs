@@ -6,6 +6,7 @@
 pub mod json;
 pub mod payload;
 pub mod problem;
+mod repeats;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

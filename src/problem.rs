@@ -5,13 +5,12 @@
 //! input was text, the byte `offset` plus 1-based `line` and `column` (counted in Unicode
 //! characters) of the spot.
 
-use serde::Serialize;
+use crate::json::{JsonWriter, ToJson};
 
 /// The stable identifiers of everything the validators can find wrong (or odd) in input.
 ///
 /// Adding a code is fine; renaming or removing one breaks users who match on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProblemCode {
     // The body as a whole.
     EmptyBody,
@@ -76,20 +75,17 @@ impl std::fmt::Display for ProblemCode {
 }
 
 /// One thing wrong with (or worth knowing about) an input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     pub code: ProblemCode,
     /// RFC 6901 JSON Pointer; `""` is the whole document.
     pub path: String,
     pub message: String,
     /// 1-based line of the spot, when the input was text.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
     /// 1-based column of the spot, in Unicode characters.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<u32>,
     /// Byte offset of the spot in the UTF-8 input.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
 }
 
@@ -103,6 +99,23 @@ impl Problem {
     pub fn at(mut self, offset: usize) -> Self {
         self.offset = Some(offset as u64);
         self
+    }
+}
+
+impl ToJson for Problem {
+    /// `{code, path, message}` plus `line`, `column` and `offset` where known.
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object().field("code", self.code.as_str()).field("path", &self.path).field("message", &self.message);
+        if let Some(line) = self.line {
+            w.field("line", &line);
+        }
+        if let Some(column) = self.column {
+            w.field("column", &column);
+        }
+        if let Some(offset) = self.offset {
+            w.field("offset", &offset);
+        }
+        w.end_object();
     }
 }
 

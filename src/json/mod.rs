@@ -3,6 +3,8 @@
 pub mod pointer;
 pub mod position;
 pub mod reader;
-mod scan;
+pub(crate) mod scan;
+pub mod writer;
 
 pub use reader::{JsonStr, Kind, Reader, SyntaxError, MAX_DEPTH};
+pub use writer::{JsonWriter, ToJson};

@@ -13,7 +13,7 @@ pub fn locate<'p>(text: &[u8], problems: impl IntoIterator<Item = &'p mut Proble
     if pending.is_empty() {
         return;
     }
-    pending.sort_by_key(|p| p.offset);
+    pending.sort_unstable_by_key(|p| p.offset);
     let (mut line, mut column, mut at) = (1u32, 1u32, 0usize);
     for problem in pending {
         let target = (problem.offset.unwrap_or(0) as usize).min(text.len());

@@ -344,9 +344,7 @@ impl<'a> Reader<'a> {
                 },
                 _ => {
                     self.pos = i;
-                    return Err(self.error(format!(
-                        "control character 0x{b:02x} in a string must be escaped"
-                    )));
+                    return Err(self.error(format!("control character 0x{b:02x} in a string must be escaped")));
                 }
             }
         }
@@ -360,9 +358,7 @@ impl<'a> Reader<'a> {
                 let unit = self.hex4(i + 2)?;
                 match unit {
                     0xD800..=0xDBFF => {
-                        let low = if self.bytes.get(i + 6) == Some(&b'\\')
-                            && self.bytes.get(i + 7) == Some(&b'u')
-                        {
+                        let low = if self.bytes.get(i + 6) == Some(&b'\\') && self.bytes.get(i + 7) == Some(&b'u') {
                             Some(self.hex4(i + 8)?)
                         } else {
                             None
@@ -520,9 +516,7 @@ impl<'a> Reader<'a> {
                         self.pos += 1;
                         self.skip_stack.pop();
                     }
-                    _ => {
-                        return Err(self.unexpected(if in_object { "',' or '}'" } else { "',' or ']'" }))
-                    }
+                    _ => return Err(self.unexpected(if in_object { "',' or '}'" } else { "',' or ']'" })),
                 }
             }
         }
@@ -592,9 +586,7 @@ fn unescape(raw: &[u8]) -> String {
 }
 
 fn hex_at(raw: &[u8], at: usize) -> u32 {
-    (0..4).fold(0, |acc, k| {
-        acc * 16 + raw.get(at + k).and_then(|&b| (b as char).to_digit(16)).unwrap_or(0)
-    })
+    (0..4).fold(0, |acc, k| acc * 16 + raw.get(at + k).and_then(|&b| (b as char).to_digit(16)).unwrap_or(0))
 }
 
 #[cfg(test)]
@@ -613,8 +605,19 @@ mod tests {
     #[test]
     fn accepts_what_json_accepts() {
         for ok in [
-            "0", "-0", "1.5e10", "-12.25E-3", "true", "false", "null", "\"\"", "\"a\\u00e9\\n\"",
-            "[]", "{}", "[1,[2,{\"a\":[]}]]", " { \"k\" : [ null , \"\\ud83d\\ude00\" ] } ",
+            "0",
+            "-0",
+            "1.5e10",
+            "-12.25E-3",
+            "true",
+            "false",
+            "null",
+            "\"\"",
+            "\"a\\u00e9\\n\"",
+            "[]",
+            "{}",
+            "[1,[2,{\"a\":[]}]]",
+            " { \"k\" : [ null , \"\\ud83d\\ude00\" ] } ",
             "\"h\u{e9}llo \u{1F600}\"",
         ] {
             assert!(skip(ok).is_ok(), "{ok}");
@@ -624,9 +627,30 @@ mod tests {
     #[test]
     fn refuses_what_json_refuses() {
         for bad in [
-            "", "01", "1.", ".5", "1e", "+1", "[1,]", "{\"a\":1,}", "{,}", "[,1]", "{'a':1}",
-            "\"abc", "\"a\tb\"", "\"\\x\"", "\"\\u12G4\"", "tru", "nul", "[1 2]", "{\"a\" 1}",
-            "{1:2}", "[", "{", "NaN", "Infinity",
+            "",
+            "01",
+            "1.",
+            ".5",
+            "1e",
+            "+1",
+            "[1,]",
+            "{\"a\":1,}",
+            "{,}",
+            "[,1]",
+            "{'a':1}",
+            "\"abc",
+            "\"a\tb\"",
+            "\"\\x\"",
+            "\"\\u12G4\"",
+            "tru",
+            "nul",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{1:2}",
+            "[",
+            "{",
+            "NaN",
+            "Infinity",
         ] {
             assert!(skip(bad).is_err(), "{bad:?}");
         }

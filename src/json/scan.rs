@@ -152,9 +152,10 @@ mod tests {
                         let ours = utf8_sequence_len(&buf, 0);
                         let std_len = match std::str::from_utf8(&buf) {
                             Ok(s) => s.chars().next().map(char::len_utf8),
-                            Err(e) if e.valid_up_to() > 0 => {
-                                std::str::from_utf8(&buf[..e.valid_up_to()]).ok().and_then(|s| s.chars().next()).map(char::len_utf8)
-                            }
+                            Err(e) if e.valid_up_to() > 0 => std::str::from_utf8(&buf[..e.valid_up_to()])
+                                .ok()
+                                .and_then(|s| s.chars().next())
+                                .map(char::len_utf8),
                             Err(_) => None,
                         };
                         assert_eq!(ours, std_len, "{buf:x?}");

@@ -1,13 +1,10 @@
 //! What a Mixpanel Cohort Sync webhook call carries, as typed values.
 
+use crate::json::{JsonWriter, ToJson};
 use crate::problem::Problem;
-use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
-use serde_json::value::RawValue;
 
 /// What a call asks the receiver to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     /// The full membership ("replace the users you have"), possibly over several pages of
     /// one session; removals are known only when every page has arrived.
@@ -38,7 +35,7 @@ impl Action {
 }
 
 /// `page_info`: this call is page `count` of `total` (both from 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageInfo {
     pub count: u64,
     pub total: u64,
@@ -63,8 +60,7 @@ impl Default for ValidateOptions {
 }
 
 /// The verdict on one webhook body. Fields that could not be read are `None`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationReport {
     pub valid: bool,
     /// The `action` text as sent (even an unknown one), so a reply can echo it.
@@ -81,8 +77,7 @@ pub struct ValidationReport {
 }
 
 /// One valid webhook call.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CohortPage {
     pub action: Action,
     pub project_id: String,
@@ -97,8 +92,7 @@ pub struct CohortPage {
 /// One user of a page. The default fields are typed; every other key of the member
 /// object (the "Properties to Export", such as `$CleverTap_user_id`) is kept, as sent, in
 /// `properties`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
     pub distinct_id: String,
     pub email: Option<String>,
@@ -108,57 +102,44 @@ pub struct Member {
     pub properties: Properties,
 }
 
-/// A member's other keys with their JSON values, in the order sent. A key sent twice
-/// keeps its last value, as `JSON.parse` does.
-#[derive(Debug, Clone, Default)]
-pub struct Properties(Vec<(String, Box<RawValue>)>);
+/// A member's other keys with their values as the JSON text they were sent as, in the
+/// order sent. A key sent twice keeps its last value (at its first place), as
+/// `JSON.parse` does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Properties(Vec<(String, String)>);
 
 impl Properties {
     pub fn new() -> Self {
         Properties(Vec::new())
     }
 
-    /// Properties from `(key, value)` pairs in the order sent; where a key repeats, its
-    /// last value stays, at its first position. Sorting, not a scan per key, so that a
-    /// hostile member with 100k keys costs O(n log n), not O(n²).
-    pub fn from_pairs(pairs: Vec<(String, Box<RawValue>)>) -> Self {
-        if pairs.len() < 2 {
+    /// Properties from `(key, JSON text)` pairs in the order sent.
+    pub fn from_pairs(mut pairs: Vec<(String, String)>) -> Self {
+        // A member has a handful of exported properties: comparing each pair directly is
+        // cheaper than sorting until there are more than a few.
+        let small = pairs.len() <= 8;
+        if small && !pairs.iter().enumerate().any(|(i, (key, _))| pairs[..i].iter().any(|(k, _)| k == key)) {
             return Properties(pairs);
         }
-        let mut order: Vec<usize> = (0..pairs.len()).collect();
-        order.sort_by(|&a, &b| pairs[a].0.cmp(&pairs[b].0).then(a.cmp(&b)));
-        // For each run of equal keys: the first index keeps the place, the last the value.
-        let mut keep: Vec<Option<usize>> = vec![None; pairs.len()];
-        let mut run = 0;
-        while run < order.len() {
-            let mut end = run + 1;
-            while end < order.len() && pairs[order[end]].0 == pairs[order[run]].0 {
-                end += 1;
-            }
-            keep[order[run]] = Some(order[end - 1]);
-            run = end;
+        let repeats = crate::repeats::find_repeats(&pairs.iter().map(|(k, _)| k.as_bytes()).collect::<Vec<_>>());
+        if repeats.is_empty() {
+            return Properties(pairs);
         }
-        let mut slots: Vec<Option<(String, Box<RawValue>)>> = pairs.into_iter().map(Some).collect();
-        let mut out = Vec::with_capacity(slots.len());
-        for place in 0..slots.len() {
-            if let Some(source) = keep[place] {
-                let key = slots[place].as_ref().map(|(k, _)| k.clone()).unwrap_or_default();
-                if let Some((_, value)) = slots[source].take() {
-                    out.push((key, value));
-                }
-            }
+        // Later values move to the first place of their key; then the later places go.
+        let mut dropped = vec![false; pairs.len()];
+        for &(later, first) in &repeats {
+            let value = std::mem::take(&mut pairs[later].1);
+            pairs[first].1 = value;
+            dropped[later] = true;
         }
-        Properties(out)
+        let mut keep = dropped.iter().map(|d| !d);
+        pairs.retain(|_| keep.next().unwrap_or(true));
+        Properties(pairs)
     }
 
     /// The JSON text of `key`'s value.
-    pub fn get(&self, key: &str) -> Option<&RawValue> {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| &**v)
-    }
-
-    /// `key`'s value when it is a JSON string.
-    pub fn get_str(&self, key: &str) -> Option<String> {
-        serde_json::from_str::<String>(self.get(key)?.get()).ok()
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     pub fn len(&self) -> usize {
@@ -169,24 +150,76 @@ impl Properties {
         self.0.is_empty()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &RawValue)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), &**v))
+    /// `(key, JSON text)` pairs.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 }
 
-impl PartialEq for Properties {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.len() == other.0.len()
-            && self.0.iter().zip(&other.0).all(|((ka, va), (kb, vb))| ka == kb && va.get() == vb.get())
-    }
-}
-
-impl Serialize for Properties {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+impl ToJson for Properties {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object();
         for (key, value) in &self.0 {
-            map.serialize_entry(key, value)?;
+            w.key(key).raw(value);
         }
-        map.end()
+        w.end_object();
+    }
+}
+
+impl ToJson for Action {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.string(self.as_str());
+    }
+}
+
+impl ToJson for PageInfo {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object().field("count", &self.count).field("total", &self.total).end_object();
+    }
+}
+
+impl ToJson for ValidationReport {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object()
+            .field("valid", &self.valid)
+            .field("action", &self.action)
+            .field("projectId", &self.project_id)
+            .field("cohortId", &self.cohort_id)
+            .field("cohortName", &self.cohort_name)
+            .field("cohortDescription", &self.cohort_description)
+            .field("sessionId", &self.session_id)
+            .field("page", &self.page)
+            .field("memberCount", &self.member_count)
+            .field("errors", &self.errors)
+            .field("warnings", &self.warnings)
+            .end_object();
+    }
+}
+
+impl ToJson for Member {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object()
+            .field("distinctId", &self.distinct_id)
+            .field("email", &self.email)
+            .field("firstName", &self.first_name)
+            .field("lastName", &self.last_name)
+            .field("phoneNumber", &self.phone_number)
+            .field("properties", &self.properties)
+            .end_object();
+    }
+}
+
+impl ToJson for CohortPage {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object()
+            .field("action", &self.action)
+            .field("projectId", &self.project_id)
+            .field("cohortId", &self.cohort_id)
+            .field("cohortName", &self.cohort_name)
+            .field("cohortDescription", &self.cohort_description)
+            .field("sessionId", &self.session_id)
+            .field("page", &self.page)
+            .field("members", &self.members)
+            .end_object();
     }
 }

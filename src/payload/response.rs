@@ -1,9 +1,9 @@
 //! The receiver's answer to Mixpanel, and how Mixpanel (the sender) reacts to answers.
 
-use serde::Serialize;
+use crate::json::{JsonWriter, ToJson};
 
 /// An HTTP reply in the shape Mixpanel expects.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookResponse {
     pub status: u16,
     pub headers: ResponseHeaders,
@@ -11,9 +11,8 @@ pub struct WebhookResponse {
     pub body: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseHeaders {
-    #[serde(rename = "content-type")]
     pub content_type: &'static str,
 }
 
@@ -38,40 +37,39 @@ impl WebhookError {
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    action: Option<&'a str>,
-    status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<ErrorBody<'a>>,
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    message: &'a str,
-    code: u16,
-}
-
 /// Mixpanel's expected reply: 200 and `"success"`, or the error's status with
 /// `"failure"` and the error. `action` must echo the request's; `None` (it could not be
 /// read) is sent as `null`.
 pub fn webhook_response(action: Option<&str>, error: Option<&WebhookError>) -> WebhookResponse {
-    let body = Body {
-        action,
-        status: if error.is_some() { "failure" } else { "success" },
-        error: error.map(|e| ErrorBody { message: &e.message, code: e.code }),
-    };
+    let mut body = JsonWriter::new();
+    body.begin_object().field("action", &action).field("status", if error.is_some() { "failure" } else { "success" });
+    if let Some(error) = error {
+        body.key("error").begin_object().field("message", &error.message).field("code", &error.code).end_object();
+    }
+    body.end_object();
     WebhookResponse {
         status: error.map_or(200, |e| e.code),
         headers: ResponseHeaders { content_type: "application/json" },
-        // Serialising plain strings and numbers cannot fail.
-        body: serde_json::to_string(&body).unwrap_or_default(),
+        body: body.finish(),
+    }
+}
+
+impl ToJson for WebhookResponse {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object().field("status", &self.status);
+        w.key("headers").begin_object().field("content-type", self.headers.content_type).end_object();
+        w.field("body", &self.body).end_object();
+    }
+}
+
+impl ToJson for SenderReaction {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.string(self.as_str());
     }
 }
 
 /// What the sender does after an answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SenderReaction {
     /// 2xx: the sync (or page) succeeded.
     Success,
@@ -127,7 +125,10 @@ mod tests {
         let err = WebhookError { message: "bad \"page\"".into(), code: 400 };
         let bad = webhook_response(Some("members"), Some(&err));
         assert_eq!(bad.status, 400);
-        assert_eq!(bad.body, r#"{"action":"members","status":"failure","error":{"message":"bad \"page\"","code":400}}"#);
+        assert_eq!(
+            bad.body,
+            r#"{"action":"members","status":"failure","error":{"message":"bad \"page\"","code":400}}"#
+        );
         assert_eq!(webhook_response(None, None).body, r#"{"action":null,"status":"success"}"#);
     }
 

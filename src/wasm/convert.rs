@@ -1,13 +1,12 @@
 //! Conversions shared by every export: bodies in, JSON out, errors thrown.
 
+use crate::json::{JsonWriter, ToJson};
 use crate::problem::Problem;
 use js_sys::{ArrayBuffer, Uint8Array};
-use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// What an export throws: serialised to JSON text, which `api.js` maps to
 /// `CohortSyncError` (the one place errors are mapped).
-#[derive(Serialize)]
 pub struct BindingError {
     pub code: &'static str,
     pub message: String,
@@ -20,21 +19,24 @@ impl BindingError {
     }
 }
 
+impl ToJson for BindingError {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object().field("code", self.code).field("message", &self.message).field("problems", &self.problems);
+        w.end_object();
+    }
+}
+
 impl From<BindingError> for JsValue {
     fn from(error: BindingError) -> JsValue {
-        JsValue::from_str(&serde_json::to_string(&error).unwrap_or_else(|_| {
-            r#"{"code":"internal_error","message":"could not describe the error","problems":[]}"#.into()
-        }))
+        JsValue::from_str(&error.to_json())
     }
 }
 
 pub type Exported = Result<String, JsValue>;
 
 /// The JSON text of a result.
-pub fn json<T: Serialize>(value: &T) -> Exported {
-    serde_json::to_string(value).map_err(|e| {
-        BindingError { code: "internal_error", message: e.to_string(), problems: Vec::new() }.into()
-    })
+pub fn json<T: ToJson + ?Sized>(value: &T) -> Exported {
+    Ok(value.to_json())
 }
 
 /// The bytes of a body: a string (as UTF-8), any typed array or DataView (its bytes),
@@ -76,9 +78,19 @@ pub fn whole_number(value: Option<f64>, name: &str, min: f64, max: f64) -> Resul
     match value {
         None => Ok(None),
         Some(v) if v.is_finite() && v.fract() == 0.0 && v >= min && v <= max => Ok(Some(v)),
-        Some(v) => Err(BindingError::invalid_argument(format!(
-            "{name} must be a whole number from {min} to {max}, got {v}"
-        ))),
+        // Printed as integers: formatting floats would pull ~15 KB of code into the wasm
+        // for one error message.
+        Some(v) => {
+            let got = if v.is_finite() && v.fract() == 0.0 {
+                (v as i64).to_string()
+            } else {
+                "a fraction, NaN or infinity".into()
+            };
+            Err(BindingError::invalid_argument(format!(
+                "{name} must be a whole number from {} to {}, got {got}",
+                min as u64, max as u64
+            )))
+        }
     }
 }
 
@@ -90,6 +102,5 @@ pub fn options<T: serde::de::DeserializeOwned + Default>(value: &JsValue, what: 
     if !value.is_object() || js_sys::Array::is_array(value) {
         return Err(BindingError::invalid_argument(format!("{what} must be an object, got {}", type_name(value))));
     }
-    serde_wasm_bindgen::from_value(value.clone())
-        .map_err(|e| BindingError::invalid_argument(format!("{what}: {e}")))
+    serde_wasm_bindgen::from_value(value.clone()).map_err(|e| BindingError::invalid_argument(format!("{what}: {e}")))
 }

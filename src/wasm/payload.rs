@@ -49,7 +49,12 @@ pub fn parse_payload(body: JsValue, options: JsValue) -> Exported {
     let options = validate_options(&options)?;
     let Some(bytes) = body_bytes(&body) else {
         let problem = not_a_body(&body);
-        return Err(BindingError { code: "invalid_argument", message: problem.message.clone(), problems: vec![problem] }.into());
+        return Err(BindingError {
+            code: "invalid_argument",
+            message: problem.message.clone(),
+            problems: vec![problem],
+        }
+        .into());
     };
     match payload::read_page(&bytes, &options) {
         Ok(page) => json(&page),
@@ -90,13 +95,18 @@ pub fn webhook_response(action: JsValue, error: JsValue) -> Exported {
     let action = match action.as_string() {
         Some(text) => Some(text),
         None if action.is_null() || action.is_undefined() => None,
-        None => return Err(BindingError::invalid_argument(format!("action must be a string, got {}", type_name(&action))).into()),
+        None => {
+            return Err(
+                BindingError::invalid_argument(format!("action must be a string, got {}", type_name(&action))).into()
+            )
+        }
     };
     let error = if error.is_null() || error.is_undefined() {
         None
     } else {
-        let raw: JsWebhookError = serde_wasm_bindgen::from_value(error)
-            .map_err(|e| BindingError::invalid_argument(format!("error must be {{ message: string, code?: number }}: {e}")))?;
+        let raw: JsWebhookError = serde_wasm_bindgen::from_value(error).map_err(|e| {
+            BindingError::invalid_argument(format!("error must be {{ message: string, code?: number }}: {e}"))
+        })?;
         let code = whole_number(raw.code, "error.code", 0.0, 65535.0)?.map_or(DEFAULT_FAILURE_STATUS, |c| c as u16);
         Some(WebhookError::new(raw.message, code).map_err(BindingError::invalid_argument)?)
     };
@@ -106,7 +116,9 @@ pub fn webhook_response(action: JsValue, error: JsValue) -> Exported {
 #[wasm_bindgen(js_name = classifyStatus)]
 pub fn classify_status(status: JsValue) -> Exported {
     let Some(number) = status.as_f64() else {
-        return Err(BindingError::invalid_argument(format!("status must be a number, got {}", type_name(&status))).into());
+        return Err(
+            BindingError::invalid_argument(format!("status must be a number, got {}", type_name(&status))).into()
+        );
     };
     let status = whole_number(Some(number), "status", 100.0, 599.0)?.unwrap_or(0.0) as u16;
     json(&payload::classify_status(status))
