@@ -111,17 +111,22 @@ export interface CohortPage {
   action: WebhookAction;
   projectId: string;
   cohortId: string;
-  cohortName: string;
-  cohortDescription: string;
+  /** `null` when the page did not carry it (it is optional). */
+  cohortName: string | null;
+  /** `null` when the page did not carry it, or carried `null`. */
+  cohortDescription: string | null;
   sessionId: string;
   page: PageInfo;
   members: Member[];
 }
 
-/** A failure to report back to Mixpanel: `code` becomes the HTTP status. */
+/**
+ * A failure to report back to Mixpanel: `message` is shown in Mixpanel's UI, `code`
+ * becomes the HTTP status (400–599; default 500, which Mixpanel retries).
+ */
 export interface WebhookError {
   message: string;
-  code: number;
+  code?: number;
 }
 
 /** The HTTP reply Mixpanel expects; `body` is JSON text. */
@@ -172,7 +177,11 @@ export function parsePayload(body: Body, options?: ValidateOptions | null): Coho
  */
 export function webhookResponse(action: string | null, error?: WebhookError | null): WebhookResponse;
 
-/** 2xx → `"success"`; 429 and 5xx → `"retry"`; 400, 401, 403, 404 → `"pause"`. */
+/**
+ * How Mixpanel treats an HTTP status (100–599): 2xx → `"success"`; 429 and 5xx →
+ * `"retry"`; 400, 401, 403, 404 → `"pause"` (Mixpanel's documented non-transient errors),
+ * and so does any other 4xx (retrying cannot fix it); 1xx/3xx → `"retry"`.
+ */
 export function classifyStatus(status: number): StatusClass;
 
 /** The sender's backoff schedule in milliseconds: 5 growing delays summing to ≤ 60 000. */

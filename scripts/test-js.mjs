@@ -36,6 +36,7 @@ writeFileSync(
 run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--loglevel=error"], project);
 cpSync(join(root, "tests/js"), join(project, "tests/js"), { recursive: true });
 cpSync(join(root, "tests/types"), join(project, "tests/types"), { recursive: true });
+cpSync(join(root, "README.md"), join(project, "ROOT_README.md"));
 
 // node --test prints its own summary last; its exit code is ours.
 const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", "--test-concurrency=1", "tests/js/"], { cwd: project, stdio: "inherit" });
