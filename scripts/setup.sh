@@ -22,7 +22,8 @@ fi
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
 if [ "$have" != "$want" ]; then
   echo "setup: installing wasm-bindgen-cli $want (found: ${have:-none}); takes a few minutes"
-  cargo install wasm-bindgen-cli --version "$want"
+  # --force: cargo may remember an install whose binary is gone.
+  cargo install --force wasm-bindgen-cli --version "$want"
 fi
 
 # 3. Root dev dependencies (binaryen's wasm-opt, miniflare, typescript), when
