@@ -93,7 +93,11 @@ proptest! {
         let syntax_error = ours.errors.iter().any(|p| {
             ["invalid_json", "lone_surrogate", "invalid_utf8", "nesting_too_deep"].contains(&p.code.as_str())
         });
-        let theirs = serde_json::from_str::<Value>(&doc).is_ok();
+        // serde_json refuses numbers past f64's range (1e400), which JSON allows.
+        let theirs = match serde_json::from_str::<Value>(&doc) {
+            Ok(_) => true,
+            Err(e) => e.to_string().starts_with("number out of range"),
+        };
         prop_assert_eq!(!syntax_error, theirs, "{}", doc);
     }
 
