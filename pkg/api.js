@@ -75,3 +75,107 @@ export function classifyStatus(status) {
 export function retryDelays() {
   return call(wasm.retryDelays);
 }
+
+// ---- Membership -------------------------------------------------------------------
+
+// Calls whose result is not JSON text (bytes, booleans, numbers, handles).
+function callRaw(fn, ...args) {
+  if (!state.ready) return call(fn, ...args); // throws not_initialized
+  try {
+    return fn(...args);
+  } catch (thrown) {
+    const error = toError(thrown);
+    Error.captureStackTrace?.(error, callRaw);
+    throw error;
+  }
+}
+
+// A random 64-bit key (two u32) for each id set's hash table, so that a sender cannot
+// pick ids that all collide. Every runtime we load in has crypto.getRandomValues.
+function seed() {
+  return Array.from(globalThis.crypto.getRandomValues(new Uint32Array(2)));
+}
+
+// A list argument crosses into wasm as one JSON string: one crossing instead of one per
+// id. Any iterable is accepted; a bare string is refused (it would iterate characters).
+function jsonList(value, name) {
+  if (value === null || value === undefined || typeof value === "string" || typeof value[Symbol.iterator] !== "function") {
+    const got = value === null ? "null" : typeof value;
+    throw new CohortSyncError("invalid_argument", `${name} must be an array or another iterable, got ${got}`);
+  }
+  return JSON.stringify(Array.isArray(value) ? value : Array.from(value));
+}
+
+export function diffMembers(previous, current) {
+  return call(() => wasm.diffMembers(jsonList(previous, "previous"), jsonList(current, "current"), ...seed()));
+}
+
+export function planSync(previous, current, options) {
+  return call(() =>
+    wasm.planSync(previous == null ? undefined : jsonList(previous, "previous"), jsonList(current, "current"), options),
+  );
+}
+
+const INTERNAL = Symbol("CohortState handle");
+
+/** One cohort's membership on the receiving side (see index.d.ts). */
+export class CohortState {
+  #handle;
+
+  constructor(token, handle) {
+    this.#handle = token === INTERNAL ? handle : callRaw(() => new wasm.CohortStateHandle(...seed()));
+  }
+
+  static fromBytes(bytes) {
+    return new CohortState(INTERNAL, callRaw(() => wasm.CohortStateHandle.fromBytes(bytes, ...seed())));
+  }
+
+  static fromChunks(chunks) {
+    return new CohortState(INTERNAL, callRaw(() => wasm.CohortStateHandle.fromChunks(chunks, ...seed())));
+  }
+
+  apply(pageOrBody, options) {
+    return call(() => this.#live().apply(pageOrBody, options));
+  }
+
+  has(distinctId) {
+    return callRaw(() => this.#live().has(distinctId));
+  }
+
+  get size() {
+    return callRaw(() => this.#live().size);
+  }
+
+  members() {
+    return call(() => this.#live().members());
+  }
+
+  toBytes() {
+    return callRaw(() => this.#live().toBytes());
+  }
+
+  toChunks(chunkBytes) {
+    return callRaw(() => this.#live().toChunks(chunkBytes));
+  }
+
+  /** Bytes of wasm memory the membership holds. */
+  get memoryBytes() {
+    return callRaw(() => this.#live().memoryBytes());
+  }
+
+  /** The session of an unfinished full sync, or null. */
+  get pendingSession() {
+    return callRaw(() => this.#live().pendingSession() ?? null);
+  }
+
+  /** Releases the wasm memory now (it is also released when the object is collected). */
+  free() {
+    this.#handle?.free();
+    this.#handle = null;
+  }
+
+  #live() {
+    if (!this.#handle) throw new CohortSyncError("invalid_argument", "this CohortState was freed");
+    return this.#handle;
+  }
+}

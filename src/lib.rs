@@ -3,16 +3,22 @@
 //! The core is plain Rust with no wasm in it, one module per concept; `wasm` is the thin
 //! binding layer for JavaScript, compiled only for `wasm32`.
 
+pub mod diff;
 pub mod json;
 pub mod payload;
+pub mod plan;
 pub mod problem;
 mod repeats;
+pub mod state;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+pub use diff::{diff_members, MemberDiff};
 pub use payload::{
     classify_status, parse_payload, read_page, retry_delays, validate_payload, webhook_response, Action, CohortPage,
     Member, PageInfo, PayloadError, SenderReaction, ValidateOptions, ValidationReport, WebhookError, WebhookResponse,
 };
+pub use plan::{plan_sync, PlanError, PlanOptions};
 pub use problem::{Problem, ProblemCode};
+pub use state::{ApplyOutcome, CohortState, PageRef, SnapshotError};

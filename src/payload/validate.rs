@@ -21,12 +21,45 @@ const MEMBER_FIELDS: [&str; 5] = ["mixpanel_distinct_id", "email", "first_name",
 
 /// Validates one webhook body. Never fails: every problem is in the report.
 pub fn validate_payload(body: &[u8], options: &ValidateOptions) -> ValidationReport {
-    Walk::run(body, options, false).0
+    Walk::run(body, options, false).report
+}
+
+/// A valid page as the membership engine needs it: the call and its distinct ids,
+/// borrowed from the body where they had no escapes. No member objects are built.
+#[derive(Debug, Clone)]
+pub struct PageIds<'a> {
+    pub action: Action,
+    pub session_id: String,
+    pub page: PageInfo,
+    pub ids: Vec<Cow<'a, [u8]>>,
+}
+
+/// Validates one webhook body and returns its ids; `Err` holds the report when it is
+/// not valid. The fast path of `CohortState::apply` on raw bytes.
+pub fn read_page_ids<'a>(body: &'a [u8], options: &ValidateOptions) -> Result<PageIds<'a>, ValidationReport> {
+    let walked = Walk::run(body, options, false);
+    let report = walked.report;
+    match (report.valid, Action::parse(report.action.as_deref().unwrap_or("")), &report.session_id, report.page) {
+        (true, Some(action), Some(session_id), Some(page)) => Ok(PageIds {
+            action,
+            session_id: session_id.clone(),
+            page,
+            ids: walked.ids.into_iter().map(|seen| seen.id).collect(),
+        }),
+        _ => Err(report),
+    }
+}
+
+/// What one walk found.
+struct Walked<'a> {
+    report: ValidationReport,
+    members: Vec<Member>,
+    ids: Vec<SeenId<'a>>,
 }
 
 /// Validates and reads one webhook body; `Err` holds the report when it is not valid.
 pub fn parse_payload(body: &[u8], options: &ValidateOptions) -> Result<CohortPage, ValidationReport> {
-    let (report, members) = Walk::run(body, options, true);
+    let Walked { report, members, .. } = Walk::run(body, options, true);
     if !report.valid {
         return Err(report);
     }
@@ -124,7 +157,7 @@ fn member_path(index: usize, field: Option<&str>) -> String {
 }
 
 impl<'a> Walk<'a> {
-    fn run(body: &'a [u8], options: &ValidateOptions, collect: bool) -> (ValidationReport, Vec<Member>) {
+    fn run(body: &'a [u8], options: &ValidateOptions, collect: bool) -> Walked<'a> {
         let mut walk = Walk {
             reader: Reader::new(body, 0),
             options: *options,
@@ -172,7 +205,7 @@ impl<'a> Walk<'a> {
         self.warnings.push(problem);
     }
 
-    fn finish(mut self, body: &[u8]) -> (ValidationReport, Vec<Member>) {
+    fn finish(mut self, body: &[u8]) -> Walked<'a> {
         self.report_duplicate_ids();
         self.report.valid = self.errors.is_empty();
         let mut errors = self.errors.finish();
@@ -180,7 +213,7 @@ impl<'a> Walk<'a> {
         locate(body, errors.iter_mut().chain(warnings.iter_mut()));
         self.report.errors = errors;
         self.report.warnings = warnings;
-        (self.report, self.members)
+        Walked { report: self.report, members: self.members, ids: self.seen_ids }
     }
 
     fn document(&mut self) -> Result<(), SyntaxError> {
@@ -618,8 +651,9 @@ impl<'a> Walk<'a> {
     /// A distinct id repeated within a page is a warning (the member is simply listed
     /// twice), reported at each repeat with the index of the first.
     fn report_duplicate_ids(&mut self) {
-        let ids = std::mem::take(&mut self.seen_ids);
-        for (later, first) in find_repeats(&ids.iter().map(|seen| &*seen.id).collect::<Vec<_>>()) {
+        let repeats = find_repeats(&self.seen_ids.iter().map(|seen| &*seen.id).collect::<Vec<_>>());
+        for (later, first) in repeats {
+            let ids = &self.seen_ids;
             let (index, offset, first_index) = (ids[later].index, ids[later].offset, ids[first].index);
             self.warn(
                 Problem::new(

@@ -6,6 +6,7 @@
 //! `CohortSyncError`. No domain logic lives here.
 
 mod convert;
+mod membership;
 mod payload;
 
 use wasm_bindgen::prelude::*;

@@ -1,26 +1,19 @@
 //! Exports for "Webhook payloads" (API.md).
 
-use super::convert::{body_bytes, json, options, type_name, whole_number, BindingError, Exported};
+use super::convert::{body_bytes, json, type_name, whole_number, BindingError, Exported, Fields};
 use crate::payload::{self, ValidateOptions, ValidationReport, WebhookError, DEFAULT_FAILURE_STATUS};
 use crate::problem::{Problem, ProblemCode};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct JsValidateOptions {
-    max_members: Option<f64>,
-    max_bytes: Option<f64>,
-}
-
-fn validate_options(value: &JsValue) -> Result<ValidateOptions, BindingError> {
-    let raw: JsValidateOptions = options(value, "options")?;
+/// `{ maxMembers, maxBytes }` (API.md), also taken by `CohortState.apply`.
+pub(super) fn validate_options(value: &JsValue) -> Result<ValidateOptions, BindingError> {
+    let fields = Fields::read(value, "options", &["maxMembers", "maxBytes"])?;
     let defaults = ValidateOptions::default();
     let max = usize::MAX as f64;
     Ok(ValidateOptions {
-        max_members: whole_number(raw.max_members, "options.maxMembers", 0.0, max)?
+        max_members: whole_number(fields.number("maxMembers")?, "options.maxMembers", 0.0, max)?
             .map_or(defaults.max_members, |v| v as usize),
-        max_bytes: whole_number(raw.max_bytes, "options.maxBytes", 0.0, 2f64.powi(53))?
+        max_bytes: whole_number(fields.number("maxBytes")?, "options.maxBytes", 0.0, 2f64.powi(53))?
             .map_or(defaults.max_bytes, |v| v.min(max) as usize),
     })
 }
@@ -83,13 +76,6 @@ fn rejected_body(problem: Problem) -> ValidationReport {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JsWebhookError {
-    message: String,
-    code: Option<f64>,
-}
-
 #[wasm_bindgen(js_name = webhookResponse)]
 pub fn webhook_response(action: JsValue, error: JsValue) -> Exported {
     let action = match action.as_string() {
@@ -104,11 +90,13 @@ pub fn webhook_response(action: JsValue, error: JsValue) -> Exported {
     let error = if error.is_null() || error.is_undefined() {
         None
     } else {
-        let raw: JsWebhookError = serde_wasm_bindgen::from_value(error).map_err(|e| {
-            BindingError::invalid_argument(format!("error must be {{ message: string, code?: number }}: {e}"))
-        })?;
-        let code = whole_number(raw.code, "error.code", 0.0, 65535.0)?.map_or(DEFAULT_FAILURE_STATUS, |c| c as u16);
-        Some(WebhookError::new(raw.message, code).map_err(BindingError::invalid_argument)?)
+        let fields = Fields::read(&error, "error", &["message", "code"])?;
+        let Some(message) = fields.string("message")? else {
+            return Err(BindingError::invalid_argument("error.message must be a string").into());
+        };
+        let code = whole_number(fields.number("code")?, "error.code", 0.0, 65535.0)?
+            .map_or(DEFAULT_FAILURE_STATUS, |c| c as u16);
+        Some(WebhookError::new(message, code).map_err(BindingError::invalid_argument)?)
     };
     json(&payload::webhook_response(action.as_deref(), error.as_ref()))
 }

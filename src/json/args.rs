@@ -1,0 +1,296 @@
+//! Reading the JSON forms of arguments: lists of ids, lists of members, a parsed page.
+//!
+//! JavaScript hands large arguments over as one JSON string (`JSON.stringify` is the
+//! fastest way out of a JS array, and one crossing beats a million), and these read
+//! them with the same validating reader as webhook bodies. A problem names the spot
+//! with a JSON Pointer into the argument.
+
+use super::pointer::push_token;
+use super::{Kind, Reader};
+use crate::payload::{Action, Member, PageInfo, Properties};
+use crate::problem::{Problem, ProblemCode};
+
+fn syntax(error: super::SyntaxError) -> Problem {
+    Problem::new(error.code, "", error.message).at(error.offset)
+}
+
+fn wrong(path: String, expected: &str, found: Kind, at: usize) -> Problem {
+    Problem::new(ProblemCode::WrongType, path, format!("expected {expected}, found {}", found.describe())).at(at)
+}
+
+fn index_path(base: &str, index: usize) -> String {
+    format!("{base}/{index}")
+}
+
+/// A JSON array of strings.
+pub fn read_string_list(text: &[u8]) -> Result<Vec<String>, Problem> {
+    let mut r = Reader::new(text, 0);
+    let list = string_list(&mut r, "")?;
+    end(&mut r)?;
+    Ok(list)
+}
+
+fn string_list(r: &mut Reader, path: &str) -> Result<Vec<String>, Problem> {
+    let at = r.pos();
+    let kind = r.peek_kind().map_err(syntax)?;
+    if kind != Kind::Array {
+        return Err(wrong(path.to_string(), "an array of strings", kind, at));
+    }
+    r.begin_array().map_err(syntax)?;
+    let mut out = Vec::new();
+    while r.next_element(out.is_empty()).map_err(syntax)? {
+        let at = r.pos();
+        match r.peek_kind().map_err(syntax)? {
+            Kind::String => out.push(r.read_string().map_err(syntax)?.decode().into_owned()),
+            kind => return Err(wrong(index_path(path, out.len()), "a string", kind, at)),
+        }
+    }
+    Ok(out)
+}
+
+fn end(r: &mut Reader) -> Result<(), Problem> {
+    if r.at_end() {
+        Ok(())
+    } else {
+        Err(Problem::new(ProblemCode::InvalidJson, "", "unexpected data after the JSON document").at(r.pos()))
+    }
+}
+
+/// A JSON array of members: distinct id strings, `Member`-shaped objects
+/// (`{distinctId, email, firstName, lastName, phoneNumber, properties}`), or member
+/// objects as Mixpanel sends them (`{mixpanel_distinct_id, email, first_name, …}`, other
+/// keys being exported properties).
+pub fn read_member_list(text: &[u8]) -> Result<Vec<Member>, Problem> {
+    let mut r = Reader::new(text, 0);
+    let list = member_list(&mut r, "")?;
+    end(&mut r)?;
+    Ok(list)
+}
+
+fn member_list(r: &mut Reader, path: &str) -> Result<Vec<Member>, Problem> {
+    let at = r.pos();
+    let kind = r.peek_kind().map_err(syntax)?;
+    if kind != Kind::Array {
+        return Err(wrong(path.to_string(), "an array of members or ids", kind, at));
+    }
+    r.begin_array().map_err(syntax)?;
+    let mut out = Vec::new();
+    while r.next_element(out.is_empty()).map_err(syntax)? {
+        let at = r.pos();
+        let item_path = index_path(path, out.len());
+        let member = match r.peek_kind().map_err(syntax)? {
+            Kind::String => Member::with_id(r.read_string().map_err(syntax)?.decode().into_owned()),
+            Kind::Object => member_object(r, &item_path)?,
+            kind => return Err(wrong(item_path, "a member object or a distinct id", kind, at)),
+        };
+        if member.distinct_id.is_empty() {
+            return Err(Problem::new(ProblemCode::EmptyString, item_path, "the distinct id is empty").at(at));
+        }
+        out.push(member);
+    }
+    Ok(out)
+}
+
+fn optional_string(r: &mut Reader, path: String) -> Result<Option<String>, Problem> {
+    let at = r.pos();
+    match r.peek_kind().map_err(syntax)? {
+        Kind::String => Ok(Some(r.read_string().map_err(syntax)?.decode().into_owned())),
+        Kind::Null => {
+            r.read_null().map_err(syntax)?;
+            Ok(None)
+        }
+        kind => Err(wrong(path, "a string or null", kind, at)),
+    }
+}
+
+fn member_object(r: &mut Reader, path: &str) -> Result<Member, Problem> {
+    let start = r.pos();
+    r.begin_object().map_err(syntax)?;
+    let mut member = Member::with_id(String::new());
+    let mut has_id = false;
+    let mut properties = Vec::new();
+    let mut first = true;
+    while let Some(key) = r.next_key(first).map_err(syntax)? {
+        first = false;
+        let name = key.decode().into_owned();
+        let mut field_path = path.to_string();
+        push_token(&mut field_path, &name);
+        match name.as_str() {
+            "distinctId" | "mixpanel_distinct_id" => {
+                let at = r.pos();
+                match r.peek_kind().map_err(syntax)? {
+                    Kind::String => member.distinct_id = r.read_string().map_err(syntax)?.decode().into_owned(),
+                    kind => return Err(wrong(field_path, "a string", kind, at)),
+                }
+                has_id = true;
+            }
+            "email" => member.email = optional_string(r, field_path)?,
+            "firstName" | "first_name" => member.first_name = optional_string(r, field_path)?,
+            "lastName" | "last_name" => member.last_name = optional_string(r, field_path)?,
+            "phoneNumber" | "phone_number" => member.phone_number = optional_string(r, field_path)?,
+            "properties" if r.peek_kind().map_err(syntax)? == Kind::Object => {
+                r.begin_object().map_err(syntax)?;
+                let mut first = true;
+                while let Some(key) = r.next_key(first).map_err(syntax)? {
+                    first = false;
+                    let (from, to) = r.skip_value().map_err(syntax)?;
+                    let raw = String::from_utf8_lossy(&r.bytes()[from..to]).into_owned();
+                    properties.push((key.decode().into_owned(), raw));
+                }
+            }
+            _ => {
+                let (from, to) = r.skip_value().map_err(syntax)?;
+                properties.push((name, String::from_utf8_lossy(&r.bytes()[from..to]).into_owned()));
+            }
+        }
+    }
+    if !has_id {
+        let mut p = path.to_string();
+        push_token(&mut p, "distinctId");
+        return Err(Problem::new(ProblemCode::MissingField, p, "the member has no distinctId").at(start));
+    }
+    member.properties = Properties::from_pairs(properties);
+    Ok(member)
+}
+
+/// A page as `parsePayload` returns it (camelCase), read back for `CohortState.apply`.
+pub struct PageArgument {
+    pub action: Action,
+    pub session_id: String,
+    pub page: PageInfo,
+    pub members: Vec<Member>,
+}
+
+pub fn read_page_argument(text: &[u8]) -> Result<PageArgument, Problem> {
+    let mut r = Reader::new(text, 0);
+    let start = r.pos();
+    let kind = r.peek_kind().map_err(syntax)?;
+    if kind != Kind::Object {
+        return Err(wrong(String::new(), "a page object", kind, start));
+    }
+    let (mut action, mut session_id, mut page, mut members) = (None, None, None, None);
+    r.begin_object().map_err(syntax)?;
+    let mut first = true;
+    while let Some(key) = r.next_key(first).map_err(syntax)? {
+        first = false;
+        let at = r.pos();
+        match &*key.decode() {
+            "action" => {
+                let text = optional_string(&mut r, "/action".into())?.unwrap_or_default();
+                action = Some(Action::parse(&text).ok_or_else(|| {
+                    Problem::new(ProblemCode::UnknownAction, "/action", format!("unknown action \"{text}\"")).at(at)
+                })?);
+            }
+            "sessionId" => session_id = optional_string(&mut r, "/sessionId".into())?,
+            "page" => page = Some(page_info(&mut r)?),
+            "members" => members = Some(member_list(&mut r, "/members")?),
+            _ => {
+                r.skip_value().map_err(syntax)?;
+            }
+        }
+    }
+    end(&mut r)?;
+    let missing =
+        |name: &str| Problem::new(ProblemCode::MissingField, format!("/{name}"), format!("\"{name}\" is missing"));
+    Ok(PageArgument {
+        action: action.ok_or_else(|| missing("action"))?,
+        session_id: session_id.filter(|s| !s.is_empty()).ok_or_else(|| missing("sessionId"))?,
+        page: page.ok_or_else(|| missing("page"))?,
+        members: members.ok_or_else(|| missing("members"))?,
+    })
+}
+
+fn page_info(r: &mut Reader) -> Result<PageInfo, Problem> {
+    let at = r.pos();
+    let kind = r.peek_kind().map_err(syntax)?;
+    if kind != Kind::Object {
+        return Err(wrong("/page".into(), "{ count, total }", kind, at));
+    }
+    r.begin_object().map_err(syntax)?;
+    let (mut count, mut total) = (None, None);
+    let mut first = true;
+    while let Some(key) = r.next_key(first).map_err(syntax)? {
+        first = false;
+        let name = key.decode().into_owned();
+        let at = r.pos();
+        let kind = r.peek_kind().map_err(syntax)?;
+        let value = if kind == Kind::Number { r.read_number().map_err(syntax)?.parse::<u64>().ok() } else { None };
+        if kind != Kind::Number {
+            r.skip_value().map_err(syntax)?;
+        }
+        match (name.as_str(), value) {
+            ("count", Some(v)) if v >= 1 => count = Some(v),
+            ("total", Some(v)) if v >= 1 => total = Some(v),
+            ("count" | "total", _) => {
+                return Err(Problem::new(
+                    ProblemCode::NotAnInteger,
+                    format!("/page/{name}"),
+                    "expected a whole number from 1",
+                )
+                .at(at))
+            }
+            _ => {}
+        }
+    }
+    match (count, total) {
+        (Some(count), Some(total)) if count <= total => Ok(PageInfo { count, total }),
+        _ => {
+            Err(Problem::new(ProblemCode::PageOutOfRange, "/page", "expected { count, total } with 1 ≤ count ≤ total")
+                .at(at))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_of_ids() {
+        assert_eq!(read_string_list(br#"["a","\u00e9",""]"#).unwrap(), ["a", "é", ""]);
+        let err = read_string_list(br#"["a",1]"#).unwrap_err();
+        assert_eq!((err.code, err.path.as_str()), (ProblemCode::WrongType, "/1"));
+        assert_eq!(read_string_list(b"{}").unwrap_err().code, ProblemCode::WrongType);
+        assert_eq!(read_string_list(b"[").unwrap_err().code, ProblemCode::InvalidJson);
+    }
+
+    #[test]
+    fn members_in_every_shape() {
+        let list = read_member_list(
+            br#"["id-1", {"distinctId":"id-2","email":"a@b.c","properties":{"plan":"pro","__proto__":1}},
+                {"mixpanel_distinct_id":"id-3","first_name":"Zoe","$braze_external_id":"b-3"}]"#,
+        )
+        .unwrap();
+        assert_eq!(list.iter().map(|m| m.distinct_id.as_str()).collect::<Vec<_>>(), ["id-1", "id-2", "id-3"]);
+        assert_eq!(list[1].email.as_deref(), Some("a@b.c"));
+        assert_eq!(list[1].properties.get("plan"), Some("\"pro\""));
+        assert_eq!(list[1].properties.get("__proto__"), Some("1"));
+        assert_eq!(list[2].first_name.as_deref(), Some("Zoe"));
+        assert_eq!(list[2].properties.get("$braze_external_id"), Some("\"b-3\""));
+        let err = read_member_list(br#"[{"email":"x"}]"#).unwrap_err();
+        assert_eq!((err.code, err.path.as_str()), (ProblemCode::MissingField, "/0/distinctId"));
+        assert_eq!(read_member_list(br#"[""]"#).unwrap_err().code, ProblemCode::EmptyString);
+        assert_eq!(read_member_list(br#"[{"distinctId":5}]"#).unwrap_err().path, "/0/distinctId");
+    }
+
+    #[test]
+    fn a_page_argument() {
+        let page = read_page_argument(
+            br#"{"action":"members","projectId":"p","sessionId":"s","page":{"count":2,"total":3},"members":[{"distinctId":"a"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (page.action, page.session_id.as_str(), page.page),
+            (Action::Members, "s", PageInfo { count: 2, total: 3 })
+        );
+        assert_eq!(page.members[0].distinct_id, "a");
+        for bad in [
+            r#"{"action":"nope","sessionId":"s","page":{"count":1,"total":1},"members":[]}"#,
+            r#"{"action":"members","page":{"count":1,"total":1},"members":[]}"#,
+            r#"{"action":"members","sessionId":"s","page":{"count":2,"total":1},"members":[]}"#,
+            r#"[]"#,
+        ] {
+            assert!(read_page_argument(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+}

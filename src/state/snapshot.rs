@@ -1,0 +1,246 @@
+//! The binary snapshot of a [`CohortState`]: versioned, checksummed, and refused whole
+//! when anything is wrong (never half-loaded).
+//!
+//! Layout (integers are LEB128 varints unless noted):
+//! ```text
+//! "CSST"  version:u8
+//! member count, then each member: length, encoded id          (src/state/encode.rs)
+//! full sync: 0 | 1, session id, total pages, page count, pages…, mark bits (one per
+//!            member above, in that order, LSB first)
+//! history: count, then each: session id, action:u8, replaced:u8, page count, pages…
+//! crc32 (4 bytes, LE) of everything before it
+//! ```
+//! Strings are a length and UTF-8 bytes. A snapshot can be cut into chunks of at most a
+//! given size ([`CohortState::to_chunks`]) for stores that cap value sizes (Durable
+//! Objects: 2 MB); the chunks concatenated are the snapshot.
+
+use super::crc;
+use super::encode::is_canonical;
+use super::idset::{read_varint, write_varint};
+use super::{CohortState, FullSync, PageSet, SeenSession, REMEMBERED_PAGES, REMEMBERED_SESSIONS};
+use crate::payload::Action;
+use std::collections::VecDeque;
+
+const MAGIC: &[u8; 4] = b"CSST";
+const VERSION: u8 = 1;
+
+/// Why snapshot bytes were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("not a cohort-sync snapshot (bad magic bytes)")]
+    BadMagic,
+    #[error("snapshot version {0} is not supported (this build reads version {VERSION})")]
+    UnsupportedVersion(u8),
+    #[error("the snapshot is truncated")]
+    Truncated,
+    #[error("the snapshot's checksum does not match: it is corrupt")]
+    ChecksumMismatch,
+    #[error("the snapshot is corrupt: {0}")]
+    Corrupt(&'static str),
+}
+
+impl SnapshotError {
+    /// The stable code, the same for every variant: `invalid_snapshot`.
+    pub fn code(&self) -> &'static str {
+        "invalid_snapshot"
+    }
+}
+
+impl CohortState {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.members.memory_bytes() / 2 + 64);
+        out.extend_from_slice(MAGIC);
+        out.push(VERSION);
+        write_varint(&mut out, self.members.len() as u64);
+        let mut order = Vec::with_capacity(self.members.len());
+        for (entry, encoded) in self.members.entries() {
+            write_varint(&mut out, encoded.len() as u64);
+            out.extend_from_slice(encoded);
+            order.push(entry);
+        }
+        match &self.full_sync {
+            None => out.push(0),
+            Some(sync) => {
+                out.push(1);
+                write_str(&mut out, &sync.session_id);
+                write_varint(&mut out, sync.total_pages);
+                write_pages(&mut out, &sync.pages);
+                let mut bits = vec![0u8; order.len().div_ceil(8)];
+                for (i, &entry) in order.iter().enumerate() {
+                    if sync.is_marked(entry) {
+                        bits[i / 8] |= 1 << (i % 8);
+                    }
+                }
+                out.extend_from_slice(&bits);
+            }
+        }
+        write_varint(&mut out, self.history.len() as u64);
+        for seen in &self.history {
+            write_str(&mut out, &seen.session_id);
+            out.push(action_byte(seen.action));
+            out.push(seen.replaced as u8);
+            write_pages(&mut out, &seen.pages);
+        }
+        let crc = crc::crc32(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    /// The snapshot cut into pieces of at most `chunk_bytes` (at least 1).
+    pub fn to_chunks(&self, chunk_bytes: usize) -> Vec<Vec<u8>> {
+        self.to_bytes().chunks(chunk_bytes.max(1)).map(<[u8]>::to_vec).collect()
+    }
+
+    pub fn from_chunks<C: AsRef<[u8]>>(chunks: &[C], seed: u64) -> Result<Self, SnapshotError> {
+        let bytes: Vec<u8> = chunks.iter().flat_map(|c| c.as_ref().iter().copied()).collect();
+        CohortState::from_bytes(&bytes, seed)
+    }
+
+    /// Reads a snapshot; `seed` keys the rebuilt hash table (it is not stored).
+    pub fn from_bytes(bytes: &[u8], seed: u64) -> Result<Self, SnapshotError> {
+        if bytes.len() < MAGIC.len() || &bytes[..4] != MAGIC {
+            return Err(if MAGIC.starts_with(bytes) { SnapshotError::Truncated } else { SnapshotError::BadMagic });
+        }
+        let version = *bytes.get(4).ok_or(SnapshotError::Truncated)?;
+        if version != VERSION {
+            return Err(SnapshotError::UnsupportedVersion(version));
+        }
+        if bytes.len() < 4 + 1 + 4 {
+            return Err(SnapshotError::Truncated);
+        }
+        let (body, crc) = bytes.split_at(bytes.len() - 4);
+        if crc::crc32(body) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
+            return Err(SnapshotError::ChecksumMismatch);
+        }
+        let mut r = Cursor { bytes: body, at: 5 };
+        let mut state = CohortState::with_seed(seed);
+        let count = r.varint()?;
+        // Every member takes at least two bytes: a count past that is corrupt (and must
+        // not size an allocation).
+        if count > (body.len() / 2) as u64 {
+            return Err(SnapshotError::Corrupt("member count past the end"));
+        }
+        for _ in 0..count {
+            let encoded = r.bytes()?;
+            if !is_canonical(encoded) {
+                return Err(SnapshotError::Corrupt("an id is not in its canonical encoding"));
+            }
+            if !state.members.insert_encoded(encoded) {
+                return Err(SnapshotError::Corrupt("an id is listed twice"));
+            }
+        }
+        match r.byte()? {
+            0 => {}
+            1 => {
+                let session_id = r.string()?;
+                let total_pages = r.varint()?;
+                let pages = r.pages()?;
+                let bits = r.take(state.members.len().div_ceil(8))?;
+                let mut sync = FullSync { session_id, total_pages, pages, marks: Vec::new() };
+                // Entries were numbered 0.. in snapshot order.
+                for i in 0..state.members.len() {
+                    if bits[i / 8] & (1 << (i % 8)) != 0 {
+                        sync.mark(i);
+                    }
+                }
+                state.full_sync = Some(sync);
+            }
+            _ => return Err(SnapshotError::Corrupt("bad full-sync flag")),
+        }
+        let sessions = r.varint()?;
+        if sessions > REMEMBERED_SESSIONS as u64 {
+            return Err(SnapshotError::Corrupt("too many remembered sessions"));
+        }
+        let mut history = VecDeque::new();
+        for _ in 0..sessions {
+            let session_id = r.string()?;
+            let action = match r.byte()? {
+                0 => Action::Members,
+                1 => Action::AddMembers,
+                2 => Action::RemoveMembers,
+                _ => return Err(SnapshotError::Corrupt("bad action")),
+            };
+            let replaced = match r.byte()? {
+                0 => false,
+                1 => true,
+                _ => return Err(SnapshotError::Corrupt("bad flag")),
+            };
+            let pages = r.pages()?;
+            history.push_back(SeenSession { session_id, action, pages, replaced });
+        }
+        if r.at != body.len() {
+            return Err(SnapshotError::Corrupt("bytes after the end"));
+        }
+        state.history = history;
+        Ok(state)
+    }
+}
+
+fn action_byte(action: Action) -> u8 {
+    match action {
+        Action::Members => 0,
+        Action::AddMembers => 1,
+        Action::RemoveMembers => 2,
+    }
+}
+
+fn write_str(out: &mut Vec<u8>, text: &str) {
+    write_varint(out, text.len() as u64);
+    out.extend_from_slice(text.as_bytes());
+}
+
+fn write_pages(out: &mut Vec<u8>, pages: &PageSet) {
+    write_varint(out, pages.len() as u64);
+    for &page in pages.iter() {
+        write_varint(out, page);
+    }
+}
+
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn byte(&mut self) -> Result<u8, SnapshotError> {
+        let b = *self.bytes.get(self.at).ok_or(SnapshotError::Truncated)?;
+        self.at += 1;
+        Ok(b)
+    }
+
+    fn varint(&mut self) -> Result<u64, SnapshotError> {
+        let (value, next) = read_varint(self.bytes, self.at).ok_or(SnapshotError::Truncated)?;
+        self.at = next;
+        Ok(value)
+    }
+
+    fn take(&mut self, len: usize) -> Result<&'a [u8], SnapshotError> {
+        let end = self.at.checked_add(len).ok_or(SnapshotError::Truncated)?;
+        let out = self.bytes.get(self.at..end).ok_or(SnapshotError::Truncated)?;
+        self.at = end;
+        Ok(out)
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], SnapshotError> {
+        let len = self.varint()?;
+        let len = usize::try_from(len).map_err(|_| SnapshotError::Truncated)?;
+        self.take(len)
+    }
+
+    fn string(&mut self) -> Result<String, SnapshotError> {
+        let bytes = self.bytes()?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| SnapshotError::Corrupt("a session id is not UTF-8"))
+    }
+
+    fn pages(&mut self) -> Result<PageSet, SnapshotError> {
+        let count = self.varint()?;
+        if count > REMEMBERED_PAGES as u64 {
+            return Err(SnapshotError::Corrupt("too many remembered pages"));
+        }
+        let mut pages = PageSet::default();
+        for _ in 0..count {
+            pages.insert(self.varint()?);
+        }
+        Ok(pages)
+    }
+}

@@ -1,0 +1,211 @@
+//! Exports for "Membership" (API.md): diffMembers, planSync and the CohortState class.
+//!
+//! Lists arrive as JSON text (api.js turns JS iterables into it with one
+//! `JSON.stringify`); ids are read with the core's argument readers.
+
+use super::convert::{body_bytes, json, type_name, whole_number, BindingError, Exported, Fields};
+use super::payload::validate_options;
+use crate::json::args::{read_member_list, read_page_argument, read_string_list};
+use crate::payload::PayloadError;
+use crate::plan::{plan_sync, PlanOptions, DEFAULT_BATCH_SIZE};
+use crate::problem::Problem;
+use crate::state::{CohortState, PageRef};
+use wasm_bindgen::prelude::*;
+
+fn seed(hi: u32, lo: u32) -> u64 {
+    (hi as u64) << 32 | lo as u64
+}
+
+fn bad_list(what: &str, problem: Problem) -> JsValue {
+    BindingError {
+        code: "invalid_argument",
+        message: format!("{what}: {} at \"{}\"", problem.message, problem.path),
+        problems: vec![problem],
+    }
+    .into()
+}
+
+#[wasm_bindgen(js_name = diffMembers)]
+pub fn diff_members(previous: &str, current: &str, seed_hi: u32, seed_lo: u32) -> Exported {
+    let previous = read_string_list(previous.as_bytes()).map_err(|p| bad_list("previous", p))?;
+    let current = read_string_list(current.as_bytes()).map_err(|p| bad_list("current", p))?;
+    let diff = crate::diff::diff_members(
+        previous.iter().map(String::as_str),
+        current.iter().map(String::as_str),
+        seed(seed_hi, seed_lo),
+    );
+    json(&diff)
+}
+
+/// `previous`: JSON of the last snapshot's ids, or `None`; `current`: JSON of members.
+#[wasm_bindgen(js_name = planSync)]
+pub fn plan_sync_export(previous: Option<String>, current: &str, plan_options: JsValue) -> Exported {
+    const NAMES: [&str; 7] =
+        ["projectId", "cohortId", "cohortName", "cohortDescription", "sessionId", "batchSize", "snapshotAgeMs"];
+    let fields = Fields::read(&plan_options, "options", &NAMES)?;
+    let previous = match previous {
+        Some(text) => Some(read_string_list(text.as_bytes()).map_err(|p| bad_list("previous", p))?),
+        None => None,
+    };
+    let current = read_member_list(current.as_bytes()).map_err(|p| bad_list("current", p))?;
+    let batch_size = whole_number(fields.number("batchSize")?, "options.batchSize", 1.0, 1e9)?
+        .map_or(DEFAULT_BATCH_SIZE, |v| v as usize);
+    let snapshot_age_ms =
+        whole_number(fields.number("snapshotAgeMs")?, "options.snapshotAgeMs", 0.0, 2f64.powi(53))?.map(|v| v as u64);
+    let plan = PlanOptions {
+        project_id: fields.string("projectId")?.unwrap_or_default(),
+        cohort_id: fields.string("cohortId")?.unwrap_or_default(),
+        cohort_name: fields.string("cohortName")?,
+        cohort_description: fields.string("cohortDescription")?,
+        session_id: fields.string("sessionId")?.unwrap_or_default(),
+        batch_size,
+        snapshot_age_ms,
+    };
+    let bodies = plan_sync(previous.as_deref(), &current, &plan).map_err(|e| BindingError {
+        code: e.code(),
+        message: e.to_string(),
+        problems: Vec::new(),
+    })?;
+    json(&bodies)
+}
+
+fn snapshot_error(error: crate::state::SnapshotError) -> JsValue {
+    BindingError { code: error.code(), message: error.to_string(), problems: Vec::new() }.into()
+}
+
+/// One cohort's membership. Wrapped by `CohortState` in api.js.
+#[wasm_bindgen]
+pub struct CohortStateHandle {
+    inner: CohortState,
+}
+
+#[wasm_bindgen]
+impl CohortStateHandle {
+    #[wasm_bindgen(constructor)]
+    pub fn new(seed_hi: u32, seed_lo: u32) -> CohortStateHandle {
+        CohortStateHandle { inner: CohortState::with_seed(seed(seed_hi, seed_lo)) }
+    }
+
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(bytes: JsValue, seed_hi: u32, seed_lo: u32) -> Result<CohortStateHandle, JsValue> {
+        let Some(bytes) = bytes.as_string().is_none().then(|| body_bytes(&bytes)).flatten() else {
+            return Err(BindingError::invalid_argument(format!(
+                "bytes must be a Uint8Array, got {}",
+                type_name(&bytes)
+            ))
+            .into());
+        };
+        let inner = CohortState::from_bytes(&bytes, seed(seed_hi, seed_lo)).map_err(snapshot_error)?;
+        Ok(CohortStateHandle { inner })
+    }
+
+    /// `chunks`: an array of Uint8Arrays, in order.
+    #[wasm_bindgen(js_name = fromChunks)]
+    pub fn from_chunks(chunks: JsValue, seed_hi: u32, seed_lo: u32) -> Result<CohortStateHandle, JsValue> {
+        if !js_sys::Array::is_array(&chunks) {
+            return Err(
+                BindingError::invalid_argument(format!("chunks must be an array, got {}", type_name(&chunks))).into()
+            );
+        }
+        let mut parts = Vec::new();
+        for (i, chunk) in js_sys::Array::from(&chunks).iter().enumerate() {
+            match chunk.as_string().is_none().then(|| body_bytes(&chunk)).flatten() {
+                Some(bytes) => parts.push(bytes),
+                None => {
+                    let got = type_name(&chunk);
+                    return Err(
+                        BindingError::invalid_argument(format!("chunk {i} must be a Uint8Array, got {got}")).into()
+                    );
+                }
+            }
+        }
+        let inner = CohortState::from_chunks(&parts, seed(seed_hi, seed_lo)).map_err(snapshot_error)?;
+        Ok(CohortStateHandle { inner })
+    }
+
+    #[wasm_bindgen(js_name = toBytes)]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.inner.to_bytes()
+    }
+
+    #[wasm_bindgen(js_name = toChunks)]
+    pub fn to_chunks(&self, chunk_bytes: JsValue) -> Result<js_sys::Array, JsValue> {
+        let size = whole_number(
+            chunk_bytes.as_f64().or(chunk_bytes.is_undefined().then_some(1048576.0)),
+            "chunkBytes",
+            1.0,
+            2f64.powi(31),
+        )?
+        .unwrap_or(1048576.0) as usize;
+        let out = js_sys::Array::new();
+        for chunk in self.inner.to_chunks(size) {
+            out.push(&js_sys::Uint8Array::from(chunk.as_slice()));
+        }
+        Ok(out)
+    }
+
+    /// A raw webhook body (string or bytes) or a page from `parsePayload`.
+    pub fn apply(&mut self, page: JsValue, apply_options: JsValue) -> Exported {
+        let limits = validate_options(&apply_options)?;
+        if let Some(bytes) = body_bytes(&page) {
+            return match self.inner.apply_body(&bytes, &limits) {
+                Ok(outcome) => json(&outcome),
+                Err(error) => {
+                    let code = error.code();
+                    let message = error.to_string();
+                    let PayloadError::InvalidPayload(problems) = error;
+                    Err(BindingError { code, message, problems }.into())
+                }
+            };
+        }
+        if !page.is_object() {
+            let got = type_name(&page);
+            return Err(
+                BindingError::invalid_argument(format!("apply takes a body or a page object, got {got}")).into()
+            );
+        }
+        let text = js_sys::JSON::stringify(&page)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| BindingError::invalid_argument("the page object cannot be turned into JSON"))?;
+        let page = read_page_argument(text.as_bytes()).map_err(|p| bad_list("page", p))?;
+        let outcome = self.inner.apply(PageRef {
+            action: page.action,
+            session_id: &page.session_id,
+            page: page.page.count,
+            total_pages: page.page.total,
+            ids: page.members.iter().map(|m| m.distinct_id.as_bytes()),
+        });
+        json(&outcome)
+    }
+
+    pub fn has(&self, distinct_id: JsValue) -> Result<bool, JsValue> {
+        match distinct_id.as_string() {
+            Some(id) => Ok(self.inner.has(&id)),
+            None => Err(BindingError::invalid_argument(format!(
+                "distinctId must be a string, got {}",
+                type_name(&distinct_id)
+            ))
+            .into()),
+        }
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> f64 {
+        self.inner.size() as f64
+    }
+
+    pub fn members(&self) -> Exported {
+        json(&self.inner.members().collect::<Vec<_>>())
+    }
+
+    #[wasm_bindgen(js_name = memoryBytes)]
+    pub fn memory_bytes(&self) -> f64 {
+        self.inner.memory_bytes() as f64
+    }
+
+    #[wasm_bindgen(js_name = pendingSession)]
+    pub fn pending_session(&self) -> Option<String> {
+        self.inner.pending_session().map(str::to_string)
+    }
+}
