@@ -9,6 +9,7 @@ use super::pointer::push_token;
 use super::{Kind, Reader};
 use crate::payload::{Action, Member, PageInfo, Properties};
 use crate::problem::{Problem, ProblemCode};
+use std::borrow::Cow;
 
 fn syntax(error: super::SyntaxError) -> Problem {
     Problem::new(error.code, "", error.message).at(error.offset)
@@ -22,15 +23,15 @@ fn index_path(base: &str, index: usize) -> String {
     format!("{base}/{index}")
 }
 
-/// A JSON array of strings.
-pub fn read_string_list(text: &[u8]) -> Result<Vec<String>, Problem> {
+/// A JSON array of strings, borrowed from `text` where they have no escapes.
+pub fn read_string_list(text: &[u8]) -> Result<Vec<Cow<'_, str>>, Problem> {
     let mut r = Reader::new(text, 0);
     let list = string_list(&mut r, "")?;
     end(&mut r)?;
     Ok(list)
 }
 
-fn string_list(r: &mut Reader, path: &str) -> Result<Vec<String>, Problem> {
+fn string_list<'a>(r: &mut Reader<'a>, path: &str) -> Result<Vec<Cow<'a, str>>, Problem> {
     let at = r.pos();
     let kind = r.peek_kind().map_err(syntax)?;
     if kind != Kind::Array {
@@ -41,7 +42,7 @@ fn string_list(r: &mut Reader, path: &str) -> Result<Vec<String>, Problem> {
     while r.next_element(out.is_empty()).map_err(syntax)? {
         let at = r.pos();
         match r.peek_kind().map_err(syntax)? {
-            Kind::String => out.push(r.read_string().map_err(syntax)?.decode().into_owned()),
+            Kind::String => out.push(r.read_string().map_err(syntax)?.decode()),
             kind => return Err(wrong(index_path(path, out.len()), "a string", kind, at)),
         }
     }

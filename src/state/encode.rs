@@ -20,28 +20,86 @@ const DECIMAL: u8 = 3;
 const HEX_LOWER: u8 = 4;
 
 /// Appends the encoded form of `id` to `out`.
+#[inline]
 pub fn encode_into(id: &[u8], out: &mut Vec<u8>) {
-    if let Some(case) = uuid_case(id) {
-        out.push(if case == Case::Lower { UUID_LOWER } else { UUID_UPPER });
-        let mut nibbles = id.iter().filter(|&&b| b != b'-').map(|&b| hex_value(b));
-        for _ in 0..16 {
-            let hi = nibbles.next().unwrap_or(0);
-            let lo = nibbles.next().unwrap_or(0);
-            out.push(hi << 4 | lo);
-        }
-    } else if let Some(value) = canonical_decimal(id) {
+    if id.len() == 36 && encode_uuid(id, out) {
+        return;
+    }
+    if let Some(value) = canonical_decimal(id) {
         out.push(DECIMAL);
         out.extend_from_slice(&value.to_le_bytes());
-    } else if id.len() >= 8 && id.len() % 2 == 0 && id.iter().all(|&b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+    } else if id.len() >= 8
+        && id.len() % 2 == 0
+        && id.iter().all(|&b| HEX[b as usize] < 16 && CASE[b as usize] != UPPER_LETTER)
+    {
         out.push(HEX_LOWER);
-        for pair in id.chunks_exact(2) {
-            out.push(hex_value(pair[0]) << 4 | hex_value(pair[1]));
-        }
+        out.extend(id.chunks_exact(2).map(|pair| HEX[pair[0] as usize] << 4 | HEX[pair[1] as usize]));
     } else {
         out.push(RAW);
         out.extend_from_slice(id);
     }
 }
+
+/// A canonical UUID (one case throughout) as a tag and its 16 bytes, in one pass with
+/// lookup tables (ids are encoded on every lookup, so this is a hot path).
+#[inline]
+fn encode_uuid(id: &[u8], out: &mut Vec<u8>) -> bool {
+    if id[8] != b'-' || id[13] != b'-' || id[18] != b'-' || id[23] != b'-' {
+        return false;
+    }
+    let mut bytes = [0u8; 16];
+    let (mut bad, mut case) = (0u8, 0u8);
+    let mut k = 0;
+    for group in [&id[0..8], &id[9..13], &id[14..18], &id[19..23], &id[24..36]] {
+        for pair in group.chunks_exact(2) {
+            let (hi, lo) = (HEX[pair[0] as usize], HEX[pair[1] as usize]);
+            bad |= (hi | lo) & 0xF0;
+            case |= CASE[pair[0] as usize] | CASE[pair[1] as usize];
+            bytes[k] = hi << 4 | lo;
+            k += 1;
+        }
+    }
+    if bad != 0 || case == LOWER_LETTER | UPPER_LETTER {
+        return false;
+    }
+    out.push(if case == UPPER_LETTER { UUID_UPPER } else { UUID_LOWER });
+    out.extend_from_slice(&bytes);
+    true
+}
+
+/// Hex digit values; 0xFF for bytes that are not hex digits.
+const HEX: [u8; 256] = {
+    let mut table = [0xFFu8; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            b'0'..=b'9' => b as u8 - b'0',
+            b'a'..=b'f' => b as u8 - b'a' + 10,
+            b'A'..=b'F' => b as u8 - b'A' + 10,
+            _ => 0xFF,
+        };
+        b += 1;
+    }
+    table
+};
+
+const LOWER_LETTER: u8 = 1;
+const UPPER_LETTER: u8 = 2;
+
+/// Which case a hex letter is in (digits have none).
+const CASE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            b'a'..=b'f' => LOWER_LETTER,
+            b'A'..=b'F' => UPPER_LETTER,
+            _ => 0,
+        };
+        b += 1;
+    }
+    table
+};
 
 pub fn encode(id: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(id.len() + 1);
@@ -118,43 +176,6 @@ fn canonical_decimal(id: &[u8]) -> Option<u64> {
         return None;
     }
     Some(id.iter().fold(0u64, |acc, &d| acc * 10 + (d - b'0') as u64))
-}
-
-#[derive(PartialEq, Eq)]
-enum Case {
-    Lower,
-    Upper,
-}
-
-fn uuid_case(id: &[u8]) -> Option<Case> {
-    if id.len() != 36 {
-        return None;
-    }
-    let (mut lower, mut upper) = (false, false);
-    for (i, &b) in id.iter().enumerate() {
-        match (i, b) {
-            (8 | 13 | 18 | 23, b'-') => {}
-            (8 | 13 | 18 | 23, _) => return None,
-            (_, b'0'..=b'9') => {}
-            (_, b'a'..=b'f') => lower = true,
-            (_, b'A'..=b'F') => upper = true,
-            _ => return None,
-        }
-    }
-    match (lower, upper) {
-        (true, true) => None,
-        (_, true) => Some(Case::Upper),
-        _ => Some(Case::Lower),
-    }
-}
-
-fn hex_value(b: u8) -> u8 {
-    match b {
-        b'0'..=b'9' => b - b'0',
-        b'a'..=b'f' => b - b'a' + 10,
-        b'A'..=b'F' => b - b'A' + 10,
-        _ => 0,
-    }
 }
 
 #[cfg(test)]

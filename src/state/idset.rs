@@ -1,49 +1,60 @@
 //! An exact set of distinct ids, compact enough for millions.
 //!
-//! Ids live back to back in one byte arena, each in its compact encoding
-//! ([`super::encode`]) behind a one-byte (usually) length; an open-addressing table of
-//! u32 entry numbers finds them. A 36-character UUID member costs about 30 bytes (17 in
-//! the arena, 4 for its entry, ~8 of table), where a JavaScript `Set` of strings costs
-//! over 100. Membership is exact: lookups compare the stored bytes, the hash only
-//! chooses where to look.
+//! Ids live back to back in a byte arena, each record `flags, varint length, encoded
+//! id` ([`super::encode`]: a UUID takes 17 bytes). The arena is a list of chunks of at
+//! most 1 MiB rather than one `Vec`: wasm memory never shrinks, so the moment a single
+//! `Vec` doubles (old and new copies alive together) would stay in a Worker's footprint
+//! for good; chunks keep that overshoot under a megabyte. An open-addressing table of u64
+//! slots finds them: the high half of a slot is the top 32 bits of the id's hash (a
+//! fingerprint: most mismatches are rejected without touching the arena, and the table
+//! can be rebuilt without hashing again), the low half the record's arena offset + 1.
+//! A lookup costs two memory accesses: the slot, then the record. A 36-character UUID
+//! member costs about 35 bytes, where a JavaScript `Set` of strings costs over 100.
 //!
-//! The hash is SipHash-1-3 keyed with a seed (random per state in JavaScript, see
-//! `pkg/api.js`), so a sender cannot craft ids that all land in one place. Removed
-//! entries leave their bytes in the arena until [`IdSet::compact`].
+//! Membership is exact: a lookup compares the stored bytes; the hash only chooses where
+//! to look. The hash is SipHash-1-3 keyed with a seed (random per state in JavaScript,
+//! see `pkg/api.js`), so a sender cannot craft ids that all land in one place.
+//!
+//! A record is named by its arena offset ([`Entry`]), stable until [`IdSet::compact`].
+//! Each record has a mark bit for the full-sync sweep; removed records stay in the arena,
+//! flagged dead, until compaction.
 
 use super::encode::{decode_into, encode_into};
 use siphasher::sip::SipHasher13;
 use std::hash::Hasher;
 
-const EMPTY: u32 = 0;
-const TOMBSTONE: u32 = u32::MAX;
-/// An entry whose id was removed.
-const DEAD: u32 = u32::MAX;
+/// A record's place: chunk number in the high 12 bits, offset in the chunk below.
+pub type Entry = u32;
+
+const CHUNK_BITS: u32 = 20;
+const CHUNK_BYTES: usize = 1 << CHUNK_BITS;
+const OFFSET_MASK: u32 = (1 << CHUNK_BITS) - 1;
+
+const EMPTY: u64 = 0;
+const TOMBSTONE: u64 = u64::MAX;
+const DEAD: u8 = 1;
+const MARKED: u8 = 2;
 
 #[derive(Clone)]
 pub struct IdSet {
-    /// Encoded ids, each as `varint length, bytes`.
-    arena: Vec<u8>,
-    /// Arena offset of each entry's length; `DEAD` once removed.
-    entries: Vec<u32>,
-    /// `EMPTY`, `TOMBSTONE`, or entry number + 1.
-    table: Vec<u32>,
+    chunks: Vec<Vec<u8>>,
+    table: Vec<u64>,
     keys: (u64, u64),
     live: usize,
     tombstones: usize,
-    /// Scratch for encoding the id being looked up.
+    records: usize,
     scratch: Vec<u8>,
 }
 
 impl IdSet {
     pub fn with_seed(seed: u64) -> Self {
         IdSet {
-            arena: Vec::new(),
-            entries: Vec::new(),
+            chunks: Vec::new(),
             table: vec![EMPTY; 16],
             keys: (seed, seed.rotate_left(32) ^ 0x9E37_79B9_7F4A_7C15),
             live: 0,
             tombstones: 0,
+            records: 0,
             scratch: Vec::new(),
         }
     }
@@ -56,37 +67,54 @@ impl IdSet {
         self.live == 0
     }
 
-    /// Entry numbers handed out so far, removed ones included (bit sets indexed by entry
-    /// need this many bits).
-    pub fn entry_count(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Bytes held: arena, entries and table (what a cohort costs in memory).
+    /// Bytes held: arena and table (what a cohort costs in memory).
     pub fn memory_bytes(&self) -> usize {
-        self.arena.capacity() + 4 * self.entries.capacity() + 4 * self.table.capacity() + self.scratch.capacity()
+        self.chunks.iter().map(Vec::capacity).sum::<usize>() + 8 * self.table.capacity() + self.scratch.capacity()
     }
 
-    fn hash(&self, encoded: &[u8]) -> u64 {
+    fn fingerprint(&self, encoded: &[u8]) -> u32 {
         let mut h = SipHasher13::new_with_keys(self.keys.0, self.keys.1);
         h.write(encoded);
-        h.finish()
+        (h.finish() >> 32) as u32
     }
 
-    /// The encoded bytes of a live entry.
-    fn encoded(&self, entry: usize) -> Option<&[u8]> {
-        let offset = *self.entries.get(entry)?;
-        if offset == DEAD {
-            return None;
+    /// `(flags, encoded id, offset after the record in its chunk)` of a record.
+    fn record(&self, entry: Entry) -> Option<(u8, &[u8], usize)> {
+        let chunk = self.chunks.get((entry >> CHUNK_BITS) as usize)?;
+        let at = (entry & OFFSET_MASK) as usize;
+        let flags = *chunk.get(at)?;
+        let (len, start) = read_varint(chunk, at + 1)?;
+        let end = start.checked_add(usize::try_from(len).ok()?)?;
+        Some((flags, chunk.get(start..end)?, end))
+    }
+
+    fn flags_mut(&mut self, entry: Entry) -> Option<&mut u8> {
+        self.chunks.get_mut((entry >> CHUNK_BITS) as usize)?.get_mut((entry & OFFSET_MASK) as usize)
+    }
+
+    /// Appends a record; returns its entry.
+    fn push_record(&mut self, encoded: &[u8]) -> Entry {
+        let size = 1 + varint_len(encoded.len() as u64) + encoded.len();
+        let fits = self.chunks.last().is_some_and(|c| c.len() + size <= CHUNK_BYTES);
+        if !fits {
+            // Chunks start small (a cohort of ten should not cost a megabyte) and grow
+            // by doubling up to CHUNK_BYTES; a record bigger than that gets a chunk alone.
+            let previous = self.chunks.last().map_or(0, Vec::capacity);
+            self.chunks.push(Vec::with_capacity(size.max((previous * 2).clamp(4096, CHUNK_BYTES))));
         }
-        let (len, start) = read_varint(&self.arena, offset as usize)?;
-        self.arena.get(start..start + len as usize)
+        let index = self.chunks.len() - 1;
+        let chunk = &mut self.chunks[index];
+        let at = chunk.len();
+        chunk.push(0);
+        write_varint(chunk, encoded.len() as u64);
+        chunk.extend_from_slice(encoded);
+        (index as u32) << CHUNK_BITS | at as u32
     }
 
     /// Where `encoded` sits in the table (`Ok`), or the slot to put it in (`Err`).
-    fn probe(&self, encoded: &[u8]) -> Result<usize, usize> {
+    fn probe(&self, encoded: &[u8], fingerprint: u32) -> Result<usize, usize> {
         let mask = self.table.len() - 1;
-        let mut slot = (self.hash(encoded) as usize) & mask;
+        let mut slot = fingerprint as usize & mask;
         let mut free = None;
         loop {
             match self.table[slot] {
@@ -94,109 +122,170 @@ impl IdSet {
                 TOMBSTONE => {
                     free.get_or_insert(slot);
                 }
-                held => {
-                    if self.encoded(held as usize - 1) == Some(encoded) {
+                held if (held >> 32) as u32 == fingerprint => {
+                    let entry = (held as u32).wrapping_sub(1);
+                    if self.record(entry).is_some_and(|(_, stored, _)| stored == encoded) {
                         return Ok(slot);
                     }
                 }
+                _ => {}
             }
             slot = (slot + 1) & mask;
         }
     }
 
-    /// The entry number of `id`, if present.
-    pub fn find(&self, id: &[u8]) -> Option<usize> {
+    fn entry_at(&self, slot: usize) -> Entry {
+        (self.table[slot] as u32).wrapping_sub(1)
+    }
+
+    /// The record of `id`, if present.
+    pub fn find(&self, id: &[u8]) -> Option<Entry> {
         let mut encoded = Vec::with_capacity(id.len() + 1);
         encode_into(id, &mut encoded);
-        self.probe(&encoded).ok().map(|slot| self.table[slot] as usize - 1)
+        let fingerprint = self.fingerprint(&encoded);
+        self.probe(&encoded, fingerprint).ok().map(|slot| self.entry_at(slot))
     }
 
     pub fn contains(&self, id: &[u8]) -> bool {
         self.find(id).is_some()
     }
 
-    /// Adds `id`; returns its entry number and whether it was new.
-    pub fn insert(&mut self, id: &[u8]) -> (usize, bool) {
+    /// Adds `id`; returns its record and whether it was new.
+    pub fn insert(&mut self, id: &[u8]) -> (Entry, bool) {
         let mut encoded = std::mem::take(&mut self.scratch);
         encoded.clear();
         encode_into(id, &mut encoded);
-        let result = match self.probe(&encoded) {
-            Ok(slot) => (self.table[slot] as usize - 1, false),
-            Err(_) => {
-                self.grow_if_needed();
-                // The table may have been rebuilt: find the free slot again.
-                let slot = self.probe(&encoded).err().unwrap_or(0);
-                let entry = self.push_entry(&encoded);
-                if self.table[slot] == TOMBSTONE {
-                    self.tombstones -= 1;
-                }
-                self.table[slot] = entry as u32 + 1;
-                self.live += 1;
-                (entry, true)
-            }
-        };
+        let result = self.insert_encoded_inner(&encoded);
         self.scratch = encoded;
         result
     }
 
-    fn push_entry(&mut self, encoded: &[u8]) -> usize {
-        let offset = self.arena.len() as u32;
-        write_varint(&mut self.arena, encoded.len() as u64);
-        self.arena.extend_from_slice(encoded);
-        self.entries.push(offset);
-        self.entries.len() - 1
+    fn insert_encoded_inner(&mut self, encoded: &[u8]) -> (Entry, bool) {
+        let fingerprint = self.fingerprint(encoded);
+        let slot = match self.probe(encoded, fingerprint) {
+            Ok(slot) => return (self.entry_at(slot), false),
+            Err(slot) if self.has_room() => slot,
+            Err(_) => {
+                self.grow();
+                self.probe(encoded, fingerprint).err().unwrap_or(0)
+            }
+        };
+        let entry = self.push_record(encoded);
+        if self.table[slot] == TOMBSTONE {
+            self.tombstones -= 1;
+        }
+        self.table[slot] = (fingerprint as u64) << 32 | (entry as u64 + 1);
+        self.live += 1;
+        self.records += 1;
+        (entry, true)
     }
 
-    /// Removes `id`; returns its (now dead) entry number when it was present.
-    pub fn remove(&mut self, id: &[u8]) -> Option<usize> {
+    /// Adds an already encoded id (from a snapshot); false when it is already there.
+    pub fn insert_encoded(&mut self, encoded: &[u8]) -> Option<Entry> {
+        match self.insert_encoded_inner(encoded) {
+            (entry, true) => Some(entry),
+            _ => None,
+        }
+    }
+
+    /// Removes `id`; true when it was present.
+    pub fn remove(&mut self, id: &[u8]) -> bool {
         let mut encoded = std::mem::take(&mut self.scratch);
         encoded.clear();
         encode_into(id, &mut encoded);
-        let found = self.probe(&encoded).ok();
+        let fingerprint = self.fingerprint(&encoded);
+        let found = self.probe(&encoded, fingerprint).ok();
         self.scratch = encoded;
-        let slot = found?;
-        Some(self.remove_slot(slot))
+        match found {
+            Some(slot) => {
+                self.remove_slot(slot);
+                true
+            }
+            None => false,
+        }
     }
 
-    fn remove_slot(&mut self, slot: usize) -> usize {
-        let entry = self.table[slot] as usize - 1;
+    fn remove_slot(&mut self, slot: usize) {
+        let entry = self.entry_at(slot);
         self.table[slot] = TOMBSTONE;
         self.tombstones += 1;
-        self.entries[entry] = DEAD;
+        if let Some(flags) = self.flags_mut(entry) {
+            *flags |= DEAD;
+        }
         self.live -= 1;
-        entry
     }
 
-    /// Removes the live entries for which `keep` says false; returns their ids.
-    pub fn remove_where(&mut self, mut keep: impl FnMut(usize) -> bool) -> Vec<Vec<u8>> {
-        let mut removed = Vec::new();
-        for entry in 0..self.entries.len() {
-            if self.entries[entry] == DEAD || keep(entry) {
-                continue;
+    pub fn mark(&mut self, entry: Entry) {
+        if let Some(flags) = self.flags_mut(entry) {
+            *flags |= MARKED;
+        }
+    }
+
+    pub fn is_marked(&self, entry: Entry) -> bool {
+        self.record(entry).is_some_and(|(flags, _, _)| flags & MARKED != 0)
+    }
+
+    /// Clears every mark (a new full sync starts).
+    pub fn clear_marks(&mut self) {
+        for chunk in &mut self.chunks {
+            let mut at = 0;
+            while at < chunk.len() {
+                chunk[at] &= !MARKED;
+                match read_varint(chunk, at + 1) {
+                    Some((len, start)) => at = start.saturating_add(len as usize),
+                    None => break,
+                }
             }
-            let Some(encoded) = self.encoded(entry).map(<[u8]>::to_vec) else { continue };
-            if let Ok(slot) = self.probe(&encoded) {
+        }
+    }
+
+    /// Every record, dead ones included, in the order written: `(entry, flags, encoded)`.
+    fn records(&self) -> impl Iterator<Item = (Entry, u8, &[u8])> + '_ {
+        let (mut chunk, mut at) = (0usize, 0usize);
+        std::iter::from_fn(move || loop {
+            let entry = (chunk as u32) << CHUNK_BITS | at as u32;
+            match self.chunks.get(chunk) {
+                None => return None,
+                Some(c) if at >= c.len() => {
+                    chunk += 1;
+                    at = 0;
+                }
+                Some(_) => {
+                    let (flags, encoded, next) = self.record(entry)?;
+                    at = next;
+                    return Some((entry, flags, encoded));
+                }
+            }
+        })
+    }
+
+    /// Removes the live records that are not marked; returns their ids.
+    pub fn remove_unmarked(&mut self) -> Vec<Vec<u8>> {
+        let doomed: Vec<Entry> =
+            self.records().filter(|(_, flags, _)| flags & (DEAD | MARKED) == 0).map(|(entry, _, _)| entry).collect();
+        let mut removed = Vec::with_capacity(doomed.len());
+        let mut encoded = Vec::new();
+        for entry in doomed {
+            let Some((_, stored, _)) = self.record(entry) else { continue };
+            encoded.clear();
+            encoded.extend_from_slice(stored);
+            let fingerprint = self.fingerprint(&encoded);
+            if let Ok(slot) = self.probe(&encoded, fingerprint) {
                 self.remove_slot(slot);
-                let mut id = Vec::new();
-                decode_into(&encoded, &mut id);
-                removed.push(id);
             }
+            let mut id = Vec::new();
+            decode_into(&encoded, &mut id);
+            removed.push(id);
         }
         removed
     }
 
-    /// The id of a live entry.
-    pub fn id(&self, entry: usize) -> Option<Vec<u8>> {
-        let mut out = Vec::new();
-        decode_into(self.encoded(entry)?, &mut out).then_some(out)
+    /// Live records in arena order (the order ids joined): `(entry, encoded id)`.
+    pub fn entries(&self) -> impl Iterator<Item = (Entry, &[u8])> + '_ {
+        self.records().filter(|(_, flags, _)| flags & DEAD == 0).map(|(entry, _, encoded)| (entry, encoded))
     }
 
-    /// Live entries in entry order: `(entry number, encoded id)`.
-    pub fn entries(&self) -> impl Iterator<Item = (usize, &[u8])> + '_ {
-        (0..self.entries.len()).filter_map(|entry| self.encoded(entry).map(|encoded| (entry, encoded)))
-    }
-
-    /// Live ids, decoded, in entry order.
+    /// Live ids, decoded, in the order they joined.
     pub fn ids(&self) -> impl Iterator<Item = Vec<u8>> + '_ {
         self.entries().map(|(_, encoded)| {
             let mut id = Vec::new();
@@ -205,70 +294,64 @@ impl IdSet {
         })
     }
 
-    /// Adds an already encoded id (from a snapshot); false when it is already there.
-    pub fn insert_encoded(&mut self, encoded: &[u8]) -> bool {
-        if self.probe(encoded).is_ok() {
-            return false;
-        }
-        self.grow_if_needed();
-        let slot = self.probe(encoded).err().unwrap_or(0);
-        let entry = self.push_entry(encoded);
-        if self.table[slot] == TOMBSTONE {
-            self.tombstones -= 1;
-        }
-        self.table[slot] = entry as u32 + 1;
-        self.live += 1;
-        true
+    /// Whether another record fits under 70% load (tombstones count: they lengthen
+    /// probes).
+    fn has_room(&self) -> bool {
+        (self.live + self.tombstones + 1) * 10 <= self.table.len() * 7
     }
 
-    /// Keeps the table under 70% full (tombstones count: they lengthen probes).
-    fn grow_if_needed(&mut self) {
-        if (self.live + self.tombstones + 1) * 10 <= self.table.len() * 7 {
-            return;
-        }
+    fn grow(&mut self) {
         let wanted = ((self.live + 1) * 2).next_power_of_two().max(16);
         self.rebuild_table(wanted);
     }
 
+    /// Refills a table of `capacity` slots from the old one's live slots (their
+    /// fingerprints place them: no hashing again).
     fn rebuild_table(&mut self, capacity: usize) {
-        self.table = vec![EMPTY; capacity];
+        let old = std::mem::replace(&mut self.table, vec![EMPTY; capacity]);
         self.tombstones = 0;
         let mask = capacity - 1;
-        for entry in 0..self.entries.len() {
-            let Some(encoded) = self.encoded(entry) else { continue };
-            let mut slot = (self.hash(encoded) as usize) & mask;
+        for held in old.into_iter().filter(|&h| h != EMPTY && h != TOMBSTONE) {
+            let mut slot = (held >> 32) as usize & mask;
             while self.table[slot] != EMPTY {
                 slot = (slot + 1) & mask;
             }
-            self.table[slot] = entry as u32 + 1;
+            self.table[slot] = held;
         }
     }
 
-    /// Whether removed entries hold enough of the arena to be worth reclaiming.
+    /// Whether removed records hold enough of the arena to be worth reclaiming.
     pub fn wants_compaction(&self) -> bool {
-        let dead = self.entries.len() - self.live;
+        let dead = self.records - self.live;
         dead > 1024 && dead > self.live
     }
 
-    /// Drops removed entries' bytes; returns, for each old entry number, its new one
-    /// (`None` for removed entries), so bit sets over entries can follow.
-    pub fn compact(&mut self) -> Vec<Option<usize>> {
-        let mut remap = vec![None; self.entries.len()];
-        let mut arena = Vec::with_capacity(self.arena.len() / 2);
-        let mut entries = Vec::with_capacity(self.live);
-        for (entry, slot) in remap.iter_mut().enumerate() {
-            let Some(encoded) = self.encoded(entry) else { continue };
-            *slot = Some(entries.len());
-            entries.push(arena.len() as u32);
-            write_varint(&mut arena, encoded.len() as u64);
-            arena.extend_from_slice(encoded);
+    /// Drops removed records' bytes. Entries change: callers holding them must not.
+    pub fn compact(&mut self) {
+        let old = std::mem::take(&mut self.chunks);
+        let keys = self.keys;
+        let mut fresh = IdSet::with_seed(0);
+        fresh.keys = keys;
+        let view = IdSet { chunks: old, ..IdSet::with_seed(0) };
+        for (entry, encoded) in view.entries() {
+            if let Some(new_entry) = fresh.insert_encoded(encoded) {
+                if view.is_marked(entry) {
+                    fresh.mark(new_entry);
+                }
+            }
         }
-        self.arena = arena;
-        self.entries = entries;
-        let capacity = ((self.live + 1) * 2).next_power_of_two().max(16);
-        self.rebuild_table(capacity);
-        remap
+        fresh.scratch = std::mem::take(&mut self.scratch);
+        *self = fresh;
     }
+}
+
+fn varint_len(mut value: u64) -> usize {
+    let mut len = 1;
+    while value >= 0x80 {
+        value >>= 7;
+        len += 1;
+    }
+    len
 }
 
 pub fn write_varint(out: &mut Vec<u8>, mut value: u64) {
@@ -303,15 +386,36 @@ mod tests {
     #[test]
     fn insert_find_remove() {
         let mut set = IdSet::with_seed(7);
-        assert_eq!(set.insert(b"a"), (0, true));
-        assert_eq!(set.insert(b"a"), (0, false));
-        assert_eq!(set.insert(b"5f1c0b7e-0001-4a8e-9c1d-8a7e6f5d4c3b").1, true);
+        let (a, new) = set.insert(b"a");
+        assert!(new);
+        assert_eq!(set.insert(b"a"), (a, false));
+        assert!(set.insert(b"5f1c0b7e-0001-4a8e-9c1d-8a7e6f5d4c3b").1);
         assert!(set.contains(b"5f1c0b7e-0001-4a8e-9c1d-8a7e6f5d4c3b"));
         assert!(!set.contains(b"5F1C0B7E-0001-4A8E-9C1D-8A7E6F5D4C3B"), "case matters: ids are exact");
-        assert_eq!(set.remove(b"a"), Some(0));
-        assert_eq!(set.remove(b"a"), None);
+        assert!(set.remove(b"a"));
+        assert!(!set.remove(b"a"));
         assert_eq!(set.len(), 1);
-        assert_eq!(set.insert(b"a"), (2, true), "a new entry after removal");
+        let (again, new) = set.insert(b"a");
+        assert!(new && again != a, "a new record after removal");
+        assert_eq!(set.ids().collect::<Vec<_>>(), [b"5f1c0b7e-0001-4a8e-9c1d-8a7e6f5d4c3b".to_vec(), b"a".to_vec()]);
+    }
+
+    #[test]
+    fn marks_and_the_sweep() {
+        let mut set = IdSet::with_seed(3);
+        for id in ["a", "b", "c", "d"] {
+            set.insert(id.as_bytes());
+        }
+        for id in ["b", "d"] {
+            let entry = set.find(id.as_bytes()).unwrap();
+            set.mark(entry);
+        }
+        let mut gone = set.remove_unmarked();
+        gone.sort();
+        assert_eq!(gone, [b"a".to_vec(), b"c".to_vec()]);
+        assert_eq!(set.len(), 2);
+        set.clear_marks();
+        assert!(!set.is_marked(set.find(b"b").unwrap()));
     }
 
     #[test]
@@ -327,14 +431,18 @@ mod tests {
 
     proptest! {
         #[test]
-        fn behaves_like_a_hash_set(ops in proptest::collection::vec((any::<bool>(), "[a-c]{0,3}|[0-9]{1,3}"), 0..300), seed in any::<u64>()) {
+        fn behaves_like_a_hash_set(ops in proptest::collection::vec((0u8..3, "[a-c]{0,3}|[0-9]{1,3}"), 0..300), seed in any::<u64>()) {
             let mut ours = IdSet::with_seed(seed);
             let mut theirs = HashSet::new();
-            for (add, id) in &ops {
-                if *add {
-                    prop_assert_eq!(ours.insert(id.as_bytes()).1, theirs.insert(id.clone()));
-                } else {
-                    prop_assert_eq!(ours.remove(id.as_bytes()).is_some(), theirs.remove(id));
+            for (op, id) in &ops {
+                match op {
+                    0 => prop_assert_eq!(ours.insert(id.as_bytes()).1, theirs.insert(id.clone())),
+                    1 => prop_assert_eq!(ours.remove(id.as_bytes()), theirs.remove(id)),
+                    _ => {
+                        let before = ours.len();
+                        ours.compact();
+                        prop_assert_eq!(ours.len(), before);
+                    }
                 }
                 prop_assert_eq!(ours.len(), theirs.len());
             }
@@ -343,8 +451,6 @@ mod tests {
             let mut expected: Vec<String> = theirs.iter().cloned().collect();
             expected.sort();
             prop_assert_eq!(&listed, &expected);
-            let remap = ours.compact();
-            prop_assert_eq!(remap.iter().filter(|r| r.is_some()).count(), expected.len());
             for id in &expected {
                 prop_assert!(ours.contains(id.as_bytes()));
             }

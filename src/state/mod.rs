@@ -95,28 +95,13 @@ impl ToJson for ApplyOutcome {
     }
 }
 
-/// The unfinished full sync: its pages so far and the members they listed.
+/// The unfinished full sync: its pages so far. (The members its pages listed carry a
+/// mark in the id set.)
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct FullSync {
     session_id: String,
     total_pages: u64,
     pages: PageSet,
-    /// One bit per member entry: listed by a page of this session.
-    marks: Vec<u64>,
-}
-
-impl FullSync {
-    fn mark(&mut self, entry: usize) {
-        let word = entry / 64;
-        if word >= self.marks.len() {
-            self.marks.resize(word + 1, 0);
-        }
-        self.marks[word] |= 1 << (entry % 64);
-    }
-
-    fn is_marked(&self, entry: usize) -> bool {
-        self.marks.get(entry / 64).is_some_and(|w| w & (1 << (entry % 64)) != 0)
-    }
 }
 
 /// The pages seen of one session and action.
@@ -159,7 +144,7 @@ impl CohortState {
 
     /// Bytes of memory the membership holds.
     pub fn memory_bytes(&self) -> usize {
-        self.members.memory_bytes() + self.full_sync.as_ref().map_or(0, |s| s.marks.capacity() * 8)
+        self.members.memory_bytes()
     }
 
     /// The session of the unfinished full sync, if one is under way.
@@ -213,8 +198,8 @@ impl CohortState {
             Action::AddMembers => {
                 for id in page.ids {
                     let (entry, inserted) = self.members.insert(id);
-                    if let Some(sync) = &mut self.full_sync {
-                        sync.mark(entry);
+                    if self.full_sync.is_some() {
+                        self.members.mark(entry);
                     }
                     if inserted {
                         outcome.added.push(String::from_utf8_lossy(id).into_owned());
@@ -223,7 +208,7 @@ impl CohortState {
             }
             Action::RemoveMembers => {
                 for id in page.ids {
-                    if self.members.remove(id).is_some() {
+                    if self.members.remove(id) {
                         outcome.removed.push(String::from_utf8_lossy(id).into_owned());
                     }
                 }
@@ -232,8 +217,8 @@ impl CohortState {
                 self.start_or_join(page.session_id, page.total_pages);
                 for id in page.ids {
                     let (entry, inserted) = self.members.insert(id);
-                    if let Some(sync) = &mut self.full_sync {
-                        sync.mark(entry);
+                    if self.full_sync.is_some() {
+                        self.members.mark(entry);
                     }
                     if inserted {
                         outcome.added.push(String::from_utf8_lossy(id).into_owned());
@@ -249,7 +234,7 @@ impl CohortState {
             }
         }
         self.remember(page.session_id, page.action, page.page);
-        if self.full_sync.is_none() && self.members.wants_compaction() {
+        if self.members.wants_compaction() {
             self.members.compact();
         }
         outcome.size = self.size();
@@ -295,12 +280,8 @@ impl CohortState {
                 }
             }
         }
-        self.full_sync = Some(FullSync {
-            session_id: session_id.to_string(),
-            total_pages,
-            pages: PageSet::default(),
-            marks: Vec::new(),
-        });
+        self.full_sync = Some(FullSync { session_id: session_id.to_string(), total_pages, pages: PageSet::default() });
+        self.members.clear_marks();
         // A restarted session's earlier pages no longer count as applied.
         if let Some(at) = self.history.iter().position(|s| s.session_id == session_id && s.action == Action::Members) {
             self.history.remove(at);
@@ -309,8 +290,10 @@ impl CohortState {
 
     /// Ends the full sync: members no page of it listed leave.
     fn sweep(&mut self) -> Vec<String> {
-        let Some(sync) = self.full_sync.take() else { return Vec::new() };
-        let removed = self.members.remove_where(|entry| sync.is_marked(entry));
+        if self.full_sync.take().is_none() {
+            return Vec::new();
+        }
+        let removed = self.members.remove_unmarked();
         removed.into_iter().map(|id| String::from_utf8_lossy(&id).into_owned()).collect()
     }
 }

@@ -52,11 +52,18 @@ impl CohortState {
         out.extend_from_slice(MAGIC);
         out.push(VERSION);
         write_varint(&mut out, self.members.len() as u64);
-        let mut order = Vec::with_capacity(self.members.len());
-        for (entry, encoded) in self.members.entries() {
+        let mut marks = Vec::with_capacity(self.members.len().div_ceil(8));
+        for (i, (entry, encoded)) in self.members.entries().enumerate() {
             write_varint(&mut out, encoded.len() as u64);
             out.extend_from_slice(encoded);
-            order.push(entry);
+            if i % 8 == 0 {
+                marks.push(0u8);
+            }
+            if self.members.is_marked(entry) {
+                if let Some(last) = marks.last_mut() {
+                    *last |= 1 << (i % 8);
+                }
+            }
         }
         match &self.full_sync {
             None => out.push(0),
@@ -65,13 +72,7 @@ impl CohortState {
                 write_str(&mut out, &sync.session_id);
                 write_varint(&mut out, sync.total_pages);
                 write_pages(&mut out, &sync.pages);
-                let mut bits = vec![0u8; order.len().div_ceil(8)];
-                for (i, &entry) in order.iter().enumerate() {
-                    if sync.is_marked(entry) {
-                        bits[i / 8] |= 1 << (i % 8);
-                    }
-                }
-                out.extend_from_slice(&bits);
+                out.extend_from_slice(&marks);
             }
         }
         write_varint(&mut out, self.history.len() as u64);
@@ -120,14 +121,13 @@ impl CohortState {
         if count > (body.len() / 2) as u64 {
             return Err(SnapshotError::Corrupt("member count past the end"));
         }
+        let mut entries = Vec::with_capacity(count as usize);
         for _ in 0..count {
             let encoded = r.bytes()?;
             if !is_canonical(encoded) {
                 return Err(SnapshotError::Corrupt("an id is not in its canonical encoding"));
             }
-            if !state.members.insert_encoded(encoded) {
-                return Err(SnapshotError::Corrupt("an id is listed twice"));
-            }
+            entries.push(state.members.insert_encoded(encoded).ok_or(SnapshotError::Corrupt("an id is listed twice"))?);
         }
         match r.byte()? {
             0 => {}
@@ -135,15 +135,13 @@ impl CohortState {
                 let session_id = r.string()?;
                 let total_pages = r.varint()?;
                 let pages = r.pages()?;
-                let bits = r.take(state.members.len().div_ceil(8))?;
-                let mut sync = FullSync { session_id, total_pages, pages, marks: Vec::new() };
-                // Entries were numbered 0.. in snapshot order.
-                for i in 0..state.members.len() {
+                let bits = r.take(entries.len().div_ceil(8))?;
+                for (i, &entry) in entries.iter().enumerate() {
                     if bits[i / 8] & (1 << (i % 8)) != 0 {
-                        sync.mark(i);
+                        state.members.mark(entry);
                     }
                 }
-                state.full_sync = Some(sync);
+                state.full_sync = Some(FullSync { session_id, total_pages, pages });
             }
             _ => return Err(SnapshotError::Corrupt("bad full-sync flag")),
         }

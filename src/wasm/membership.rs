@@ -30,8 +30,8 @@ pub fn diff_members(previous: &str, current: &str, seed_hi: u32, seed_lo: u32) -
     let previous = read_string_list(previous.as_bytes()).map_err(|p| bad_list("previous", p))?;
     let current = read_string_list(current.as_bytes()).map_err(|p| bad_list("current", p))?;
     let diff = crate::diff::diff_members(
-        previous.iter().map(String::as_str),
-        current.iter().map(String::as_str),
+        previous.iter().map(|id| &**id),
+        current.iter().map(|id| &**id),
         seed(seed_hi, seed_lo),
     );
     json(&diff)
@@ -44,7 +44,13 @@ pub fn plan_sync_export(previous: Option<String>, current: &str, plan_options: J
         ["projectId", "cohortId", "cohortName", "cohortDescription", "sessionId", "batchSize", "snapshotAgeMs"];
     let fields = Fields::read(&plan_options, "options", &NAMES)?;
     let previous = match previous {
-        Some(text) => Some(read_string_list(text.as_bytes()).map_err(|p| bad_list("previous", p))?),
+        Some(text) => Some(
+            read_string_list(text.as_bytes())
+                .map_err(|p| bad_list("previous", p))?
+                .into_iter()
+                .map(|id| id.into_owned())
+                .collect::<Vec<String>>(),
+        ),
         None => None,
     };
     let current = read_member_list(current.as_bytes()).map_err(|p| bad_list("current", p))?;
