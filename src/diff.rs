@@ -17,30 +17,28 @@ impl ToJson for MemberDiff {
     }
 }
 
-/// Diffs two lists of distinct ids. Both sides are held as compact [`IdSet`]s (about
-/// 30 bytes an id rather than a string each), keyed with `seed`.
+/// Diffs two lists of distinct ids in one compact [`IdSet`] (about 37 bytes an id
+/// rather than a string each), keyed with `seed`: `previous` goes in, then each id of
+/// `current` is looked up and marked (and added when new, which also makes repeats
+/// count once); what stays unmarked left. Two hash lookups an id.
 pub fn diff_members<'a>(
     previous: impl IntoIterator<Item = &'a str>,
     current: impl IntoIterator<Item = &'a str>,
     seed: u64,
 ) -> MemberDiff {
-    let mut before = IdSet::with_seed(seed);
+    let mut set = IdSet::with_seed(seed);
     for id in previous {
-        before.insert(id.as_bytes());
+        set.insert(id.as_bytes());
     }
-    let mut after = IdSet::with_seed(seed.rotate_left(17) ^ 0x5bd1_e995);
     let mut diff = MemberDiff::default();
     for id in current {
-        // First time seen in `current` and not in `previous`: joined.
-        if after.insert(id.as_bytes()).1 && !before.contains(id.as_bytes()) {
+        let (entry, inserted) = set.insert(id.as_bytes());
+        if inserted {
             diff.added.push(id.to_string());
         }
+        set.mark(entry);
     }
-    for id in before.ids() {
-        if !after.contains(&id) {
-            diff.removed.push(String::from_utf8_lossy(&id).into_owned());
-        }
-    }
+    diff.removed = set.remove_unmarked().into_iter().map(|id| String::from_utf8_lossy(&id).into_owned()).collect();
     diff
 }
 

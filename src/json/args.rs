@@ -15,6 +15,11 @@ fn syntax(error: super::SyntaxError) -> Problem {
     Problem::new(error.code, "", error.message).at(error.offset)
 }
 
+/// A problem inside one string (a lone surrogate, bad UTF-8) names that string.
+fn at_path(error: super::SyntaxError, path: String) -> Problem {
+    Problem::new(error.code, path, error.message).at(error.offset)
+}
+
 fn wrong(path: String, expected: &str, found: Kind, at: usize) -> Problem {
     Problem::new(ProblemCode::WrongType, path, format!("expected {expected}, found {}", found.describe())).at(at)
 }
@@ -42,7 +47,7 @@ fn string_list<'a>(r: &mut Reader<'a>, path: &str) -> Result<Vec<Cow<'a, str>>, 
     while r.next_element(out.is_empty()).map_err(syntax)? {
         let at = r.pos();
         match r.peek_kind().map_err(syntax)? {
-            Kind::String => out.push(r.read_string().map_err(syntax)?.decode()),
+            Kind::String => out.push(r.read_string().map_err(|e| at_path(e, index_path(path, out.len())))?.decode()),
             kind => return Err(wrong(index_path(path, out.len()), "a string", kind, at)),
         }
     }
@@ -80,7 +85,9 @@ fn member_list(r: &mut Reader, path: &str) -> Result<Vec<Member>, Problem> {
         let at = r.pos();
         let item_path = index_path(path, out.len());
         let member = match r.peek_kind().map_err(syntax)? {
-            Kind::String => Member::with_id(r.read_string().map_err(syntax)?.decode().into_owned()),
+            Kind::String => {
+                Member::with_id(r.read_string().map_err(|e| at_path(e, item_path.clone()))?.decode().into_owned())
+            }
             Kind::Object => member_object(r, &item_path)?,
             kind => return Err(wrong(item_path, "a member object or a distinct id", kind, at)),
         };

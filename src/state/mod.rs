@@ -109,6 +109,9 @@ struct FullSync {
 struct SeenSession {
     session_id: String,
     action: Action,
+    /// The page count its pages gave: a page of the same session with another count is
+    /// a restart by the sender, not a replay.
+    total_pages: u64,
     pages: PageSet,
     /// A `members` session replaced by a newer one before it completed.
     replaced: bool,
@@ -156,13 +159,17 @@ impl CohortState {
         self.history.iter().rev().find(|s| s.session_id == session_id && s.action == action)
     }
 
-    fn remember(&mut self, session_id: &str, action: Action, page: u64) {
+    fn remember(&mut self, session_id: &str, action: Action, page: u64, total_pages: u64) {
         let at = self.history.iter().rposition(|s| s.session_id == session_id && s.action == action);
         let mut entry = match at.and_then(|at| self.history.remove(at)) {
             Some(entry) => entry,
-            None => {
-                SeenSession { session_id: session_id.to_string(), action, pages: PageSet::default(), replaced: false }
-            }
+            None => SeenSession {
+                session_id: session_id.to_string(),
+                action,
+                total_pages,
+                pages: PageSet::default(),
+                replaced: false,
+            },
         };
         if entry.pages.len() < REMEMBERED_PAGES {
             entry.pages.insert(page);
@@ -187,6 +194,16 @@ impl CohortState {
             .is_some_and(|s| s.session_id == page.session_id && s.total_pages != page.total_pages);
         if page.action == Action::Members && restarted {
             self.start_or_join(page.session_id, page.total_pages);
+        }
+        // Likewise a finished (or add/remove) session sent again with another page count.
+        let recount = self.history.iter().rposition(|s| {
+            s.session_id == page.session_id
+                && s.action == page.action
+                && !s.replaced
+                && s.total_pages != page.total_pages
+        });
+        if let Some(at) = recount {
+            self.history.remove(at);
         }
         let seen = self.seen(page.session_id, page.action);
         if seen.is_some_and(|s| s.replaced || s.pages.contains(&page.page)) {
@@ -233,7 +250,7 @@ impl CohortState {
                 }
             }
         }
-        self.remember(page.session_id, page.action, page.page);
+        self.remember(page.session_id, page.action, page.page, page.total_pages);
         if self.members.wants_compaction() {
             self.members.compact();
         }

@@ -7,7 +7,8 @@
 //! member count, then each member: length, encoded id          (src/state/encode.rs)
 //! full sync: 0 | 1, session id, total pages, page count, pages…, mark bits (one per
 //!            member above, in that order, LSB first)
-//! history: count, then each: session id, action:u8, replaced:u8, page count, pages…
+//! history: count, then each: session id, action:u8, replaced:u8, total pages,
+//!          page count, pages…
 //! crc32 (4 bytes, LE) of everything before it
 //! ```
 //! Strings are a length and UTF-8 bytes. A snapshot can be cut into chunks of at most a
@@ -80,6 +81,7 @@ impl CohortState {
             write_str(&mut out, &seen.session_id);
             out.push(action_byte(seen.action));
             out.push(seen.replaced as u8);
+            write_varint(&mut out, seen.total_pages);
             write_pages(&mut out, &seen.pages);
         }
         let crc = crc::crc32(&out);
@@ -127,6 +129,10 @@ impl CohortState {
             if !is_canonical(encoded) {
                 return Err(SnapshotError::Corrupt("an id is not in its canonical encoding"));
             }
+            // Ids come from JSON strings: text that is not UTF-8 was never an id.
+            if encoded.first() == Some(&0) && std::str::from_utf8(&encoded[1..]).is_err() {
+                return Err(SnapshotError::Corrupt("an id is not UTF-8"));
+            }
             entries.push(state.members.insert_encoded(encoded).ok_or(SnapshotError::Corrupt("an id is listed twice"))?);
         }
         match r.byte()? {
@@ -163,8 +169,9 @@ impl CohortState {
                 1 => true,
                 _ => return Err(SnapshotError::Corrupt("bad flag")),
             };
+            let total_pages = r.varint()?;
             let pages = r.pages()?;
-            history.push_back(SeenSession { session_id, action, pages, replaced });
+            history.push_back(SeenSession { session_id, action, total_pages, pages, replaced });
         }
         if r.at != body.len() {
             return Err(SnapshotError::Corrupt("bytes after the end"));

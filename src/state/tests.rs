@@ -295,3 +295,26 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_finished_session_sent_again_with_another_page_count_is_a_restart() {
+    let mut state = CohortState::with_seed(8);
+    let page = |page: u64, total: u64, ids: &'static [&'static str]| PageRef {
+        action: Action::Members,
+        session_id: "S",
+        page,
+        total_pages: total,
+        ids: ids.iter().map(|s| s.as_bytes()),
+    };
+    assert!(state.apply(page(1, 1, &["a", "b"])).session_complete);
+    // The same session again, now in two pages: not a replay of page 1 of 1.
+    let first = state.apply(page(1, 2, &["a", "c"]));
+    assert!(!first.duplicate);
+    assert_eq!(first.added, ["c"]);
+    let second = state.apply(page(2, 2, &["d"]));
+    assert!(second.session_complete);
+    assert_eq!(second.removed, ["b"]);
+    assert_eq!(sorted(&state), ["a", "c", "d"]);
+    // And a true replay of it still is one.
+    assert!(state.apply(page(2, 2, &["d"])).duplicate);
+}

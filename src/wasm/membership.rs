@@ -26,9 +26,9 @@ fn bad_list(what: &str, problem: Problem) -> JsValue {
 }
 
 #[wasm_bindgen(js_name = diffMembers)]
-pub fn diff_members(previous: &str, current: &str, seed_hi: u32, seed_lo: u32) -> Exported {
-    let previous = read_string_list(previous.as_bytes()).map_err(|p| bad_list("previous", p))?;
-    let current = read_string_list(current.as_bytes()).map_err(|p| bad_list("current", p))?;
+pub fn diff_members(previous: &[u8], current: &[u8], seed_hi: u32, seed_lo: u32) -> Exported {
+    let previous = read_string_list(previous).map_err(|p| bad_list("previous", p))?;
+    let current = read_string_list(current).map_err(|p| bad_list("current", p))?;
     let diff = crate::diff::diff_members(
         previous.iter().map(|id| &**id),
         current.iter().map(|id| &**id),
@@ -37,15 +37,16 @@ pub fn diff_members(previous: &str, current: &str, seed_hi: u32, seed_lo: u32) -
     json(&diff)
 }
 
-/// `previous`: JSON of the last snapshot's ids, or `None`; `current`: JSON of members.
+/// `previous`: JSON of the last snapshot's ids, or `None`; `current`: JSON of members
+/// (both as UTF-8 bytes).
 #[wasm_bindgen(js_name = planSync)]
-pub fn plan_sync_export(previous: Option<String>, current: &str, plan_options: JsValue) -> Exported {
+pub fn plan_sync_export(previous: Option<Vec<u8>>, current: &[u8], plan_options: JsValue) -> Exported {
     const NAMES: [&str; 7] =
         ["projectId", "cohortId", "cohortName", "cohortDescription", "sessionId", "batchSize", "snapshotAgeMs"];
     let fields = Fields::read(&plan_options, "options", &NAMES)?;
     let previous = match previous {
         Some(text) => Some(
-            read_string_list(text.as_bytes())
+            read_string_list(&text)
                 .map_err(|p| bad_list("previous", p))?
                 .into_iter()
                 .map(|id| id.into_owned())
@@ -53,7 +54,7 @@ pub fn plan_sync_export(previous: Option<String>, current: &str, plan_options: J
         ),
         None => None,
     };
-    let current = read_member_list(current.as_bytes()).map_err(|p| bad_list("current", p))?;
+    let current = read_member_list(current).map_err(|p| bad_list("current", p))?;
     let batch_size = whole_number(fields.number("batchSize")?, "options.batchSize", 1.0, 1e9)?
         .map_or(DEFAULT_BATCH_SIZE, |v| v as usize);
     let snapshot_age_ms =
@@ -136,13 +137,16 @@ impl CohortStateHandle {
 
     #[wasm_bindgen(js_name = toChunks)]
     pub fn to_chunks(&self, chunk_bytes: JsValue) -> Result<js_sys::Array, JsValue> {
-        let size = whole_number(
-            chunk_bytes.as_f64().or(chunk_bytes.is_undefined().then_some(1048576.0)),
-            "chunkBytes",
-            1.0,
-            2f64.powi(31),
-        )?
-        .unwrap_or(1048576.0) as usize;
+        const DEFAULT: f64 = 1048576.0;
+        let size = if chunk_bytes.is_undefined() || chunk_bytes.is_null() {
+            DEFAULT
+        } else {
+            let Some(number) = chunk_bytes.as_f64() else {
+                let got = type_name(&chunk_bytes);
+                return Err(BindingError::invalid_argument(format!("chunkBytes must be a number, got {got}")).into());
+            };
+            whole_number(Some(number), "chunkBytes", 1.0, 2f64.powi(31))?.unwrap_or(DEFAULT)
+        } as usize;
         let out = js_sys::Array::new();
         for chunk in self.inner.to_chunks(size) {
             out.push(&js_sys::Uint8Array::from(chunk.as_slice()));
