@@ -24,10 +24,14 @@ const readmes = {
     /^\{"action":"add_members","status":"success"\}$/m,
     /^page_out_of_range \/parameters\/page_info\/page_count 1:61$/m,
     /^invalid_payload invalid_json$/m,
+  ], second: [
+    /^true$/m,
+    /^true 5$/m,
+    /^false \[ 'E', 'A', 'B', 'D' \]$/m,
   ] },
 };
 
-for (const [which, { text, first }] of Object.entries(readmes)) {
+for (const [which, { text, first, second = [] }] of Object.entries(readmes)) {
   const blocks = jsBlocks(text);
   test(`the ${which} README has examples`, () => assert.ok(blocks.length >= 1));
   blocks.forEach((code, i) => {
@@ -37,6 +41,7 @@ for (const [which, { text, first }] of Object.entries(readmes)) {
       const r = spawnSync(process.execPath, [file], { encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
       if (i === 0) for (const line of first) assert.match(r.stdout, line);
+      if (i === 1) for (const line of second) assert.match(r.stdout, line);
     });
   });
 }
