@@ -142,6 +142,18 @@ impl Properties {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
+    /// `key`'s value as text, where it is a JSON string or an integer (an id exported as
+    /// a number is still an id: `123456` reads as `"123456"`); `None` otherwise.
+    pub fn get_text(&self, key: &str) -> Option<String> {
+        let raw = self.get(key)?;
+        let mut reader = crate::json::Reader::new(raw.as_bytes(), 0);
+        match reader.peek_kind().ok()? {
+            crate::json::Kind::String => Some(reader.read_string().ok()?.decode().into_owned()),
+            crate::json::Kind::Number if raw.bytes().all(|b| b.is_ascii_digit() || b == b'-') => Some(raw.to_string()),
+            _ => None,
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

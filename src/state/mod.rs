@@ -19,7 +19,7 @@ mod idset;
 mod snapshot;
 
 pub use idset::IdSet;
-pub use snapshot::SnapshotError;
+pub use snapshot::{read_snapshot_ids, snapshot_ids, SnapshotError};
 
 use crate::json::{JsonWriter, ToJson};
 use crate::payload::{read_page_ids, Action, CohortPage, PayloadError, ValidateOptions};

@@ -17,7 +17,7 @@
 
 use super::crc;
 use super::encode::is_canonical;
-use super::idset::{read_varint, write_varint};
+use super::idset::{read_varint, write_varint, IdSet};
 use super::{CohortState, FullSync, PageSet, SeenSession, REMEMBERED_PAGES, REMEMBERED_SESSIONS};
 use crate::payload::Action;
 use std::collections::VecDeque;
@@ -248,4 +248,55 @@ impl<'a> Cursor<'a> {
         }
         Ok(pages)
     }
+}
+
+/// A snapshot of a bare id set (an identity index): `magic, version, count, ids…, crc32`,
+/// with the same checks as a cohort's.
+pub fn snapshot_ids(magic: &[u8; 4], set: &IdSet) -> Vec<u8> {
+    let mut out = Vec::with_capacity(set.memory_bytes() / 2 + 16);
+    out.extend_from_slice(magic);
+    out.push(VERSION);
+    write_varint(&mut out, set.len() as u64);
+    for (_, encoded) in set.entries() {
+        write_varint(&mut out, encoded.len() as u64);
+        out.extend_from_slice(encoded);
+    }
+    let crc = crc::crc32(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+pub fn read_snapshot_ids(magic: &[u8; 4], bytes: &[u8], seed: u64) -> Result<IdSet, SnapshotError> {
+    if bytes.len() < 4 || &bytes[..4] != magic {
+        return Err(if magic.starts_with(bytes) { SnapshotError::Truncated } else { SnapshotError::BadMagic });
+    }
+    match bytes.get(4) {
+        None => return Err(SnapshotError::Truncated),
+        Some(&VERSION) => {}
+        Some(&other) => return Err(SnapshotError::UnsupportedVersion(other)),
+    }
+    if bytes.len() < 9 {
+        return Err(SnapshotError::Truncated);
+    }
+    let (body, crc) = bytes.split_at(bytes.len() - 4);
+    if crc::crc32(body) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
+        return Err(SnapshotError::ChecksumMismatch);
+    }
+    let mut r = Cursor { bytes: body, at: 5 };
+    let count = r.varint()?;
+    if count > (body.len() / 2) as u64 {
+        return Err(SnapshotError::Corrupt("count past the end"));
+    }
+    let mut set = IdSet::with_seed(seed);
+    for _ in 0..count {
+        let encoded = r.bytes()?;
+        if !is_canonical(encoded) || (encoded.first() == Some(&0) && std::str::from_utf8(&encoded[1..]).is_err()) {
+            return Err(SnapshotError::Corrupt("an id is not in its canonical encoding"));
+        }
+        set.insert_encoded(encoded).ok_or(SnapshotError::Corrupt("an id is listed twice"))?;
+    }
+    if r.at != body.len() {
+        return Err(SnapshotError::Corrupt("bytes after the end"));
+    }
+    Ok(set)
 }
