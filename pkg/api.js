@@ -189,3 +189,145 @@ export class CohortState {
     return this.#handle;
   }
 }
+
+// ---- Identity, destinations, audiences, ingestion ---------------------------------
+
+// One value as JSON bytes (member objects, uploads, lists of objects).
+function jsonValue(value, name) {
+  let text;
+  try {
+    text = JSON.stringify(value);
+  } catch (cause) {
+    throw new CohortSyncError("invalid_argument", `${name} could not be read: ${cause?.message ?? cause}`, [], { cause });
+  }
+  if (text === undefined) throw new CohortSyncError("invalid_argument", `${name} is missing`);
+  return encoder.encode(text);
+}
+
+// Records given as an array (or iterable), JSON array text, NDJSON text, or their bytes.
+function records(value, name) {
+  if (typeof value === "string") return encoder.encode(value);
+  if (value instanceof Uint8Array) return value;
+  return jsonList(value, name);
+}
+
+export function resolveIdentity(member, rule) {
+  if (member === null || typeof member !== "object") {
+    return call(() => {
+      throw new CohortSyncError("invalid_argument", `member must be an object, got ${member === null ? "null" : typeof member}`);
+    });
+  }
+  return call(() => wasm.resolveIdentity(jsonValue([member], "member"), rule));
+}
+
+/** The identities a destination already knows (see index.d.ts). */
+export class IdentityIndex {
+  #handle;
+
+  constructor(ids, token, handle) {
+    if (token === INTERNAL) {
+      this.#handle = handle;
+      return;
+    }
+    this.#handle = callRaw(() => new wasm.IdentityIndexHandle(...seed()));
+    if (ids !== undefined && ids !== null) callRaw(() => this.#handle.addAll(jsonList(ids, "ids")));
+  }
+
+  static fromBytes(bytes) {
+    return new IdentityIndex(null, INTERNAL, callRaw(() => wasm.IdentityIndexHandle.fromBytes(bytes, ...seed())));
+  }
+
+  add(id) {
+    return callRaw(() => this.#live().add(id));
+  }
+
+  has(id) {
+    return callRaw(() => this.#live().has(id));
+  }
+
+  get size() {
+    return callRaw(() => this.#live().size);
+  }
+
+  get memoryBytes() {
+    return callRaw(() => this.#live().memoryBytes());
+  }
+
+  toBytes() {
+    return callRaw(() => this.#live().toBytes());
+  }
+
+  free() {
+    this.#handle?.free();
+    this.#handle = null;
+  }
+
+  /** @internal used by matchMembers */
+  static handleOf(index) {
+    if (!(index instanceof IdentityIndex)) throw new CohortSyncError("invalid_argument", "index must be an IdentityIndex");
+    return index.#live();
+  }
+
+  #live() {
+    if (!this.#handle) throw new CohortSyncError("invalid_argument", "this IdentityIndex was freed");
+    return this.#handle;
+  }
+}
+
+export function matchMembers(page, index, rule) {
+  return call(() => IdentityIndex.handleOf(index).matchMembers(page, rule));
+}
+
+export function cleverTapUploads(page, options) {
+  return call(() => wasm.cleverTapUploads(page, options));
+}
+
+export function readCleverTapResponse(upload, status, body) {
+  return call(() => wasm.readCleverTapResponse(jsonValue(upload, "upload"), status, body));
+}
+
+export function brazeCohortChanges(page, options) {
+  const { requests, skipped } = call(() => wasm.brazeCohortChanges(page, options));
+  // The array the contract names, carrying the members that could not be sent.
+  return Object.defineProperty(requests, "skipped", { value: skipped, enumerable: false });
+}
+
+export function encodeSegmentMembership(ids) {
+  return call(() => wasm.encodeSegmentMembership(jsonList(ids, "ids")));
+}
+
+export function decodeSegmentMembership(value) {
+  return call(() => wasm.decodeSegmentMembership(value));
+}
+
+export function segmentMembershipContains(value, id) {
+  return callRaw(() => wasm.segmentMembershipContains(value, id));
+}
+
+export function audienceProperties(audiences, options) {
+  return call(() => wasm.audienceProperties(jsonList(audiences, "audiences"), options));
+}
+
+export function engageBatches(updates, options) {
+  return call(() => wasm.engageBatches(jsonList(updates, "updates"), options));
+}
+
+export function engageUrl(region) {
+  return call(() => wasm.engageUrl(region));
+}
+
+export function validateEvents(events, options) {
+  return call(() => wasm.validateEvents(records(events, "events"), options));
+}
+
+export function validateProfiles(updates, kind) {
+  return call(() => wasm.validateProfiles(records(updates, "updates"), kind));
+}
+
+export function importBatches(events) {
+  return call(() => wasm.importBatches(records(events, "events")));
+}
+
+export function isMtuExempt(eventName) {
+  return callRaw(() => wasm.isMtuExempt(eventName));
+}

@@ -3,9 +3,11 @@
 //! The core is plain Rust with no wasm in it, one module per concept; `wasm` is the thin
 //! binding layer for JavaScript, compiled only for `wasm32`.
 
+pub mod audience;
 pub mod destinations;
 pub mod diff;
 pub mod identity;
+pub mod ingest;
 pub mod json;
 pub mod payload;
 pub mod plan;

@@ -7,7 +7,7 @@
 
 use super::pointer::push_token;
 use super::{Kind, Reader};
-use crate::payload::{Action, Member, PageInfo, Properties};
+use crate::payload::{Action, CohortPage, Member, PageInfo, Properties};
 use crate::problem::{Problem, ProblemCode};
 use std::borrow::Cow;
 
@@ -161,15 +161,10 @@ fn member_object(r: &mut Reader, path: &str) -> Result<Member, Problem> {
     Ok(member)
 }
 
-/// A page as `parsePayload` returns it (camelCase), read back for `CohortState.apply`.
-pub struct PageArgument {
-    pub action: Action,
-    pub session_id: String,
-    pub page: PageInfo,
-    pub members: Vec<Member>,
-}
-
-pub fn read_page_argument(text: &[u8]) -> Result<PageArgument, Problem> {
+/// A page as `parsePayload` returns it (camelCase), read back: for `CohortState.apply`
+/// and the destination builders. Ids the page lacks are empty strings (the builders that
+/// need the cohort id check for it).
+pub fn read_page_argument(text: &[u8]) -> Result<CohortPage, Problem> {
     let mut r = Reader::new(text, 0);
     let start = r.pos();
     let kind = r.peek_kind().map_err(syntax)?;
@@ -177,6 +172,7 @@ pub fn read_page_argument(text: &[u8]) -> Result<PageArgument, Problem> {
         return Err(wrong(String::new(), "a page object", kind, start));
     }
     let (mut action, mut session_id, mut page, mut members) = (None, None, None, None);
+    let (mut project_id, mut cohort_id, mut cohort_name, mut cohort_description) = (None, None, None, None);
     r.begin_object().map_err(syntax)?;
     let mut first = true;
     while let Some(key) = r.next_key(first).map_err(syntax)? {
@@ -190,6 +186,10 @@ pub fn read_page_argument(text: &[u8]) -> Result<PageArgument, Problem> {
                 })?);
             }
             "sessionId" => session_id = optional_string(&mut r, "/sessionId".into())?,
+            "projectId" => project_id = optional_string(&mut r, "/projectId".into())?,
+            "cohortId" => cohort_id = optional_string(&mut r, "/cohortId".into())?,
+            "cohortName" => cohort_name = optional_string(&mut r, "/cohortName".into())?,
+            "cohortDescription" => cohort_description = optional_string(&mut r, "/cohortDescription".into())?,
             "page" => page = Some(page_info(&mut r)?),
             "members" => members = Some(member_list(&mut r, "/members")?),
             _ => {
@@ -200,12 +200,172 @@ pub fn read_page_argument(text: &[u8]) -> Result<PageArgument, Problem> {
     end(&mut r)?;
     let missing =
         |name: &str| Problem::new(ProblemCode::MissingField, format!("/{name}"), format!("\"{name}\" is missing"));
-    Ok(PageArgument {
+    Ok(CohortPage {
         action: action.ok_or_else(|| missing("action"))?,
+        project_id: project_id.unwrap_or_default(),
+        cohort_id: cohort_id.unwrap_or_default(),
+        cohort_name,
+        cohort_description,
         session_id: session_id.filter(|s| !s.is_empty()).ok_or_else(|| missing("sessionId"))?,
         page: page.ok_or_else(|| missing("page"))?,
         members: members.ok_or_else(|| missing("members"))?,
     })
+}
+
+/// A JSON array of ids given as strings or integers (audience ids are often numbers).
+pub fn read_text_list(text: &[u8]) -> Result<Vec<String>, Problem> {
+    let mut r = Reader::new(text, 0);
+    let at = r.pos();
+    let kind = r.peek_kind().map_err(syntax)?;
+    if kind != Kind::Array {
+        return Err(wrong(String::new(), "an array", kind, at));
+    }
+    r.begin_array().map_err(syntax)?;
+    let mut out = Vec::new();
+    while r.next_element(out.is_empty()).map_err(syntax)? {
+        let at = r.pos();
+        let path = index_path("", out.len());
+        match r.peek_kind().map_err(syntax)? {
+            Kind::String => out.push(r.read_string().map_err(|e| at_path(e, path))?.decode().into_owned()),
+            Kind::Number => {
+                let number = r.read_number().map_err(syntax)?;
+                if !number.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+                    return Err(Problem::new(
+                        ProblemCode::NotAnInteger,
+                        path,
+                        "an id must be a string or a whole number",
+                    )
+                    .at(at));
+                }
+                out.push(number.to_string());
+            }
+            kind => return Err(wrong(path, "a string or a whole number", kind, at)),
+        }
+    }
+    end(&mut r)?;
+    Ok(out)
+}
+
+/// `[{ id, name?, member }]` for `audienceProperties`.
+pub fn read_audiences(text: &[u8]) -> Result<Vec<crate::audience::Audience>, Problem> {
+    read_objects(text, |fields, path, at| {
+        let id = fields.text("id").ok_or_else(|| field_problem(path, "id", "a string or a whole number", at))?;
+        let name = match fields.get("name") {
+            None | Some("null") => None,
+            Some(_) => Some(fields.text("name").ok_or_else(|| field_problem(path, "name", "a string", at))?),
+        };
+        let member = match fields.get("member") {
+            Some("true") => true,
+            Some("false") => false,
+            _ => return Err(field_problem(path, "member", "true or false", at)),
+        };
+        Ok(crate::audience::Audience { id, name, member })
+    })
+}
+
+/// `[{ distinctId, properties }]` for `engageBatches`: ids and the JSON of each object.
+pub fn read_profile_updates(text: &[u8]) -> Result<Vec<(String, String)>, Problem> {
+    read_objects(text, |fields, path, at| {
+        let id = fields.text("distinctId").ok_or_else(|| field_problem(path, "distinctId", "a string", at))?;
+        let properties = fields
+            .get("properties")
+            .filter(|raw| raw.starts_with('{'))
+            .ok_or_else(|| field_problem(path, "properties", "an object", at))?;
+        Ok((id, properties.to_string()))
+    })
+}
+
+/// The records of a CleverTap upload object `{ d: [...] }`, as JSON text each.
+pub fn read_upload_records(text: &[u8]) -> Result<Vec<String>, Problem> {
+    let mut r = Reader::new(text, 0);
+    let at = r.pos();
+    let kind = r.peek_kind().map_err(syntax)?;
+    if kind != Kind::Object {
+        return Err(wrong(String::new(), "an upload { d: [...] }", kind, at));
+    }
+    r.begin_object().map_err(syntax)?;
+    let mut records = None;
+    let mut first = true;
+    while let Some(key) = r.next_key(first).map_err(syntax)? {
+        first = false;
+        let at = r.pos();
+        if key.is("d") {
+            let kind = r.peek_kind().map_err(syntax)?;
+            if kind != Kind::Array {
+                return Err(wrong("/d".into(), "an array of records", kind, at));
+            }
+            r.begin_array().map_err(syntax)?;
+            let mut list = Vec::new();
+            while r.next_element(list.is_empty()).map_err(syntax)? {
+                let (from, to) = r.skip_value().map_err(syntax)?;
+                list.push(String::from_utf8_lossy(&r.bytes()[from..to]).into_owned());
+            }
+            records = Some(list);
+        } else {
+            r.skip_value().map_err(syntax)?;
+        }
+    }
+    end(&mut r)?;
+    records.ok_or_else(|| Problem::new(ProblemCode::MissingField, "/d", "the upload has no \"d\" records"))
+}
+
+/// An object's top-level keys with their raw JSON values.
+pub struct RawFields(Vec<(String, String)>);
+
+impl RawFields {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// A string value, or an integer's digits.
+    pub fn text(&self, key: &str) -> Option<String> {
+        let raw = self.get(key)?;
+        let mut r = Reader::new(raw.as_bytes(), 0);
+        match r.peek_kind().ok()? {
+            Kind::String => Some(r.read_string().ok()?.decode().into_owned()),
+            Kind::Number if raw.bytes().all(|b| b.is_ascii_digit() || b == b'-') => Some(raw.to_string()),
+            _ => None,
+        }
+    }
+}
+
+fn field_problem(path: &str, field: &str, expected: &str, at: usize) -> Problem {
+    let mut p = path.to_string();
+    push_token(&mut p, field);
+    Problem::new(ProblemCode::WrongType, p, format!("\"{field}\" must be {expected}")).at(at)
+}
+
+fn read_objects<T>(
+    text: &[u8],
+    mut each: impl FnMut(&RawFields, &str, usize) -> Result<T, Problem>,
+) -> Result<Vec<T>, Problem> {
+    let mut r = Reader::new(text, 0);
+    let at = r.pos();
+    let kind = r.peek_kind().map_err(syntax)?;
+    if kind != Kind::Array {
+        return Err(wrong(String::new(), "an array of objects", kind, at));
+    }
+    r.begin_array().map_err(syntax)?;
+    let mut out = Vec::new();
+    while r.next_element(out.is_empty()).map_err(syntax)? {
+        let at = r.pos();
+        let path = index_path("", out.len());
+        let kind = r.peek_kind().map_err(syntax)?;
+        if kind != Kind::Object {
+            return Err(wrong(path, "an object", kind, at));
+        }
+        r.begin_object().map_err(syntax)?;
+        let mut fields = Vec::new();
+        let mut first = true;
+        while let Some(key) = r.next_key(first).map_err(syntax)? {
+            first = false;
+            let (from, to) = r.skip_value().map_err(syntax)?;
+            fields.push((key.decode().into_owned(), String::from_utf8_lossy(&r.bytes()[from..to]).into_owned()));
+        }
+        out.push(each(&RawFields(fields), &path, at)?);
+    }
+    end(&mut r)?;
+    Ok(out)
 }
 
 fn page_info(r: &mut Reader) -> Result<PageInfo, Problem> {

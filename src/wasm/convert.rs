@@ -132,6 +132,26 @@ impl Fields {
             .map_err(|_| BindingError::invalid_argument(format!("{}.{key} could not be read", self.what)))
     }
 
+    /// A field's raw value (`undefined` when absent).
+    pub fn value(&self, key: &str) -> Result<JsValue, BindingError> {
+        self.get(key)
+    }
+
+    /// A boolean field; absent (`undefined`/`null`) is `None`.
+    pub fn boolean(&self, key: &str) -> Result<Option<bool>, BindingError> {
+        let value = self.get(key)?;
+        if value.is_undefined() || value.is_null() {
+            return Ok(None);
+        }
+        value.as_bool().map(Some).ok_or_else(|| {
+            BindingError::invalid_argument(format!(
+                "{}.{key} must be true or false, got {}",
+                self.what,
+                type_name(&value)
+            ))
+        })
+    }
+
     /// A number field; absent (`undefined`/`null`) is `None`.
     pub fn number(&self, key: &str) -> Result<Option<f64>, BindingError> {
         let value = self.get(key)?;

@@ -6,6 +6,7 @@
 //! `CohortSyncError`. No domain logic lives here.
 
 mod convert;
+mod destinations;
 mod membership;
 mod payload;
 

@@ -1,0 +1,561 @@
+//! Mixpanel's ingestion rules (SPEC.md §4 and §5): checking events and profile updates
+//! before they are sent, cutting them into requests Mixpanel accepts, and the CleverTap
+//! event names that do not count towards MTU.
+
+use crate::json::{JsonWriter, Kind, Reader, ToJson};
+
+pub const MAX_EVENTS_PER_REQUEST: usize = 2000;
+pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
+pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+pub const MAX_PROPERTIES: usize = 255;
+pub const MAX_STRING_CHARS: usize = 255;
+pub const MAX_INSERT_ID_BYTES: usize = 36;
+pub const MAX_USER_PROFILES_PER_REQUEST: usize = 2000;
+pub const MAX_GROUP_PROFILES_PER_REQUEST: usize = 200;
+/// 1971-01-01T00:00:00Z in milliseconds: Mixpanel refuses earlier event times.
+pub const EARLIEST_TIME_MS: u64 = 31_536_000_000;
+/// Event times may be at most this far in the future.
+pub const FUTURE_SLACK_MS: u64 = 3_600_000;
+
+/// Distinct ids Mixpanel refuses as placeholders (compared ignoring case and spaces).
+pub const PLACEHOLDER_IDS: [&str; 18] = [
+    "00000000-0000-0000-0000-000000000000",
+    "anon",
+    "anonymous",
+    "nil",
+    "none",
+    "null",
+    "n/a",
+    "na",
+    "undefined",
+    "unknown",
+    "<nil>",
+    "0",
+    "-1",
+    "true",
+    "false",
+    "[]",
+    "{}",
+    "",
+];
+
+/// CleverTap event names that do not count towards Mixpanel MTU (exact names).
+pub const MTU_EXEMPT_EVENTS: [&str; 20] = [
+    "Notification Sent",
+    "Notification Viewed",
+    "Notification Clicked",
+    "Push Impressions",
+    "Notification Replied",
+    "Push Unregistered",
+    "Control Group",
+    "Channel Unsubscribed",
+    "Reachable By",
+    "Notification Delivered",
+    "AB Experiment Rendered",
+    "AB Experiment Stopped",
+    "AB Experiment Rolled Out",
+    "Geocluster Entered",
+    "Geocluster Exited",
+    "Reply Sent",
+    "App Uninstalled",
+    "Webhook Delivered",
+    "State Transitioned",
+    "UTM Visited",
+];
+
+pub fn is_mtu_exempt(event_name: &str) -> bool {
+    MTU_EXEMPT_EVENTS.contains(&event_name)
+}
+
+pub fn is_placeholder_id(id: &str) -> bool {
+    let id = id.trim();
+    PLACEHOLDER_IDS.iter().any(|p| p.eq_ignore_ascii_case(id))
+}
+
+/// One problem with one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordProblem {
+    /// The record's position; `None` for a problem with the whole list.
+    pub index: Option<usize>,
+    pub field: String,
+    pub code: &'static str,
+    pub message: String,
+    /// Warnings (a string Mixpanel will truncate) do not make a record invalid.
+    pub warning: bool,
+}
+
+impl ToJson for RecordProblem {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object()
+            .field("index", &self.index)
+            .field("field", &self.field)
+            .field("code", self.code)
+            .field("message", &self.message)
+            .field("severity", if self.warning { "warning" } else { "error" })
+            .end_object();
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordReport {
+    /// How many records passed, and how many did not.
+    pub valid: usize,
+    pub invalid: usize,
+    /// Positions of the records that did not pass.
+    pub invalid_indexes: Vec<usize>,
+    pub problems: Vec<RecordProblem>,
+}
+
+impl ToJson for RecordReport {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object()
+            .field("valid", &self.valid)
+            .field("invalid", &self.invalid)
+            .field("invalidIndexes", &self.invalid_indexes)
+            .field("problems", &self.problems)
+            .end_object();
+    }
+}
+
+/// The records of a list: a JSON array, or NDJSON (one JSON value a line). Returns each
+/// record's byte range, or a problem with the text itself.
+pub fn split_records(text: &[u8]) -> Result<Vec<(usize, usize)>, RecordProblem> {
+    let list_problem =
+        |code, message: String| RecordProblem { index: None, field: String::new(), code, message, warning: false };
+    let mut r = Reader::new(text, 0);
+    let mut spans = Vec::new();
+    let kind = match r.peek_kind() {
+        Ok(kind) => kind,
+        Err(_) if r.at_end() => return Ok(spans),
+        Err(e) => return Err(list_problem("invalid_json", e.message)),
+    };
+    if kind == Kind::Array {
+        r.begin_array().map_err(|e| list_problem("invalid_json", e.message))?;
+        let mut first = true;
+        while r
+            .next_element(first)
+            .map_err(|e| list_problem("invalid_json", format!("{} (byte {})", e.message, e.offset)))?
+        {
+            first = false;
+            spans.push(
+                r.skip_value()
+                    .map_err(|e| list_problem("invalid_json", format!("{} (byte {})", e.message, e.offset)))?,
+            );
+        }
+        if !r.at_end() {
+            return Err(list_problem("invalid_json", "unexpected data after the array".into()));
+        }
+        return Ok(spans);
+    }
+    // NDJSON: values separated by newlines.
+    let mut line = 0;
+    while !r.at_end() {
+        line += 1;
+        let span = r.skip_value().map_err(|e| list_problem("invalid_json", format!("line {line}: {}", e.message)))?;
+        spans.push(span);
+        // Only spaces and tabs may follow a value on its line.
+        let rest = &text[span.1..];
+        let gap = rest.iter().take_while(|&&b| b == b' ' || b == b'\t' || b == b'\r').count();
+        if rest.get(gap).is_some_and(|&b| b != b'\n') {
+            return Err(list_problem("invalid_json", format!("line {line}: one JSON value per line expected")));
+        }
+    }
+    Ok(spans)
+}
+
+struct Checker<'a> {
+    index: usize,
+    problems: &'a mut Vec<RecordProblem>,
+    failed: bool,
+}
+
+impl Checker<'_> {
+    fn error(&mut self, field: &str, code: &'static str, message: impl Into<String>) {
+        self.failed = true;
+        self.problems.push(RecordProblem {
+            index: Some(self.index),
+            field: field.into(),
+            code,
+            message: message.into(),
+            warning: false,
+        });
+    }
+    fn warn(&mut self, field: &str, code: &'static str, message: impl Into<String>) {
+        self.problems.push(RecordProblem {
+            index: Some(self.index),
+            field: field.into(),
+            code,
+            message: message.into(),
+            warning: true,
+        });
+    }
+}
+
+/// The value of a top-level key of an object record, as a raw span; `None` when absent.
+/// Also returns the number of keys and flags non-object records.
+fn object_fields<'a>(raw: &'a [u8]) -> Option<Vec<(String, &'a [u8])>> {
+    let mut r = Reader::new(raw, 0);
+    if r.peek_kind().ok()? != Kind::Object {
+        return None;
+    }
+    r.begin_object().ok()?;
+    let mut out = Vec::new();
+    let mut first = true;
+    while let Some(key) = r.next_key(first).ok()? {
+        first = false;
+        let (from, to) = r.skip_value().ok()?;
+        out.push((key.decode().into_owned(), &raw[from..to]));
+    }
+    Some(out)
+}
+
+fn kind_of(raw: &[u8]) -> Option<Kind> {
+    Reader::new(raw, 0).peek_kind().ok()
+}
+
+fn string_of(raw: &[u8]) -> Option<String> {
+    let mut r = Reader::new(raw, 0);
+    (r.peek_kind().ok()? == Kind::String).then(|| r.read_string().ok().map(|s| s.decode().into_owned())).flatten()
+}
+
+/// Whole milliseconds of an event time given in seconds or milliseconds (values past
+/// 10^11 are milliseconds: that is year 5138 in seconds, 1973 in milliseconds).
+fn time_ms(raw: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(raw).ok()?;
+    if text.starts_with('-') || text.contains(['e', 'E']) {
+        return None;
+    }
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let whole: u64 = whole.parse().ok()?;
+    if whole >= 100_000_000_000 {
+        return Some(whole);
+    }
+    let millis: u64 = format!("{fraction:0<3}").get(..3)?.parse().ok()?;
+    whole.checked_mul(1000)?.checked_add(millis)
+}
+
+/// Checks one `/import` event.
+fn check_event(raw: &[u8], now_ms: u64, c: &mut Checker) {
+    if raw.len() >= MAX_RECORD_BYTES {
+        c.error("", "event_too_large", format!("the event is {} bytes; Mixpanel takes events under 1 MB", raw.len()));
+    }
+    let Some(fields) = object_fields(raw) else {
+        return c.error("", "not_an_object", "an event must be a JSON object");
+    };
+    match fields.iter().find(|(k, _)| k == "event").map(|(_, v)| string_of(v)) {
+        None => c.error("event", "missing_field", "\"event\" (the event's name) is missing"),
+        Some(None) => c.error("event", "wrong_type", "\"event\" must be a string"),
+        Some(Some(name)) if name.trim().is_empty() => c.error("event", "empty_string", "\"event\" is empty"),
+        Some(Some(_)) => {}
+    }
+    let Some((_, props_raw)) = fields.iter().find(|(k, _)| k == "properties") else {
+        return c.error(
+            "properties",
+            "missing_field",
+            "\"properties\" (with time, distinct_id and $insert_id) is missing",
+        );
+    };
+    let Some(props) = object_fields(props_raw) else {
+        return c.error("properties", "wrong_type", "\"properties\" must be an object");
+    };
+    if props.len() >= MAX_PROPERTIES {
+        c.error(
+            "properties",
+            "too_many_properties",
+            format!("{} properties; Mixpanel takes fewer than {MAX_PROPERTIES}", props.len()),
+        );
+    }
+    let get = |name: &str| props.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
+    match get("time") {
+        None => c.error("time", "missing_field", "\"time\" is missing"),
+        Some(raw) if kind_of(raw) != Some(Kind::Number) => {
+            c.error("time", "wrong_type", "\"time\" must be a number (seconds or milliseconds)")
+        }
+        Some(raw) => match time_ms(raw) {
+            Some(ms) if ms < EARLIEST_TIME_MS => c.error("time", "time_out_of_range", "the time is before 1971-01-01"),
+            Some(ms) if ms > now_ms.saturating_add(FUTURE_SLACK_MS) => {
+                c.error("time", "time_out_of_range", "the time is more than 1 hour in the future")
+            }
+            Some(_) => {}
+            None => {
+                c.error("time", "time_out_of_range", "the time must be a positive number of seconds or milliseconds")
+            }
+        },
+    }
+    match get("distinct_id") {
+        None => c.error("distinct_id", "missing_field", "\"distinct_id\" is missing"),
+        Some(raw) => {
+            let text = match kind_of(raw) {
+                Some(Kind::String) => string_of(raw),
+                Some(Kind::Number) => std::str::from_utf8(raw).ok().map(String::from),
+                _ => None,
+            };
+            match text {
+                None => c.error("distinct_id", "wrong_type", "\"distinct_id\" must be a string"),
+                Some(id) if is_placeholder_id(&id) => c.error(
+                    "distinct_id",
+                    "placeholder_distinct_id",
+                    format!("\"{id}\" is a placeholder Mixpanel refuses as a distinct id"),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+    match get("$insert_id") {
+        None => c.error("$insert_id", "missing_field", "\"$insert_id\" is missing"),
+        Some(raw) => match string_of(raw) {
+            None => c.error("$insert_id", "wrong_type", "\"$insert_id\" must be a string"),
+            Some(id)
+                if id.is_empty()
+                    || id.len() > MAX_INSERT_ID_BYTES
+                    || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+            {
+                c.error(
+                    "$insert_id",
+                    "invalid_insert_id",
+                    format!("\"$insert_id\" must be 1 to {MAX_INSERT_ID_BYTES} characters of A-Z, a-z, 0-9 and -"),
+                )
+            }
+            Some(_) => {}
+        },
+    }
+    for (key, raw) in &props {
+        if raw.len() > MAX_STRING_CHARS + 2 {
+            if let Some(text) = string_of(raw) {
+                let chars = text.chars().count();
+                if chars > MAX_STRING_CHARS {
+                    c.warn(
+                        key,
+                        "string_truncated",
+                        format!("{chars} characters; Mixpanel keeps the first {MAX_STRING_CHARS}"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn report(text: &[u8], mut check: impl FnMut(&[u8], &mut Checker)) -> RecordReport {
+    let mut report = RecordReport::default();
+    let spans = match split_records(text) {
+        Ok(spans) => spans,
+        Err(problem) => {
+            report.problems.push(problem);
+            return report;
+        }
+    };
+    for (index, (from, to)) in spans.into_iter().enumerate() {
+        let mut checker = Checker { index, problems: &mut report.problems, failed: false };
+        check(&text[from..to], &mut checker);
+        if checker.failed {
+            report.invalid += 1;
+            report.invalid_indexes.push(index);
+        } else {
+            report.valid += 1;
+        }
+    }
+    report
+}
+
+/// Checks events for `/import` (`text`: a JSON array or NDJSON); `now_ms` bounds times.
+pub fn validate_events(text: &[u8], now_ms: u64) -> RecordReport {
+    report(text, |raw, c| check_event(raw, now_ms, c))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileKind {
+    User,
+    Group,
+}
+
+const PROFILE_OPERATIONS: [&str; 8] =
+    ["$set", "$set_once", "$add", "$union", "$append", "$remove", "$unset", "$delete"];
+
+fn check_profile(raw: &[u8], kind: ProfileKind, c: &mut Checker) {
+    if raw.len() > MAX_RECORD_BYTES {
+        c.error("", "update_too_large", format!("the update is {} bytes; Mixpanel takes at most 1 MB", raw.len()));
+    }
+    let Some(fields) = object_fields(raw) else {
+        return c.error("", "not_an_object", "a profile update must be a JSON object");
+    };
+    let get = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
+    let required: &[&str] = match kind {
+        ProfileKind::User => &["$distinct_id"],
+        ProfileKind::Group => &["$group_key", "$group_id"],
+    };
+    for &name in required {
+        match get(name).map(|raw| (kind_of(raw), string_of(raw))) {
+            None => c.error(name, "missing_field", format!("\"{name}\" is missing")),
+            Some((Some(Kind::String), Some(text))) if text.trim().is_empty() => {
+                c.error(name, "empty_string", format!("\"{name}\" is empty"))
+            }
+            Some((Some(Kind::String), Some(text))) if name == "$distinct_id" && is_placeholder_id(&text) => c.error(
+                name,
+                "placeholder_distinct_id",
+                format!("\"{text}\" is a placeholder Mixpanel refuses as a distinct id"),
+            ),
+            Some((Some(Kind::String | Kind::Number), _)) => {}
+            Some(_) => c.error(name, "wrong_type", format!("\"{name}\" must be a string")),
+        }
+    }
+    if !fields.iter().any(|(k, _)| PROFILE_OPERATIONS.contains(&k.as_str())) {
+        c.error("", "missing_operation", format!("an update needs one of {}", PROFILE_OPERATIONS.join(", ")));
+    }
+}
+
+/// Checks user or group profile updates (`text`: a JSON array or NDJSON). A list longer
+/// than one request takes (2000 user / 200 group updates) adds a list-level warning.
+pub fn validate_profiles(text: &[u8], kind: ProfileKind) -> RecordReport {
+    let mut out = report(text, |raw, c| check_profile(raw, kind, c));
+    let limit = if kind == ProfileKind::User { MAX_USER_PROFILES_PER_REQUEST } else { MAX_GROUP_PROFILES_PER_REQUEST };
+    let total = out.valid + out.invalid;
+    if total > limit {
+        out.problems.push(RecordProblem {
+            index: None,
+            field: String::new(),
+            code: "batch_too_large",
+            message: format!("{total} updates; one request takes at most {limit}: send them in batches"),
+            warning: true,
+        });
+    }
+    out
+}
+
+/// `/import` bodies: JSON arrays of at most 2000 events and 10 MB, events kept exactly as
+/// given and in order (an event too large for any request gets a body of its own, to be
+/// refused there rather than lost here).
+pub fn import_batches(text: &[u8]) -> Result<Vec<String>, RecordProblem> {
+    let spans = split_records(text)?;
+    let mut bodies = Vec::new();
+    let mut current = String::from("[");
+    let mut count = 0;
+    for (from, to) in spans {
+        let event = String::from_utf8_lossy(&text[from..to]);
+        let extra = event.len() + 1;
+        if count > 0 && (count == MAX_EVENTS_PER_REQUEST || current.len() + extra + 1 > MAX_REQUEST_BYTES) {
+            current.push(']');
+            bodies.push(std::mem::replace(&mut current, String::from("[")));
+            count = 0;
+        }
+        if count > 0 {
+            current.push(',');
+        }
+        current.push_str(&event);
+        count += 1;
+    }
+    if count > 0 {
+        current.push(']');
+        bodies.push(current);
+    }
+    Ok(bodies)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const NOW: u64 = 1_763_800_000_000;
+
+    fn event(props: &str) -> String {
+        format!(r#"{{"event":"Signed up","properties":{props}}}"#)
+    }
+
+    fn codes(report: &RecordReport) -> Vec<&'static str> {
+        report.problems.iter().map(|p| p.code).collect()
+    }
+
+    #[test]
+    fn a_good_event_in_every_list_form() {
+        let good = event(r#"{"time":1763790000,"distinct_id":"u-1","$insert_id":"abc-123"}"#);
+        for text in [format!("[{good}]"), format!("{good}\n"), format!("\n{good}\n\n{good}")] {
+            let report = validate_events(text.as_bytes(), NOW);
+            assert!(report.invalid == 0 && report.valid >= 1, "{text}: {:?}", report.problems);
+        }
+        assert_eq!(validate_events(b"", NOW).valid, 0);
+        let ms = event(r#"{"time":1763790000123,"distinct_id":"u-1","$insert_id":"a"}"#);
+        assert_eq!(validate_events(ms.as_bytes(), NOW).valid, 1);
+    }
+
+    #[test]
+    fn each_rule() {
+        let cases = [
+            (event(r#"{"distinct_id":"u","$insert_id":"a"}"#), "missing_field"),
+            (event(r#"{"time":1,"distinct_id":"u","$insert_id":"a"}"#), "time_out_of_range"),
+            (
+                event(&format!(r#"{{"time":{},"distinct_id":"u","$insert_id":"a"}}"#, NOW + 3_700_000)),
+                "time_out_of_range",
+            ),
+            (event(r#"{"time":"1763790000","distinct_id":"u","$insert_id":"a"}"#), "wrong_type"),
+            (event(r#"{"time":1763790000,"distinct_id":"Undefined","$insert_id":"a"}"#), "placeholder_distinct_id"),
+            (
+                event(r#"{"time":1763790000,"distinct_id":"00000000-0000-0000-0000-000000000000","$insert_id":"a"}"#),
+                "placeholder_distinct_id",
+            ),
+            (event(r#"{"time":1763790000,"distinct_id":"u","$insert_id":"has space"}"#), "invalid_insert_id"),
+            (
+                event(&format!(r#"{{"time":1763790000,"distinct_id":"u","$insert_id":"{}"}}"#, "a".repeat(37))),
+                "invalid_insert_id",
+            ),
+            (r#"{"properties":{"time":1763790000,"distinct_id":"u","$insert_id":"a"}}"#.to_string(), "missing_field"),
+            ("[1,2]".to_string(), "not_an_object"),
+        ];
+        for (text, code) in cases {
+            let report = validate_events(text.as_bytes(), NOW);
+            assert_eq!(report.invalid, if text.starts_with('[') { 2 } else { 1 }, "{text}");
+            assert!(codes(&report).contains(&code), "{text}: {:?}", report.problems);
+        }
+        let many: String = (0..255).map(|i| format!(r#","p{i}":1"#)).collect();
+        let wide = event(&format!(r#"{{"time":1763790000,"distinct_id":"u","$insert_id":"a"{many}}}"#));
+        assert!(codes(&validate_events(wide.as_bytes(), NOW)).contains(&"too_many_properties"));
+        let long =
+            event(&format!(r#"{{"time":1763790000,"distinct_id":"u","$insert_id":"a","bio":"{}"}}"#, "é".repeat(256)));
+        let report = validate_events(long.as_bytes(), NOW);
+        assert_eq!((report.valid, codes(&report)), (1, vec!["string_truncated"]), "a warning, not an error");
+        assert_eq!(validate_events(b"[1,", NOW).problems[0].code, "invalid_json");
+    }
+
+    #[test]
+    fn profiles() {
+        let users = br#"[{"$token":"t","$distinct_id":"u","$set":{"a":1}},{"$distinct_id":"null","$set":{}},{"$token":"t","$distinct_id":"u"}]"#;
+        let report = validate_profiles(users, ProfileKind::User);
+        assert_eq!((report.valid, report.invalid), (1, 2));
+        assert_eq!(codes(&report), ["placeholder_distinct_id", "missing_operation"]);
+        let groups = br#"[{"$group_key":"company","$group_id":"42","$set":{}},{"$group_key":"company","$set":{}}]"#;
+        let report = validate_profiles(groups, ProfileKind::Group);
+        assert_eq!((report.valid, report.invalid), (1, 1));
+    }
+
+    #[test]
+    fn mtu_names_are_exact() {
+        assert_eq!(MTU_EXEMPT_EVENTS.len(), 20);
+        assert!(is_mtu_exempt("Notification Sent") && is_mtu_exempt("UTM Visited"));
+        assert!(!is_mtu_exempt("notification sent") && !is_mtu_exempt("Notification Sent "));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn import_batches_keep_every_event_once_within_limits(sizes in proptest::collection::vec(0usize..3000, 0..4500)) {
+            let events: Vec<String> = sizes.iter().enumerate().map(|(i, n)| format!(r#"{{"i":{i},"pad":"{}"}}"#, "x".repeat(*n))).collect();
+            let text = format!("[{}]", events.join(","));
+            let bodies = import_batches(text.as_bytes()).unwrap();
+            let mut seen = Vec::new();
+            for body in &bodies {
+                prop_assert!(body.len() <= MAX_REQUEST_BYTES);
+                let arr: Vec<serde_json::Value> = serde_json::from_str(body).unwrap();
+                prop_assert!(!arr.is_empty() && arr.len() <= MAX_EVENTS_PER_REQUEST);
+                seen.extend(arr.into_iter().map(|v| v["i"].as_u64().unwrap() as usize));
+            }
+            prop_assert_eq!(seen, (0..events.len()).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn any_bytes_are_answered(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = validate_events(&bytes, NOW);
+            let _ = validate_profiles(&bytes, ProfileKind::User);
+            let _ = import_batches(&bytes);
+        }
+    }
+}
