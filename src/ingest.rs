@@ -2,7 +2,7 @@
 //! before they are sent, cutting them into requests Mixpanel accepts, and the CleverTap
 //! event names that do not count towards MTU.
 
-use crate::json::{JsonWriter, Kind, Reader, ToJson};
+use crate::json::{JsonStr, JsonWriter, Kind, Reader, ToJson};
 
 pub const MAX_EVENTS_PER_REQUEST: usize = 2000;
 pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
@@ -191,20 +191,20 @@ impl Checker<'_> {
     }
 }
 
-/// The value of a top-level key of an object record, as a raw span; `None` when absent.
-/// Also returns the number of keys and flags non-object records.
-fn object_fields<'a>(raw: &'a [u8]) -> Option<Vec<(String, &'a [u8])>> {
+/// The top-level keys of an object record with their raw values (keys borrowed, not
+/// decoded: most are compared against a few names); `None` for anything but an object.
+fn object_fields<'a>(raw: &'a [u8]) -> Option<Vec<(JsonStr<'a>, &'a [u8])>> {
     let mut r = Reader::new(raw, 0);
     if r.peek_kind().ok()? != Kind::Object {
         return None;
     }
     r.begin_object().ok()?;
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(8);
     let mut first = true;
     while let Some(key) = r.next_key(first).ok()? {
         first = false;
         let (from, to) = r.skip_value().ok()?;
-        out.push((key.decode().into_owned(), &raw[from..to]));
+        out.push((key, &raw[from..to]));
     }
     Some(out)
 }
@@ -230,7 +230,15 @@ fn time_ms(raw: &[u8]) -> Option<u64> {
     if whole >= 100_000_000_000 {
         return Some(whole);
     }
-    let millis: u64 = format!("{fraction:0<3}").get(..3)?.parse().ok()?;
+    let digits = fraction.as_bytes();
+    let mut millis = 0u64;
+    for k in 0..3 {
+        let d = digits.get(k).copied().unwrap_or(b'0');
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        millis = millis * 10 + (d - b'0') as u64;
+    }
     whole.checked_mul(1000)?.checked_add(millis)
 }
 
@@ -242,13 +250,13 @@ fn check_event(raw: &[u8], now_ms: u64, c: &mut Checker) {
     let Some(fields) = object_fields(raw) else {
         return c.error("", "not_an_object", "an event must be a JSON object");
     };
-    match fields.iter().find(|(k, _)| k == "event").map(|(_, v)| string_of(v)) {
+    match fields.iter().find(|(k, _)| k.is("event")).map(|(_, v)| string_of(v)) {
         None => c.error("event", "missing_field", "\"event\" (the event's name) is missing"),
         Some(None) => c.error("event", "wrong_type", "\"event\" must be a string"),
         Some(Some(name)) if name.trim().is_empty() => c.error("event", "empty_string", "\"event\" is empty"),
         Some(Some(_)) => {}
     }
-    let Some((_, props_raw)) = fields.iter().find(|(k, _)| k == "properties") else {
+    let Some((_, props_raw)) = fields.iter().find(|(k, _)| k.is("properties")) else {
         return c.error(
             "properties",
             "missing_field",
@@ -265,7 +273,7 @@ fn check_event(raw: &[u8], now_ms: u64, c: &mut Checker) {
             format!("{} properties; Mixpanel takes fewer than {MAX_PROPERTIES}", props.len()),
         );
     }
-    let get = |name: &str| props.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
+    let get = |name: &str| props.iter().find(|(k, _)| k.is(name)).map(|(_, v)| *v);
     match get("time") {
         None => c.error("time", "missing_field", "\"time\" is missing"),
         Some(raw) if kind_of(raw) != Some(Kind::Number) => {
@@ -325,7 +333,7 @@ fn check_event(raw: &[u8], now_ms: u64, c: &mut Checker) {
                 let chars = text.chars().count();
                 if chars > MAX_STRING_CHARS {
                     c.warn(
-                        key,
+                        &key.decode(),
                         "string_truncated",
                         format!("{chars} characters; Mixpanel keeps the first {MAX_STRING_CHARS}"),
                     );
@@ -378,7 +386,7 @@ fn check_profile(raw: &[u8], kind: ProfileKind, c: &mut Checker) {
     let Some(fields) = object_fields(raw) else {
         return c.error("", "not_an_object", "a profile update must be a JSON object");
     };
-    let get = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
+    let get = |name: &str| fields.iter().find(|(k, _)| k.is(name)).map(|(_, v)| *v);
     let required: &[&str] = match kind {
         ProfileKind::User => &["$distinct_id"],
         ProfileKind::Group => &["$group_key", "$group_id"],
@@ -398,7 +406,7 @@ fn check_profile(raw: &[u8], kind: ProfileKind, c: &mut Checker) {
             Some(_) => c.error(name, "wrong_type", format!("\"{name}\" must be a string")),
         }
     }
-    if !fields.iter().any(|(k, _)| PROFILE_OPERATIONS.contains(&k.as_str())) {
+    if !fields.iter().any(|(k, _)| PROFILE_OPERATIONS.iter().any(|op| k.is(op))) {
         c.error("", "missing_operation", format!("an update needs one of {}", PROFILE_OPERATIONS.join(", ")));
     }
 }
