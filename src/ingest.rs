@@ -242,39 +242,103 @@ fn time_ms(raw: &[u8]) -> Option<u64> {
     whole.checked_mul(1000)?.checked_add(millis)
 }
 
-/// Checks one `/import` event.
+/// What one pass over an event's `properties` found.
+#[derive(Default)]
+struct EventFields<'a> {
+    count: usize,
+    time: Option<&'a [u8]>,
+    distinct_id: Option<&'a [u8]>,
+    insert_id: Option<&'a [u8]>,
+}
+
+/// Reads `properties` in one pass: the three fields Mixpanel requires kept as raw
+/// values, long strings flagged on the way. `None` when it is not an object.
+fn event_properties<'a>(r: &mut Reader<'a>, c: &mut Checker) -> Option<EventFields<'a>> {
+    if r.peek_kind().ok()? != Kind::Object {
+        return None;
+    }
+    let bytes = r.bytes();
+    let mut found = EventFields::default();
+    r.begin_object().ok()?;
+    let mut first = true;
+    while let Some(key) = r.next_key(first).ok()? {
+        first = false;
+        found.count += 1;
+        let is_string = r.peek_kind().ok()? == Kind::String;
+        let (from, to) = r.skip_value().ok()?;
+        let raw = &bytes[from..to];
+        if key.is("time") {
+            found.time = Some(raw);
+        } else if key.is("distinct_id") {
+            found.distinct_id = Some(raw);
+        } else if key.is("$insert_id") {
+            found.insert_id = Some(raw);
+        } else if is_string && raw.len() > MAX_STRING_CHARS + 2 {
+            let chars = raw.iter().filter(|&&b| b & 0xC0 != 0x80).count() - 2;
+            // Escapes make the raw text longer than the string: decode to be sure.
+            let chars = if raw.contains(&b'\\') { string_of(raw).map_or(chars, |t| t.chars().count()) } else { chars };
+            if chars > MAX_STRING_CHARS {
+                c.warn(
+                    &key.decode(),
+                    "string_truncated",
+                    format!("{chars} characters; Mixpanel keeps the first {MAX_STRING_CHARS}"),
+                );
+            }
+        }
+    }
+    Some(found)
+}
+
+/// Checks one `/import` event in one pass over its bytes.
 fn check_event(raw: &[u8], now_ms: u64, c: &mut Checker) {
     if raw.len() >= MAX_RECORD_BYTES {
         c.error("", "event_too_large", format!("the event is {} bytes; Mixpanel takes events under 1 MB", raw.len()));
     }
-    let Some(fields) = object_fields(raw) else {
+    let mut r = Reader::new(raw, 0);
+    if r.peek_kind().ok() != Some(Kind::Object) || r.begin_object().is_err() {
         return c.error("", "not_an_object", "an event must be a JSON object");
-    };
-    match fields.iter().find(|(k, _)| k.is("event")).map(|(_, v)| string_of(v)) {
+    }
+    let (mut name, mut props) = (None, None);
+    let mut first = true;
+    while let Ok(Some(key)) = r.next_key(first) {
+        first = false;
+        if key.is("properties") {
+            props = Some(event_properties(&mut r, c));
+            if matches!(props, Some(None)) && r.skip_value().is_err() {
+                break;
+            }
+        } else {
+            let Ok((from, to)) = r.skip_value() else { break };
+            if key.is("event") {
+                name = Some(string_of(&raw[from..to]));
+            }
+        }
+    }
+    match name {
         None => c.error("event", "missing_field", "\"event\" (the event's name) is missing"),
         Some(None) => c.error("event", "wrong_type", "\"event\" must be a string"),
         Some(Some(name)) if name.trim().is_empty() => c.error("event", "empty_string", "\"event\" is empty"),
         Some(Some(_)) => {}
     }
-    let Some((_, props_raw)) = fields.iter().find(|(k, _)| k.is("properties")) else {
-        return c.error(
-            "properties",
-            "missing_field",
-            "\"properties\" (with time, distinct_id and $insert_id) is missing",
-        );
+    let props = match props {
+        None => {
+            return c.error(
+                "properties",
+                "missing_field",
+                "\"properties\" (with time, distinct_id and $insert_id) is missing",
+            )
+        }
+        Some(None) => return c.error("properties", "wrong_type", "\"properties\" must be an object"),
+        Some(Some(props)) => props,
     };
-    let Some(props) = object_fields(props_raw) else {
-        return c.error("properties", "wrong_type", "\"properties\" must be an object");
-    };
-    if props.len() >= MAX_PROPERTIES {
+    if props.count >= MAX_PROPERTIES {
         c.error(
             "properties",
             "too_many_properties",
-            format!("{} properties; Mixpanel takes fewer than {MAX_PROPERTIES}", props.len()),
+            format!("{} properties; Mixpanel takes fewer than {MAX_PROPERTIES}", props.count),
         );
     }
-    let get = |name: &str| props.iter().find(|(k, _)| k.is(name)).map(|(_, v)| *v);
-    match get("time") {
+    match props.time {
         None => c.error("time", "missing_field", "\"time\" is missing"),
         Some(raw) if kind_of(raw) != Some(Kind::Number) => {
             c.error("time", "wrong_type", "\"time\" must be a number (seconds or milliseconds)")
@@ -290,7 +354,7 @@ fn check_event(raw: &[u8], now_ms: u64, c: &mut Checker) {
             }
         },
     }
-    match get("distinct_id") {
+    match props.distinct_id {
         None => c.error("distinct_id", "missing_field", "\"distinct_id\" is missing"),
         Some(raw) => {
             let text = match kind_of(raw) {
@@ -309,7 +373,7 @@ fn check_event(raw: &[u8], now_ms: u64, c: &mut Checker) {
             }
         }
     }
-    match get("$insert_id") {
+    match props.insert_id {
         None => c.error("$insert_id", "missing_field", "\"$insert_id\" is missing"),
         Some(raw) => match string_of(raw) {
             None => c.error("$insert_id", "wrong_type", "\"$insert_id\" must be a string"),
@@ -326,20 +390,6 @@ fn check_event(raw: &[u8], now_ms: u64, c: &mut Checker) {
             }
             Some(_) => {}
         },
-    }
-    for (key, raw) in &props {
-        if raw.len() > MAX_STRING_CHARS + 2 {
-            if let Some(text) = string_of(raw) {
-                let chars = text.chars().count();
-                if chars > MAX_STRING_CHARS {
-                    c.warn(
-                        &key.decode(),
-                        "string_truncated",
-                        format!("{chars} characters; Mixpanel keeps the first {MAX_STRING_CHARS}"),
-                    );
-                }
-            }
-        }
     }
 }
 
