@@ -10,15 +10,22 @@
 /// For each item equal to an earlier one: `(its position, the first equal position)`,
 /// in order of position.
 pub fn find_repeats<T: AsRef<[u8]>>(items: &[T]) -> Vec<(usize, usize)> {
+    // One non-generic body whatever the caller's item type: each copy of the sorts
+    // below costs kilobytes of wasm.
+    let slices: Vec<&[u8]> = items.iter().map(AsRef::as_ref).collect();
+    repeats_of(&slices)
+}
+
+fn repeats_of(items: &[&[u8]]) -> Vec<(usize, usize)> {
     if items.len() < 2 {
         return Vec::new();
     }
-    let hashes: Vec<u64> = items.iter().map(|item| hash(item.as_ref())).collect();
+    let hashes: Vec<u64> = items.iter().map(|item| hash(item)).collect();
     by_table(items, &hashes).unwrap_or_else(|| by_sorting(items, &hashes))
 }
 
 /// Open addressing with linear probing; `None` once probes exceed 8 per item.
-fn by_table<T: AsRef<[u8]>>(items: &[T], hashes: &[u64]) -> Option<Vec<(usize, usize)>> {
+fn by_table(items: &[&[u8]], hashes: &[u64]) -> Option<Vec<(usize, usize)>> {
     const EMPTY: u32 = u32::MAX;
     let capacity = (items.len() * 2).next_power_of_two().max(16);
     let mask = capacity - 1;
@@ -35,7 +42,7 @@ fn by_table<T: AsRef<[u8]>>(items: &[T], hashes: &[u64]) -> Option<Vec<(usize, u
                 break;
             }
             let held = held as usize;
-            if hashes[held] == hashes[at] && items[held].as_ref() == item.as_ref() {
+            if hashes[held] == hashes[at] && items[held] == *item {
                 repeats.push((at, held));
                 break;
             }
@@ -45,7 +52,7 @@ fn by_table<T: AsRef<[u8]>>(items: &[T], hashes: &[u64]) -> Option<Vec<(usize, u
     Some(repeats)
 }
 
-fn by_sorting<T: AsRef<[u8]>>(items: &[T], hashes: &[u64]) -> Vec<(usize, usize)> {
+fn by_sorting(items: &[&[u8]], hashes: &[u64]) -> Vec<(usize, usize)> {
     let mut repeats = Vec::new();
     if items.len() < 2 {
         return repeats;
@@ -61,11 +68,11 @@ fn by_sorting<T: AsRef<[u8]>>(items: &[T], hashes: &[u64]) -> Vec<(usize, usize)
         if end - run > 1 {
             let group = &mut order[run..end];
             group.sort_unstable_by(|a, b| {
-                items[a.1 as usize].as_ref().cmp(items[b.1 as usize].as_ref()).then(a.1.cmp(&b.1))
+                items[a.1 as usize].cmp(items[b.1 as usize]).then(a.1.cmp(&b.1))
             });
             let mut first = 0;
             for i in 1..group.len() {
-                if items[group[i].1 as usize].as_ref() == items[group[first].1 as usize].as_ref() {
+                if items[group[i].1 as usize] == items[group[first].1 as usize] {
                     repeats.push((group[i].1 as usize, group[first].1 as usize));
                 } else {
                     first = i;
@@ -74,8 +81,10 @@ fn by_sorting<T: AsRef<[u8]>>(items: &[T], hashes: &[u64]) -> Vec<(usize, usize)
         }
         run = end;
     }
-    repeats.sort_unstable();
-    repeats
+    // Sorted as (u64, u32) pairs: the same sort as above, not another copy.
+    let mut ordered: Vec<(u64, u32)> = repeats.iter().map(|&(later, first)| (later as u64, first as u32)).collect();
+    ordered.sort_unstable();
+    ordered.into_iter().map(|(later, first)| (later as usize, first as usize)).collect()
 }
 
 /// FNV-1a-style over 8-byte words: cheap, and spread enough that equal hashes of
@@ -109,9 +118,11 @@ mod tests {
             prop_assert_eq!(find_repeats(&items), naive(&items));
             // Both strategies, whichever the budget picks.
             let hashes: Vec<u64> = items.iter().map(|i| hash(i)).collect();
-            prop_assert_eq!(by_sorting(&items, &hashes), naive(&items));
+            let items: Vec<&[u8]> = items.iter().map(Vec::as_slice).collect();
+            let expected = naive(&items.iter().map(|i| i.to_vec()).collect::<Vec<_>>());
+            prop_assert_eq!(by_sorting(&items, &hashes), expected.clone());
             if let Some(by_table) = by_table(&items, &hashes) {
-                prop_assert_eq!(by_table, naive(&items));
+                prop_assert_eq!(by_table, expected);
             }
         }
 
@@ -120,8 +131,10 @@ mod tests {
         #[test]
         fn colliding_hashes_fall_back_to_sorting(items in proptest::collection::vec(proptest::collection::vec(0u8..3, 0..3), 0..200)) {
             let hashes = vec![7u64; items.len()];
+            let expected = naive(&items);
+            let items: Vec<&[u8]> = items.iter().map(Vec::as_slice).collect();
             let answer = by_table(&items, &hashes).unwrap_or_else(|| by_sorting(&items, &hashes));
-            prop_assert_eq!(answer, naive(&items));
+            prop_assert_eq!(answer, expected);
         }
     }
 
@@ -129,6 +142,7 @@ mod tests {
     fn crafted_collisions_stay_fast() {
         let items: Vec<Vec<u8>> = (0..200_000u32).map(|i| i.to_le_bytes().to_vec()).collect();
         let hashes = vec![42u64; items.len()];
+        let items: Vec<&[u8]> = items.iter().map(Vec::as_slice).collect();
         let started = std::time::Instant::now();
         assert!(by_table(&items, &hashes).is_none(), "the budget must run out");
         assert!(by_sorting(&items, &hashes).is_empty());

@@ -37,6 +37,11 @@ pub fn read_string_list(text: &[u8]) -> Result<Vec<Cow<'_, str>>, Problem> {
 }
 
 fn string_list<'a>(r: &mut Reader<'a>, path: &str) -> Result<Vec<Cow<'a, str>>, Problem> {
+    id_list(r, path, false)
+}
+
+/// A list of ids: strings, and whole numbers too when `numbers` (audience ids).
+fn id_list<'a>(r: &mut Reader<'a>, path: &str, numbers: bool) -> Result<Vec<Cow<'a, str>>, Problem> {
     let at = r.pos();
     let kind = r.peek_kind().map_err(syntax)?;
     if kind != Kind::Array {
@@ -48,6 +53,14 @@ fn string_list<'a>(r: &mut Reader<'a>, path: &str) -> Result<Vec<Cow<'a, str>>, 
         let at = r.pos();
         match r.peek_kind().map_err(syntax)? {
             Kind::String => out.push(r.read_string().map_err(|e| at_path(e, index_path(path, out.len())))?.decode()),
+            Kind::Number if numbers => {
+                let number = r.read_number().map_err(syntax)?;
+                if !number.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+                    let message = "an id must be a string or a whole number";
+                    return Err(Problem::new(ProblemCode::NotAnInteger, index_path(path, out.len()), message).at(at));
+                }
+                out.push(Cow::Borrowed(number));
+            }
             kind => return Err(wrong(index_path(path, out.len()), "a string", kind, at)),
         }
     }
@@ -215,35 +228,9 @@ pub fn read_page_argument(text: &[u8]) -> Result<CohortPage, Problem> {
 /// A JSON array of ids given as strings or integers (audience ids are often numbers).
 pub fn read_text_list(text: &[u8]) -> Result<Vec<String>, Problem> {
     let mut r = Reader::new(text, 0);
-    let at = r.pos();
-    let kind = r.peek_kind().map_err(syntax)?;
-    if kind != Kind::Array {
-        return Err(wrong(String::new(), "an array", kind, at));
-    }
-    r.begin_array().map_err(syntax)?;
-    let mut out = Vec::new();
-    while r.next_element(out.is_empty()).map_err(syntax)? {
-        let at = r.pos();
-        let path = index_path("", out.len());
-        match r.peek_kind().map_err(syntax)? {
-            Kind::String => out.push(r.read_string().map_err(|e| at_path(e, path))?.decode().into_owned()),
-            Kind::Number => {
-                let number = r.read_number().map_err(syntax)?;
-                if !number.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
-                    return Err(Problem::new(
-                        ProblemCode::NotAnInteger,
-                        path,
-                        "an id must be a string or a whole number",
-                    )
-                    .at(at));
-                }
-                out.push(number.to_string());
-            }
-            kind => return Err(wrong(path, "a string or a whole number", kind, at)),
-        }
-    }
+    let list = id_list(&mut r, "", true)?;
     end(&mut r)?;
-    Ok(out)
+    Ok(list.into_iter().map(Cow::into_owned).collect())
 }
 
 /// `[{ id, name?, member }]` for `audienceProperties`.

@@ -13,9 +13,12 @@ pub fn locate<'p>(text: &[u8], problems: impl IntoIterator<Item = &'p mut Proble
     if pending.is_empty() {
         return;
     }
-    pending.sort_unstable_by_key(|p| p.offset);
+    // Sorted as (offset, position) pairs, the shape every other sort here has.
+    let mut order: Vec<(u64, u32)> = pending.iter().enumerate().map(|(i, p)| (p.offset.unwrap_or(0), i as u32)).collect();
+    order.sort_unstable();
     let (mut line, mut column, mut at) = (1u32, 1u32, 0usize);
-    for problem in pending {
+    for (_, i) in order {
+        let problem = &mut *pending[i as usize];
         let target = (problem.offset.unwrap_or(0) as usize).min(text.len());
         while at < target {
             let b = text[at];
