@@ -139,18 +139,32 @@ export interface WebhookResponse {
 /** How a sender should treat an HTTP status from the receiver. */
 export type StatusClass = "success" | "retry" | "pause";
 
+/** The stable codes of {@link CohortSyncError}; new ones may come in minor versions. */
+export type CohortSyncErrorCode =
+  | "invalid_payload"
+  | "invalid_argument"
+  | "invalid_snapshot"
+  | "invalid_audience_id"
+  | "invalid_segment_membership"
+  | "not_initialized"
+  | "internal_error"
+  | (string & {});
+
 /**
  * Thrown for misuse and undecodable input, never a bare string or a wasm trap.
  * Codes: `invalid_payload` (with `problems`), `invalid_argument`, `invalid_snapshot`
- * ({@link CohortState.fromBytes} given corrupt, truncated or foreign bytes),
- * `not_initialized` (`cohort-sync/web` used before `await init()`), `internal_error`
- * (a bug: please report).
+ * ({@link CohortState.fromBytes} or {@link IdentityIndex.fromBytes} given corrupt,
+ * truncated or foreign bytes), `invalid_audience_id` (an audience id that
+ * `SegmentMembership` cannot hold: empty, or containing `'` or `,`),
+ * `invalid_segment_membership` ({@link decodeSegmentMembership} given text that is not
+ * `'id','id',…`), `not_initialized` (`cohort-sync/web` used before `await init()`),
+ * `internal_error` (a bug: please report).
  */
 export class CohortSyncError extends Error {
   constructor(code: string, message: string, problems?: Problem[], options?: { cause?: unknown });
   readonly name: "CohortSyncError";
   /** Stable snake_case identifier. */
-  code: "invalid_payload" | "invalid_argument" | "invalid_snapshot" | "not_initialized" | "internal_error" | (string & {});
+  code: CohortSyncErrorCode;
   /** For `invalid_payload`, the report's errors; otherwise usually empty. */
   problems: Problem[];
 }
@@ -370,3 +384,386 @@ export class CohortState {
    */
   free(): void;
 }
+
+// ---- Identity and destinations ------------------------------------------------------
+
+/** Options of the Braze identity rule and of {@link brazeCohortChanges}. */
+export interface BrazeOptions {
+  /** The member property holding Braze's `external_id`. Default `"$braze_external_id"`. */
+  userIdProperty?: string;
+  /** The project uses Simplified ID Merge: match on `$user_id` (overrides `userIdProperty`). */
+  simplifiedIdMerge?: boolean;
+}
+
+/**
+ * How a member is matched to a destination user:
+ * - `"clevertap"`: `$CleverTap_user_id` (a non-empty string or an integer), else the
+ *   distinct id;
+ * - `"braze"`: `$braze_external_id`, no fallback;
+ * - `{ braze: BrazeOptions }`: the chosen property (or `$user_id` under Simplified ID
+ *   Merge), no fallback;
+ * - `{ properties, fallbackToDistinctId = true }`: the first of `properties` that holds a
+ *   non-empty string or an integer, else the distinct id unless `fallbackToDistinctId`
+ *   is `false`.
+ *
+ * Empty strings never count. Anything else throws {@link CohortSyncError} `invalid_argument`.
+ */
+export type IdentityRule =
+  | "clevertap"
+  | "braze"
+  | { braze: BrazeOptions }
+  | { properties: readonly string[]; fallbackToDistinctId?: boolean };
+
+/** A member as {@link resolveIdentity} takes it: a {@link Member} or a {@link RawMember}. */
+export type IdentityMember = (Pick<Member, "distinctId"> & Partial<Omit<Member, "distinctId">>) | RawMember;
+
+/** The identity a member maps to in a destination. */
+export interface ResolvedIdentity {
+  /** The destination's user id (integers become their decimal text). */
+  identity: string;
+  /** The property it came from, e.g. `"$CleverTap_user_id"` or `"mixpanel_distinct_id"`. */
+  source: string;
+}
+
+/**
+ * The identity of `member` under `rule`, or `null` when the member has none (a Braze
+ * member without the chosen property: report it, do not guess). Throws
+ * {@link CohortSyncError} `invalid_argument` for a bad rule or member.
+ *
+ * @example
+ * resolveIdentity({ mixpanel_distinct_id: "986791", $CleverTap_user_id: "123456" }, "clevertap");
+ * // { identity: "123456", source: "$CleverTap_user_id" }
+ */
+export function resolveIdentity(member: IdentityMember, rule: IdentityRule): ResolvedIdentity | null;
+
+/**
+ * The identities a destination already knows (e.g. CleverTap identities), for
+ * {@link matchMembers}. Lives in wasm memory: call {@link IdentityIndex.free} when done.
+ */
+export class IdentityIndex {
+  /** An index of `ids` (any iterable of strings; repeats count once), or an empty one. */
+  constructor(ids?: IdList | null);
+  /**
+   * An index from {@link IdentityIndex.toBytes}'s snapshot. Throws {@link CohortSyncError}
+   * `invalid_snapshot` for corrupt, truncated or foreign bytes, `invalid_argument` when
+   * `bytes` is not bytes.
+   */
+  static fromBytes(bytes: SnapshotBytes): IdentityIndex;
+  /** Adds `id`; `true` when it was new. */
+  add(id: string): boolean;
+  /** Whether `id` is known (exact comparison). */
+  has(id: string): boolean;
+  /** How many identities. */
+  readonly size: number;
+  /** Bytes of wasm memory the index holds. */
+  readonly memoryBytes: number;
+  /** The identities as compact, versioned, checksummed bytes. */
+  toBytes(): Uint8Array;
+  /** Releases the wasm memory now. Idempotent; later calls throw `invalid_argument`. */
+  free(): void;
+}
+
+/** A member and the identity it resolved to. */
+export interface MatchedMember {
+  distinctId: string;
+  identity: string;
+}
+
+/** A member that could not be sent: it has no identity under the rule. */
+export interface SkippedMember {
+  distinctId: string;
+  reason: "no_identity" | (string & {});
+}
+
+/** What {@link matchMembers} found; every member of the page is in exactly one list. */
+export interface MatchResult {
+  /** The identity is in the index: the user joins (or leaves) the segment. */
+  matched: MatchedMember[];
+  /** The identity is new: the destination creates the user. */
+  created: MatchedMember[];
+  /** No identity: report, do not guess. */
+  skipped: SkippedMember[];
+}
+
+/**
+ * A webhook page: a raw request body (validated as by {@link validatePayload}; an
+ * invalid one throws `invalid_payload`) or a {@link CohortPage} from {@link parsePayload}.
+ */
+export type PageInput = Body | CohortPage;
+
+/**
+ * Sorts a page's members by `index` under `rule`, in page order. Pure: `index` is not
+ * changed (add the `created` identities yourself once the destination has them).
+ */
+export function matchMembers(page: PageInput, index: IdentityIndex, rule: IdentityRule): MatchResult;
+
+/** The `evtData` of CleverTap's Partner Sync event. */
+export interface PartnerSyncData {
+  /** The cohort's name (`""` when the page did not carry it). */
+  "Partner Segment Name": string;
+  Action: "Added" | "Removed";
+  /** The cohort's id. */
+  "Partner Segment ID": string;
+  "CT Source": "Mixpanel";
+  "Partner Name": "Mixpanel";
+}
+
+/** A CleverTap upload event record: the Partner Sync event of one member. */
+export interface CleverTapEventRecord {
+  identity: string;
+  /** Unix seconds. */
+  ts: number;
+  type: "event";
+  evtName: "Partner Sync";
+  evtData: PartnerSyncData;
+}
+
+/** A CleverTap upload profile record: a member's email and phone, when present. */
+export interface CleverTapProfileRecord {
+  identity: string;
+  /** Unix seconds. */
+  ts: number;
+  type: "profile";
+  profileData: { Email?: string; Phone?: string };
+}
+
+export type CleverTapRecord = CleverTapEventRecord | CleverTapProfileRecord;
+
+/** The body of one CleverTap upload call: at most 1000 records. */
+export interface CleverTapUpload {
+  d: CleverTapRecord[];
+}
+
+/** Options of {@link cleverTapUploads}. Unknown keys are refused. */
+export interface CleverTapOptions {
+  /** The records' `ts`, unix seconds (a whole number ≥ 0). Default: now. */
+  ts?: number | null;
+}
+
+/**
+ * CleverTap upload bodies for a page: per member (identity as the `"clevertap"` rule
+ * resolves it) a Partner Sync event (`Action` `"Added"` for `members`/`add_members`,
+ * `"Removed"` for `remove_members`), followed, when the member has an email or phone,
+ * by a profile record. At most 1000 records per upload, in page order. POST each as
+ * JSON to CleverTap's upload endpoint, then read the reply with
+ * {@link readCleverTapResponse}.
+ */
+export function cleverTapUploads(page: PageInput, options?: CleverTapOptions | null): CleverTapUpload[];
+
+/** A record CleverTap refused. */
+export interface UploadFailure {
+  /** The record as sent (matched by CleverTap's echo); `null` when none was echoed. */
+  record: CleverTapRecord | null;
+  /** CleverTap's error code for the record, or the HTTP status; `0` when unknown. */
+  code: number;
+  error: string;
+}
+
+/** What happened to one upload. `delivered + retry.length + failed.length` is the records sent. */
+export interface UploadOutcome {
+  /** How many records CleverTap took. */
+  delivered: number;
+  /** Records to send again later (429, 5xx, an unreadable reply, or per-record 429/5xx codes). */
+  retry: CleverTapRecord[];
+  /** Records that will not succeed as they are. */
+  failed: UploadFailure[];
+}
+
+/**
+ * Reads CleverTap's answer to `upload`: 429/5xx or an unreadable 2xx body → all retry;
+ * other non-2xx → all failed; 2xx with `unprocessed` entries → those failed (codes 429,
+ * 500, 502, 503, 504 retried instead); `{"status":"fail","error"}` without a list → all
+ * failed. Throws {@link CohortSyncError} `invalid_argument` for a bad upload, a status
+ * outside 100–599 or a body that is neither text nor bytes.
+ */
+export function readCleverTapResponse(upload: CleverTapUpload, httpStatus: number, body: Body | null): UploadOutcome;
+
+/** One change of Braze's partner cohort API: at most 1000 user ids. */
+export interface BrazeCohortChange {
+  user_ids: string[];
+  /** `true` for `remove_members` pages. */
+  should_remove: boolean;
+}
+
+/** One request body of Braze's partner cohort API. */
+export interface BrazeRequest {
+  cohort_id: string;
+  cohort_changes: BrazeCohortChange[];
+}
+
+/**
+ * {@link brazeCohortChanges}' requests, carrying the members that had no user id as the
+ * non-enumerable `skipped` (so `JSON.stringify` of the array leaves it out).
+ */
+export type BrazeRequests = BrazeRequest[] & { readonly skipped: SkippedMember[] };
+
+/**
+ * Braze partner cohort request bodies for a page: user ids by `$braze_external_id`
+ * (or `options.userIdProperty`, or `$user_id` under `simplifiedIdMerge`), at most 1000
+ * per change. Members without an id are not sent: they are listed in `skipped`.
+ */
+export function brazeCohortChanges(page: PageInput, options?: BrazeOptions | null): BrazeRequests;
+
+// ---- Audiences (SegmentMembership) ------------------------------------------------
+
+/** An audience id: a non-empty string without `'` or `,`, or a whole number. */
+export type AudienceId = string | number;
+
+/**
+ * `["11036", "11034"]` → `'11036','11034'`: each id in single quotes, comma-joined, no
+ * spaces; order kept, repeats dropped. Throws {@link CohortSyncError}
+ * `invalid_audience_id` for an empty id or one containing `'` or `,`,
+ * `invalid_argument` for something that is not an id.
+ */
+export function encodeSegmentMembership(ids: Iterable<AudienceId> & object): string;
+
+/**
+ * The ids of a `SegmentMembership` value (`""` → `[]`). Throws {@link CohortSyncError}
+ * `invalid_segment_membership` for malformed text, `invalid_argument` for a non-string.
+ */
+export function decodeSegmentMembership(value: string): string[];
+
+/** Whether `value` holds the whole token `'id'`: `1103` is not in `'11036','11034'`. */
+export function segmentMembershipContains(value: string, id: AudienceId): boolean;
+
+/** One audience and whether the user is in it. */
+export interface Audience {
+  id: AudienceId;
+  /** The audience's external name, for the `In <name>` property. */
+  name: string;
+  member: boolean;
+}
+
+/** Options of {@link audienceProperties}. */
+export interface AudienceOptions {
+  /** Also one `In <name>` = `true`/`false` property per audience. Default `false`. */
+  perAudience?: boolean;
+}
+
+/** The people properties of a user's audiences. */
+export type AudienceProperties = { SegmentMembership: string } & { [name: `In ${string}`]: boolean };
+
+/**
+ * `{ SegmentMembership, "In <name>": boolean … }` for one user: `SegmentMembership`
+ * encodes the ids of the audiences the user is a `member` of; the `In <name>` keys only
+ * with `options.perAudience`.
+ *
+ * @example
+ * audienceProperties([{ id: 11036, name: "Possible Parisians", member: true }], { perAudience: true });
+ * // { SegmentMembership: "'11036'", "In Possible Parisians": true }
+ */
+export function audienceProperties(
+  audiences: Iterable<Audience> & object,
+  options?: AudienceOptions | null,
+): AudienceProperties;
+
+/** A Mixpanel user profile update: the properties to `$set`. */
+export interface ProfileUpdate {
+  distinctId: string;
+  properties: Record<string, JsonValue>;
+}
+
+/** Options of {@link engageBatches}. */
+export interface EngageOptions {
+  /** The Mixpanel project token; non-empty. */
+  token: string;
+  /** Most updates per body, 1–2000. Default 2000. */
+  maxPerRequest?: number;
+}
+
+/**
+ * Request bodies for Mixpanel's `/engage` (`$set`): JSON arrays of
+ * `{"$token","$distinct_id","$set"}`, at most `maxPerRequest` each, in order.
+ */
+export function engageBatches(updates: Iterable<ProfileUpdate> & object, options: EngageOptions): string[];
+
+/** Mixpanel's data residency: the standard (US) or the EU server. */
+export type MixpanelRegion = "us" | "eu";
+
+/** The `/engage` endpoint of `region` (default `"us"`). */
+export function engageUrl(region?: MixpanelRegion | null): string;
+
+// ---- Mixpanel ingestion -------------------------------------------------------------
+
+/**
+ * Records to check or batch: an array (or other iterable) of objects, JSON array text,
+ * NDJSON text (one record a line), or the UTF-8 bytes of either.
+ */
+export type RecordsInput = (Iterable<unknown> & object) | string | Uint8Array;
+
+/** The stable codes of {@link RecordProblem}s. */
+export type RecordProblemCode =
+  | "invalid_json"
+  | "not_an_object"
+  | "missing_field"
+  | "wrong_type"
+  | "empty_string"
+  | "time_out_of_range"
+  | "placeholder_distinct_id"
+  | "invalid_insert_id"
+  | "too_many_properties"
+  | "event_too_large"
+  | "string_truncated"
+  | "missing_operation"
+  | "update_too_large"
+  | "batch_too_large"
+  | (string & {});
+
+/** One thing wrong with a record, or with the whole input. */
+export interface RecordProblem {
+  /** The record's 0-based index; `null` for the whole input (`invalid_json`, `batch_too_large`). */
+  index: number | null;
+  /** The field, e.g. `"$insert_id"` (a property name for `string_truncated`); `""` for the record. */
+  field: string;
+  code: RecordProblemCode;
+  message: string;
+  /** Errors make the record invalid; warnings (`string_truncated`, `batch_too_large`) do not. */
+  severity: "error" | "warning";
+}
+
+/** What {@link validateEvents} or {@link validateProfiles} found. Problems are data. */
+export interface RecordReport {
+  /** Records without errors. */
+  valid: number;
+  /** Records with at least one error. */
+  invalid: number;
+  /** The indexes of the invalid records, ascending. */
+  invalidIndexes: number[];
+  problems: RecordProblem[];
+}
+
+/** Options of {@link validateEvents}. */
+export interface EventValidationOptions {
+  /** "Now" in milliseconds, for the 1-hour-ahead limit. Default: the clock. */
+  now?: number | null;
+}
+
+/**
+ * Checks events for Mixpanel's `/import` (SPEC §4): `event`; `properties.time` (seconds
+ * or milliseconds, from 1971-01-01, at most 1 hour ahead); `properties.distinct_id` (no
+ * placeholders such as `"anon"` or `"null"`); `properties.$insert_id` (1–36 of
+ * `[A-Za-z0-9-]`); fewer than 255 properties; under 1 MB; strings over 255 characters are
+ * a `string_truncated` warning. Unreadable text is one `invalid_json` problem. Throws
+ * {@link CohortSyncError} `invalid_argument` only for bad arguments.
+ */
+export function validateEvents(events: RecordsInput, options?: EventValidationOptions | null): RecordReport;
+
+/** User profiles (keyed by `$distinct_id`) or group profiles (`$group_key` + `$group_id`). */
+export type ProfileKind = "user" | "group";
+
+/**
+ * Checks profile updates for `/engage` (user) or `/groups` (group): the key fields, one
+ * operation (`$set`, `$set_once`, `$add`, `$union`, `$append`, `$remove`, `$unset`,
+ * `$delete`), at most 1 MB each; more than 2000 user / 200 group updates is a
+ * `batch_too_large` warning.
+ */
+export function validateProfiles(updates: RecordsInput, kind: ProfileKind): RecordReport;
+
+/**
+ * `/import` request bodies (JSON arrays) of at most 2000 events and 10 MB each, in order.
+ * Events are not checked here (see {@link validateEvents}); text input is copied as written.
+ */
+export function importBatches(events: RecordsInput): string[];
+
+/** Whether a CleverTap event name is one of the 20 that do not count towards Mixpanel MTU (exact match). */
+export function isMtuExempt(eventName: string): boolean;

@@ -36,14 +36,17 @@ fn check_id(id: &str) -> Result<(), AudienceError> {
 
 /// `["11036","11034"]` → `'11036','11034'`; order kept, repeats dropped.
 pub fn encode_segment_membership<'a>(ids: impl IntoIterator<Item = &'a str>) -> Result<String, AudienceError> {
-    let mut out = String::new();
-    let mut seen: Vec<&str> = Vec::new();
-    for id in ids {
+    let ids: Vec<&str> = ids.into_iter().collect();
+    for id in &ids {
         check_id(id)?;
-        if seen.contains(&id) {
-            continue;
-        }
-        seen.push(id);
+    }
+    // Repeats found in O(n log n) at worst, not by a scan per id.
+    let mut repeated = vec![false; ids.len()];
+    for (later, _) in crate::repeats::find_repeats(&ids.iter().map(|id| id.as_bytes()).collect::<Vec<_>>()) {
+        repeated[later] = true;
+    }
+    let mut out = String::new();
+    for (id, _) in ids.iter().zip(&repeated).filter(|(_, r)| !**r) {
         if !out.is_empty() {
             out.push(',');
         }
@@ -93,7 +96,7 @@ pub struct Audience {
 /// user is in) always, and `In <name>` true/false per audience when `per_audience`.
 pub fn audience_properties(audiences: &[Audience], per_audience: bool) -> Result<AudienceProperties, AudienceError> {
     let membership = encode_segment_membership(audiences.iter().filter(|a| a.member).map(|a| a.id.as_str()))?;
-    let mut flags = Vec::new();
+    let mut flags: Vec<(String, bool)> = Vec::new();
     if per_audience {
         for audience in audiences {
             let name = audience.name.as_deref().filter(|n| !n.is_empty()).ok_or_else(|| {

@@ -115,20 +115,25 @@ pub fn read_clevertap_response(records: &[String], http_status: u16, body: &[u8]
         return outcome;
     }
     let mut refused = vec![false; records.len()];
-    let unprocessed = answer.unprocessed.len();
+    let mut unprocessed = 0;
     for entry in answer.unprocessed {
         // The record is echoed back; find which one it was (first not yet refused).
         let at = entry.record.as_deref().and_then(|echo| {
             let echo = normalise(echo);
             (0..records.len()).find(|&i| !refused[i] && normalise(&records[i]) == echo)
         });
-        let record = match at {
-            Some(i) => {
+        let record = match (at, &entry.record) {
+            (Some(i), _) => {
                 refused[i] = true;
                 records[i].clone()
             }
-            None => entry.record.clone().unwrap_or_else(|| "null".into()),
+            // An echo of nothing we sent (or of a record already counted) says nothing
+            // about this upload's records.
+            (None, Some(_)) => continue,
+            // No echo at all: one record failed, which one is unknown.
+            (None, None) => "null".into(),
         };
+        unprocessed += 1;
         if transient(entry.code) {
             outcome.retry.push(record);
         } else {

@@ -459,6 +459,20 @@ fn check_profile(raw: &[u8], kind: ProfileKind, c: &mut Checker) {
     if !fields.iter().any(|(k, _)| PROFILE_OPERATIONS.iter().any(|op| k.is(op))) {
         c.error("", "missing_operation", format!("an update needs one of {}", PROFILE_OPERATIONS.join(", ")));
     }
+    for (key, value) in &fields {
+        let expected = match () {
+            _ if key.is("$unset") => Some((Kind::Array, "an array of property names")),
+            _ if key.is("$delete") => None,
+            _ if PROFILE_OPERATIONS.iter().any(|op| key.is(op)) => Some((Kind::Object, "an object of properties")),
+            _ => None,
+        };
+        if let Some((kind, what)) = expected {
+            if kind_of(value) != Some(kind) {
+                let name = key.decode();
+                c.error(&name, "wrong_type", format!("\"{name}\" must be {what}"));
+            }
+        }
+    }
 }
 
 /// Checks user or group profile updates (`text`: a JSON array or NDJSON). A list longer
@@ -487,8 +501,17 @@ pub fn import_batches(text: &[u8]) -> Result<Vec<String>, RecordProblem> {
     let mut bodies = Vec::new();
     let mut current = String::from("[");
     let mut count = 0;
-    for (from, to) in spans {
+    for (index, (from, to)) in spans.into_iter().enumerate() {
         let event = String::from_utf8_lossy(&text[from..to]);
+        if event.len() + 2 > MAX_REQUEST_BYTES {
+            return Err(RecordProblem {
+                index: Some(index),
+                field: String::new(),
+                code: "event_too_large",
+                message: format!("an event of {} bytes fits no request (at most {MAX_REQUEST_BYTES})", event.len()),
+                warning: false,
+            });
+        }
         let extra = event.len() + 1;
         if count > 0 && (count == MAX_EVENTS_PER_REQUEST || current.len() + extra + 1 > MAX_REQUEST_BYTES) {
             current.push(']');

@@ -67,9 +67,7 @@ fn by_sorting(items: &[&[u8]], hashes: &[u64]) -> Vec<(usize, usize)> {
         }
         if end - run > 1 {
             let group = &mut order[run..end];
-            group.sort_unstable_by(|a, b| {
-                items[a.1 as usize].cmp(items[b.1 as usize]).then(a.1.cmp(&b.1))
-            });
+            group.sort_unstable_by(|a, b| items[a.1 as usize].cmp(items[b.1 as usize]).then(a.1.cmp(&b.1)));
             let mut first = 0;
             for i in 1..group.len() {
                 if items[group[i].1 as usize] == items[group[first].1 as usize] {

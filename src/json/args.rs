@@ -253,7 +253,11 @@ pub fn read_audiences(text: &[u8]) -> Result<Vec<crate::audience::Audience>, Pro
 /// `[{ distinctId, properties }]` for `engageBatches`: ids and the JSON of each object.
 pub fn read_profile_updates(text: &[u8]) -> Result<Vec<(String, String)>, Problem> {
     read_objects(text, |fields, path, at| {
-        let id = fields.text("distinctId").ok_or_else(|| field_problem(path, "distinctId", "a string", at))?;
+        let id = fields
+            .get("distinctId")
+            .filter(|raw| raw.starts_with('"'))
+            .and_then(|_| fields.text("distinctId"))
+            .ok_or_else(|| field_problem(path, "distinctId", "a string", at))?;
         let properties = fields
             .get("properties")
             .filter(|raw| raw.starts_with('{'))

@@ -14,7 +14,8 @@ pub fn locate<'p>(text: &[u8], problems: impl IntoIterator<Item = &'p mut Proble
         return;
     }
     // Sorted as (offset, position) pairs, the shape every other sort here has.
-    let mut order: Vec<(u64, u32)> = pending.iter().enumerate().map(|(i, p)| (p.offset.unwrap_or(0), i as u32)).collect();
+    let mut order: Vec<(u64, u32)> =
+        pending.iter().enumerate().map(|(i, p)| (p.offset.unwrap_or(0), i as u32)).collect();
     order.sort_unstable();
     let (mut line, mut column, mut at) = (1u32, 1u32, 0usize);
     for (_, i) in order {

@@ -9,6 +9,55 @@ import {
   retryDelays,
   validatePayload,
   webhookResponse,
+  IdentityIndex,
+  audienceProperties,
+  brazeCohortChanges,
+  cleverTapUploads,
+  decodeSegmentMembership,
+  encodeSegmentMembership,
+  engageBatches,
+  engageUrl,
+  importBatches,
+  isMtuExempt,
+  matchMembers,
+  readCleverTapResponse,
+  resolveIdentity,
+  segmentMembershipContains,
+  validateEvents,
+  validateProfiles,
+  type Audience,
+  type AudienceId,
+  type AudienceOptions,
+  type AudienceProperties,
+  type BrazeCohortChange,
+  type BrazeOptions,
+  type BrazeRequest,
+  type BrazeRequests,
+  type CleverTapEventRecord,
+  type CleverTapOptions,
+  type CleverTapProfileRecord,
+  type CleverTapRecord,
+  type CleverTapUpload,
+  type CohortSyncErrorCode,
+  type EngageOptions,
+  type EventValidationOptions,
+  type IdentityMember,
+  type IdentityRule,
+  type MatchedMember,
+  type MatchResult,
+  type MixpanelRegion,
+  type PageInput,
+  type PartnerSyncData,
+  type ProfileKind,
+  type ProfileUpdate,
+  type RecordProblem,
+  type RecordProblemCode,
+  type RecordReport,
+  type RecordsInput,
+  type ResolvedIdentity,
+  type SkippedMember,
+  type UploadFailure,
+  type UploadOutcome,
   type ApplyResult,
   type CohortPage,
   type IdList,
@@ -149,3 +198,148 @@ state.free();
 
 console.log(ok, pageInfo, count, line, reply, contentType, status, verdict, wrong, delays, asError, browser);
 console.log(joined, applied, changed, flags, size, isMember, everyone, pending);
+
+// Identity and destinations.
+const rules: IdentityRule[] = [
+  "clevertap",
+  "braze",
+  { braze: {} },
+  { braze: { userIdProperty: "$braze_external_id", simplifiedIdMerge: true } },
+  { properties: ["$email", "user_id"] },
+  { properties: ["user_id"], fallbackToDistinctId: false },
+];
+// @ts-expect-error not a rule
+resolveIdentity(raw, "mixpanel");
+// @ts-expect-error properties is a list
+resolveIdentity(raw, { properties: "user_id" });
+const identityMember: IdentityMember = raw;
+const resolved: ResolvedIdentity | null = resolveIdentity(identityMember, rules[0]!);
+resolveIdentity(parsePayload("{}").members[0]!, "braze");
+const identityText: string = resolved?.identity ?? resolved?.source ?? "";
+// @ts-expect-error a member needs a distinct id
+resolveIdentity({ email: "x@example.com" }, "clevertap");
+
+const index: IdentityIndex = new IdentityIndex(["123456"]);
+new IdentityIndex();
+new IdentityIndex(new Set(["a"]));
+const wasNew: boolean = index.add("986791") && index.has("123456");
+const indexNumbers: number = index.size + index.memoryBytes;
+const indexBytes: Uint8Array = index.toBytes();
+const indexBack: IdentityIndex = IdentityIndex.fromBytes(indexBytes);
+// @ts-expect-error identities are strings
+index.add(5);
+// @ts-expect-error size is read-only
+index.size = 2;
+indexBack.free();
+
+const pageInput: PageInput = body;
+const match: MatchResult = matchMembers(pageInput, index, "clevertap");
+matchMembers(parsePayload("{}"), index, { braze: { simplifiedIdMerge: true } });
+const matchedMember: MatchedMember | undefined = match.matched[0] ?? match.created[0];
+const skippedMember: SkippedMember | undefined = match.skipped[0];
+const skipReason: string | undefined = skippedMember?.reason;
+index.free();
+
+const ctOptions: CleverTapOptions = { ts: 1_700_000_000 };
+const uploads: CleverTapUpload[] = cleverTapUploads(bodies[0]!, ctOptions);
+cleverTapUploads(parsePayload("{}"));
+cleverTapUploads(body, null);
+// @ts-expect-error ts is a number of seconds
+cleverTapUploads(body, { ts: "now" });
+const records: CleverTapRecord[] = uploads.flatMap((u) => u.d);
+for (const record of records) {
+  if (record.type === "event") {
+    const ev: CleverTapEventRecord = record;
+    const data: PartnerSyncData = ev.evtData;
+    const action: "Added" | "Removed" = data.Action;
+    console.log(data["Partner Segment Name"], data["Partner Segment ID"], action, ev.ts, ev.identity);
+  } else {
+    const profile: CleverTapProfileRecord = record;
+    console.log(profile.profileData.Email ?? profile.profileData.Phone);
+  }
+}
+const uploadOutcome: UploadOutcome = readCleverTapResponse(uploads[0]!, 200, '{"status":"success","processed":1,"unprocessed":[]}');
+readCleverTapResponse({ d: records }, 503, new Uint8Array(0));
+readCleverTapResponse({ d: [] }, 204, null);
+// @ts-expect-error the status is a number
+readCleverTapResponse({ d: [] }, "200", "");
+const failure0: UploadFailure | undefined = uploadOutcome.failed[0];
+const failureRecord: CleverTapRecord | null | undefined = failure0?.record;
+const retryLater: CleverTapRecord[] = uploadOutcome.retry;
+const deliveredCount: number = uploadOutcome.delivered + (failure0?.code ?? 0);
+
+const brazeOptions: BrazeOptions = { userIdProperty: "$braze_external_id", simplifiedIdMerge: false };
+const brazeRequests: BrazeRequests = brazeCohortChanges(body, brazeOptions);
+brazeCohortChanges(parsePayload("{}"));
+const brazeRequest: BrazeRequest | undefined = brazeRequests[0];
+const change: BrazeCohortChange | undefined = brazeRequest?.cohort_changes[0];
+const brazeIds: string[] = change?.user_ids ?? [];
+const shouldRemove: boolean | undefined = change?.should_remove;
+const brazeSkipped: SkippedMember[] = brazeRequests.skipped;
+const cohortIdOf: string | undefined = brazeRequest?.cohort_id;
+// @ts-expect-error simplifiedIdMerge is a boolean
+brazeCohortChanges(body, { simplifiedIdMerge: "yes" });
+
+// Audiences.
+const audienceIds: AudienceId[] = ["11036", 11034];
+const segment: string = encodeSegmentMembership(audienceIds);
+encodeSegmentMembership(new Set(["11036"]));
+// @ts-expect-error a bare string would iterate its characters
+encodeSegmentMembership("11036");
+const decoded: string[] = decodeSegmentMembership(segment);
+const inSegment: boolean = segmentMembershipContains(segment, "11034") || segmentMembershipContains(segment, 11036);
+const audiences: Audience[] = [
+  { id: "11036", name: "Possible Parisians", member: true },
+  { id: 11034, name: "Lapsed", member: false },
+];
+const audienceOptions: AudienceOptions = { perAudience: true };
+const props: AudienceProperties = audienceProperties(audiences, audienceOptions);
+audienceProperties(audiences);
+const segmentProp: string = props.SegmentMembership;
+const parisian: boolean | undefined = props["In Possible Parisians"];
+// @ts-expect-error member is a boolean
+audienceProperties([{ id: "1", name: "n", member: "yes" }]);
+const updates: ProfileUpdate[] = [{ distinctId: "u-1", properties: props }];
+const engageOptions: EngageOptions = { token: "project-token", maxPerRequest: 2000 };
+const engageBodies: string[] = engageBatches(updates, engageOptions);
+// @ts-expect-error the token is required
+engageBatches(updates, {});
+const region: MixpanelRegion = "eu";
+const engageEndpoints: string[] = [engageUrl(region), engageUrl("us"), engageUrl()];
+// @ts-expect-error only "us" and "eu"
+engageUrl("in");
+
+// Ingestion.
+const events: RecordsInput = [{ event: "Signed up", properties: { time: 1_700_000_000, distinct_id: "u-1", $insert_id: "a-1" } }];
+const eventOptions: EventValidationOptions = { now: Date.now() };
+const eventReport: RecordReport = validateEvents(events, eventOptions);
+validateEvents('{"event":"e"}\n{"event":"f"}');
+validateEvents(new TextEncoder().encode("[]"), null);
+const recordProblem: RecordProblem | undefined = eventReport.problems[0];
+const recordCode: RecordProblemCode | undefined = recordProblem?.code;
+const recordIndex: number | null | undefined = recordProblem?.index;
+const severity: "error" | "warning" | undefined = recordProblem?.severity;
+const counts: number = eventReport.valid + eventReport.invalid + eventReport.invalidIndexes.length;
+const kind: ProfileKind = "group";
+const profileReport: RecordReport = validateProfiles([{ $token: "t", $group_key: "company", $group_id: "c-1", $set: {} }], kind);
+validateProfiles("[]", "user");
+// @ts-expect-error "user" or "group"
+validateProfiles([], "users");
+const importBodies: string[] = importBatches(events);
+importBatches("[]");
+const exempt: boolean = isMtuExempt("Notification Sent");
+// @ts-expect-error event names are strings
+isMtuExempt(5);
+
+try {
+  encodeSegmentMembership(["a'b"]);
+} catch (e) {
+  if (e instanceof CohortSyncError) {
+    const errorCode: CohortSyncErrorCode = e.code;
+    if (errorCode === "invalid_audience_id" || errorCode === "invalid_segment_membership") console.log(errorCode);
+  }
+}
+
+console.log(identityText, wasNew, indexNumbers, matchedMember, skipReason, failureRecord, retryLater, deliveredCount);
+console.log(brazeIds, shouldRemove, brazeSkipped, cohortIdOf, decoded, inSegment, segmentProp, parisian, engageBodies);
+console.log(engageEndpoints, recordIndex, recordCode, severity, counts, profileReport, importBodies, exempt);
