@@ -212,15 +212,16 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// The next key of the object being read (consuming the `:` after it), or `None`
-    /// once its closing `}` is consumed. `first` is true on the first call for an object.
-    pub fn next_key(&mut self, first: bool) -> Result<Option<JsonStr<'a>>> {
+    /// Moves to the opening quote of the object's next key (true), or consumes its
+    /// closing `}` (false).
+    #[inline(always)]
+    fn to_next_key(&mut self, first: bool) -> Result<bool> {
         self.skip_ws();
         match self.bytes.get(self.pos) {
             Some(b'}') => {
                 self.pos += 1;
                 self.depth -= 1;
-                return Ok(None);
+                return Ok(false);
             }
             Some(b',') if !first => {
                 self.pos += 1;
@@ -231,6 +232,15 @@ impl<'a> Reader<'a> {
         }
         if self.bytes.get(self.pos) != Some(&b'"') {
             return Err(self.unexpected("a string key"));
+        }
+        Ok(true)
+    }
+
+    /// The next key of the object being read (consuming the `:` after it), or `None`
+    /// once its closing `}` is consumed. `first` is true on the first call for an object.
+    pub fn next_key(&mut self, first: bool) -> Result<Option<JsonStr<'a>>> {
+        if !self.to_next_key(first)? {
+            return Ok(None);
         }
         let key = self.read_string()?;
         self.expect_byte(b':', "':'")?;
@@ -243,22 +253,8 @@ impl<'a> Reader<'a> {
     /// are the same few names, so this skips a third of its string scans.
     #[inline]
     pub fn next_key_among(&mut self, first: bool, names: &[&str]) -> Result<Option<(Option<usize>, JsonStr<'a>)>> {
-        self.skip_ws();
-        match self.bytes.get(self.pos) {
-            Some(b'}') => {
-                self.pos += 1;
-                self.depth -= 1;
-                return Ok(None);
-            }
-            Some(b',') if !first => {
-                self.pos += 1;
-                self.skip_ws();
-            }
-            _ if first => {}
-            _ => return Err(self.unexpected("',' or '}'")),
-        }
-        if self.bytes.get(self.pos) != Some(&b'"') {
-            return Err(self.unexpected("a string key"));
+        if !self.to_next_key(first)? {
+            return Ok(None);
         }
         let start = self.pos;
         let rest = &self.bytes[start + 1..];

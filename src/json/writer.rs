@@ -106,18 +106,8 @@ impl JsonWriter {
     pub fn uint(&mut self, value: u64) -> &mut Self {
         self.before_value();
         let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut rest = value;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            if rest == 0 {
-                break;
-            }
-        }
-        // Only ASCII digits were written.
-        self.out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or("0"));
+        // Only ASCII digits are written.
+        self.out.push_str(std::str::from_utf8(decimal_digits(value, &mut digits)).unwrap_or("0"));
         self
     }
 
@@ -140,6 +130,22 @@ impl JsonWriter {
         value.write_json(self);
         self
     }
+}
+
+/// The decimal digits of `value`, written at the end of `buffer` (no float or `fmt`
+/// machinery: this is all the wasm needs of number formatting).
+pub fn decimal_digits(value: u64, buffer: &mut [u8; 20]) -> &[u8] {
+    let mut at = buffer.len();
+    let mut rest = value;
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    &buffer[at..]
 }
 
 /// Types that write themselves as JSON.

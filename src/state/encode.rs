@@ -131,17 +131,7 @@ pub fn decode_into(encoded: &[u8], out: &mut Vec<u8>) -> bool {
                 return false;
             }
             let mut digits = [0u8; 20];
-            let mut at = digits.len();
-            let mut rest = value;
-            loop {
-                at -= 1;
-                digits[at] = b'0' + (rest % 10) as u8;
-                rest /= 10;
-                if rest == 0 {
-                    break;
-                }
-            }
-            out.extend_from_slice(&digits[at..]);
+            out.extend_from_slice(crate::json::writer::decimal_digits(value, &mut digits));
         }
         HEX_LOWER if payload.len() >= 4 => {
             for &byte in payload {

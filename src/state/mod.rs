@@ -212,17 +212,7 @@ impl CohortState {
             return outcome;
         }
         match page.action {
-            Action::AddMembers => {
-                for id in page.ids {
-                    let (entry, inserted) = self.members.insert(id);
-                    if self.full_sync.is_some() {
-                        self.members.mark(entry);
-                    }
-                    if inserted {
-                        outcome.added.push(String::from_utf8_lossy(id).into_owned());
-                    }
-                }
-            }
+            Action::AddMembers => self.add_listed(page.ids, &mut outcome),
             Action::RemoveMembers => {
                 for id in page.ids {
                     if self.members.remove(id) {
@@ -232,15 +222,7 @@ impl CohortState {
             }
             Action::Members => {
                 self.start_or_join(page.session_id, page.total_pages);
-                for id in page.ids {
-                    let (entry, inserted) = self.members.insert(id);
-                    if self.full_sync.is_some() {
-                        self.members.mark(entry);
-                    }
-                    if inserted {
-                        outcome.added.push(String::from_utf8_lossy(id).into_owned());
-                    }
-                }
+                self.add_listed(page.ids, &mut outcome);
                 if let Some(sync) = &mut self.full_sync {
                     sync.pages.insert(page.page);
                 }
@@ -256,6 +238,19 @@ impl CohortState {
         }
         outcome.size = self.size();
         outcome
+    }
+
+    /// Adds a page's ids (marking them for the sweep while a full sync is under way).
+    fn add_listed<'i>(&mut self, ids: impl IntoIterator<Item = &'i [u8]>, outcome: &mut ApplyOutcome) {
+        for id in ids {
+            let (entry, inserted) = self.members.insert(id);
+            if self.full_sync.is_some() {
+                self.members.mark(entry);
+            }
+            if inserted {
+                outcome.added.push(String::from_utf8_lossy(id).into_owned());
+            }
+        }
     }
 
     /// Validates a raw webhook body and applies it (the fast path: ids are read in place,
