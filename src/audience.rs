@@ -134,9 +134,9 @@ impl ToJson for AudienceProperties {
 /// Mixpanel's profile endpoints: the standard server and the EU one.
 pub fn engage_url(eu: bool) -> &'static str {
     if eu {
-        "https://api-eu.mixpanel.com/engage#profile-set"
+        "https://api-eu.mixpanel.com/engage"
     } else {
-        "https://api.mixpanel.com/engage#profile-set"
+        "https://api.mixpanel.com/engage"
     }
 }
 

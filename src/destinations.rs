@@ -219,6 +219,8 @@ fn unprocessed(r: &mut Reader) -> Option<Unprocessed> {
         first = false;
         match (&*key.decode(), r.peek_kind().ok()?) {
             ("code", Kind::Number) => entry.code = r.read_number().ok()?.parse().unwrap_or(0),
+            // Some answers quote the code.
+            ("code", Kind::String) => entry.code = r.read_string().ok()?.decode().trim().parse().unwrap_or(0),
             ("error", Kind::String) => entry.error = r.read_string().ok()?.decode().into_owned(),
             ("record", _) => {
                 let (from, to) = r.skip_value().ok()?;
@@ -264,6 +266,12 @@ pub fn braze_cohort_changes(page: &CohortPage, rule: &IdentityRule) -> BrazeChan
             }
         }
     }
+    // Two members with one Braze id are one Braze user: send the id once.
+    let mut repeated = vec![false; ids.len()];
+    for (later, _) in crate::repeats::find_repeats(&ids.iter().map(|id| id.as_bytes()).collect::<Vec<_>>()) {
+        repeated[later] = true;
+    }
+    let ids: Vec<String> = ids.into_iter().zip(repeated).filter(|(_, r)| !r).map(|(id, _)| id).collect();
     let remove = page.action == Action::RemoveMembers;
     for batch in ids.chunks(MAX_PER_REQUEST) {
         let mut w = JsonWriter::new();

@@ -73,9 +73,10 @@ impl IdentityIndex {
         IdentityIndex { set: IdSet::with_seed(seed) }
     }
 
-    /// Adds an identity; true when it was new.
+    /// Adds an identity; true when it was new. An empty string is no identity and is
+    /// not added.
     pub fn add(&mut self, identity: &str) -> bool {
-        self.set.insert(identity.as_bytes()).1
+        !identity.is_empty() && self.set.insert(identity.as_bytes()).1
     }
 
     pub fn has(&self, identity: &str) -> bool {

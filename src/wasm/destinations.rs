@@ -49,6 +49,15 @@ fn page_argument(page: &JsValue) -> Result<CohortPage, JsValue> {
     read_page_argument(text.as_bytes()).map_err(|p| bad("page", p))
 }
 
+/// An optional name that, when given, must not be empty (an empty one would silently
+/// mean the default).
+fn non_empty(value: Option<String>, name: &str) -> Result<Option<String>, JsValue> {
+    match value {
+        Some(text) if text.is_empty() => Err(invalid(format!("{name} must not be empty"))),
+        other => Ok(other),
+    }
+}
+
 /// `"clevertap"`, `"braze"`, `{ braze: { userIdProperty?, simplifiedIdMerge? } }` or
 /// `{ properties: [...], fallbackToDistinctId? }`.
 fn rule_argument(rule: &JsValue) -> Result<IdentityRule, JsValue> {
@@ -67,7 +76,7 @@ fn rule_argument(rule: &JsValue) -> Result<IdentityRule, JsValue> {
     if !braze.is_undefined() {
         let fields = Fields::read(&braze, "rule.braze", &["userIdProperty", "simplifiedIdMerge"])?;
         return Ok(IdentityRule::Braze {
-            user_id_property: fields.string("userIdProperty")?,
+            user_id_property: non_empty(fields.string("userIdProperty")?, "userIdProperty")?,
             simplified_id_merge: fields.boolean("simplifiedIdMerge")?.unwrap_or(false),
         });
     }
@@ -164,7 +173,8 @@ pub fn clevertap_uploads(page: JsValue, options: JsValue) -> Exported {
     let fields = Fields::read(&options, "options", &["ts"])?;
     let page = page_argument(&page)?;
     let now = (js_sys::Date::now() / 1000.0).floor();
-    let ts = whole_number(fields.number("ts")?, "options.ts", 0.0, 2f64.powi(53))?.unwrap_or(now) as u64;
+    // Past 10^11 a "seconds" value is the year 5138: it is milliseconds by mistake.
+    let ts = whole_number(fields.number("ts")?, "options.ts (unix seconds)", 0.0, 1e11)?.unwrap_or(now) as u64;
     let bodies = destinations::clevertap_uploads(&page, ts);
     let mut w = crate::json::JsonWriter::new();
     w.begin_array();
@@ -193,7 +203,7 @@ pub fn read_clevertap_response(upload: &[u8], status: JsValue, body: JsValue) ->
 pub fn braze_cohort_changes(page: JsValue, options: JsValue) -> Exported {
     let fields = Fields::read(&options, "options", &["userIdProperty", "simplifiedIdMerge"])?;
     let rule = IdentityRule::Braze {
-        user_id_property: fields.string("userIdProperty")?,
+        user_id_property: non_empty(fields.string("userIdProperty")?, "userIdProperty")?,
         simplified_id_merge: fields.boolean("simplifiedIdMerge")?.unwrap_or(false),
     };
     let page = page_argument(&page)?;

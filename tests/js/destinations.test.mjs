@@ -1108,3 +1108,46 @@ describe("hostile input across every function", () => {
     assertStillWorks();
   });
 });
+
+describe("edges settled after review", () => {
+  const body = cs.planSync(null, [
+    { distinctId: "a", properties: { $braze_external_id: "same" } },
+    { distinctId: "b", properties: { $braze_external_id: "same" } },
+    { distinctId: "c", properties: { $braze_external_id: "other" } },
+  ], { projectId: "p", cohortId: "77", sessionId: "s" })[0];
+
+  test("an empty identity is never added to an index", T, () => {
+    const index = new cs.IdentityIndex(["", "x"]);
+    assert.equal(index.size, 1);
+    assert.equal(index.add(""), false);
+    assert.equal(index.has(""), false);
+  });
+
+  test("one Braze id shared by two members is sent once", T, () => {
+    const [request] = cs.brazeCohortChanges(body);
+    assert.deepEqual(request.cohort_changes[0].user_ids, ["same", "other"]);
+  });
+
+  test("an empty userIdProperty is refused rather than meaning the default", T, () => {
+    thrown(() => cs.brazeCohortChanges(body, { userIdProperty: "" }), "invalid_argument");
+    thrown(() => cs.resolveIdentity({ mixpanel_distinct_id: "a" }, { braze: { userIdProperty: "" } }), "invalid_argument");
+  });
+
+  test("a CleverTap ts in milliseconds is refused", T, () => {
+    thrown(() => cs.cleverTapUploads(body, { ts: 1_763_800_000_000 }), "invalid_argument");
+    assert.equal(cs.cleverTapUploads(body, { ts: 1_763_800_000 })[0].d[0].ts, 1_763_800_000);
+  });
+
+  test("a quoted per-record code from CleverTap is read as a number", T, () => {
+    const [upload] = cs.cleverTapUploads(body, { ts: 1 });
+    const answer = { status: "partial", unprocessed: [{ status: "fail", code: "503", error: "later", record: upload.d[0] }] };
+    const outcome = cs.readCleverTapResponse(upload, 200, JSON.stringify(answer));
+    assert.equal(outcome.retry.length, 1);
+    assert.equal(outcome.delivered, upload.d.length - 1);
+  });
+
+  test("the profile endpoints carry no fragment", T, () => {
+    assert.equal(cs.engageUrl("us"), "https://api.mixpanel.com/engage");
+    assert.equal(cs.engageUrl("eu"), "https://api-eu.mixpanel.com/engage");
+  });
+});
