@@ -179,49 +179,41 @@ fn member_object(r: &mut Reader, path: &str) -> Result<Member, Problem> {
 /// need the cohort id check for it).
 pub fn read_page_argument(text: &[u8]) -> Result<CohortPage, Problem> {
     let mut r = Reader::new(text, 0);
-    let start = r.pos();
+    let at = r.pos();
     let kind = r.peek_kind().map_err(syntax)?;
     if kind != Kind::Object {
-        return Err(wrong(String::new(), "a page object", kind, start));
+        return Err(wrong(String::new(), "a page object", kind, at));
     }
-    let (mut action, mut session_id, mut page, mut members) = (None, None, None, None);
-    let (mut project_id, mut cohort_id, mut cohort_name, mut cohort_description) = (None, None, None, None);
-    r.begin_object().map_err(syntax)?;
-    let mut first = true;
-    while let Some(key) = r.next_key(first).map_err(syntax)? {
-        first = false;
-        let at = r.pos();
-        match &*key.decode() {
-            "action" => {
-                let text = optional_string(&mut r, "/action".into())?.unwrap_or_default();
-                action = Some(Action::parse(&text).ok_or_else(|| {
-                    Problem::new(ProblemCode::UnknownAction, "/action", format!("unknown action \"{text}\"")).at(at)
-                })?);
-            }
-            "sessionId" => session_id = optional_string(&mut r, "/sessionId".into())?,
-            "projectId" => project_id = optional_string(&mut r, "/projectId".into())?,
-            "cohortId" => cohort_id = optional_string(&mut r, "/cohortId".into())?,
-            "cohortName" => cohort_name = optional_string(&mut r, "/cohortName".into())?,
-            "cohortDescription" => cohort_description = optional_string(&mut r, "/cohortDescription".into())?,
-            "page" => page = Some(page_info(&mut r)?),
-            "members" => members = Some(member_list(&mut r, "/members")?),
-            _ => {
-                r.skip_value().map_err(syntax)?;
-            }
-        }
-    }
+    let fields = raw_fields(&mut r)?;
     end(&mut r)?;
     let missing =
         |name: &str| Problem::new(ProblemCode::MissingField, format!("/{name}"), format!("\"{name}\" is missing"));
+    // A text field: absent or null is None; anything but a string or an integer is wrong.
+    let text_field = |name: &str| match fields.get(name) {
+        None | Some("null") => Ok(None),
+        Some(_) => fields.text(name).map(Some).ok_or_else(|| field_problem("", name, "a string", at)),
+    };
+    let action_text = text_field("action")?.ok_or_else(|| missing("action"))?;
+    let action = Action::parse(&action_text).ok_or_else(|| {
+        Problem::new(ProblemCode::UnknownAction, "/action", format!("unknown action \"{action_text}\""))
+    })?;
+    let page = match fields.get("page") {
+        None => return Err(missing("page")),
+        Some(raw) => page_info(&mut Reader::new(raw.as_bytes(), 0))?,
+    };
+    let members = match fields.get("members") {
+        None => return Err(missing("members")),
+        Some(raw) => member_list(&mut Reader::new(raw.as_bytes(), 0), "/members")?,
+    };
     Ok(CohortPage {
-        action: action.ok_or_else(|| missing("action"))?,
-        project_id: project_id.unwrap_or_default(),
-        cohort_id: cohort_id.unwrap_or_default(),
-        cohort_name,
-        cohort_description,
-        session_id: session_id.filter(|s| !s.is_empty()).ok_or_else(|| missing("sessionId"))?,
-        page: page.ok_or_else(|| missing("page"))?,
-        members: members.ok_or_else(|| missing("members"))?,
+        action,
+        project_id: text_field("projectId")?.unwrap_or_default(),
+        cohort_id: text_field("cohortId")?.unwrap_or_default(),
+        cohort_name: text_field("cohortName")?,
+        cohort_description: text_field("cohortDescription")?,
+        session_id: text_field("sessionId")?.filter(|s| !s.is_empty()).ok_or_else(|| missing("sessionId"))?,
+        page,
+        members,
     })
 }
 
@@ -326,6 +318,19 @@ fn field_problem(path: &str, field: &str, expected: &str, at: usize) -> Problem 
     Problem::new(ProblemCode::WrongType, p, format!("\"{field}\" must be {expected}")).at(at)
 }
 
+/// The keys of the object at the reader with their raw JSON values.
+fn raw_fields(r: &mut Reader) -> Result<RawFields, Problem> {
+    r.begin_object().map_err(syntax)?;
+    let mut fields = Vec::new();
+    let mut first = true;
+    while let Some(key) = r.next_key(first).map_err(syntax)? {
+        first = false;
+        let (from, to) = r.skip_value().map_err(syntax)?;
+        fields.push((key.decode().into_owned(), String::from_utf8_lossy(&r.bytes()[from..to]).into_owned()));
+    }
+    Ok(RawFields(fields))
+}
+
 fn read_objects<T>(
     text: &[u8],
     mut each: impl FnMut(&RawFields, &str, usize) -> Result<T, Problem>,
@@ -345,15 +350,8 @@ fn read_objects<T>(
         if kind != Kind::Object {
             return Err(wrong(path, "an object", kind, at));
         }
-        r.begin_object().map_err(syntax)?;
-        let mut fields = Vec::new();
-        let mut first = true;
-        while let Some(key) = r.next_key(first).map_err(syntax)? {
-            first = false;
-            let (from, to) = r.skip_value().map_err(syntax)?;
-            fields.push((key.decode().into_owned(), String::from_utf8_lossy(&r.bytes()[from..to]).into_owned()));
-        }
-        out.push(each(&RawFields(fields), &path, at)?);
+        let fields = raw_fields(&mut r)?;
+        out.push(each(&fields, &path, at)?);
     }
     end(&mut r)?;
     Ok(out)
