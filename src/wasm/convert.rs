@@ -34,6 +34,22 @@ impl From<BindingError> for JsValue {
 
 pub type Exported = Result<String, JsValue>;
 
+/// A problem in one argument (a list, a page object): `invalid_argument` naming it.
+pub fn argument_problem(what: &str, problem: Problem) -> JsValue {
+    let message = format!("{what}: {} at \"{}\"", problem.message, problem.path);
+    BindingError { code: "invalid_argument", message, problems: vec![problem] }.into()
+}
+
+impl From<crate::payload::PayloadError> for BindingError {
+    /// `invalid_payload`, with the report's errors as `problems`.
+    fn from(error: crate::payload::PayloadError) -> Self {
+        let code = error.code();
+        let message = error.to_string();
+        let crate::payload::PayloadError::InvalidPayload(problems) = error;
+        BindingError { code, message, problems }
+    }
+}
+
 /// The JSON text of a result.
 pub fn json<T: ToJson + ?Sized>(value: &T) -> Exported {
     Ok(value.to_json())

@@ -2,7 +2,7 @@
 //! ingestion" (API.md). Lists and objects arrive as UTF-8 JSON bytes (api.js), pages as
 //! a raw body or a `parsePayload` page.
 
-use super::convert::{body_bytes, json, type_name, whole_number, BindingError, Exported, Fields};
+use super::convert::{argument_problem, body_bytes, json, type_name, whole_number, BindingError, Exported, Fields};
 use super::payload::validate_options;
 use crate::audience;
 use crate::destinations;
@@ -13,17 +13,7 @@ use crate::json::args::{
     read_upload_records,
 };
 use crate::payload::{read_page, CohortPage};
-use crate::problem::Problem;
 use wasm_bindgen::prelude::*;
-
-fn bad(what: &str, problem: Problem) -> JsValue {
-    BindingError {
-        code: "invalid_argument",
-        message: format!("{what}: {} at \"{}\"", problem.message, problem.path),
-        problems: vec![problem],
-    }
-    .into()
-}
 
 fn invalid(message: impl Into<String>) -> JsValue {
     BindingError::invalid_argument(message).into()
@@ -32,12 +22,7 @@ fn invalid(message: impl Into<String>) -> JsValue {
 /// A page: a raw webhook body (validated) or a `parsePayload` page object.
 fn page_argument(page: &JsValue) -> Result<CohortPage, JsValue> {
     if let Some(bytes) = body_bytes(page) {
-        return read_page(&bytes, &validate_options(&JsValue::UNDEFINED)?).map_err(|error| {
-            let code = error.code();
-            let message = error.to_string();
-            let crate::payload::PayloadError::InvalidPayload(problems) = error;
-            BindingError { code, message, problems }.into()
-        });
+        return read_page(&bytes, &validate_options(&JsValue::UNDEFINED)?).map_err(|e| BindingError::from(e).into());
     }
     if !page.is_object() {
         return Err(invalid(format!("page must be a body or a page object, got {}", type_name(page))));
@@ -46,7 +31,7 @@ fn page_argument(page: &JsValue) -> Result<CohortPage, JsValue> {
         .ok()
         .and_then(|s| s.as_string())
         .ok_or_else(|| invalid("the page cannot be turned into JSON"))?;
-    read_page_argument(text.as_bytes()).map_err(|p| bad("page", p))
+    read_page_argument(text.as_bytes()).map_err(|p| argument_problem("page", p))
 }
 
 /// An optional name that, when given, must not be empty (an empty one would silently
@@ -101,7 +86,7 @@ fn rule_argument(rule: &JsValue) -> Result<IdentityRule, JsValue> {
 #[wasm_bindgen(js_name = resolveIdentity)]
 pub fn resolve_identity(member: &[u8], rule: JsValue) -> Exported {
     let rule = rule_argument(&rule)?;
-    let members = read_member_list(member).map_err(|p| bad("member", p))?;
+    let members = read_member_list(member).map_err(|p| argument_problem("member", p))?;
     let member = members.first().ok_or_else(|| invalid("member is missing"))?;
     json(&identity::resolve_identity(member, &rule))
 }
@@ -121,7 +106,7 @@ impl IdentityIndexHandle {
     /// Adds every id of a JSON list; returns how many were new.
     #[wasm_bindgen(js_name = addAll)]
     pub fn add_all(&mut self, ids: &[u8]) -> Result<f64, JsValue> {
-        let ids = read_string_list(ids).map_err(|p| bad("ids", p))?;
+        let ids = read_string_list(ids).map_err(|p| argument_problem("ids", p))?;
         Ok(ids.iter().filter(|id| self.inner.add(id)).count() as f64)
     }
 
@@ -188,7 +173,7 @@ pub fn clevertap_uploads(page: JsValue, options: JsValue) -> Exported {
 /// `upload`: JSON bytes of the `{ d }` object sent; `body`: CleverTap's answer.
 #[wasm_bindgen(js_name = readCleverTapResponse)]
 pub fn read_clevertap_response(upload: &[u8], status: JsValue, body: JsValue) -> Exported {
-    let records = read_upload_records(upload).map_err(|p| bad("upload", p))?;
+    let records = read_upload_records(upload).map_err(|p| argument_problem("upload", p))?;
     let status = whole_number(status.as_f64(), "status", 100.0, 599.0)?
         .ok_or_else(|| invalid("status must be an HTTP status number"))?;
     let body = if body.is_undefined() || body.is_null() {
@@ -219,7 +204,7 @@ fn audience_error(error: audience::AudienceError) -> JsValue {
 
 #[wasm_bindgen(js_name = encodeSegmentMembership)]
 pub fn encode_segment_membership(ids: &[u8]) -> Exported {
-    let ids = read_text_list(ids).map_err(|p| bad("ids", p))?;
+    let ids = read_text_list(ids).map_err(|p| argument_problem("ids", p))?;
     json(&audience::encode_segment_membership(ids.iter().map(String::as_str)).map_err(audience_error)?)
 }
 
@@ -245,7 +230,7 @@ pub fn segment_membership_contains(value: JsValue, id: JsValue) -> Result<bool, 
 #[wasm_bindgen(js_name = audienceProperties)]
 pub fn audience_properties(audiences: &[u8], options: JsValue) -> Exported {
     let fields = Fields::read(&options, "options", &["perAudience"])?;
-    let audiences = read_audiences(audiences).map_err(|p| bad("audiences", p))?;
+    let audiences = read_audiences(audiences).map_err(|p| argument_problem("audiences", p))?;
     json(
         &audience::audience_properties(&audiences, fields.boolean("perAudience")?.unwrap_or(false))
             .map_err(audience_error)?,
@@ -258,7 +243,7 @@ pub fn engage_batches(updates: &[u8], options: JsValue) -> Exported {
     let token = fields.string("token")?.unwrap_or_default();
     let max =
         whole_number(fields.number("maxPerRequest")?, "options.maxPerRequest", 1.0, 2000.0)?.unwrap_or(2000.0) as usize;
-    let updates = read_profile_updates(updates).map_err(|p| bad("updates", p))?;
+    let updates = read_profile_updates(updates).map_err(|p| argument_problem("updates", p))?;
     json(&audience::engage_batches(&updates, &token, max).map_err(audience_error)?)
 }
 

@@ -3,12 +3,10 @@
 //! Lists arrive as JSON text (api.js turns JS iterables into it with one
 //! `JSON.stringify`); ids are read with the core's argument readers.
 
-use super::convert::{body_bytes, json, type_name, whole_number, BindingError, Exported, Fields};
+use super::convert::{argument_problem, body_bytes, json, type_name, whole_number, BindingError, Exported, Fields};
 use super::payload::validate_options;
 use crate::json::args::{read_member_list, read_page_argument, read_string_list};
-use crate::payload::PayloadError;
 use crate::plan::{plan_sync, PlanOptions, DEFAULT_BATCH_SIZE};
-use crate::problem::Problem;
 use crate::state::{CohortState, PageRef};
 use wasm_bindgen::prelude::*;
 
@@ -16,19 +14,10 @@ fn seed(hi: u32, lo: u32) -> u64 {
     (hi as u64) << 32 | lo as u64
 }
 
-fn bad_list(what: &str, problem: Problem) -> JsValue {
-    BindingError {
-        code: "invalid_argument",
-        message: format!("{what}: {} at \"{}\"", problem.message, problem.path),
-        problems: vec![problem],
-    }
-    .into()
-}
-
 #[wasm_bindgen(js_name = diffMembers)]
 pub fn diff_members(previous: &[u8], current: &[u8], seed_hi: u32, seed_lo: u32) -> Exported {
-    let previous = read_string_list(previous).map_err(|p| bad_list("previous", p))?;
-    let current = read_string_list(current).map_err(|p| bad_list("current", p))?;
+    let previous = read_string_list(previous).map_err(|p| argument_problem("previous", p))?;
+    let current = read_string_list(current).map_err(|p| argument_problem("current", p))?;
     let diff = crate::diff::diff_members(
         previous.iter().map(|id| &**id),
         current.iter().map(|id| &**id),
@@ -47,14 +36,14 @@ pub fn plan_sync_export(previous: Option<Vec<u8>>, current: &[u8], plan_options:
     let previous = match previous {
         Some(text) => Some(
             read_string_list(&text)
-                .map_err(|p| bad_list("previous", p))?
+                .map_err(|p| argument_problem("previous", p))?
                 .into_iter()
                 .map(|id| id.into_owned())
                 .collect::<Vec<String>>(),
         ),
         None => None,
     };
-    let current = read_member_list(current).map_err(|p| bad_list("current", p))?;
+    let current = read_member_list(current).map_err(|p| argument_problem("current", p))?;
     let batch_size = whole_number(fields.number("batchSize")?, "options.batchSize", 1.0, 1e9)?
         .map_or(DEFAULT_BATCH_SIZE, |v| v as usize);
     let snapshot_age_ms =
@@ -158,15 +147,8 @@ impl CohortStateHandle {
     pub fn apply(&mut self, page: JsValue, apply_options: JsValue) -> Exported {
         let limits = validate_options(&apply_options)?;
         if let Some(bytes) = body_bytes(&page) {
-            return match self.inner.apply_body(&bytes, &limits) {
-                Ok(outcome) => json(&outcome),
-                Err(error) => {
-                    let code = error.code();
-                    let message = error.to_string();
-                    let PayloadError::InvalidPayload(problems) = error;
-                    Err(BindingError { code, message, problems }.into())
-                }
-            };
+            let outcome = self.inner.apply_body(&bytes, &limits).map_err(BindingError::from)?;
+            return json(&outcome);
         }
         if !page.is_object() {
             let got = type_name(&page);
@@ -178,7 +160,7 @@ impl CohortStateHandle {
             .ok()
             .and_then(|s| s.as_string())
             .ok_or_else(|| BindingError::invalid_argument("the page object cannot be turned into JSON"))?;
-        let page = read_page_argument(text.as_bytes()).map_err(|p| bad_list("page", p))?;
+        let page = read_page_argument(text.as_bytes()).map_err(|p| argument_problem("page", p))?;
         let outcome = self.inner.apply(PageRef {
             action: page.action,
             session_id: &page.session_id,

@@ -49,15 +49,8 @@ pub fn parse_payload(body: JsValue, options: JsValue) -> Exported {
         }
         .into());
     };
-    match payload::read_page(&bytes, &options) {
-        Ok(page) => json(&page),
-        Err(error) => {
-            let code = error.code();
-            let message = error.to_string();
-            let payload::PayloadError::InvalidPayload(problems) = error;
-            Err(BindingError { code, message, problems }.into())
-        }
-    }
+    let page = payload::read_page(&bytes, &options).map_err(BindingError::from)?;
+    json(&page)
 }
 
 fn rejected_body(problem: Problem) -> ValidationReport {

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as cs from "cohort-sync";
 import { member, payload, text } from "./payloads.mjs";
+import { thrown } from "./errors.mjs";
 
 const {
   CohortSyncError,
@@ -36,25 +37,6 @@ const TS = 1_700_000_000;
 const TEN_MB = 10 * 1024 * 1024;
 const utf8 = (s) => new TextEncoder().encode(s);
 const range = (n) => Array.from({ length: n }, (_, i) => i);
-
-/** The error `fn` throws; fails unless it is a CohortSyncError with `code`. */
-function thrown(fn, code) {
-  let error;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  assert.ok(error !== undefined, `expected a CohortSyncError ${code}, nothing was thrown`);
-  assert.ok(error instanceof CohortSyncError, `not a CohortSyncError: ${error?.stack ?? error}`);
-  assert.ok(error instanceof Error);
-  assert.equal(error.name, "CohortSyncError");
-  assert.equal(error.code, code, error.message);
-  assert.equal(typeof error.message, "string");
-  assert.ok(error.message.length > 0);
-  assert.ok(Array.isArray(error.problems));
-  return error;
-}
 
 /** `fn()` either returns or throws a CohortSyncError (never a TypeError, a trap, a string). */
 function answers(fn) {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as cs from "cohort-sync";
 import { payload, text } from "./payloads.mjs";
+import { thrown, captured } from "./errors.mjs";
 
 const { CohortState, CohortSyncError, classifyStatus, diffMembers, parsePayload, planSync, validatePayload } = cs;
 const T = { timeout: 60_000 }; // a hang fails the test instead of the run
@@ -32,35 +33,6 @@ const outcome = (added, removed, size, more = {}) => ({
 });
 const duplicate = (size) => ({ added: [], removed: [], duplicate: true, sessionComplete: false, size });
 const bytes = (s) => new TextEncoder().encode(s);
-
-/** The error `fn` throws; fails unless it is a CohortSyncError with `code`. */
-function thrown(fn, code) {
-  let error;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  assert.ok(error !== undefined, `expected a CohortSyncError ${code}, nothing was thrown`);
-  assert.ok(error instanceof CohortSyncError, `not a CohortSyncError: ${error}`);
-  assert.ok(error instanceof Error);
-  assert.equal(error.name, "CohortSyncError");
-  assert.equal(error.code, code, error.message);
-  assert.equal(typeof error.message, "string");
-  assert.ok(error.message.length > 0);
-  assert.ok(Array.isArray(error.problems));
-  return error;
-}
-
-/** What `fn` throws. */
-function captured(fn) {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected a throw");
-}
 
 /** Everything observable about a state, for "nothing changed" and "the same" checks. */
 function look(state) {

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as cs from "cohort-sync";
 import { bytes, member, payload, text } from "./payloads.mjs";
+import { captured } from "./errors.mjs";
 
 const { validatePayload, parsePayload, webhookResponse, classifyStatus, retryDelays, CohortSyncError } = cs;
 const T = { timeout: 60_000 }; // a hang fails the test instead of the run
@@ -357,12 +358,3 @@ describe("hostile input", () => {
     assertStillWorks();
   });
 });
-
-function captured(fn) {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected a throw");
-}
