@@ -5,10 +5,11 @@
 //    ours: `matchMembers(body, index, "clevertap")` + `cleverTapUploads(body)`, straight
 //    from the raw body bytes; plain JS: `JSON.parse` the body, resolve each identity,
 //    look it up in a `Set` of 1M identities, build the Partner Sync / profile records and
-//    cut them into uploads of 1000.
+//    cut them into uploads of 1000. Twice: uploads as objects, and as the request bodies
+//    a forwarder sends (ours `format: "json"`, plain JS `JSON.stringify` of each upload).
 // 2. `validateEvents` on 2000 `/import` events (bytes) vs `JSON.parse` + the same checks
 //    by hand.
-import { IdentityIndex, cleverTapUploads, matchMembers, planSync, validateEvents } from "../pkg/node.js";
+import { IdentityIndex, cleverTapUploads, matchMembers, planSync, validateEvents, validatePayload } from "../pkg/node.js";
 
 const uuid = (i) => {
   const h = (x) => (Math.imul(x ^ 0x9e3779b9, 0x85ebca6b) >>> 0).toString(16).padStart(8, "0");
@@ -78,10 +79,21 @@ const b = plainMatchAndUpload(body);
 if (a.match.matched.length !== b.matched.length || JSON.stringify(a.uploads) !== JSON.stringify(b.uploads)) {
   throw new Error("ours and plain JS disagree");
 }
+// What a forwarder does with the uploads: send them. Ours writes the request bodies
+// directly (`format: "json"`); the plain way stringifies the objects it built.
+const oursBodies = () => ({ match: matchMembers(body, index, "clevertap"), bodies: cleverTapUploads(body, { ts: TS, format: "json" }) });
+const plainBodies = () => {
+  const { matched, created, uploads } = plainMatchAndUpload(body);
+  return { matched, created, bodies: uploads.map((u) => JSON.stringify(u)) };
+};
+if (oursBodies().bodies.join() !== plainBodies().bodies.join()) throw new Error("request bodies disagree");
 const oursMs = time("ours", 300, ours);
 const plainMs = time("plain", 300, () => plainMatchAndUpload(body));
+const oursSendMs = time("ours", 300, oursBodies);
+const plainSendMs = time("plain", 300, plainBodies);
 console.log(`matchMembers + cleverTapUploads, 1000-member page vs ${KNOWN.toLocaleString("en")} known identities (index ${(index.memoryBytes / 2 ** 20).toFixed(0)} MB):`);
-console.log(`  ours ${oursMs.toFixed(3)} ms, plain JS ${plainMs.toFixed(3)} ms: ${(oursMs / plainMs).toFixed(2)}x`);
+console.log(`  as objects:        ours ${oursMs.toFixed(3)} ms, plain JS ${plainMs.toFixed(3)} ms: ${(oursMs / plainMs).toFixed(2)}x`);
+console.log(`  as request bodies: ours ${oursSendMs.toFixed(3)} ms, plain JS ${plainSendMs.toFixed(3)} ms: ${(oursSendMs / plainSendMs).toFixed(2)}x`);
 
 // ---- 2. validateEvents on 2000 events -------------------------------------------------
 const NOW = Date.now();
@@ -140,6 +152,8 @@ console.log(`  ours ${evOurs.toFixed(3)} ms, plain JS ${evPlain.toFixed(3)} ms: 
 if (process.env.DETAIL) {
   console.log("  matchMembers alone", time("m", 200, () => matchMembers(body, index, "clevertap")).toFixed(3), "ms");
   console.log("  cleverTapUploads alone", time("u", 200, () => cleverTapUploads(body, { ts: TS })).toFixed(3), "ms");
+  console.log("  cleverTapUploads json alone", time("u", 200, () => cleverTapUploads(body, { ts: TS, format: "json" })).toFixed(3), "ms");
+  console.log("  validatePayload alone", time("v", 200, () => validatePayload(body)).toFixed(3), "ms");
   const text = JSON.stringify(cleverTapUploads(body, { ts: TS }));
   console.log("  JSON.parse of the uploads", time("p", 200, () => JSON.parse(text)).toFixed(3), "ms", (text.length / 1024).toFixed(0), "KB");
 }

@@ -279,11 +279,13 @@ export function matchMembers(page, index, rule) {
 }
 
 export function cleverTapUploads(page, options) {
-  return call(() => wasm.cleverTapUploads(page, options));
+  return callRaw(wasm.cleverTapUploads, page, options);
 }
 
 export function readCleverTapResponse(upload, status, body) {
-  return call(() => wasm.readCleverTapResponse(jsonValue(upload, "upload"), status, body));
+  // An upload as sent (JSON text or bytes, from `format: "json"`) or as an object.
+  const sent = typeof upload === "string" ? encoder.encode(upload) : upload instanceof Uint8Array ? upload : jsonValue(upload, "upload");
+  return call(() => wasm.readCleverTapResponse(sent, status, body));
 }
 
 export function brazeCohortChanges(page, options) {

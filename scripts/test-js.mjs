@@ -9,7 +9,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const scratch = join(root, ".scratch/js");
+// SCRATCH_NAME picks another folder under .scratch/ so two runs can go at once;
+// arguments pick test files (default: all of tests/js/).
+const scratch = join(root, ".scratch", process.env.SCRATCH_NAME || "js");
+const only = process.argv.slice(2);
 const project = join(scratch, "project");
 
 function run(cmd, args, cwd, capture = false) {
@@ -39,5 +42,5 @@ cpSync(join(root, "tests/types"), join(project, "tests/types"), { recursive: tru
 cpSync(join(root, "README.md"), join(project, "ROOT_README.md"));
 
 // node --test prints its own summary last; its exit code is ours.
-const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", "--test-concurrency=1", "tests/js/"], { cwd: project, stdio: "inherit" });
+const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", "--test-concurrency=1", ...(only.length ? only : ["tests/js/"])], { cwd: project, stdio: "inherit" });
 process.exit(r.status ?? 1);

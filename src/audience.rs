@@ -9,7 +9,7 @@ use crate::json::{JsonWriter, ToJson};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AudienceError {
-    #[error("audience id {0:?} cannot be encoded: ids must be non-empty and contain neither ' nor ,")]
+    #[error("audience id \"{0}\" cannot be encoded: ids must be non-empty and contain neither ' nor ,")]
     InvalidAudienceId(String),
     #[error("not a SegmentMembership value ({0}): expected 'id','id',…")]
     InvalidSegmentMembership(&'static str),

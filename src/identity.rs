@@ -9,6 +9,7 @@
 use crate::json::{JsonWriter, ToJson};
 use crate::payload::{CohortPage, Member};
 use crate::state::IdSet;
+use std::borrow::Cow;
 
 pub const CLEVERTAP_ID: &str = "$CleverTap_user_id";
 pub const BRAZE_EXTERNAL_ID: &str = "$braze_external_id";
@@ -23,18 +24,20 @@ pub enum IdentityRule {
 }
 
 impl IdentityRule {
-    /// The properties tried, in order, and whether the distinct id comes last.
-    fn chain(&self) -> (Vec<&str>, bool) {
-        match self {
-            IdentityRule::CleverTap => (vec![CLEVERTAP_ID], true),
-            IdentityRule::Braze { simplified_id_merge: true, .. } => (vec![SIMPLIFIED_ID_MERGE_ID], false),
+    /// The properties tried, in order, and whether the distinct id comes last. (Built
+    /// per member: an iterator, not a `Vec`, so nothing is allocated.)
+    fn chain(&self) -> (impl Iterator<Item = &str>, bool) {
+        let (single, list, fallback): (Option<&str>, &[String], bool) = match self {
+            IdentityRule::CleverTap => (Some(CLEVERTAP_ID), &[], true),
+            IdentityRule::Braze { simplified_id_merge: true, .. } => (Some(SIMPLIFIED_ID_MERGE_ID), &[], false),
             IdentityRule::Braze { user_id_property, .. } => {
-                (vec![user_id_property.as_deref().filter(|p| !p.is_empty()).unwrap_or(BRAZE_EXTERNAL_ID)], false)
+                (Some(user_id_property.as_deref().filter(|p| !p.is_empty()).unwrap_or(BRAZE_EXTERNAL_ID)), &[], false)
             }
             IdentityRule::Custom { properties, fallback_to_distinct_id } => {
-                (properties.iter().map(String::as_str).collect(), *fallback_to_distinct_id)
+                (None, properties, *fallback_to_distinct_id)
             }
-        }
+        };
+        (single.into_iter().chain(list.iter().map(String::as_str)), fallback)
     }
 }
 
@@ -52,14 +55,20 @@ impl ToJson for ResolvedIdentity {
 }
 
 pub fn resolve_identity(member: &Member, rule: &IdentityRule) -> Option<ResolvedIdentity> {
+    let (identity, source) = identity_of(member, rule)?;
+    Some(ResolvedIdentity { identity: identity.into_owned(), source: source.to_string() })
+}
+
+/// [`resolve_identity`] without copying: the identity (borrowed unless it had escapes)
+/// and the property it came from. What the page-wide builders use.
+pub fn identity_of<'m>(member: &'m Member, rule: &'m IdentityRule) -> Option<(Cow<'m, str>, &'m str)> {
     let (chain, fallback) = rule.chain();
     for property in chain {
         if let Some(value) = member.properties.get_text(property).filter(|v| !v.is_empty()) {
-            return Some(ResolvedIdentity { identity: value, source: property.to_string() });
+            return Some((value, property));
         }
     }
-    (fallback && !member.distinct_id.is_empty())
-        .then(|| ResolvedIdentity { identity: member.distinct_id.clone(), source: DISTINCT_ID.to_string() })
+    (fallback && !member.distinct_id.is_empty()).then_some((Cow::Borrowed(member.distinct_id.as_str()), DISTINCT_ID))
 }
 
 /// The identities a destination already knows, held like cohort members (compact, exact).
@@ -148,12 +157,12 @@ pub fn match_members(page: &CohortPage, index: &IdentityIndex, rule: &IdentityRu
     let mut result = MatchResult::default();
     for member in &page.members {
         let distinct_id = member.distinct_id.clone();
-        match resolve_identity(member, rule) {
+        match identity_of(member, rule) {
             None => result.skipped.push(MatchEntry { distinct_id, identity: Err(NO_IDENTITY) }),
-            Some(found) if index.has(&found.identity) => {
-                result.matched.push(MatchEntry { distinct_id, identity: Ok(found.identity) })
+            Some((identity, _)) if index.has(&identity) => {
+                result.matched.push(MatchEntry { distinct_id, identity: Ok(identity.into_owned()) })
             }
-            Some(found) => result.created.push(MatchEntry { distinct_id, identity: Ok(found.identity) }),
+            Some((identity, _)) => result.created.push(MatchEntry { distinct_id, identity: Ok(identity.into_owned()) }),
         }
     }
     result

@@ -177,6 +177,12 @@ impl ToJson for String {
     }
 }
 
+impl ToJson for std::borrow::Cow<'_, str> {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.string(self);
+    }
+}
+
 impl ToJson for bool {
     fn write_json(&self, w: &mut JsonWriter) {
         w.bool(*self);

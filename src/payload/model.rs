@@ -144,12 +144,12 @@ impl Properties {
 
     /// `key`'s value as text, where it is a JSON string or an integer (an id exported as
     /// a number is still an id: `123456` reads as `"123456"`); `None` otherwise.
-    pub fn get_text(&self, key: &str) -> Option<String> {
+    pub fn get_text(&self, key: &str) -> Option<std::borrow::Cow<'_, str>> {
         let raw = self.get(key)?;
         let mut reader = crate::json::Reader::new(raw.as_bytes(), 0);
         match reader.peek_kind().ok()? {
-            crate::json::Kind::String => Some(reader.read_string().ok()?.decode().into_owned()),
-            crate::json::Kind::Number if raw.bytes().all(|b| b.is_ascii_digit() || b == b'-') => Some(raw.to_string()),
+            crate::json::Kind::String => Some(reader.read_string().ok()?.decode()),
+            crate::json::Kind::Number if raw.bytes().all(|b| b.is_ascii_digit() || b == b'-') => Some(raw.into()),
             _ => None,
         }
     }

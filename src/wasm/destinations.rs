@@ -153,21 +153,31 @@ impl IdentityIndexHandle {
     }
 }
 
+/// `format: "objects"` (default) gives `{ d }` objects; `"json"` gives each upload's
+/// request body as text, ready to send (no parse on the way out, none on the way in).
 #[wasm_bindgen(js_name = cleverTapUploads)]
-pub fn clevertap_uploads(page: JsValue, options: JsValue) -> Exported {
-    let fields = Fields::read(&options, "options", &["ts"])?;
+pub fn clevertap_uploads(page: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    let fields = Fields::read(&options, "options", &["ts", "format"])?;
+    let as_text = match fields.string("format")?.as_deref() {
+        None | Some("objects") => false,
+        Some("json") => true,
+        Some(other) => return Err(invalid(format!("options.format must be \"objects\" or \"json\", got \"{other}\""))),
+    };
     let page = page_argument(&page)?;
     let now = (js_sys::Date::now() / 1000.0).floor();
     // Past 10^11 a "seconds" value is the year 5138: it is milliseconds by mistake.
     let ts = whole_number(fields.number("ts")?, "options.ts (unix seconds)", 0.0, 1e11)?.unwrap_or(now) as u64;
     let bodies = destinations::clevertap_uploads(&page, ts);
+    if as_text {
+        return Ok(bodies.into_iter().map(JsValue::from).collect::<js_sys::Array>().into());
+    }
     let mut w = crate::json::JsonWriter::new();
     w.begin_array();
     for body in &bodies {
         w.raw(body);
     }
     w.end_array();
-    Ok(w.finish())
+    js_sys::JSON::parse(&w.finish())
 }
 
 /// `upload`: JSON bytes of the `{ d }` object sent; `body`: CleverTap's answer.

@@ -17,3 +17,7 @@ fn start() {
     #[cfg(feature = "panic-hook")]
     console_error_panic_hook::set_once();
 }
+
+/// Single-threaded wasm: talc's wasm global is sound here (Cargo.toml says why talc).
+#[global_allocator]
+static ALLOCATOR: talc::TalckWasm = unsafe { talc::TalckWasm::new_global() };

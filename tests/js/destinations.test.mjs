@@ -452,6 +452,29 @@ describe("cleverTapUploads (SPEC.md §2, CleverTap)", () => {
     assert.ok(uploads.length <= Math.ceil(3750 / 1000) + 1);
   });
 
+  test('format "json": each upload\'s request body as text, equal to the objects stringified', T, () => {
+    const all = range(1700).map((i) => ({
+      mixpanel_distinct_id: `d-${i}`,
+      ...(i % 3 ? { email: `u${i}@example.com` } : {}),
+      ...(i % 4 ? {} : { phone_number: `+1 "${i}"` }),
+      ...(i % 5 ? {} : { $CleverTap_user_id: `ct\u2028${i}\\` }),
+    }));
+    const page = bigPage("add_members", all);
+    const objects = cleverTapUploads(page, { ts: TS });
+    const bodies = cleverTapUploads(page, { ts: TS, format: "json" });
+    assert.equal(bodies.length, 3);
+    for (const b of bodies) assert.equal(typeof b, "string");
+    assert.deepEqual(bodies.map((b) => JSON.parse(b)), objects);
+    assert.deepEqual(bodies, objects.map((o) => JSON.stringify(o)));
+    assert.deepEqual(cleverTapUploads(page, { ts: TS, format: "objects" }), objects);
+    assert.deepEqual(cleverTapUploads(body("members", []), { ts: TS, format: "json" }), []);
+    // A sent body reads back like the object it was made from.
+    const ok = '{"status":"success","processed":1000,"unprocessed":[]}';
+    assert.deepEqual(readCleverTapResponse(bodies[0], 200, ok), readCleverTapResponse(objects[0], 200, ok));
+    assert.deepEqual(readCleverTapResponse(utf8(bodies[0]), 503, ""), readCleverTapResponse(objects[0], 503, ""));
+    for (const format of ["JSON", "text", 1, true]) thrown(() => cleverTapUploads(page, { format }), "invalid_argument");
+  });
+
   test("bad page or options: a CohortSyncError", T, () => {
     const raw = body("members", [{ mixpanel_distinct_id: "x" }]);
     for (const page of [null, undefined, 5, true, {}, []]) thrown(() => cleverTapUploads(page, { ts: TS }), "invalid_argument");

@@ -244,6 +244,15 @@ const ctOptions: CleverTapOptions = { ts: 1_700_000_000 };
 const uploads: CleverTapUpload[] = cleverTapUploads(bodies[0]!, ctOptions);
 cleverTapUploads(parsePayload("{}"));
 cleverTapUploads(body, null);
+const requestBodies: string[] = cleverTapUploads(body, { ts: 1, format: "json" });
+const asObjects: CleverTapUpload[] = cleverTapUploads(body, { format: "objects" });
+// @ts-expect-error: "json" gives strings, not uploads
+const notObjects: CleverTapUpload[] = cleverTapUploads(body, { format: "json" });
+// @ts-expect-error: an unknown format
+cleverTapUploads(body, { format: "text" });
+readCleverTapResponse(requestBodies[0]!, 200, "");
+void asObjects;
+void notObjects;
 // @ts-expect-error ts is a number of seconds
 cleverTapUploads(body, { ts: "now" });
 const records: CleverTapRecord[] = uploads.flatMap((u) => u.d);
