@@ -1,0 +1,527 @@
+// The validator page (www/) in real headless Chromium (playwright-core driving
+// /usr/bin/chromium), served from the repository root by scripts/serve.mjs on
+// 127.0.0.1. Runs from the repository (node --test tests/js/page.test.mjs) and from
+// scripts/test-js.mjs' scratch copy: the root is found by walking up from this file
+// (or given as COHORT_SYNC_ROOT). Screenshots go to <root>/.scratch/artifacts/.
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync } from "node:fs";
+import { request } from "node:http";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
+const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const T = { timeout: 90_000 };
+
+function findRoot() {
+  if (process.env.COHORT_SYNC_ROOT) return resolve(process.env.COHORT_SYNC_ROOT);
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "www/index.html")) && existsSync(join(dir, "pkg/dist"))) return dir;
+    if (dirname(dir) === dir) throw new Error("page.test: no ancestor of this file holds www/index.html and pkg/dist (set COHORT_SYNC_ROOT)");
+  }
+}
+
+const root = findRoot();
+const artifacts = join(root, ".scratch/artifacts");
+let server;
+let browser;
+
+before(async () => {
+  const { startStaticServer } = await import(pathToFileURL(join(root, "scripts/serve.mjs")).href);
+  server = await startStaticServer({ root, port: 0 });
+});
+
+after(async () => {
+  await server?.close();
+});
+
+/** A fresh page on the validator, recording console errors, page errors and requests. */
+async function open({ width = 1280, height = 900, colorScheme = "light" } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, colorScheme });
+  const page = await context.newPage();
+  const seen = { errors: [], requests: [] };
+  page.on("console", (m) => m.type() === "error" && seen.errors.push(`console: ${m.text()}`));
+  page.on("pageerror", (e) => seen.errors.push(`pageerror: ${e.message}`));
+  page.on("request", (r) => seen.requests.push(r.url()));
+  await page.goto(`${server.url}www/index.html`);
+  await page.waitForFunction(() => document.documentElement.dataset.ready || document.getElementById("boot").classList.contains("error-text"));
+  const boot = await page.textContent("#boot");
+  assert.equal(await page.getAttribute("html", "data-ready"), "true", `the page did not start: ${boot} ${seen.errors.join("; ")}`);
+  page.finish = async () => {
+    await context.close();
+    assert.deepEqual(seen.errors, [], "no console errors or page errors");
+    const foreign = seen.requests.filter((url) => !url.startsWith(server.url));
+    assert.deepEqual(foreign, [], "no request leaves the origin");
+    assert.ok(seen.requests.some((url) => url.endsWith("/pkg/dist/cohort_sync_bg.wasm")), "the wasm came from the package");
+  };
+  return page;
+}
+
+/** Replaces the editor's text as typing would, and waits for the page to update. */
+async function setPayload(page, text) {
+  const revision = await page.getAttribute("#panel-validate", "data-revision");
+  await page.fill("#payload", text);
+  await page.waitForFunction((r) => document.getElementById("panel-validate").dataset.revision !== r, revision);
+}
+
+async function chooseExample(page, name) {
+  const revision = await page.getAttribute("#panel-validate", "data-revision");
+  await page.selectOption("#example", name);
+  await page.waitForFunction((r) => document.getElementById("panel-validate").dataset.revision !== r, revision);
+}
+
+/** The problems listed: `{ code, path, line, column, offset, text }`. */
+function problems(page) {
+  return page.$$eval("#problems button.problem", (buttons) =>
+    buttons.map((b) => ({
+      code: b.dataset.code,
+      path: b.dataset.path,
+      line: Number(b.dataset.line),
+      column: Number(b.dataset.column),
+      offset: Number(b.dataset.offset),
+      text: b.textContent,
+    })),
+  );
+}
+
+async function reply(page) {
+  const text = await page.textContent("#response-body");
+  const [head, body] = text.split("\n\n");
+  return { head, body: JSON.parse(body), raw: body, status: await page.textContent("#response-status") };
+}
+
+async function shot(page, name) {
+  mkdirSync(artifacts, { recursive: true });
+  const path = join(artifacts, name);
+  await page.screenshot({ path, fullPage: true });
+  console.log(`screenshot: ${path}`);
+}
+
+/** The textarea index of 1-based line/column (columns in code points), computed here. */
+function indexOf(text, line, column) {
+  const lines = text.split("\n");
+  const before = lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0);
+  return before + [...lines[line - 1]].slice(0, column - 1).join("").length;
+}
+
+function member(i) {
+  return {
+    mixpanel_distinct_id: `5f1c0b7e-${String(i).padStart(4, "0")}-4a8e-9c1d-8a7e6f5d4c3b`,
+    email: `user${i}@example.com`,
+    first_name: "Ada",
+    last_name: "Lovelace",
+    phone_number: "+15555550100",
+    $CleverTap_user_id: `ct-${i}`,
+  };
+}
+
+function body(members, edit = () => {}) {
+  const p = {
+    action: "members",
+    parameters: {
+      mixpanel_project_id: "2345678",
+      mixpanel_cohort_id: "98765",
+      mixpanel_cohort_name: "Power users",
+      mixpanel_cohort_description: "Active on 5 of the last 7 days",
+      mixpanel_session_id: "3f1a9c2e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+      page_info: { page_count: 1, total_pages: 1 },
+      members: Array.from({ length: members }, (_, i) => member(i)),
+    },
+  };
+  edit(p);
+  return JSON.stringify(p, null, 2);
+}
+
+describe("the static server (scripts/serve.mjs)", () => {
+  function get(path) {
+    return new Promise((ok, fail) => {
+      // A raw path: URL parsing in a client would normalise the `..` away.
+      const req = request({ host: "127.0.0.1", port: new URL(server.url).port, path }, (res) => {
+        res.resume();
+        res.on("end", () => ok({ status: res.statusCode, type: res.headers["content-type"], location: res.headers.location }));
+      });
+      req.on("error", fail);
+      req.end();
+    });
+  }
+
+  test("MIME types, redirects, and no way out of the root", async () => {
+    assert.equal((await get("/pkg/dist/cohort_sync_bg.wasm")).type, "application/wasm");
+    assert.match((await get("/pkg/web.js")).type, /^text\/javascript/);
+    assert.match((await get("/www/index.html")).type, /^text\/html/);
+    assert.equal((await get("/")).location, "/www/");
+    assert.equal((await get("/www")).location, "/www/");
+    assert.equal((await get("/www/")).status, 200);
+    for (const path of ["/../package.json", "/www/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/www/%2e%2e%2f..%2fetc/passwd", "/.git/config", "/www/..%5c..%5cetc"]) {
+      assert.equal((await get(path)).status, 403, path);
+    }
+    assert.equal((await get("/no/such/file.js")).status, 404);
+  });
+});
+
+describe("the validator page in Chromium", () => {
+  before(async () => {
+    // Fail, never skip: setup installs Chromium, and a missing browser must be seen.
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it (apt-get install -y chromium; scripts/setup.sh does)`);
+    const { chromium } = createRequire(join(root, "package.json"))("playwright-core");
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  test("starts with the wasm module, a CSP and three tabs", T, async () => {
+    const page = await open();
+    const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', "content");
+    assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/);
+    assert.equal(await page.isHidden("#boot"), true);
+    assert.deepEqual(await page.$$eval('[role="tab"]', (tabs) => tabs.map((t) => t.getAttribute("aria-label") ?? t.textContent)), [
+      "Validate payload",
+      "Diff members",
+      "SegmentMembership",
+    ]);
+    assert.equal(await page.getAttribute("#verdict", "data-state"), "empty");
+    assert.equal(await page.getAttribute("#verdict", "aria-live"), "polite");
+    await page.finish();
+  });
+
+  test("a valid payload: verdict, summary and the 200 reply", T, async () => {
+    const page = await open();
+    await chooseExample(page, "valid-members-page");
+    assert.equal(await page.getAttribute("#verdict", "data-state"), "valid");
+    assert.match(await page.textContent("#verdict"), /Valid.*members · page 1 of 2 · 5 members/);
+    const summary = await page.$$eval("#summary dt", (dts) => Object.fromEntries(dts.map((dt) => [dt.textContent, dt.nextElementSibling.textContent])));
+    assert.deepEqual(summary, {
+      Action: "members",
+      Project: "2345678",
+      "Cohort id": "98765",
+      "Cohort name": "Power users",
+      Description: "Active on 5 of the last 7 days",
+      Session: "3f1a9c2e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+      Page: "1 of 2",
+      Members: "5",
+    });
+    assert.deepEqual(await problems(page), []);
+    const r = await reply(page);
+    assert.equal(r.status, "HTTP/1.1 200 OK");
+    assert.equal(r.head, "HTTP/1.1 200 OK\ncontent-type: application/json");
+    assert.equal(r.raw, '{"action":"members","status":"success"}');
+    await page.finish();
+  });
+
+  test("invalid payloads: each problem's code, JSON Pointer and line:column", T, async () => {
+    const page = await open();
+    const cases = [
+      // [body, [code, path, "line:column"] of the first problem]
+      ['{"action":"members","parameters":{"page_info":{"page_count":7,"total_pages":6}}}', ["page_out_of_range", "/parameters/page_info/page_count", "1:61"]],
+      ['{\n  "action": "members",\n  "parameters": {,}\n}', ["invalid_json", "", "3:18"]],
+      ['{\n  "action": "add_member",\n  "parameters": {}\n}', ["unknown_action", "/action", "2:13"]],
+      [body(2, (p) => delete p.action), ["missing_field", "/action", "1:1"]],
+      [body(2, (p) => (p.parameters.members = {})), ["wrong_type", "/parameters/members", "13:16"]],
+      [body(2, (p) => delete p.parameters.members[1].mixpanel_distinct_id), ["missing_field", "/parameters/members/1/mixpanel_distinct_id", "22:7"]],
+      [body(2, (p) => (p.parameters.members[0].mixpanel_distinct_id = 7)), ["wrong_type", "/parameters/members/0/mixpanel_distinct_id", "15:33"]],
+      ["[]", ["not_an_object", "", "1:1"]],
+    ];
+    for (const [text, [code, path, at]] of cases) {
+      await setPayload(page, text);
+      assert.equal(await page.getAttribute("#verdict", "data-state"), "invalid", text);
+      const [first] = await problems(page);
+      assert.deepEqual([first.code, first.path, `${first.line}:${first.column}`], [code, path, at], text);
+      // What a person reads: the code, the pointer and the position, as text.
+      assert.ok(first.text.includes(code) && first.text.includes(path === "" ? '""' : path), first.text);
+      assert.ok(first.text.includes(`line ${first.line}, column ${first.column}`), first.text);
+    }
+    // A repeated distinct id is a warning: still valid, listed with its pointer.
+    await setPayload(page, body(3, (p) => (p.parameters.members[2].mixpanel_distinct_id = p.parameters.members[0].mixpanel_distinct_id)));
+    assert.equal(await page.getAttribute("#verdict", "data-state"), "warning");
+    assert.deepEqual((await problems(page)).map((p) => [p.code, p.path]), [["duplicate_member", "/parameters/members/2/mixpanel_distinct_id"]]);
+    await page.finish();
+  });
+
+  test("the reply for an invalid payload is 400, with the problems in its message", T, async () => {
+    const page = await open();
+    await chooseExample(page, "unknown-action");
+    const r = await reply(page);
+    assert.equal(r.status, "HTTP/1.1 400 Bad Request");
+    assert.equal(r.body.action, "add_member");
+    assert.equal(r.body.status, "failure");
+    assert.equal(r.body.error.code, 400);
+    assert.match(r.body.error.message, /unknown_action at \/action/);
+    assert.match(await page.textContent("#response-class"), /pauses the sync/);
+    await page.finish();
+  });
+
+  test("clicking a problem (or Enter on it) selects its spot in the editor", T, async () => {
+    const page = await open({ height: 600 });
+    // ASCII: the textarea index is the problem's byte offset.
+    const text = body(40, (p) => delete p.parameters.members[35].mixpanel_distinct_id);
+    await setPayload(page, text);
+    const [p] = await problems(page);
+    await page.click("#problems button.problem");
+    const sel = await page.$eval("#payload", (t) => ({ start: t.selectionStart, end: t.selectionEnd, focused: document.activeElement === t, top: t.scrollTop }));
+    assert.equal(sel.start, p.offset);
+    assert.equal(sel.start, indexOf(text, p.line, p.column));
+    assert.equal(text[sel.start], "{", "the member object is selected");
+    assert.ok(sel.end > sel.start);
+    assert.ok(sel.focused, "the editor has focus");
+    assert.ok(sel.top > 0, "the editor scrolled to the spot");
+
+    // Non-ASCII before the spot: "é" is 2 bytes but 1 unit, "😀" 4 bytes but 2 units.
+    const wide =
+      '{"action":"members","parameters":{"mixpanel_project_id":"1","mixpanel_cohort_id":"2","mixpanel_cohort_name":"Café 😀 users",' +
+      '"mixpanel_session_id":"s","page_info":{"page_count":1,"total_pages":1},\n"members":[{"mixpanel_distinct_id":"é"},\n  {"email":"😀@x"}]}}';
+    await setPayload(page, wide);
+    const listed = await problems(page);
+    const missing = listed.findIndex((q) => q.path === "/parameters/members/1/mixpanel_distinct_id");
+    assert.deepEqual([listed[missing].line, listed[missing].column], [3, 3]);
+    // Keyboard: focus the problem and press Enter.
+    await page.focus(`#problems button.problem >> nth=${missing}`);
+    await page.keyboard.press("Enter");
+    const at = await page.$eval("#payload", (t) => [t.selectionStart, t.value.slice(t.selectionStart, t.selectionEnd)]);
+    assert.deepEqual(at, [indexOf(wide, 3, 3), "{"]);
+    assert.notEqual(at[0], listed[missing].offset, "byte offsets were converted to textarea positions");
+    assert.equal(await page.textContent("#caret"), "Ln 3, Col 3");
+    await page.finish();
+  });
+
+  test("files: opened and dropped bodies are checked, bad UTF-8 as the bytes it is", T, async () => {
+    const page = await open();
+    let revision = await page.getAttribute("#panel-validate", "data-revision");
+    await page.setInputFiles("#file", { name: "page.json", mimeType: "application/json", buffer: Buffer.from(body(3)) });
+    await page.waitForFunction((r) => document.getElementById("panel-validate").dataset.revision !== r, revision);
+    assert.equal(await page.getAttribute("#verdict", "data-state"), "valid");
+    assert.match(await page.textContent("#file-note"), /Opened page\.json/);
+
+    revision = await page.getAttribute("#panel-validate", "data-revision");
+    const bad = Buffer.concat([Buffer.from('{"action":"members","x":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    await page.setInputFiles("#file", { name: "bad.json", mimeType: "application/json", buffer: bad });
+    await page.waitForFunction((r) => document.getElementById("panel-validate").dataset.revision !== r, revision);
+    assert.equal((await problems(page))[0].code, "invalid_utf8");
+    assert.match(await page.textContent("#file-note"), /not valid UTF-8/);
+
+    // Drag and drop: a drop event carrying a file, as the browser makes it.
+    revision = await page.getAttribute("#panel-validate", "data-revision");
+    await page.evaluate((text) => {
+      const data = new DataTransfer();
+      data.items.add(new File([text], "dropped.json", { type: "application/json" }));
+      const zone = document.getElementById("drop");
+      zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: data, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+    }, body(1, (p) => (p.action = "remove_members")));
+    await page.waitForFunction((r) => document.getElementById("panel-validate").dataset.revision !== r, revision);
+    assert.match(await page.textContent("#verdict"), /remove_members/);
+    assert.match(await page.textContent("#file-note"), /dropped\.json/);
+
+    // Format re-indents without changing what is checked.
+    await setPayload(page, '{"action":"add_members","parameters":{"mixpanel_project_id":"1","mixpanel_cohort_id":"2","mixpanel_session_id":"s","page_info":{"page_count":1,"total_pages":1},"members":[]}}');
+    await page.click("#format");
+    assert.match(await page.inputValue("#payload"), /^\{\n {2}"action": "add_members",\n/);
+    assert.match(await page.inputValue("#payload"), /"members": \[\]/);
+    assert.equal(await page.getAttribute("#verdict", "data-state"), "warning"); // no cohort name: a warning
+    await page.finish();
+  });
+
+  test("members: identities under CleverTap, Braze and a custom chain; the records that go out", T, async () => {
+    const page = await open();
+    await chooseExample(page, "valid-members-page");
+    const rows = () => page.$$eval("#identities tbody tr", (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+
+    // CleverTap: $CleverTap_user_id, else the distinct id ("" does not count).
+    assert.deepEqual(await rows(), [
+      ["1", "5f1c0b7e-0000-4a8e-9c1d-8a7e6f5d4c3b", "ct-1001", "$CleverTap_user_id"],
+      ["2", "5f1c0b7e-0001-4a8e-9c1d-8a7e6f5d4c3b", "5f1c0b7e-0001-4a8e-9c1d-8a7e6f5d4c3b", "mixpanel_distinct_id"],
+      ["3", "986791", "123456", "$CleverTap_user_id"],
+      ["4", "555001", "555001", "mixpanel_distinct_id"],
+      ["5", "user-5", "user-5", "mixpanel_distinct_id"],
+    ]);
+    assert.match(await page.textContent("#records-h"), /CleverTap/);
+    assert.match(await page.textContent("#records-note"), /^10 records in 1 upload/);
+    const first = await page.$$eval("#records tbody tr:first-child td", (tds) => tds.map((td) => td.textContent));
+    assert.deepEqual(first.slice(0, 3), ["1", "ct-1001", "event"]);
+    assert.match(first[3], /Partner Sync: Added · Power users \(98765\)/);
+
+    // Braze: $braze_external_id, no fallback.
+    await page.selectOption("#rule", "braze");
+    assert.deepEqual((await rows()).map((r) => r.slice(1)), [
+      ["5f1c0b7e-0000-4a8e-9c1d-8a7e6f5d4c3b", "bz-1001", "$braze_external_id"],
+      ["5f1c0b7e-0001-4a8e-9c1d-8a7e6f5d4c3b", "bz-1002", "$braze_external_id"],
+      ["986791", "no identity", "not sent"],
+      ["555001", "bz-1004", "$braze_external_id"],
+      ["user-5", "no identity", "not sent"],
+    ]);
+    assert.match(await page.textContent("#members-note"), /3 with an identity, 2 without/);
+    assert.match(await page.textContent("#records-h"), /Braze/);
+    assert.match(await page.textContent("#records-note"), /1 request, 3 user ids; 2 members skipped/);
+    const json = JSON.parse(await page.textContent("#records-json-body"));
+    assert.deepEqual(json, { cohort_id: "98765", cohort_changes: [{ user_ids: ["bz-1001", "bz-1002", "bz-1004"], should_remove: false }] });
+
+    // Braze under Simplified ID Merge: $user_id.
+    await page.selectOption("#rule", "braze-sim");
+    assert.deepEqual((await rows()).map((r) => r[2]), ["ada", "grace", "alan", "no identity", "no identity"]);
+
+    // A custom chain of exported properties, without the fallback, then with it.
+    await page.selectOption("#rule", "chain");
+    await page.fill("#prop", "$user_id, $braze_external_id");
+    await page.uncheck("#fallback");
+    assert.deepEqual((await rows()).map((r) => r[2]), ["ada", "grace", "alan", "bz-1004", "no identity"]);
+    await page.check("#fallback");
+    assert.deepEqual((await rows()).at(-1).slice(2), ["user-5", "mixpanel_distinct_id"]);
+    assert.match(await page.textContent("#records-note"), /custom chain/);
+    // A bad rule is shown, not thrown.
+    await page.fill("#prop", "");
+    await page.selectOption("#rule", "braze-prop");
+    assert.match(await page.textContent("#members-note"), /invalid_argument/);
+    await page.finish();
+  });
+
+  test("tabs: a real tablist, with the arrow keys", T, async () => {
+    const page = await open();
+    await page.focus("#tab-validate");
+    await page.keyboard.press("ArrowRight");
+    assert.equal(await page.getAttribute("#tab-diff", "aria-selected"), "true");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "tab-diff");
+    assert.equal(await page.isVisible("#panel-diff"), true);
+    assert.equal(await page.isVisible("#panel-validate"), false);
+    await page.keyboard.press("End");
+    assert.equal(await page.getAttribute("#tab-segment", "aria-selected"), "true");
+    await page.keyboard.press("ArrowRight"); // wraps
+    assert.equal(await page.getAttribute("#tab-validate", "aria-selected"), "true");
+    assert.deepEqual(await page.$$eval('[role="tab"]', (tabs) => tabs.map((t) => t.tabIndex)), [0, -1, -1]);
+    await page.finish();
+  });
+
+  test("diff tab: added, removed and unchanged between two lists", T, async () => {
+    const page = await open();
+    await page.click("#tab-diff");
+    await page.click("#diff-example");
+    const counts = () => page.$$eval(".tile .n", (ns) => ns.map((n) => n.textContent));
+    const list = (id) => page.$$eval(`#${id} li`, (lis) => lis.map((li) => li.textContent));
+    assert.deepEqual(await counts(), ["2", "2", "2"]);
+    assert.deepEqual(await list("diff-added"), ["E", "F"]);
+    assert.deepEqual(await list("diff-removed"), ["B", "D"]);
+    assert.deepEqual(await list("diff-same"), ["A", "C"]);
+
+    // A webhook body against a JSON array (repeats count once).
+    await page.fill("#diff-prev", body(3));
+    await page.fill("#diff-cur", JSON.stringify([member(1).mixpanel_distinct_id, "new-1", "new-1"]));
+    await page.waitForFunction(() => document.getElementById("diff-added-n").textContent === "1");
+    assert.deepEqual(await counts(), ["1", "2", "1"]);
+    assert.deepEqual(await list("diff-added"), ["new-1"]);
+    assert.match(await page.textContent("#diff-prev-note"), /3 members of a members page/);
+
+    // A number among the ids: the package's error, with where it is.
+    await page.fill("#diff-cur", '["a", 7]');
+    await page.waitForSelector("#diff-error:not([hidden])");
+    assert.match(await page.textContent("#diff-error"), /invalid_argument: current: .*\/1/);
+    // An invalid body on one side: its problem.
+    await page.fill("#diff-prev", '{"action":"members"}');
+    await page.waitForFunction(() => /missing_field/.test(document.getElementById("diff-prev-note").textContent));
+    await page.finish();
+  });
+
+  test("SegmentMembership tab: encode, decode, contains, and errors shown", T, async () => {
+    const page = await open();
+    await page.click("#tab-segment");
+    assert.equal(await page.textContent("#enc-out"), "'11036','11034'");
+    await page.fill("#enc-in", "11036\n11034\n11036\n42");
+    assert.equal(await page.textContent("#enc-out"), "'11036','11034','42'");
+    await page.fill("#enc-in", "11036\nit's");
+    assert.equal(await page.getAttribute("#enc-out", "data-state"), "error");
+    assert.equal(await page.getAttribute("#enc-out", "data-code"), "invalid_audience_id");
+    assert.match(await page.textContent("#enc-out"), /invalid_audience_id.*it's/);
+
+    await page.fill("#dec-in", "'a','b'");
+    assert.deepEqual(await page.$$eval("#dec-out .chip", (c) => c.map((x) => x.textContent)), ["a", "b"]);
+    await page.fill("#dec-in", "'a', 'b'");
+    assert.equal(await page.getAttribute("#dec-out", "data-code"), "invalid_segment_membership");
+
+    assert.match(await page.textContent("#has-out"), /^No/); // 1103 is not in '11036','11034'
+    await page.fill("#has-id", "11034");
+    assert.match(await page.textContent("#has-out"), /^Yes/);
+    await page.finish();
+  });
+
+  test("a 1000-member page updates quickly (time printed, not asserted)", T, async () => {
+    const page = await open();
+    const text = body(1000);
+    // Replace the whole text (a paste), then type at its end: the time from the input
+    // event to the page updated (debounce included), and the page's own update time.
+    const update = (value) =>
+      page.evaluate(async (v) => {
+        const panel = document.getElementById("panel-validate");
+        const textarea = document.getElementById("payload");
+        const before = panel.dataset.revision;
+        const changed = new Promise((ok) => {
+          const seen = new MutationObserver(() => panel.dataset.revision !== before && (seen.disconnect(), ok()));
+          seen.observe(panel, { attributes: true, attributeFilter: ["data-revision"] });
+        });
+        textarea.focus();
+        let inputAt = 0;
+        textarea.addEventListener("input", () => (inputAt = performance.now()), { once: true, capture: true });
+        let started;
+        if (v === null) {
+          textarea.setSelectionRange(textarea.value.length, textarea.value.length);
+          started = performance.now();
+          document.execCommand("insertText", false, " "); // a keystroke: fires "input" as typing does
+        } else {
+          started = performance.now();
+          textarea.value = v;
+          textarea.dispatchEvent(new Event("input", { bubbles: true }));
+        }
+        await changed;
+        const done = performance.now();
+        return {
+          keystroke: done - started, // includes the browser's own editing of a 264 KB textarea
+          fromInput: done - inputAt, // the "input" event to the page updated: debounce + our work
+          update: Number(panel.dataset.updateMs),
+          validate: Number(panel.dataset.validateMs),
+        };
+      }, value);
+    const first = await update(text);
+    const edits = [];
+    for (let i = 1; i <= 9; i++) edits.push(await update(null));
+    const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+    const ms = (key) => median(edits.map((e) => e[key])).toFixed(1);
+    console.log(
+      `1000-member page (${(text.length / 1024).toFixed(0)} KB): first update ${first.update.toFixed(1)} ms ` +
+        `(validatePayload ${first.validate.toFixed(2)} ms); per keystroke, median of ${edits.length}: ` +
+        `page update ${ms("update")} ms (validatePayload ${ms("validate")} ms), input event to page updated ` +
+        `${ms("fromInput")} ms (25 ms of it the debounce), keystroke to page updated ${ms("keystroke")} ms ` +
+        "(with the browser's own textarea editing)",
+    );
+    assert.match(await page.textContent("#verdict"), /Valid.*1,000 members/);
+    assert.match(await page.textContent("#members-note"), /1,000 members: 1,000 with an identity.*first 100/);
+    assert.equal(await page.locator("#identities tbody tr").count(), 100);
+    assert.match(await page.textContent("#records-note"), /^2,000 records in 2 uploads/);
+    await page.finish();
+  });
+
+  test("screenshots: desktop and 360 px, light and dark", T, async () => {
+    for (const [device, width, height] of [["desktop", 1280, 900], ["mobile", 360, 780]]) {
+      for (const colorScheme of ["light", "dark"]) {
+        const page = await open({ width, height, colorScheme });
+        await chooseExample(page, "valid-members-page");
+        await shot(page, `validator-${device}-${colorScheme}.png`);
+        await chooseExample(page, "member-without-distinct-id");
+        await page.click("#problems button.problem");
+        await shot(page, `validator-${device}-${colorScheme}-invalid.png`);
+        if (colorScheme === "light") {
+          await page.click("#tab-diff");
+          await page.click("#diff-example");
+          await shot(page, `diff-${device}-${colorScheme}.png`);
+          await page.click("#tab-segment");
+          await page.fill("#enc-in", "11036\nit's");
+          await shot(page, `segment-${device}-${colorScheme}.png`);
+        }
+        // Nothing sticks out sideways at 360 px (tables scroll inside their own box).
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        assert.equal(overflow, 0, `no horizontal page scroll at ${width}px`);
+        await page.finish();
+      }
+    }
+  });
+});

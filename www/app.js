@@ -1,0 +1,25 @@
+// The validator page's entry: load the package's wasm module (by relative path, so any
+// static server of the repository root works), then wire the three tools.
+import init from "../pkg/web.js";
+import { setupDiff } from "./lib/diff.js";
+import { setupSegment } from "./lib/segment.js";
+import { setupTabs } from "./lib/tabs.js";
+import { setupValidator } from "./lib/validate.js";
+
+const boot = document.getElementById("boot");
+
+try {
+  await init();
+  setupTabs(document.querySelector('[role="tablist"]'));
+  setupValidator();
+  setupDiff();
+  setupSegment();
+  boot.hidden = true;
+  document.documentElement.dataset.ready = "true"; // tests wait for this
+} catch (error) {
+  boot.classList.add("error-text");
+  boot.textContent =
+    `The WebAssembly module could not be loaded (${error?.message ?? error}). ` +
+    "Build the package first (npm run build) and serve the repository root, e.g. node scripts/serve.mjs.";
+  throw error;
+}

@@ -1,0 +1,89 @@
+// The "Diff members" panel: who joined and who left between two member lists, by the
+// package's diffMembers(). Each side is a webhook body (its members' distinct ids), a
+// JSON array (of ids or member objects) or one id per line.
+import { diffMembers, parsePayload } from "../../pkg/web.js";
+import { $, debounce, el, errorText, plural } from "./dom.js";
+
+const LIST_ROWS = 200; // ids drawn per list
+const encoder = new TextEncoder();
+
+// SPEC §1's worked example: B and D left, E and F joined.
+const EXAMPLE = { previous: "A\nB\nC\nD\n", current: "A\nC\nE\nF\n" };
+
+export function setupDiff() {
+  const sides = { previous: $("diff-prev"), current: $("diff-cur") };
+  const notes = { previous: $("diff-prev-note"), current: $("diff-cur-note") };
+
+  function update() {
+    const read = {};
+    for (const [name, textarea] of Object.entries(sides)) {
+      read[name] = readIds(textarea.value);
+      const note = notes[name];
+      note.classList.toggle("error-text", Boolean(read[name].error));
+      note.textContent = read[name].error ?? read[name].what;
+    }
+    if (read.previous.error || read.current.error) return show(null);
+    try {
+      show(diffMembers(read.previous.ids, read.current.ids), read.current.ids);
+    } catch (error) {
+      show(null, null, errorText(error)); // e.g. a number among the ids (its path says where)
+    }
+  }
+
+  function show(diff, current, error = "") {
+    $("diff-error").hidden = !error;
+    $("diff-error").textContent = error;
+    $("diff-result").classList.toggle("stale", diff === null);
+    if (!diff) return;
+    const added = new Set(diff.added);
+    const unchanged = [...new Set(current)].filter((id) => !added.has(id));
+    fill("added", diff.added);
+    fill("removed", diff.removed);
+    fill("same", unchanged);
+  }
+
+  for (const textarea of Object.values(sides)) textarea.addEventListener("input", debounce(update, 25));
+  $("diff-example").addEventListener("click", () => {
+    sides.previous.value = EXAMPLE.previous;
+    sides.current.value = EXAMPLE.current;
+    update();
+  });
+  update();
+}
+
+function fill(name, ids) {
+  $(`diff-${name}-n`).textContent = ids.length.toLocaleString("en-US");
+  const items = ids.slice(0, LIST_ROWS).map((id) => el("li", {}, el("code", {}, id)));
+  if (ids.length > LIST_ROWS) items.push(el("li", { className: "muted" }, `… and ${(ids.length - LIST_ROWS).toLocaleString("en-US")} more`));
+  if (ids.length === 0) items.push(el("li", { className: "muted" }, "None."));
+  $(`diff-${name}`).replaceChildren(...items);
+}
+
+/** `{ ids, what }` or `{ error }` for one side's text. */
+function readIds(text) {
+  const trimmed = text.trim();
+  if (trimmed === "") return { ids: [], what: "Empty: no members." };
+  if (trimmed.startsWith("{")) {
+    try {
+      const page = parsePayload(encoder.encode(text));
+      return { ids: page.members.map((m) => m.distinctId), what: `${plural(page.members.length, "member")} of a ${page.action} page.` };
+    } catch (error) {
+      const first = error.problems?.[0];
+      const where = first ? ` (${first.code} at ${first.path || '""'}${first.line ? `, line ${first.line}, column ${first.column}` : ""})` : "";
+      return { error: `${errorText(error)}${where}` };
+    }
+  }
+  if (trimmed.startsWith("[")) {
+    let value;
+    try {
+      value = JSON.parse(trimmed);
+    } catch (error) {
+      return { error: `invalid_json: ${error.message}` };
+    }
+    // Member objects as Mixpanel sends them (or as parsePayload returns them) give their id.
+    const ids = value.map((v) => (v && typeof v === "object" ? (v.mixpanel_distinct_id ?? v.distinctId ?? v) : v));
+    return { ids, what: `${plural(ids.length, "entry", "entries")} of a JSON array.` };
+  }
+  const ids = text.split("\n").map((line) => line.trim()).filter(Boolean);
+  return { ids, what: `${plural(ids.length, "id")}, one per line.` };
+}
