@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// `npx cohort-sync …`: validate webhook bodies, or replay Mixpanel's side of a sync
+// against an endpoint. The commands live in ./cli/; this file only dispatches.
+import { readFileSync } from "node:fs";
+
+const HELP = `Usage: cohort-sync <command> [options]
+
+Commands:
+  validate FILE…             check Mixpanel Cohort Sync webhook bodies
+  replay --url URL SCENARIO  play Mixpanel's side of a sync against a webhook
+  help [command]             help for a command
+
+Run 'cohort-sync <command> --help' for its options. --version prints the version.`;
+
+const COMMANDS = {
+  validate: () => import("./cli/validate.mjs"),
+  replay: () => import("./cli/replay.mjs"),
+};
+
+async function run(argv) {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h") {
+    (command ? process.stdout : process.stderr).write(`${HELP}\n`);
+    return command ? 0 : 2;
+  }
+  if (command === "--version" || command === "-v") {
+    const { version } = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
+    process.stdout.write(`${version}\n`);
+    return 0;
+  }
+  if (command === "help") {
+    if (rest.length === 0) {
+      process.stdout.write(`${HELP}\n`);
+      return 0;
+    }
+    return run([rest[0], "--help"]);
+  }
+  if (!Object.hasOwn(COMMANDS, command)) {
+    process.stderr.write(`cohort-sync: unknown command ${JSON.stringify(command)}\n\n${HELP}\n`);
+    return 2;
+  }
+  const { main } = await COMMANDS[command]();
+  return main(rest);
+}
+
+process.exitCode = await run(process.argv.slice(2));
