@@ -40,6 +40,7 @@ run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--loglevel=error
 cpSync(join(root, "tests/js"), join(project, "tests/js"), { recursive: true });
 cpSync(join(root, "tests/types"), join(project, "tests/types"), { recursive: true });
 cpSync(join(root, "README.md"), join(project, "ROOT_README.md"));
+cpSync(join(root, "worker"), join(project, "worker"), { recursive: true, filter: (p) => !p.includes("node_modules") && !p.includes(".wrangler") });
 
 // node --test prints its own summary last; its exit code is ours.
 const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", "--test-concurrency=1", ...(only.length ? only : ["tests/js/"])], { cwd: project, stdio: "inherit" });

@@ -1,0 +1,173 @@
+// Runs the Worker (worker/src) in real workerd through Miniflare, as Wrangler would:
+// the installed package resolved through its `workerd` export condition, the wasm as a
+// CompiledWasm module, both Durable Objects SQLite-backed and persisted in a folder so
+// a test can stop the runtime and start it again on the same storage. Also small HTTP
+// destinations on 127.0.0.1 that record what they get and can be told to fail.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const pkgDir = dirname(fileURLToPath(import.meta.resolve("cohort-sync/package.json")));
+/** worker/ next to tests/ (copied into the scratch project by scripts/test-js.mjs). */
+export const workerDir = join(here, "../../worker");
+const projectDir = join(here, "../..");
+const entry = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")).exports["."].workerd;
+
+const RULES = [
+  [/\.m?js$/, "ESModule"],
+  [/\.wasm$/, "CompiledWasm"],
+];
+const typeOf = (file) => RULES.find(([re]) => re.test(file))?.[1];
+
+export const CREDENTIALS = { user: "mixpanel", password: "correct horse battery staple" };
+export const basic = (user, password) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+export const AUTH = basic(CREDENTIALS.user, CREDENTIALS.password);
+
+/** A fresh folder for persisted storage. */
+export const storageDir = () => mkdtempSync(join(tmpdir(), "cohort-sync-worker-"));
+
+/**
+ * Starts the Worker. `vars` are added to (and override) the test defaults; `persist` is
+ * the storage folder (reuse it to "restart" the runtime).
+ */
+export async function startWorker({ vars = {}, persist = storageDir() } = {}) {
+  const srcDir = join(workerDir, "src");
+  const sources = readdirSync(srcDir).filter((f) => f.endsWith(".js"));
+  const pkgFiles = readdirSync(pkgDir, { recursive: true })
+    .filter((f) => !String(f).startsWith("node_modules") && !String(f).startsWith("cli") && typeOf(String(f)))
+    .map((f) => join(pkgDir, String(f)));
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    cf: false,
+    compatibilityDate: "2025-04-01",
+    modulesRoot: projectDir,
+    modules: [
+      { type: "ESModule", path: join(srcDir, "index.js") },
+      ...sources.filter((f) => f !== "index.js").map((f) => ({ type: "ESModule", path: join(srcDir, f) })),
+      // What Wrangler's bundler does for `import "cohort-sync"`: the `workerd` condition.
+      {
+        type: "ESModule",
+        // workerd resolves a bare specifier next to the importing module.
+        path: join(srcDir, "cohort-sync"),
+        contents: `export * from "../../node_modules/cohort-sync/${entry.replace(/^\.\//, "")}";`,
+      },
+      ...pkgFiles.map((path) => ({ type: typeOf(path), path })),
+    ],
+    durableObjects: {
+      COHORTS: { className: "CohortObject", useSQLite: true },
+      PROFILES: { className: "ProfilesObject", useSQLite: true },
+    },
+    durableObjectsPersist: persist,
+    bindings: {
+      WEBHOOK_USERNAME: CREDENTIALS.user,
+      WEBHOOK_PASSWORD: CREDENTIALS.password,
+      ALLOW_UNAUTHENTICATED: "false",
+      MAX_BODY_BYTES: "10485760",
+      ACCEPT_COHORTS: "",
+      FORWARD_RETRY_BASE_MS: "50",
+      FORWARD_RETRY_MAX_MS: "400",
+      ...vars,
+    },
+  });
+  let url;
+  try {
+    url = await mf.ready;
+  } catch (error) {
+    await mf.dispose();
+    throw error;
+  }
+  const origin = url.origin;
+  return {
+    mf,
+    origin,
+    persist,
+    /** POST a webhook body; `auth` false for none, a string for a given header. */
+    async post(body, { auth = AUTH, headers = {} } = {}) {
+      const res = await fetch(`${origin}/webhook`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(auth ? { authorization: auth } : {}), ...headers },
+        body,
+      });
+      const text = await res.text();
+      return { status: res.status, text, json: safeJson(text), headers: res.headers };
+    },
+    async get(path, { auth = AUTH } = {}) {
+      const res = await fetch(`${origin}${path}`, { headers: auth ? { authorization: auth } : {} });
+      const text = await res.text();
+      return { status: res.status, json: safeJson(text), text };
+    },
+    /** Calls a method of a cohort's object directly (fault injection, inspection). */
+    async cohort(cohortId) {
+      const ns = await mf.getDurableObjectNamespace("COHORTS");
+      return ns.get(ns.idFromName(cohortId));
+    },
+    async profiles() {
+      const ns = await mf.getDurableObjectNamespace("PROFILES");
+      return ns.get(ns.idFromName("profiles"));
+    },
+    stop: () => mf.dispose(),
+    /** Stops and removes the storage folder. */
+    async destroy() {
+      await mf.dispose();
+      rmSync(persist, { recursive: true, force: true });
+    },
+  };
+}
+
+function safeJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A destination on 127.0.0.1 that records each request and answers with `answer(req)`
+ * (default 200 `{"status":"success"}`); `failNext(n, status)` makes the next n fail.
+ */
+export async function startRecorder(answer) {
+  const received = [];
+  let failures = [];
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      const fail = failures.shift();
+      if (fail !== undefined) {
+        res.writeHead(fail, { "content-type": "text/plain" }).end("failing on purpose");
+        return;
+      }
+      received.push({ url: req.url, headers: req.headers, body, json: safeJson(body) });
+      const [status, reply] = answer ? answer(req, body) : [200, '{"status":"success","processed":1,"unprocessed":[]}'];
+      res.writeHead(status, { "content-type": "application/json" }).end(reply);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return {
+    url,
+    received,
+    failNext(n, status = 503) {
+      failures = Array(n).fill(status);
+    },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/** Waits until `check()` is truthy (polling), or throws after `ms`. */
+export async function eventually(check, ms = 15_000, what = "condition") {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,301 @@
+// The Worker (worker/) in real workerd: routes, credentials, answers, and exact
+// membership across replays, out-of-order and concurrent pages, restarts from the top,
+// runtime restarts with persisted storage, and a 100k-member cohort.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { planSync } from "cohort-sync";
+import { AUTH, basic, CREDENTIALS, startWorker, storageDir } from "./worker-harness.mjs";
+
+const T = { timeout: 300_000 };
+const options = (cohortId, sessionId, extra = {}) => ({ projectId: "2345678", cohortId, cohortName: "Power users", sessionId, ...extra });
+const ids = (n, prefix = "u") => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(6, "0")}`);
+
+let w;
+before(async () => {
+  w = await startWorker();
+});
+after(() => w?.destroy());
+
+/** Every member of a cohort, through the paginated read API. */
+async function members(worker, cohortId, limit = 1000) {
+  const all = [];
+  let cursor = null;
+  do {
+    const r = await worker.get(`/cohorts/${encodeURIComponent(cohortId)}/members?limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`);
+    assert.equal(r.status, 200, r.text);
+    all.push(...r.json.members);
+    cursor = r.json.cursor;
+  } while (cursor);
+  return all;
+}
+
+async function postOk(worker, body, action) {
+  const r = await worker.post(body);
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json, { action, status: "success" });
+  return r;
+}
+
+describe("credentials", T, () => {
+  const [body] = planSync(null, ["a"], options("auth", "s1"));
+
+  test("missing, wrong or malformed credentials: 401 in Mixpanel's shape, nothing stored", T, async () => {
+    const cases = {
+      missing: false,
+      "wrong password": basic(CREDENTIALS.user, "wrong"),
+      "wrong user": basic("someone", CREDENTIALS.password),
+      "password with a suffix": basic(CREDENTIALS.user, `${CREDENTIALS.password}x`),
+      "not Basic": "Bearer abc",
+      "not base64": "Basic !!!!",
+      "no colon": `Basic ${Buffer.from("justauser").toString("base64")}`,
+      "not UTF-8": `Basic ${Buffer.from([0xff, 0x3a, 0xfe]).toString("base64")}`,
+      "empty Basic": "Basic ",
+      "two schemes": `${AUTH}, ${AUTH}`,
+    };
+    for (const [name, auth] of Object.entries(cases)) {
+      const r = await w.post(body, { auth });
+      assert.equal(r.status, 401, `${name}: ${r.text}`);
+      assert.equal(r.json.action, "members", name);
+      assert.equal(r.json.status, "failure", name);
+      assert.equal(r.json.error.code, 401, name);
+      assert.match(r.headers.get("www-authenticate") ?? "", /^Basic /, name);
+    }
+    assert.equal((await w.get("/cohorts/auth")).status, 404, "nothing was stored");
+    for (const path of ["/cohorts/auth", "/cohorts/auth/members", "/cohorts/auth/members/a"]) {
+      assert.equal((await w.get(path, { auth: false })).status, 401, path);
+      assert.equal((await w.get(path, { auth: basic("x", "y") })).status, 401, path);
+    }
+    await postOk(w, body, "members");
+    assert.equal((await w.get("/cohorts/auth")).json.size, 1);
+  });
+
+  test("no credentials configured: every request refused (fail closed)", T, async () => {
+    const closed = await startWorker({ vars: { WEBHOOK_USERNAME: "", WEBHOOK_PASSWORD: "" } });
+    try {
+      for (const auth of [false, AUTH, basic("", "")]) {
+        const r = await closed.post(body, { auth });
+        assert.equal(r.status, 401, r.text);
+        assert.match(r.json.error.message, /no credentials configured/);
+      }
+      assert.equal((await closed.get("/cohorts/auth", { auth: false })).status, 401);
+    } finally {
+      await closed.destroy();
+    }
+  });
+
+  test('ALLOW_UNAUTHENTICATED = "true" opens it on purpose (and only then)', T, async () => {
+    const open = await startWorker({ vars: { WEBHOOK_USERNAME: "", WEBHOOK_PASSWORD: "", ALLOW_UNAUTHENTICATED: "true" } });
+    try {
+      await postOk(open, body, "members");
+      assert.equal((await open.get("/cohorts/auth", { auth: false })).json.size, 1);
+    } finally {
+      await open.destroy();
+    }
+    const notQuite = await startWorker({ vars: { WEBHOOK_USERNAME: "", WEBHOOK_PASSWORD: "", ALLOW_UNAUTHENTICATED: "yes" } });
+    try {
+      assert.equal((await notQuite.post(body, { auth: false })).status, 401);
+    } finally {
+      await notQuite.destroy();
+    }
+  });
+});
+
+describe("bad requests", T, () => {
+  test("invalid bodies: 400 with the problems, action echoed when readable, nothing stored", T, async () => {
+    const good = JSON.parse(planSync(null, ["a", "b"], options("bad", "s1"))[0]);
+    const cases = [
+      ["{", null, /invalid_json/],
+      ["", null, /empty_body/],
+      ['"members"', null, /not_an_object/],
+      [JSON.stringify({ ...good, action: "delete_everyone" }), null, /unknown_action/],
+      [JSON.stringify({ ...good, parameters: { ...good.parameters, members: [{ email: "x@example.com" }] } }), "members", /missing_field at \/parameters\/members\/0\/mixpanel_distinct_id/],
+      [JSON.stringify({ ...good, parameters: { ...good.parameters, page_info: { page_count: 3, total_pages: 2 } } }), "members", /page_out_of_range/],
+      [JSON.stringify({ ...good, parameters: { ...good.parameters, members: [{ mixpanel_distinct_id: 42 }] } }), "members", /wrong_type/],
+    ];
+    for (const [body, action, message] of cases) {
+      const r = await w.post(body);
+      assert.equal(r.status, 400, body.slice(0, 80));
+      assert.equal(r.json.action, action, body.slice(0, 80));
+      assert.equal(r.json.status, "failure");
+      assert.equal(r.json.error.code, 400);
+      assert.match(r.json.error.message, message);
+    }
+    assert.equal((await w.get("/cohorts/bad")).status, 404, "no invalid page reached storage");
+  });
+
+  test("a body over MAX_BODY_BYTES: 413, declared or streamed", T, async () => {
+    const small = await startWorker({ vars: { MAX_BODY_BYTES: "2000" } });
+    try {
+      const [body] = planSync(null, ids(100), options("big", "s1"));
+      assert.ok(body.length > 2000);
+      const r = await small.post(body);
+      assert.equal(r.status, 413, r.text);
+      assert.equal(r.json.status, "failure");
+      assert.equal(r.json.error.code, 413);
+      // Without a Content-Length: a stream, counted as it comes.
+      const stream = new ReadableStream({
+        start(c) {
+          c.enqueue(new TextEncoder().encode(body));
+          c.close();
+        },
+      });
+      const res = await fetch(`${small.origin}/webhook`, { method: "POST", headers: { authorization: AUTH }, body: stream, duplex: "half" });
+      assert.equal(res.status, 413);
+      assert.equal((await small.get("/cohorts/big")).status, 404);
+    } finally {
+      await small.destroy();
+    }
+  });
+
+  test("routes: wrong method 405, unknown path 404, bad read parameters 400", T, async () => {
+    assert.equal((await fetch(`${w.origin}/webhook`, { headers: { authorization: AUTH } })).status, 405);
+    assert.equal((await fetch(`${w.origin}/cohorts/x`, { method: "POST", headers: { authorization: AUTH } })).status, 405);
+    assert.equal((await w.get("/nothing-here")).status, 404);
+    await postOk(w, planSync(null, ["a"], options("routes", "s1"))[0], "members");
+    for (const q of ["limit=0", "limit=1001", "limit=abc", "limit=1.5", "cursor=%%%", "cursor=!!!"]) {
+      assert.equal((await w.get(`/cohorts/routes/members?${q}`)).status, 400, q);
+    }
+    assert.equal((await w.get("/cohorts/%E0%A4%A/members")).status, 400);
+  });
+
+  test("ACCEPT_COHORTS: another cohort gets 404 (pauses that sync), the listed ones 200", T, async () => {
+    const picky = await startWorker({ vars: { ACCEPT_COHORTS: "111, 222" } });
+    try {
+      const other = await picky.post(planSync(null, ["a"], options("333", "s1"))[0]);
+      assert.equal(other.status, 404);
+      assert.equal(other.json.action, "members");
+      assert.match(other.json.error.message, /not synced to this endpoint/);
+      await postOk(picky, planSync(null, ["a"], options("222", "s1"))[0], "members");
+    } finally {
+      await picky.destroy();
+    }
+  });
+});
+
+describe("membership stays exact", T, () => {
+  test("the seed's worked example, T … T+1h", T, async () => {
+    const o = (sessionId) => options("seed", sessionId);
+    // T: add(A,B,C,D) remove()
+    for (const body of planSync([], ["A", "B", "C", "D"], o("t0"))) await w.post(body);
+    assert.deepEqual(await members(w, "seed"), ["A", "B", "C", "D"]);
+    // T+30: add(E,F) remove(B,D)
+    const t30 = planSync(["A", "B", "C", "D"], ["A", "C", "E", "F"], o("t30"));
+    assert.deepEqual(t30.map((b) => JSON.parse(b).action), ["add_members", "remove_members"]);
+    for (const body of t30) await postOk(w, body, JSON.parse(body).action);
+    assert.deepEqual(await members(w, "seed"), ["A", "C", "E", "F"]);
+    // T+1h: add() remove(): no change
+    for (const body of planSync(["A", "C", "E", "F"], ["A", "C", "E", "F"], o("t60"))) await postOk(w, body, JSON.parse(body).action);
+    assert.deepEqual(await members(w, "seed"), ["A", "C", "E", "F"]);
+    assert.equal((await w.get("/cohorts/seed")).json.size, 4);
+  });
+
+  test("a 3-page full sync with a replayed page, then a second full sync that removes", T, async () => {
+    const first = ids(7);
+    const pages = planSync(null, first, options("three", "s1", { batchSize: 3 }));
+    assert.equal(pages.length, 3);
+    await postOk(w, pages[0], "members");
+    await postOk(w, pages[1], "members");
+    await postOk(w, pages[1], "members"); // a retry of page 2: changes nothing
+    assert.equal((await w.get("/cohorts/three")).json.pendingSession.sessionId, "s1");
+    await postOk(w, pages[2], "members");
+    assert.deepEqual(await members(w, "three"), first);
+    const info = (await w.get("/cohorts/three")).json;
+    assert.equal(info.size, 7);
+    assert.equal(info.pendingSession, null);
+    // The next full sync lists five: the two others leave when its last page lands.
+    const second = [...first.slice(2), "new-1"].sort();
+    const again = planSync(null, second, options("three", "s2", { batchSize: 3 }));
+    await postOk(w, again[0], "members");
+    assert.equal((await w.get("/cohorts/three")).json.size, 8, "no removal before the last page");
+    await postOk(w, again[1], "members");
+    assert.deepEqual(await members(w, "three"), second);
+    await postOk(w, pages[2], "members"); // a very late replay of the old session
+    assert.deepEqual(await members(w, "three"), second);
+  });
+
+  test("out-of-order pages: removals wait for the last page to arrive, whichever it is", T, async () => {
+    for (const body of planSync(null, ["x", "y", "z"], options("order", "s0"))) await postOk(w, body, "members");
+    const next = ids(10);
+    const pages = planSync(null, next, options("order", "s1", { batchSize: 4 }));
+    for (const i of [2, 0]) await postOk(w, pages[i], "members");
+    assert.equal((await w.get("/cohorts/order")).json.size, 3 + 6, "x, y, z stay until the session is complete");
+    await postOk(w, pages[1], "members");
+    assert.deepEqual(await members(w, "order"), next);
+  });
+
+  test("restart from the top: the new session replaces the unfinished one; its late pages are stale", T, async () => {
+    const before = ids(9, "old");
+    for (const body of planSync(null, before, options("restart", "s0"))) await postOk(w, body, "members");
+    const a = planSync(null, ids(9, "a"), options("restart", "s1", { batchSize: 3 }));
+    await postOk(w, a[0], "members");
+    await postOk(w, a[1], "members");
+    // Mixpanel failed mid-sync and starts over with a new session.
+    const current = ids(6, "b");
+    const b = planSync(null, current, options("restart", "s2", { batchSize: 3 }));
+    await postOk(w, b[0], "members");
+    await postOk(w, a[2], "members"); // the old session's last page, late: stale
+    await postOk(w, b[1], "members");
+    assert.deepEqual(await members(w, "restart"), current);
+    // The same session sent again with another page count starts over too.
+    const c3 = planSync(null, ids(4, "c"), options("restart", "s3", { batchSize: 2 }));
+    await postOk(w, c3[0], "members");
+    const c3again = planSync(null, ids(3, "d"), options("restart", "s3", { batchSize: 1 }));
+    for (const body of c3again) await postOk(w, body, "members");
+    assert.deepEqual(await members(w, "restart"), ids(3, "d"));
+  });
+
+  test("concurrent pages of one session, and concurrent replays: serialised, exact", T, async () => {
+    const all = ids(2500, "con");
+    const pages = planSync(null, all, options("concurrent", "s1", { batchSize: 250 }));
+    const results = await Promise.all([...pages, ...pages.slice(0, 4)].map((body) => w.post(body)));
+    for (const r of results) assert.equal(r.status, 200, r.text);
+    assert.deepEqual(await members(w, "concurrent"), all);
+    const later = all.filter((_, i) => i % 10 !== 0);
+    const diff = planSync(all, later, options("concurrent", "s2", { batchSize: 50 }));
+    const answers = await Promise.all([...diff, ...diff].map((body) => w.post(body)));
+    for (const r of answers) assert.equal(r.status, 200, r.text);
+    assert.deepEqual(await members(w, "concurrent"), later);
+  });
+
+  test("a runtime restart in the middle of a session loses nothing", T, async () => {
+    const persist = storageDir();
+    let a = await startWorker({ persist });
+    try {
+      for (const body of planSync(null, ids(5, "gone"), options("persist", "s0"))) await postOk(a, body, "members");
+      const current = ids(30, "p");
+      const pages = planSync(null, current, options("persist", "s1", { batchSize: 10 }));
+      await postOk(a, pages[0], "members");
+      await postOk(a, pages[1], "members");
+      await a.stop();
+      a = await startWorker({ persist });
+      await postOk(a, pages[1], "members"); // the retry Mixpanel sends after no answer
+      assert.equal((await a.get("/cohorts/persist")).json.size, 25);
+      await postOk(a, pages[2], "members");
+      assert.deepEqual(await members(a, "persist"), current);
+      await a.stop();
+      a = await startWorker({ persist });
+      assert.deepEqual(await members(a, "persist", 7), current, "and after another restart, paged by 7");
+    } finally {
+      await a.destroy();
+    }
+  });
+
+  test("a 100k-member cohort end to end, then a full sync with 1% churn", T, async () => {
+    const all = ids(100_000, "big");
+    const started = performance.now();
+    for (const body of planSync(null, all, options("big", "s1"))) await postOk(w, body, "members");
+    const firstMs = performance.now() - started;
+    assert.equal((await w.get("/cohorts/big")).json.size, 100_000);
+    const listed = await members(w, "big");
+    assert.equal(listed.length, 100_000);
+    assert.deepEqual(listed, all);
+    const next = [...all.filter((_, i) => i % 100 !== 0), ...ids(1000, "fresh")].sort();
+    for (const body of planSync(null, next, options("big", "s2"))) await postOk(w, body, "members");
+    const info = (await w.get("/cohorts/big")).json;
+    assert.equal(info.size, next.length);
+    assert.equal((await w.get("/cohorts/big/members/big-000000")).json.member, false);
+    assert.equal((await w.get("/cohorts/big/members/big-000001")).json.member, true);
+    assert.equal((await w.get("/cohorts/big/members/fresh-000999")).json.member, true);
+    console.log(`# 100k members: first full sync ${(firstMs / 100).toFixed(1)} ms a page (100 pages, wall time)`);
+  });
+});

@@ -1,0 +1,112 @@
+// One cohort's Durable Object: owns its membership (store.js) and its outbox of changes
+// to forward (outbox.js). The object runs one event at a time between awaits, and every
+// page is applied inside one synchronous SQLite transaction, so concurrent pages of a
+// cohort are serialised and a page is applied whole or not at all. The RPC reply (and so
+// the Worker's 200) is held by the runtime until the transaction is durable.
+import { DurableObject } from "cloudflare:workers";
+import { changeRequests, destinations, send } from "./forward.js";
+import { OUTBOX_SCHEMA, Outbox } from "./outbox.js";
+import { MembershipStore, SCHEMA } from "./store.js";
+
+const decoder = new TextDecoder();
+
+export class CohortObject extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(SCHEMA + OUTBOX_SCHEMA);
+    this.store = new MembershipStore(ctx.storage.sql);
+    this.outbox = new Outbox(ctx, {
+      name: `cohort:${ctx.id.toString().slice(0, 16)}`,
+      baseDelayMs: Number(env.FORWARD_RETRY_BASE_MS) || undefined,
+      maxDelayMs: Number(env.FORWARD_RETRY_MAX_MS) || undefined,
+    });
+  }
+
+  /**
+   * Applies a webhook body the Worker has validated. Returns the outcome in counts
+   * (the changed ids stay here: they go to the outbox).
+   */
+  async apply(bytes) {
+    if (this.env.FAULT_INJECTION === "true") await this.injectFault("apply");
+    const { action, parameters: p } = JSON.parse(decoder.decode(bytes));
+    const forwarding = destinations(this.env).length > 0;
+    const members = p.members.map((m) => [m.mixpanel_distinct_id, forwarding ? JSON.stringify(m) : null]);
+    const outcome = this.ctx.storage.transactionSync(() => {
+      const result = this.store.apply({
+        action,
+        sessionId: p.mixpanel_session_id,
+        page: p.page_info.page_count,
+        total: p.page_info.total_pages,
+        members,
+      });
+      this.store.setMeta("cohort", { projectId: p.mixpanel_project_id, cohortId: p.mixpanel_cohort_id, cohortName: p.mixpanel_cohort_name ?? null });
+      if (!result.duplicate && forwarding) {
+        const cohort = { projectId: p.mixpanel_project_id, cohortId: p.mixpanel_cohort_id, cohortName: p.mixpanel_cohort_name, sessionId: p.mixpanel_session_id };
+        for (const [dest, request] of changeRequests(this.env, cohort, result.added, result.removed)) this.outbox.add(dest, request);
+      }
+      if (this.env.FAULT_INJECTION === "true" && this.fault === "fail-in-transaction") throw new Error("injected: storage failed mid-apply");
+      return result;
+    });
+    if (forwarding) await this.outbox.schedule();
+    return {
+      added: outcome.added.length,
+      removed: outcome.removed.length,
+      duplicate: outcome.duplicate,
+      sessionComplete: outcome.sessionComplete,
+      size: this.store.meta("size") ?? 0,
+    };
+  }
+
+  /** `null` for a cohort never synced here. */
+  info() {
+    const updatedAt = this.store.meta("updatedAt");
+    if (updatedAt === null) return null;
+    const fullSync = this.store.meta("fullSync");
+    return {
+      size: this.store.meta("size") ?? 0,
+      sessionId: this.store.meta("sessionId"),
+      updatedAt,
+      cohortName: this.store.meta("cohort")?.cohortName ?? null,
+      pendingSession: fullSync ? { sessionId: fullSync.sid, totalPages: fullSync.total } : null,
+      outbox: this.outbox.counts(),
+    };
+  }
+
+  has(id) {
+    return this.store.has(id);
+  }
+
+  /** A page of members in id order; the cursor is the last id, base64url. `null`: bad cursor. */
+  list(limit, cursor) {
+    let after = null;
+    if (cursor !== null) {
+      try {
+        after = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(cursor.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)));
+      } catch {
+        return null;
+      }
+    }
+    const { members, last } = this.store.list(limit, after);
+    return { members, cursor: last === null ? null : toBase64Url(last) };
+  }
+
+  async alarm() {
+    await this.outbox.deliver((dest, request, key) => send(this.env, dest, request, key));
+  }
+
+  /** Test-only faults, switched on by FAULT_INJECTION = "true" and set by `setFault`. */
+  async injectFault(where) {
+    if (this.fault === "fail-before-apply" && where === "apply") throw new Error("injected: storage unavailable");
+  }
+
+  setFault(fault) {
+    if (this.env.FAULT_INJECTION !== "true") throw new Error("fault injection is off");
+    this.fault = fault;
+  }
+}
+
+function toBase64Url(text) {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}

@@ -1,0 +1,117 @@
+// Forwarding a cohort's real changes (members added or removed by a page) to the
+// destinations configured in the Worker's vars and secrets, with the package's builders.
+// Requests go through the outbox (outbox.js); this file says what they are and how each
+// destination's answer is read.
+import { brazeCohortChanges, cleverTapUploads, readCleverTapResponse } from "cohort-sync";
+import { byStatus } from "./outbox.js";
+
+const CLEVERTAP_DEFAULT_URL = "https://api.clevertap.com/1/upload";
+
+/** The destinations that are switched on, from `env`. */
+export function destinations(env) {
+  const on = [];
+  if (env.CLEVERTAP_ACCOUNT_ID && env.CLEVERTAP_PASSCODE) on.push("clevertap");
+  if (env.BRAZE_API_KEY && env.BRAZE_COHORT_URL) on.push("braze");
+  if (env.MIXPANEL_TOKEN) on.push("profiles");
+  return on;
+}
+
+/** A webhook body holding `members` (raw Mixpanel member objects), for the builders. */
+function changeBody(action, cohort, members) {
+  return JSON.stringify({
+    action,
+    parameters: {
+      mixpanel_project_id: cohort.projectId,
+      mixpanel_cohort_id: cohort.cohortId,
+      mixpanel_cohort_name: cohort.cohortName ?? "",
+      mixpanel_cohort_description: "",
+      mixpanel_session_id: cohort.sessionId,
+      page_info: { page_count: 1, total_pages: 1 },
+      members,
+    },
+  });
+}
+
+/**
+ * The outbox entries for one page's changes: `added` / `removed` are `[id, data]`
+ * (data: the member's JSON as Mixpanel sent it, or null when only the id is known).
+ * Returns `[dest, request]` pairs in the order they must be delivered.
+ */
+export function changeRequests(env, cohort, added, removed) {
+  const entries = [];
+  const dests = destinations(env);
+  if (dests.length === 0) return entries;
+  const member = ([id, data]) => (data ? JSON.parse(data) : { mixpanel_distinct_id: id });
+  for (const [action, changes] of [["add_members", added], ["remove_members", removed]]) {
+    for (let i = 0; i < changes.length; i += 1000) {
+      const chunk = changes.slice(i, i + 1000);
+      const body = changeBody(action, cohort, chunk.map(member));
+      if (dests.includes("clevertap")) {
+        const headers = {
+          "content-type": "application/json",
+          "x-clevertap-account-id": env.CLEVERTAP_ACCOUNT_ID,
+          "x-clevertap-passcode": env.CLEVERTAP_PASSCODE,
+        };
+        for (const upload of cleverTapUploads(body, { format: "json" })) {
+          entries.push(["clevertap", { url: env.CLEVERTAP_UPLOAD_URL || CLEVERTAP_DEFAULT_URL, headers, body: upload }]);
+        }
+      }
+      if (dests.includes("braze")) {
+        const options = {
+          userIdProperty: env.BRAZE_USER_ID_PROPERTY || null,
+          simplifiedIdMerge: String(env.BRAZE_SIMPLIFIED_ID_MERGE).toLowerCase() === "true",
+        };
+        const requests = brazeCohortChanges(body, options);
+        if (requests.skipped.length > 0) {
+          console.warn(`cohort-sync: ${requests.skipped.length} members have no Braze user id; not sent`);
+        }
+        const headers = { "content-type": "application/json", authorization: `Bearer ${env.BRAZE_API_KEY}` };
+        for (const request of requests) {
+          entries.push(["braze", { url: env.BRAZE_COHORT_URL, headers, body: JSON.stringify(request) }]);
+        }
+      }
+      if (dests.includes("profiles")) {
+        entries.push(["profiles", {
+          cohortId: cohort.cohortId,
+          cohortName: cohort.cohortName ?? "",
+          member: action === "add_members",
+          ids: chunk.map(([id]) => id),
+        }]);
+      }
+    }
+  }
+  return entries;
+}
+
+/** Sends one outbox request and reads the destination's answer. */
+export async function send(env, dest, request, key) {
+  if (dest === "profiles") {
+    // A hand-off to the profiles object, which owns SegmentMembership (profiles.js).
+    await env.PROFILES.get(env.PROFILES.idFromName("profiles")).record(key, request);
+    return { ok: true };
+  }
+  const response = await fetch(request.url, {
+    method: "POST",
+    headers: { ...request.headers, "idempotency-key": key },
+    body: request.body,
+  });
+  const text = await response.text();
+  if (dest === "clevertap") {
+    // CleverTap answers 200 with per-record failures: retry what can succeed, keep only that.
+    const outcome = readCleverTapResponse(request.body, response.status, text);
+    const deadLetter =
+      outcome.failed.length > 0
+        ? { request: { ...request, body: JSON.stringify({ d: outcome.failed.map((f) => f.record).filter(Boolean) }) }, error: JSON.stringify(outcome.failed.slice(0, 20)) }
+        : undefined;
+    if (outcome.retry.length > 0) {
+      const rest = { ...request, body: JSON.stringify({ d: outcome.retry }) };
+      return { retry: `CleverTap: ${outcome.retry.length} records to retry (HTTP ${response.status})`, request: rest, deadLetter };
+    }
+    return { ok: true, deadLetter };
+  }
+  if (dest === "mixpanel") {
+    // /engage answers 200 with `1` (or {"status":1}) when it took the updates.
+    if (response.ok && !/^\s*(1|\{"status":\s*1.*)\s*$/.test(text)) return { dead: `Mixpanel: ${text.slice(0, 200)}` };
+  }
+  return byStatus(response.status, text);
+}

@@ -1,0 +1,130 @@
+// The cohort-sync webhook Worker: Mixpanel POSTs cohort pages to /webhook; each cohort's
+// membership lives in its own Durable Object (cohort.js). Routes and answers follow
+// API.md "The Cloudflare Worker"; README.md ("The Worker") explains each status code.
+import { validatePayload, webhookResponse } from "cohort-sync";
+import { refusal } from "./auth.js";
+import { TooLarge, readLimited } from "./body.js";
+
+export { CohortObject } from "./cohort.js";
+export { ProfilesObject } from "./profiles.js";
+
+const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
+const ACTIONS = new Set(["members", "add_members", "remove_members"]);
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    try {
+      if (url.pathname === "/webhook") {
+        if (request.method !== "POST") return json(405, { error: { message: "POST a webhook body here", code: 405 } }, { allow: "POST" });
+        return await webhook(request, env);
+      }
+      const route = /^\/cohorts\/([^/]+)(?:\/members(?:\/([^/]+))?)?\/?$/.exec(url.pathname);
+      if (route) {
+        if (request.method !== "GET") return json(405, { error: { message: "only GET here", code: 405 } }, { allow: "GET" });
+        const why = await refusal(request, env);
+        if (why) return json(401, { error: { message: why, code: 401 } }, challenge());
+        return await read(url, route, env);
+      }
+      return json(404, { error: { message: `no route for ${request.method} ${url.pathname}`, code: 404 } });
+    } catch (error) {
+      // Whatever failed (storage, the object, a bug): 5xx, which Mixpanel retries.
+      console.error("cohort-sync: request failed", error?.stack ?? error);
+      return mixpanelAnswer(null, { code: 503, message: "the webhook could not store this page; it will be retried" });
+    }
+  },
+};
+
+async function webhook(request, env) {
+  const max = positiveInt(env.MAX_BODY_BYTES, DEFAULT_MAX_BODY);
+  let bytes;
+  try {
+    bytes = await readLimited(request, max);
+  } catch (error) {
+    if (error instanceof TooLarge) {
+      return mixpanelAnswer(null, { code: 413, message: `the body is over ${max} bytes` });
+    }
+    throw error;
+  }
+  const why = await refusal(request, env);
+  if (why) {
+    // Echo the action when the body says it (a cheap look; nothing else is read).
+    return mixpanelAnswer(peekAction(bytes), { code: 401, message: why }, challenge());
+  }
+  const report = validatePayload(bytes, { maxBytes: max });
+  const action = ACTIONS.has(report.action) ? report.action : null;
+  if (!report.valid) {
+    return mixpanelAnswer(action, { code: 400, message: describeProblems(report.errors) });
+  }
+  const accepted = String(env.ACCEPT_COHORTS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  if (accepted.length > 0 && !accepted.includes(report.cohortId)) {
+    // 404 pauses this sync in Mixpanel: it is pointed at an endpoint that does not take it.
+    return mixpanelAnswer(action, { code: 404, message: `cohort ${report.cohortId} is not synced to this endpoint` });
+  }
+  const cohort = env.COHORTS.get(env.COHORTS.idFromName(report.cohortId));
+  // Resolves only once the page and its outbox entries are durably stored.
+  await cohort.apply(bytes);
+  return mixpanelAnswer(action, null);
+}
+
+async function read(url, [, rawCohort, rawMember], env) {
+  const cohortId = decode(rawCohort);
+  const memberId = rawMember === undefined ? undefined : decode(rawMember);
+  if (cohortId === null || memberId === null) return json(400, { error: { message: "bad percent-encoding in the path", code: 400 } });
+  const cohort = env.COHORTS.get(env.COHORTS.idFromName(cohortId));
+  const info = await cohort.info();
+  if (info === null) return json(404, { error: { message: `no cohort ${cohortId} has been synced here`, code: 404 } });
+  if (memberId !== undefined) {
+    const member = await cohort.has(memberId);
+    return json(member ? 200 : 404, { member });
+  }
+  if (url.pathname.replace(/\/$/, "").endsWith("/members")) {
+    const limitText = url.searchParams.get("limit");
+    const limit = limitText === null ? 100 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      return json(400, { error: { message: "limit must be a whole number from 1 to 1000", code: 400 } });
+    }
+    const page = await cohort.list(limit, url.searchParams.get("cursor"));
+    if (page === null) return json(400, { error: { message: "cursor is not one this API gave out", code: 400 } });
+    return json(200, page);
+  }
+  return json(200, { cohortId, ...info });
+}
+
+/** Mixpanel's answer shape, from the package (`error` only on failure). */
+function mixpanelAnswer(action, error, extraHeaders = {}) {
+  const { status, headers, body } = webhookResponse(action, error);
+  return new Response(body, { status, headers: { ...headers, ...extraHeaders } });
+}
+
+function json(status, value, extraHeaders = {}) {
+  return new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json", ...extraHeaders } });
+}
+
+const challenge = () => ({ "www-authenticate": 'Basic realm="cohort-sync", charset="UTF-8"' });
+
+/** The first problems, readable in Mixpanel's UI (it shows this message to the user). */
+function describeProblems(errors) {
+  const shown = errors.slice(0, 5).map((p) => `${p.code} at ${p.path || "/"}${p.line ? ` (${p.line}:${p.column})` : ""}: ${p.message}`);
+  const more = errors.length > 5 ? `; and ${errors.length - 5} more` : "";
+  return `invalid payload: ${shown.join("; ")}${more}`;
+}
+
+function peekAction(bytes) {
+  const head = new TextDecoder().decode(bytes.subarray(0, 256));
+  const found = /"action"\s*:\s*"(members|add_members|remove_members)"/.exec(head);
+  return found ? found[1] : null;
+}
+
+function decode(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
+function positiveInt(text, fallback) {
+  const n = Number(text);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}

@@ -1,0 +1,121 @@
+// An outbox of requests to destinations, stored in the same SQLite database (and the same
+// transaction) as the change that caused them, delivered by the Durable Object's alarm.
+//
+// - A row leaves the outbox only after its destination accepted it (2xx), so an outage
+//   of any length loses nothing: the row waits, retried with backoff capped at
+//   FORWARD_RETRY_MAX_MS. Rows of one destination go strictly in order (a failing head
+//   holds back the rows after it), so an add and a later remove never swap.
+// - A destination that refuses a request for good (4xx other than 408/429) moves it to
+//   `dead_letters`, kept for inspection (GET /cohorts/:id shows the count).
+// - Each request carries `Idempotency-Key: <object>:<seq>`; the one window for a repeat
+//   is the runtime dying between the destination's 2xx and the row's deletion.
+
+export const OUTBOX_SCHEMA = `
+CREATE TABLE IF NOT EXISTS outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, dest TEXT NOT NULL, request TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_by_dest ON outbox (dest, seq);
+CREATE TABLE IF NOT EXISTS dead_letters (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER, dest TEXT NOT NULL, request TEXT NOT NULL,
+  attempts INTEGER NOT NULL, failed_at INTEGER NOT NULL, error TEXT
+);
+`;
+
+/** Requests sent per alarm before the alarm is set again (keeps each run short). */
+const SENDS_PER_RUN = 50;
+
+export class Outbox {
+  constructor(ctx, { name, baseDelayMs = 1000, maxDelayMs = 300_000 }) {
+    this.ctx = ctx;
+    this.sql = ctx.storage.sql;
+    this.name = name;
+    this.baseDelayMs = baseDelayMs;
+    this.maxDelayMs = maxDelayMs;
+  }
+
+  /** Queues a request (`{ url, headers, body }` or any JSON for an RPC destination). */
+  add(dest, request) {
+    this.sql.exec("INSERT INTO outbox (dest, request, next_at) VALUES (?, ?, ?)", dest, JSON.stringify(request), Date.now());
+  }
+
+  counts() {
+    const pending = this.sql.exec("SELECT count(*) AS n FROM outbox").one().n;
+    const dead = this.sql.exec("SELECT count(*) AS n FROM dead_letters").one().n;
+    return { pending, dead };
+  }
+
+  /**
+   * Sets the alarm for the earliest due row: never later than an alarm already set,
+   * except from the alarm handler itself, where the alarm still reads as the one
+   * running (already past) and must be replaced.
+   */
+  async schedule({ fromAlarm = false } = {}) {
+    // Only each destination's head can go next: later rows wait behind it.
+    const next = this.sql
+      .exec("SELECT min(next_at) AS at FROM outbox AS o WHERE seq = (SELECT min(seq) FROM outbox WHERE dest = o.dest)")
+      .one().at;
+    if (next === null) return;
+    const current = fromAlarm ? null : await this.ctx.storage.getAlarm();
+    if (current === null || current > next) await this.ctx.storage.setAlarm(next);
+  }
+
+  /**
+   * Sends due rows, each destination in order. `send(dest, request, key)` resolves to
+   * `{ ok: true }`, `{ retry: reason, request? }` (optionally what is left to send) or
+   * `{ dead: reason }`, with `deadLetter: { request, error }` when a part failed for
+   * good; a throw counts as a retry.
+   */
+  async deliver(send) {
+    let sent = 0;
+    const dests = this.sql.exec("SELECT DISTINCT dest FROM outbox").toArray().map((r) => r.dest);
+    for (const dest of dests) {
+      while (sent < SENDS_PER_RUN) {
+        const head = this.sql.exec("SELECT * FROM outbox WHERE dest = ? ORDER BY seq LIMIT 1", dest).toArray()[0];
+        if (!head || head.next_at > Date.now()) break;
+        sent++;
+        let result;
+        try {
+          result = await send(dest, JSON.parse(head.request), `${this.name}:${head.seq}`);
+        } catch (error) {
+          result = { retry: String(error?.message ?? error) };
+        }
+        if (result.deadLetter) {
+          // Part of the request failed for good (CleverTap's per-record refusals): kept.
+          this.sql.exec(
+            "INSERT INTO dead_letters (dest, request, attempts, failed_at, error) VALUES (?, ?, ?, ?, ?)",
+            dest, JSON.stringify(result.deadLetter.request), head.attempts + 1, Date.now(), String(result.deadLetter.error),
+          );
+        }
+        if (result.ok) {
+          this.sql.exec("DELETE FROM outbox WHERE seq = ?", head.seq);
+        } else if (result.dead !== undefined) {
+          this.ctx.storage.transactionSync(() => {
+            this.sql.exec(
+              "INSERT INTO dead_letters (seq, dest, request, attempts, failed_at, error) VALUES (?, ?, ?, ?, ?, ?)",
+              head.seq, dest, head.request, head.attempts + 1, Date.now(), String(result.dead),
+            );
+            this.sql.exec("DELETE FROM outbox WHERE seq = ?", head.seq);
+          });
+        } else {
+          const attempts = head.attempts + 1;
+          const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(attempts - 1, 30));
+          this.sql.exec(
+            "UPDATE outbox SET attempts = ?, next_at = ?, last_error = ?, request = ? WHERE seq = ?",
+            attempts, Date.now() + delay, String(result.retry), result.request ? JSON.stringify(result.request) : head.request, head.seq,
+          );
+          break; // this destination waits; the others go on
+        }
+      }
+    }
+    await this.schedule({ fromAlarm: true });
+  }
+}
+
+/** How an HTTP answer from a destination is taken (no body-level meaning). */
+export function byStatus(status, text) {
+  if (status >= 200 && status < 300) return { ok: true };
+  const reason = `HTTP ${status}: ${String(text).slice(0, 200)}`;
+  if (status === 408 || status === 429 || status >= 500) return { retry: reason };
+  return { dead: reason };
+}

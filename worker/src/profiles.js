@@ -1,0 +1,72 @@
+// Mixpanel profile properties (SegmentMembership, SPEC.md §3) across cohorts. A user's
+// `SegmentMembership` lists every cohort they are in, so it cannot be written by one
+// cohort's object alone: cohort objects hand their changes here (idempotently, by the
+// outbox key), this object keeps who is in which cohort and queues `$set` updates with
+// the whole list for each changed user, delivered through its own outbox to /engage.
+import { DurableObject } from "cloudflare:workers";
+import { audienceProperties, engageBatches, engageUrl } from "cohort-sync";
+import { send } from "./forward.js";
+import { OUTBOX_SCHEMA, Outbox } from "./outbox.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS memberships (distinct_id TEXT NOT NULL, cohort_id TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (distinct_id, cohort_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS received (key TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+/** Audience ids SegmentMembership can hold: no quote or comma (SPEC.md §3). */
+const encodable = (id) => id !== "" && !/[',]/.test(id);
+
+export class ProfilesObject extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(SCHEMA + OUTBOX_SCHEMA);
+    this.sql = ctx.storage.sql;
+    this.outbox = new Outbox(ctx, {
+      name: "profiles",
+      baseDelayMs: Number(env.FORWARD_RETRY_BASE_MS) || undefined,
+      maxDelayMs: Number(env.FORWARD_RETRY_MAX_MS) || undefined,
+    });
+  }
+
+  /** One cohort change (`{ cohortId, cohortName, member, ids }`), once per `key`. */
+  async record(key, { cohortId, cohortName, member, ids }) {
+    if (!encodable(cohortId)) {
+      console.warn(`cohort-sync: cohort id ${JSON.stringify(cohortId)} cannot go into SegmentMembership; skipped`);
+      return;
+    }
+    this.ctx.storage.transactionSync(() => {
+      if (this.sql.exec("SELECT 1 FROM received WHERE key = ?", key).toArray().length > 0) return;
+      this.sql.exec("INSERT INTO received (key, at) VALUES (?, ?)", key, Date.now());
+      const updates = [];
+      for (const id of ids) {
+        if (member) this.sql.exec("INSERT OR REPLACE INTO memberships VALUES (?, ?, ?)", id, cohortId, cohortName);
+        else this.sql.exec("DELETE FROM memberships WHERE distinct_id = ? AND cohort_id = ?", id, cohortId);
+        const audiences = this.sql
+          .exec("SELECT cohort_id AS id, name FROM memberships WHERE distinct_id = ? ORDER BY cohort_id", id)
+          .toArray()
+          .map((a) => ({ id: a.id, name: a.name, member: true }));
+        if (!member) audiences.push({ id: cohortId, name: cohortName, member: false });
+        const perAudience = String(this.env.MIXPANEL_PER_AUDIENCE).toLowerCase() === "true";
+        updates.push({ distinctId: id, properties: audienceProperties(audiences, { perAudience }) });
+      }
+      const url = this.env.MIXPANEL_ENGAGE_URL || engageUrl(this.env.MIXPANEL_REGION === "eu" ? "eu" : "us");
+      for (const body of engageBatches(updates, { token: this.env.MIXPANEL_TOKEN })) {
+        this.outbox.add("mixpanel", { url, headers: { "content-type": "application/json", accept: "text/plain" }, body });
+      }
+    });
+    await this.outbox.schedule();
+  }
+
+  /** Who is in which cohort, for one user (the read side of the tests and of debugging). */
+  audiences(distinctId) {
+    return this.sql.exec("SELECT cohort_id AS id, name FROM memberships WHERE distinct_id = ? ORDER BY cohort_id", distinctId).toArray();
+  }
+
+  counts() {
+    return this.outbox.counts();
+  }
+
+  async alarm() {
+    await this.outbox.deliver((dest, request, key) => send(this.env, dest, request, key));
+  }
+}

@@ -1,0 +1,182 @@
+// The SQLite schema of one cohort's Durable Object and the membership operations on it.
+// Membership mirrors the package's CohortState (README "How CohortState stays exact"),
+// kept in SQL rather than in memory so a cohort of 10M members fits the 128 MB isolate:
+//
+// - `members(id, mark, data)`: `mark` is the sequence number of the full sync that last
+//   listed the member. Starting a full sync takes a new number (that is "clearing the
+//   marks" in O(1)); when its last page lands, members with an older mark are removed.
+// - `sessions` / `session_pages`: the pages applied per (session, action), so a replay
+//   changes nothing; the last 64 sessions are remembered, as in CohortState.
+// - `meta`: the full sync under way, the member count, the last update.
+
+export const REMEMBERED_SESSIONS = 64;
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, mark INTEGER NOT NULL, data TEXT) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS members_by_mark ON members (mark);
+CREATE TABLE IF NOT EXISTS sessions (
+  sid TEXT NOT NULL, action TEXT NOT NULL, total INTEGER NOT NULL,
+  replaced INTEGER NOT NULL DEFAULT 0, touched INTEGER NOT NULL,
+  PRIMARY KEY (sid, action)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS session_pages (
+  sid TEXT NOT NULL, action TEXT NOT NULL, page INTEGER NOT NULL,
+  PRIMARY KEY (sid, action, page)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+`;
+
+/** One cohort's membership over `ctx.storage.sql`. Call inside `transactionSync`. */
+export class MembershipStore {
+  constructor(sql) {
+    this.sql = sql;
+  }
+
+  meta(key) {
+    const row = this.sql.exec("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
+    return row ? JSON.parse(row.value) : null;
+  }
+
+  setMeta(key, value) {
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, JSON.stringify(value));
+  }
+
+  /**
+   * Applies one validated page: `{ action, sessionId, page, total, members }` where
+   * `members` are `[id, data]` (data: the member's JSON text, or null when not kept).
+   * Returns `{ added, removed, duplicate, sessionComplete }`; `added`/`removed` are
+   * `[id, data]` pairs of the real changes.
+   */
+  apply({ action, sessionId, page, total, members }) {
+    const outcome = { added: [], removed: [], duplicate: false, sessionComplete: false };
+    let fullSync = this.meta("fullSync");
+    // The sender changed the page count of the session under way: it started over.
+    if (action === "members" && fullSync && fullSync.sid === sessionId && fullSync.total !== total) {
+      fullSync = this.startOrJoin(fullSync, sessionId, total);
+    }
+    // A finished (or add/remove) session sent again with another page count counts afresh.
+    this.sql.exec("DELETE FROM sessions WHERE sid = ? AND action = ? AND replaced = 0 AND total != ?", sessionId, action, total);
+    const seen = this.sql.exec("SELECT replaced FROM sessions WHERE sid = ? AND action = ?", sessionId, action).toArray()[0];
+    if (seen) {
+      const replayed =
+        seen.replaced === 1 ||
+        this.sql.exec("SELECT 1 FROM session_pages WHERE sid = ? AND action = ? AND page = ?", sessionId, action, page).toArray().length > 0;
+      if (replayed) {
+        outcome.duplicate = true;
+        return outcome;
+      }
+    } else {
+      // Pages of a session forgotten by the DELETE above are no longer applied.
+      this.sql.exec("DELETE FROM session_pages WHERE sid = ? AND action = ?", sessionId, action);
+    }
+    if (action === "add_members") {
+      outcome.added = this.addListed(members, fullSync);
+    } else if (action === "remove_members") {
+      outcome.removed = this.sql
+        .exec("DELETE FROM members WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, data", JSON.stringify(members.map(([id]) => id)))
+        .toArray()
+        .map((r) => [r.id, r.data]);
+    } else {
+      fullSync = this.startOrJoin(fullSync, sessionId, total);
+      outcome.added = this.addListed(members, fullSync);
+    }
+    this.remember(sessionId, action, page, total);
+    if (action === "members") {
+      const done = this.sql.exec("SELECT count(*) AS n FROM session_pages WHERE sid = ? AND action = 'members'", sessionId).one().n;
+      if (done >= total) {
+        outcome.removed = this.sweep(fullSync);
+        outcome.sessionComplete = true;
+        fullSync = null;
+      }
+      this.setMeta("fullSync", fullSync);
+    }
+    const size = (this.meta("size") ?? 0) + outcome.added.length - outcome.removed.length;
+    this.setMeta("size", size);
+    this.setMeta("updatedAt", new Date().toISOString());
+    this.setMeta("sessionId", sessionId);
+    return outcome;
+  }
+
+  /** Makes `sid` the full sync under way (a new one replaces an unfinished one). */
+  startOrJoin(fullSync, sid, total) {
+    if (fullSync && fullSync.sid === sid && fullSync.total === total) return fullSync;
+    if (fullSync && fullSync.sid !== sid) {
+      this.sql.exec("UPDATE sessions SET replaced = 1 WHERE sid = ? AND action = 'members'", fullSync.sid);
+    }
+    const seq = (this.meta("markSeq") ?? 0) + 1;
+    this.setMeta("markSeq", seq);
+    // A restarted session's earlier pages no longer count as applied.
+    this.sql.exec("DELETE FROM sessions WHERE sid = ? AND action = 'members'", sid);
+    this.sql.exec("DELETE FROM session_pages WHERE sid = ? AND action = 'members'", sid);
+    const started = { sid, total, seq };
+    this.setMeta("fullSync", started);
+    return started;
+  }
+
+  /** Adds a page's members, marking them for the sweep while a full sync is under way. */
+  addListed(members, fullSync) {
+    const rows = JSON.stringify(members);
+    const added = this.sql
+      .exec(
+        `SELECT DISTINCT value ->> 0 AS id FROM json_each(?) WHERE (value ->> 0) NOT IN (SELECT id FROM members)`,
+        rows,
+      )
+      .toArray()
+      .map((r) => r.id);
+    this.sql.exec(
+      `INSERT INTO members (id, mark, data) SELECT value ->> 0, ?, value ->> 1 FROM json_each(?) WHERE true
+       ON CONFLICT (id) DO UPDATE SET mark = max(mark, excluded.mark), data = coalesce(excluded.data, data)`,
+      fullSync ? fullSync.seq : 0,
+      rows,
+    );
+    if (added.length === 0) return [];
+    const data = new Map(members);
+    return added.map((id) => [id, data.get(id) ?? null]);
+  }
+
+  /** Ends the full sync: members no page of it listed leave. */
+  sweep(fullSync) {
+    if (!fullSync) return [];
+    return this.sql
+      .exec("DELETE FROM members WHERE mark < ? RETURNING id, data", fullSync.seq)
+      .toArray()
+      .map((r) => [r.id, r.data]);
+  }
+
+  remember(sid, action, page, total) {
+    const now = Date.now();
+    this.sql.exec(
+      "INSERT INTO sessions (sid, action, total, touched) VALUES (?, ?, ?, ?) ON CONFLICT (sid, action) DO UPDATE SET touched = excluded.touched",
+      sid,
+      action,
+      total,
+      now,
+    );
+    this.sql.exec("INSERT OR IGNORE INTO session_pages (sid, action, page) VALUES (?, ?, ?)", sid, action, page);
+    const count = this.sql.exec("SELECT count(*) AS n FROM sessions").one().n;
+    if (count > REMEMBERED_SESSIONS) {
+      const old = this.sql
+        .exec("SELECT sid, action FROM sessions ORDER BY touched ASC LIMIT ?", count - REMEMBERED_SESSIONS)
+        .toArray();
+      for (const { sid: s, action: a } of old) {
+        this.sql.exec("DELETE FROM sessions WHERE sid = ? AND action = ?", s, a);
+        this.sql.exec("DELETE FROM session_pages WHERE sid = ? AND action = ?", s, a);
+      }
+    }
+  }
+
+  has(id) {
+    return this.sql.exec("SELECT 1 FROM members WHERE id = ?", id).toArray().length > 0;
+  }
+
+  /** Members in id order after `after` (exclusive). */
+  list(limit, after) {
+    const rows =
+      after === null
+        ? this.sql.exec("SELECT id FROM members ORDER BY id LIMIT ?", limit + 1).toArray()
+        : this.sql.exec("SELECT id FROM members WHERE id > ? ORDER BY id LIMIT ?", after, limit + 1).toArray();
+    const more = rows.length > limit;
+    const members = rows.slice(0, limit).map((r) => r.id);
+    return { members, last: more ? members[members.length - 1] : null };
+  }
+}
