@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 
@@ -54,7 +54,7 @@ export async function startWorker({ vars = {}, persist = storageDir() } = {}) {
         type: "ESModule",
         // workerd resolves a bare specifier next to the importing module.
         path: join(srcDir, "cohort-sync"),
-        contents: `export * from "../../node_modules/cohort-sync/${entry.replace(/^\.\//, "")}";`,
+        contents: `export * from "${relative(srcDir, join(pkgDir, entry)).split(sep).join("/")}";`,
       },
       ...pkgFiles.map((path) => ({ type: typeOf(path), path })),
     ],

@@ -1,0 +1,48 @@
+// `npm start`'s last step (scripts/start.mjs): wrangler dev serving the Worker on
+// 127.0.0.1, the validator page served, a sample sync replayed into the Worker; --check
+// stops after and exits 0 only when the cohort holds what the scenario sent.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+function repoRoot() {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "scripts/start.mjs")) || !existsSync(join(dir, "worker/wrangler.toml"))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error("repository root not found above the test");
+    dir = up;
+  }
+  return dir;
+}
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+test("start --check: the Worker under wrangler dev takes a replayed sync; the page is served", { timeout: 240_000 }, async () => {
+  const persist = mkdtempSync(join(tmpdir(), "cohort-sync-start-"));
+  try {
+    const [workerPort, pagePort] = [await freePort(), await freePort()];
+    const r = spawnSync(process.execPath, ["scripts/start.mjs", "--check"], {
+      cwd: repoRoot(),
+      env: { ...process.env, WORKER_PORT: String(workerPort), PAGE_PORT: String(pagePort), START_PERSIST: persist },
+      encoding: "utf8",
+      timeout: 200_000,
+    });
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /start --check: OK: the Worker holds 3690 members/);
+    assert.match(r.stdout, new RegExp(`validator   http://127\\.0\\.0\\.1:${pagePort}/www/index\\.html`));
+    assert.match(r.stdout, /HTTP Basic: \S+ \/ \S+/);
+  } finally {
+    rmSync(persist, { recursive: true, force: true });
+  }
+});
