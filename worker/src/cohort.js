@@ -48,6 +48,7 @@ export class CohortObject extends DurableObject {
       return result;
     });
     if (forwarding) await this.outbox.schedule();
+    if (this.fault === "fail-after-commit") throw new Error("injected: the runtime died after the write, before the answer");
     return {
       added: outcome.added.length,
       removed: outcome.removed.length,
@@ -94,7 +95,12 @@ export class CohortObject extends DurableObject {
     await this.outbox.deliver((dest, request, key) => send(this.env, dest, request, key));
   }
 
-  /** Test-only faults, switched on by FAULT_INJECTION = "true" and set by `setFault`. */
+  /**
+   * Test-only faults, possible only with FAULT_INJECTION = "true" (never set in
+   * wrangler.toml): "fail-before-apply" (storage unavailable), "fail-in-transaction"
+   * (a write fails mid-apply: the transaction rolls back), "fail-after-commit" (the
+   * change is stored but the answer is lost). `null` clears.
+   */
   async injectFault(where) {
     if (this.fault === "fail-before-apply" && where === "apply") throw new Error("injected: storage unavailable");
   }

@@ -1,0 +1,103 @@
+// Faults injected into the Worker in workerd (FAULT_INJECTION = "true", a test-only
+// switch): storage failing before or in the middle of an apply, the runtime dying after
+// the write but before the answer, destinations down past any retry budget, and a full
+// sync arriving when diffs were expected (the sender's snapshot expired, whatever the
+// clocks say). Each time: Mixpanel gets a retryable answer or the truth, nothing is
+// half-applied, nothing is applied or forwarded twice.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { planSync } from "cohort-sync";
+import { eventually, startRecorder, startWorker } from "./worker-harness.mjs";
+
+const T = { timeout: 300_000 };
+const options = (cohortId, sessionId, extra = {}) => ({ projectId: "1", cohortId, cohortName: "Faults", sessionId, ...extra });
+
+let w, recorder;
+before(async () => {
+  recorder = await startRecorder();
+  w = await startWorker({
+    vars: { FAULT_INJECTION: "true", CLEVERTAP_ACCOUNT_ID: "A", CLEVERTAP_PASSCODE: "P", CLEVERTAP_UPLOAD_URL: recorder.url, FORWARD_RETRY_MAX_MS: "100" },
+  });
+});
+after(async () => {
+  await w?.destroy();
+  await recorder?.close();
+});
+
+const syncs = () => recorder.received.flatMap((r) => r.json.d.filter((x) => x.type === "event").map((x) => `${x.identity}:${x.evtData.Action}`));
+const drained = (cohortId) => eventually(async () => (await w.get(`/cohorts/${cohortId}`)).json.outbox.pending === 0, 20_000, "an empty outbox");
+
+describe("faults", T, () => {
+  for (const fault of ["fail-before-apply", "fail-in-transaction"]) {
+    test(`${fault}: 503 (Mixpanel retries), nothing half-applied; the retry applies once`, T, async () => {
+      const cohortId = `f-${fault}`;
+      const pages = planSync(null, ["a", "b", "c", "d"], options(cohortId, "s1", { batchSize: 2 }));
+      assert.equal((await w.post(pages[0])).status, 200);
+      const object = await w.cohort(cohortId);
+      await object.setFault(fault);
+      const failed = await w.post(pages[1]);
+      assert.equal(failed.status, 503, failed.text);
+      assert.equal(failed.json.status, "failure");
+      const info = (await w.get(`/cohorts/${cohortId}`)).json;
+      assert.equal(info.size, 2, "the failed page left no member behind");
+      assert.equal(info.pendingSession.sessionId, "s1", "and did not complete the session");
+      await object.setFault(null);
+      assert.equal((await w.post(pages[1])).status, 200);
+      assert.equal((await w.get(`/cohorts/${cohortId}`)).json.size, 4);
+      await drained(cohortId);
+      assert.deepEqual(syncs().filter((s) => ["a", "b", "c", "d"].some((id) => s.startsWith(`${id}:`))).sort(), ["a:Added", "b:Added", "c:Added", "d:Added"]);
+      recorder.received.length = 0;
+    });
+  }
+
+  test("fail-after-commit (stored, answer lost): 503, the retry is a duplicate, forwarded once", T, async () => {
+    const cohortId = "f-after";
+    const [body] = planSync(null, ["x", "y"], options(cohortId, "s1"));
+    const object = await w.cohort(cohortId);
+    await object.setFault("fail-after-commit");
+    assert.equal((await w.post(body)).status, 503);
+    await object.setFault(null);
+    assert.equal((await w.post(body)).status, 200);
+    assert.equal((await w.get(`/cohorts/${cohortId}`)).json.size, 2);
+    await drained(cohortId);
+    assert.deepEqual(syncs().sort(), ["x:Added", "y:Added"]);
+    recorder.received.length = 0;
+  });
+
+  test("a destination down far past the retry budget: changes kept, delivered once after", T, async () => {
+    const cohortId = "f-outage";
+    recorder.failNext(40, 502);
+    for (const body of planSync(null, ["o1", "o2", "o3"], options(cohortId, "s1", { batchSize: 1 }))) assert.equal((await w.post(body)).status, 200);
+    await eventually(async () => (await w.get(`/cohorts/${cohortId}`)).json.outbox.pending === 3, 5_000, "three queued uploads");
+    // 40 failed attempts at ≤ 100 ms apart: far past Mixpanel's own five retries.
+    await drained(cohortId);
+    assert.deepEqual(syncs(), ["o1:Added", "o2:Added", "o3:Added"], "once each, in order");
+    assert.equal((await w.get(`/cohorts/${cohortId}`)).json.outbox.dead, 0);
+    recorder.received.length = 0;
+  });
+
+  test("a full sync where diffs were expected (the sender's snapshot expired): exact, no clock involved", T, async () => {
+    const cohortId = "f-expiry";
+    for (const body of planSync(null, ["a", "b", "c"], options(cohortId, "s1"))) await w.post(body);
+    for (const body of planSync(["a", "b", "c"], ["a", "b", "d"], options(cohortId, "s2"))) await w.post(body);
+    // Days later by the sender's clock: its snapshot is gone, it sends everything again.
+    const full = planSync(["a", "b", "d"], ["b", "d", "e"], options(cohortId, "s3", { snapshotAgeMs: 4 * 86_400_000 }));
+    assert.deepEqual(full.map((b) => JSON.parse(b).action), ["members"]);
+    for (const body of full) assert.equal((await w.post(body)).status, 200);
+    const listed = (await w.get(`/cohorts/${cohortId}/members`)).json.members;
+    assert.deepEqual(listed, ["b", "d", "e"]);
+    await drained(cohortId);
+    assert.deepEqual(syncs().filter((s) => s.endsWith("Removed")).sort(), ["a:Removed", "c:Removed"]);
+    recorder.received.length = 0;
+  });
+
+  test("fault injection is off unless asked for", T, async () => {
+    const plain = await startWorker();
+    try {
+      await assert.rejects(async () => (await plain.cohort("x")).setFault("fail-before-apply"));
+      assert.equal((await plain.post(planSync(null, ["a"], options("x", "s1"))[0])).status, 200);
+    } finally {
+      await plain.destroy();
+    }
+  });
+});
