@@ -33,3 +33,13 @@ if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || { [ -f package-lock.jso
   echo "setup: installing npm dev dependencies"
   if [ -f package-lock.json ]; then npm ci; else npm install; fi
 fi
+
+# 4. Chromium from Debian's packages, for the validator page's tests (playwright-core
+#    drives /usr/bin/chromium; it never downloads a browser).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "setup: installing chromium (apt); takes a couple of minutes"
+  sudo_cmd=""
+  if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium
+fi
