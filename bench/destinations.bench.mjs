@@ -10,6 +10,7 @@
 // 2. `validateEvents` on 2000 `/import` events (bytes) vs `JSON.parse` + the same checks
 //    by hand.
 import { IdentityIndex, cleverTapUploads, matchMembers, planSync, validateEvents, validatePayload } from "../pkg/node.js";
+import { result } from "./result.mjs";
 
 const uuid = (i) => {
   const h = (x) => (Math.imul(x ^ 0x9e3779b9, 0x85ebca6b) >>> 0).toString(16).padStart(8, "0");
@@ -94,6 +95,8 @@ const plainSendMs = time("plain", 300, plainBodies);
 console.log(`matchMembers + cleverTapUploads, 1000-member page vs ${KNOWN.toLocaleString("en")} known identities (index ${(index.memoryBytes / 2 ** 20).toFixed(0)} MB):`);
 console.log(`  as objects:        ours ${oursMs.toFixed(3)} ms, plain JS ${plainMs.toFixed(3)} ms: ${(oursMs / plainMs).toFixed(2)}x`);
 console.log(`  as request bodies: ours ${oursSendMs.toFixed(3)} ms, plain JS ${plainSendMs.toFixed(3)} ms: ${(oursSendMs / plainSendMs).toFixed(2)}x`);
+result("matchMembers + cleverTapUploads (objects), 1000 members vs 1M identities", oursMs, plainMs, { goal: "≤ 0.5×" });
+result("matchMembers + cleverTapUploads (format json, request bodies)", oursSendMs, plainSendMs, { goal: "≤ 0.5×", plainLabel: "plain JS + JSON.stringify" });
 
 // ---- 2. validateEvents on 2000 events -------------------------------------------------
 const NOW = Date.now();
@@ -148,6 +151,7 @@ const evOurs = time("ours", 300, () => validateEvents(eventBytes, { now: NOW }))
 const evPlain = time("plain", 300, () => plainValidateEvents(eventBytes));
 console.log(`validateEvents, 2000 events (${(eventBytes.length / 1024).toFixed(0)} KB, ${ev1.invalid} invalid):`);
 console.log(`  ours ${evOurs.toFixed(3)} ms, plain JS ${evPlain.toFixed(3)} ms: ${(evOurs / evPlain).toFixed(2)}x`);
+result("validateEvents, 2000 events (463 KB)", evOurs, evPlain, { goal: "≤ 0.5×" });
 
 if (process.env.DETAIL) {
   console.log("  matchMembers alone", time("m", 200, () => matchMembers(body, index, "clevertap")).toFixed(3), "ms");

@@ -17,6 +17,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { result } from "./result.mjs";
 
 const PAGE = 1000;
 
@@ -170,10 +171,13 @@ if (process.env.BENCH_CHILD) {
     console.log(`\ntime ours / JS:        ${(ours.ms / js.ms).toFixed(2)}x`);
     const over = (r) => r.peakMb - r.baselineMb;
     console.log(`live peak memory ours / JS: ${(over(ours) / over(js)).toFixed(2)}x (${(over(ours) * 2 ** 20 / ours.size).toFixed(0)} vs ${(over(js) * 2 ** 20 / js.size).toFixed(0)} bytes per member)`);
+    result(`two full syncs of ${n.toLocaleString("en")} members: time`, ours.ms, js.ms, { goal: "≤ 0.5×", plainLabel: "JSON.parse + Set + sweep" });
+    result(`two full syncs of ${n.toLocaleString("en")} members: live memory`, over(ours), over(js), { unit: "MB", goal: "≤ 0.3×", plainLabel: "JSON.parse + Set + sweep" });
   }
   if (!process.env.SKIP_DIFF) {
     const d = await diffBench(Math.min(n, 1_000_000));
     console.log(`\ndiffMembers on ${Math.min(n, 1_000_000).toLocaleString("en")} × ${Math.min(n, 1_000_000).toLocaleString("en")} ids (best of 3):`);
     console.log(`  ours ${d.ours.toFixed(0)} ms, JS Set diff ${d.js.toFixed(0)} ms: ${(d.ours / d.js).toFixed(2)}x`);
+    result(`diffMembers, ${Math.min(n, 1_000_000).toLocaleString("en")} × ${Math.min(n, 1_000_000).toLocaleString("en")} ids`, d.ours, d.js, { plainLabel: "JS Set diff" });
   }
 }

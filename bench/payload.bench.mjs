@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { parsePayload, validatePayload } from "../pkg/node.js";
+import { result } from "./result.mjs";
 
 // Deterministic data (a small LCG), so the page has the same size on every run.
 let seed = 42;
@@ -114,3 +115,6 @@ for (const [name, ms] of Object.entries(med)) console.log(`${name.padEnd(46)} ${
 const ours = med["validatePayload(Uint8Array) [wasm]"];
 console.log(`\nours / JSON.parse: ${(ours / med["JSON.parse(string) alone"]).toFixed(2)}x`);
 console.log(`ours / plain JS:   ${(ours / med["plain JS (decode + parse + checks)"]).toFixed(2)}x`);
+result("validatePayload(Uint8Array), 1000-member page (271 KB)", ours, med["JSON.parse(string) alone"], { goal: "≤ 0.5×", plainLabel: "JSON.parse alone" });
+result("validatePayload(Uint8Array) vs decode + parse + checks by hand", ours, med["plain JS (decode + parse + checks)"]);
+result("parsePayload(Uint8Array), members as objects", med[Object.keys(med).find((k) => k.startsWith("parsePayload"))], med["JSON.parse(string) alone"], { plainLabel: "JSON.parse alone" });

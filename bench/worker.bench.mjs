@@ -7,6 +7,7 @@
 // of members in memory, nothing durable) on the same pages.
 import { planSync } from "cohort-sync";
 import { startRecorder, startWorker } from "../tests/js/worker-harness.mjs";
+import { result } from "./result.mjs";
 
 const MEMBERS = Number(process.env.MEMBERS ?? 200_000);
 const FORWARD = process.env.FORWARD ?? "both"; // off | on | both
@@ -64,8 +65,11 @@ if (FORWARD === "off" || FORWARD === "both") {
   try {
     const first = stats(await fullSync(w, "bench-off", MEMBERS, "s1"));
     console.log(`  forwarding off, first full sync:  median ${ms(first.median)}, p99 ${ms(first.p99)}, max ${ms(first.max)} a page`);
+    result("Worker, 1000-member page, forwarding off: median (new members)", first.median, plain.median, { goal: "≤ 10 ms", plainLabel: "JSON.parse + Map in memory" });
+    result("Worker, 1000-member page, forwarding off: p99 (new members)", first.p99, plain.p99, { plainLabel: "JSON.parse + Map in memory" });
     const second = stats(await fullSync(w, "bench-off", MEMBERS, "s2"));
     console.log(`  forwarding off, second full sync: median ${ms(second.median)}, p99 ${ms(second.p99)}, max ${ms(second.max)} a page (all members known)`);
+    result("Worker, 1000-member page, forwarding off: median (known members)", second.median, plain.median, { goal: "≤ 10 ms", plainLabel: "JSON.parse + Map in memory" });
     const info = (await w.get("/cohorts/bench-off")).json;
     console.log(`  cohort held: ${info.size.toLocaleString("en")} members`);
   } finally {
@@ -88,6 +92,7 @@ if (FORWARD === "on" || FORWARD === "both") {
     const t = performance.now();
     const on = stats(await fullSync(w, "bench-on", count, "s1"));
     console.log(`  forwarding on (CleverTap + Braze + profiles), ${count.toLocaleString("en")} members: median ${ms(on.median)}, p99 ${ms(on.p99)} a page`);
+    result("Worker, 1000-member page, forwarding on: median", on.median, plain.median, { plainLabel: "JSON.parse + Map in memory" });
     for (;;) {
       const info = (await w.get("/cohorts/bench-on")).json;
       const profiles = await (await w.profiles()).counts();

@@ -89,6 +89,20 @@ export interface ValidationReport {
   errors: Problem[];
   /** Odd but acceptable things (e.g. unknown fields). */
   warnings: Problem[];
+  /**
+   * With {@link ValidatePayloadOptions.ids}: a valid page's distinct ids in page order
+   * (repeats kept); `[]` when the page is not valid. Absent otherwise.
+   */
+  ids?: string[];
+}
+
+/** Options of {@link validatePayload}. */
+export interface ValidatePayloadOptions extends ValidateOptions {
+  /**
+   * Also list the page's distinct ids in the report, read in the same pass: what a
+   * receiver that stores ids needs, without building member objects. Default `false`.
+   */
+  ids?: boolean;
 }
 
 /** One member of a cohort page. Absent fields are `null`. */
@@ -178,7 +192,8 @@ export class CohortSyncError extends Error {
  * const report = validatePayload(new Uint8Array(await request.arrayBuffer()));
  * if (!report.valid) console.log(report.errors.map((p) => `${p.path}: ${p.message}`));
  */
-export function validatePayload(body: Body, options?: ValidateOptions | null): ValidationReport;
+export function validatePayload(body: Body, options: ValidatePayloadOptions & { ids: true }): ValidationReport & { ids: string[] };
+export function validatePayload(body: Body, options?: ValidatePayloadOptions | null): ValidationReport;
 
 /**
  * Decode a valid webhook request body. Throws {@link CohortSyncError} with code

@@ -24,6 +24,17 @@ pub fn validate_payload(body: &[u8], options: &ValidateOptions) -> ValidationRep
     Walk::run(body, options, false).report
 }
 
+/// Validates one webhook body and, when it is valid, returns its distinct ids too (in
+/// page order, repeats kept), from the same pass.
+pub fn validate_payload_with_ids<'a>(
+    body: &'a [u8],
+    options: &ValidateOptions,
+) -> (ValidationReport, Vec<Cow<'a, [u8]>>) {
+    let walked = Walk::run(body, options, false);
+    let ids = if walked.report.valid { walked.ids.into_iter().map(|seen| seen.id).collect() } else { Vec::new() };
+    (walked.report, ids)
+}
+
 /// A valid page as the membership engine needs it: the call and its distinct ids,
 /// borrowed from the body where they had no escapes. No member objects are built.
 #[derive(Debug, Clone)]
@@ -726,6 +737,18 @@ const REQUIRED_IDS: [&str; 3] = ["mixpanel_project_id", "mixpanel_cohort_id", "m
 #[cfg(test)]
 mod tests {
     use super::json_integer;
+
+    #[test]
+    fn ids_come_with_the_report_only_when_valid_in_page_order() {
+        let body = br#"{"action":"members","parameters":{"mixpanel_project_id":"1","mixpanel_cohort_id":"2","mixpanel_cohort_name":"n","mixpanel_cohort_description":"d","mixpanel_session_id":"s","page_info":{"page_count":1,"total_pages":1},"members":[{"mixpanel_distinct_id":"b"},{"mixpanel_distinct_id":"a\u00e9"},{"mixpanel_distinct_id":"b"}]}}"#;
+        let options = super::ValidateOptions::default();
+        let (report, ids) = super::validate_payload_with_ids(body, &options);
+        assert!(report.valid);
+        let ids: Vec<String> = ids.iter().map(|id| String::from_utf8(id.to_vec()).unwrap()).collect();
+        assert_eq!(ids, ["b", "a\u{e9}", "b"]);
+        let (report, ids) = super::validate_payload_with_ids(b"{", &options);
+        assert!(!report.valid && ids.is_empty());
+    }
 
     #[test]
     fn json_integers_are_read_exactly() {

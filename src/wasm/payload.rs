@@ -1,21 +1,29 @@
 //! Exports for "Webhook payloads" (API.md).
 
 use super::convert::{body_bytes, json, type_name, whole_number, BindingError, Exported, Fields};
+use crate::json::ToJson;
 use crate::payload::{self, ValidateOptions, ValidationReport, WebhookError, DEFAULT_FAILURE_STATUS};
 use crate::problem::{Problem, ProblemCode};
 use wasm_bindgen::prelude::*;
 
 /// `{ maxMembers, maxBytes }` (API.md), also taken by `CohortState.apply`.
 pub(super) fn validate_options(value: &JsValue) -> Result<ValidateOptions, BindingError> {
-    let fields = Fields::read(value, "options", &["maxMembers", "maxBytes"])?;
+    Ok(validate_options_with(value, &[])?.0)
+}
+
+/// [`validate_options`] plus the `extra` keys a call takes besides, read from the same object.
+fn validate_options_with(value: &JsValue, extra: &[&str]) -> Result<(ValidateOptions, Fields), BindingError> {
+    let keys: Vec<&str> = ["maxMembers", "maxBytes"].iter().chain(extra).copied().collect();
+    let fields = Fields::read(value, "options", &keys)?;
     let defaults = ValidateOptions::default();
     let max = usize::MAX as f64;
-    Ok(ValidateOptions {
+    let options = ValidateOptions {
         max_members: whole_number(fields.number("maxMembers")?, "options.maxMembers", 0.0, max)?
             .map_or(defaults.max_members, |v| v as usize),
         max_bytes: whole_number(fields.number("maxBytes")?, "options.maxBytes", 0.0, 2f64.powi(53))?
             .map_or(defaults.max_bytes, |v| v.min(max) as usize),
-    })
+    };
+    Ok((options, fields))
 }
 
 /// A body of the wrong type is a problem with the input, reported like any other.
@@ -27,14 +35,29 @@ fn not_a_body(body: &JsValue) -> Problem {
     )
 }
 
+/// With `ids: true` a valid page's report also lists its distinct ids (`ids`), read in
+/// the same pass: what a receiver that stores ids needs, without `parsePayload`'s objects.
 #[wasm_bindgen(js_name = validatePayload)]
 pub fn validate_payload(body: JsValue, options: JsValue) -> Exported {
-    let options = validate_options(&options)?;
-    let report = match body_bytes(&body) {
-        Some(bytes) => payload::validate_payload(&bytes, &options),
-        None => rejected_body(not_a_body(&body)),
-    };
-    json(&report)
+    let (options, fields) = validate_options_with(&options, &["ids"])?;
+    let Some(bytes) = body_bytes(&body) else { return json(&rejected_body(not_a_body(&body))) };
+    if fields.boolean("ids")? != Some(true) {
+        return json(&payload::validate_payload(&bytes, &options));
+    }
+    let (report, ids) = payload::validate_payload_with_ids(&bytes, &options);
+    let mut text = report.to_json();
+    // The report is one JSON object: its closing brace makes way for the ids.
+    text.pop();
+    let mut w = crate::json::JsonWriter::new();
+    w.begin_array();
+    for id in &ids {
+        w.string(&String::from_utf8_lossy(id));
+    }
+    w.end_array();
+    text.push_str(",\"ids\":");
+    text.push_str(&w.finish());
+    text.push('}');
+    Ok(text)
 }
 
 #[wasm_bindgen(js_name = parsePayload)]

@@ -358,3 +358,16 @@ describe("hostile input", () => {
     assertStillWorks();
   });
 });
+
+test("validatePayload({ ids: true }): the page's ids in order with the report; none when invalid", async () => {
+  const { validatePayload, planSync } = await import("cohort-sync");
+  const [body] = planSync(null, ["b", "a\u00e9", "b-2", "\u{1F600}"], { projectId: "1", cohortId: "2", sessionId: "s" });
+  const report = validatePayload(new TextEncoder().encode(body), { ids: true });
+  assert.equal(report.valid, true);
+  assert.deepEqual(report.ids, ["b", "a\u00e9", "b-2", "\u{1F600}"]);
+  assert.equal(validatePayload(body).ids, undefined, "only when asked");
+  assert.deepEqual(validatePayload("{", { ids: true }).ids, []);
+  assert.equal(validatePayload("{", { ids: true }).valid, false);
+  assert.throws(() => validatePayload(body, { ids: true, idz: 1 }), (e) => e.code === "invalid_argument");
+  assert.throws(() => validatePayload(body, { ids: "yes" }), (e) => e.code === "invalid_argument");
+});

@@ -81,6 +81,11 @@ const options: ValidateOptions = { maxMembers: 1000, maxBytes: 10 * 1024 * 1024 
 const body = new TextEncoder().encode("{}");
 
 const report: ValidationReport = validatePayload(body, options);
+const pageIds: string[] = validatePayload(body, { ids: true, maxMembers: 10 }).ids;
+// @ts-expect-error: without ids: true the report's ids may be absent
+const maybeIds: string[] = validatePayload(body).ids;
+void pageIds;
+void maybeIds;
 const ok: boolean = report.valid;
 const pageInfo: PageInfo | null = report.page;
 const count: number | null = report.memberCount;

@@ -23,25 +23,22 @@ export class CohortObject extends DurableObject {
   }
 
   /**
-   * Applies a webhook body the Worker has validated. Returns the outcome in counts
-   * (the changed ids stay here: they go to the outbox).
+   * Applies a page the Worker has validated: `{ action, projectId, cohortId, cohortName,
+   * sessionId, page, total }` and either `ids` (forwarding off) or the raw `body`
+   * (forwarding on: the members as sent are kept for the destinations). Returns the
+   * outcome in counts (the changed members stay here: they go to the outbox).
    */
-  async apply(bytes) {
+  async apply(page) {
     if (this.env.FAULT_INJECTION === "true") await this.injectFault("apply");
-    const { action, parameters: p } = JSON.parse(decoder.decode(bytes));
     const forwarding = destinations(this.env).length > 0;
-    const members = p.members.map((m) => [m.mixpanel_distinct_id, forwarding ? JSON.stringify(m) : null]);
+    const members = page.body
+      ? JSON.parse(decoder.decode(page.body)).parameters.members.map((m) => [m.mixpanel_distinct_id, forwarding ? JSON.stringify(m) : null])
+      : page.ids.map((id) => [id, null]);
     const outcome = this.ctx.storage.transactionSync(() => {
-      const result = this.store.apply({
-        action,
-        sessionId: p.mixpanel_session_id,
-        page: p.page_info.page_count,
-        total: p.page_info.total_pages,
-        members,
-      });
-      this.store.setMeta("cohort", { projectId: p.mixpanel_project_id, cohortId: p.mixpanel_cohort_id, cohortName: p.mixpanel_cohort_name ?? null });
+      const result = this.store.apply({ action: page.action, sessionId: page.sessionId, page: page.page, total: page.total, members });
+      this.store.setMeta("cohort", { projectId: page.projectId, cohortId: page.cohortId, cohortName: page.cohortName ?? null });
       if (!result.duplicate && forwarding) {
-        const cohort = { projectId: p.mixpanel_project_id, cohortId: p.mixpanel_cohort_id, cohortName: p.mixpanel_cohort_name, sessionId: p.mixpanel_session_id };
+        const cohort = { projectId: page.projectId, cohortId: page.cohortId, cohortName: page.cohortName, sessionId: page.sessionId };
         for (const [dest, request] of changeRequests(this.env, cohort, result.added, result.removed)) this.outbox.add(dest, request);
       }
       if (this.env.FAULT_INJECTION === "true" && this.fault === "fail-in-transaction") throw new Error("injected: storage failed mid-apply");

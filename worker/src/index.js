@@ -4,6 +4,7 @@
 import { validatePayload, webhookResponse } from "cohort-sync";
 import { refusal } from "./auth.js";
 import { TooLarge, readLimited } from "./body.js";
+import { destinations } from "./forward.js";
 
 export { CohortObject } from "./cohort.js";
 export { ProfilesObject } from "./profiles.js";
@@ -51,7 +52,10 @@ async function webhook(request, env) {
     // Echo the action when the body says it (a cheap look; nothing else is read).
     return mixpanelAnswer(peekAction(bytes), { code: 401, message: why }, challenge());
   }
-  const report = validatePayload(bytes, { maxBytes: max });
+  // Without forwarding the object needs only the ids: read in the same pass as the
+  // validation, so the body is never parsed into objects.
+  const forwarding = destinations(env).length > 0;
+  const report = validatePayload(bytes, { maxBytes: max, ids: !forwarding });
   const action = ACTIONS.has(report.action) ? report.action : null;
   if (!report.valid) {
     return mixpanelAnswer(action, { code: 400, message: describeProblems(report.errors) });
@@ -63,7 +67,16 @@ async function webhook(request, env) {
   }
   const cohort = env.COHORTS.get(env.COHORTS.idFromName(report.cohortId));
   // Resolves only once the page and its outbox entries are durably stored.
-  await cohort.apply(bytes);
+  await cohort.apply({
+    action: report.action,
+    projectId: report.projectId,
+    cohortId: report.cohortId,
+    cohortName: report.cohortName,
+    sessionId: report.sessionId,
+    page: report.page.count,
+    total: report.page.total,
+    ...(forwarding ? { body: bytes } : { ids: report.ids }),
+  });
   return mixpanelAnswer(action, null);
 }
 
