@@ -3,7 +3,8 @@
 // runtime restarts with persisted storage, and a 100k-member cohort.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { planSync } from "cohort-sync";
+import { planSync, validatePayload } from "cohort-sync";
+import { failureMessage } from "../../worker/src/message.js";
 import { AUTH, basic, CREDENTIALS, startWorker, storageDir } from "./worker-harness.mjs";
 
 const T = { timeout: 300_000 };
@@ -107,7 +108,7 @@ describe("bad requests", T, () => {
       ["{", null, /invalid_json/],
       ["", null, /empty_body/],
       ['"members"', null, /not_an_object/],
-      [JSON.stringify({ ...good, action: "delete_everyone" }), null, /unknown_action/],
+      [JSON.stringify({ ...good, action: "delete_everyone" }), "delete_everyone", /unknown_action/],
       [JSON.stringify({ ...good, parameters: { ...good.parameters, members: [{ email: "x@example.com" }] } }), "members", /missing_field at \/parameters\/members\/0\/mixpanel_distinct_id/],
       [JSON.stringify({ ...good, parameters: { ...good.parameters, page_info: { page_count: 3, total_pages: 2 } } }), "members", /page_out_of_range/],
       [JSON.stringify({ ...good, parameters: { ...good.parameters, members: [{ mixpanel_distinct_id: 42 }] } }), "members", /wrong_type/],
@@ -119,6 +120,9 @@ describe("bad requests", T, () => {
       assert.equal(r.json.status, "failure");
       assert.equal(r.json.error.code, 400);
       assert.match(r.json.error.message, message);
+      assert.match(r.json.error.message, /^invalid payload: /);
+      // The very message the validator page shows for this body (www/ imports message.js).
+      assert.equal(r.json.error.message, failureMessage(validatePayload(body).errors));
     }
     assert.equal((await w.get("/cohorts/bad")).status, 404, "no invalid page reached storage");
   });

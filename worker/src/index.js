@@ -5,12 +5,12 @@ import { validatePayload, webhookResponse } from "cohort-sync";
 import { refusal } from "./auth.js";
 import { TooLarge, readLimited } from "./body.js";
 import { destinations } from "./forward.js";
+import { failureMessage } from "./message.js";
 
 export { CohortObject } from "./cohort.js";
 export { ProfilesObject } from "./profiles.js";
 
 const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
-const ACTIONS = new Set(["members", "add_members", "remove_members"]);
 
 export default {
   async fetch(request, env) {
@@ -56,9 +56,10 @@ async function webhook(request, env) {
   // validation, so the body is never parsed into objects.
   const forwarding = destinations(env).length > 0;
   const report = validatePayload(bytes, { maxBytes: max, ids: !forwarding });
-  const action = ACTIONS.has(report.action) ? report.action : null;
+  // Echoed whenever the body says one, known or not (Mixpanel matches answers by it).
+  const action = typeof report.action === "string" ? report.action : null;
   if (!report.valid) {
-    return mixpanelAnswer(action, { code: 400, message: describeProblems(report.errors) });
+    return mixpanelAnswer(action, { code: 400, message: failureMessage(report.errors) });
   }
   const accepted = String(env.ACCEPT_COHORTS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   if (accepted.length > 0 && !accepted.includes(report.cohortId)) {
@@ -115,13 +116,6 @@ function json(status, value, extraHeaders = {}) {
 }
 
 const challenge = () => ({ "www-authenticate": 'Basic realm="cohort-sync", charset="UTF-8"' });
-
-/** The first problems, readable in Mixpanel's UI (it shows this message to the user). */
-function describeProblems(errors) {
-  const shown = errors.slice(0, 5).map((p) => `${p.code} at ${p.path || "/"}${p.line ? ` (${p.line}:${p.column})` : ""}: ${p.message}`);
-  const more = errors.length > 5 ? `; and ${errors.length - 5} more` : "";
-  return `invalid payload: ${shown.join("; ")}${more}`;
-}
 
 function peekAction(bytes) {
   const head = new TextDecoder().decode(bytes.subarray(0, 256));

@@ -2,6 +2,7 @@
 // valid page, 413 for a body over the limit, 400 with the problems in the message for
 // any other invalid page. The body itself comes from the package's webhookResponse().
 import { classifyStatus, webhookResponse } from "../../pkg/web.js";
+import { failureMessage } from "../../worker/src/message.js";
 
 const REASONS = { 200: "OK", 400: "Bad Request", 413: "Content Too Large" };
 
@@ -12,12 +13,8 @@ const EFFECT = {
   pause: "Mixpanel pauses the sync and emails the project's users; it does not retry.",
 };
 
-/** The failure message shown in Mixpanel's UI: the first problems, then how many more. */
-export function failureMessage(errors, shown = 3) {
-  const parts = errors.slice(0, shown).map((p) => `${p.code} at ${p.path === "" ? '""' : p.path}: ${p.message}`);
-  const more = errors.length > shown ? ` (and ${errors.length - shown} more)` : "";
-  return `invalid payload: ${parts.join("; ")}${more}`;
-}
+// The Worker's own message format, from its source: the page shows what it sends.
+export { failureMessage };
 
 /** `{ response, statusLine, effect }` for a validation report. */
 export function workerReply(report) {
