@@ -90,6 +90,22 @@ describe("forwarding", T, () => {
     }
   });
 
+  test("an id listed twice in one page joins once and is forwarded once", T, async () => {
+    const w = await startWorker({ vars: forwardingVars() });
+    try {
+      const doc = JSON.parse(planSync(null, [member("twice"), member("once")], options("dup", "s1"))[0]);
+      doc.parameters.members.push({ ...doc.parameters.members[0] });
+      assert.equal((await w.post(JSON.stringify(doc))).status, 200);
+      assert.equal((await w.get("/cohorts/dup")).json.size, 2);
+      await eventually(async () => (await w.get("/cohorts/dup")).json.outbox.pending === 0, 20_000, "an empty outbox");
+      assert.deepEqual(sorted(partnerSyncs()), ["once:Added", "twice:Added"]);
+      assert.deepEqual(sorted(brazeChanges()), ["bz-once:add", "bz-twice:add"]);
+    } finally {
+      await w.destroy();
+      for (const r of [clevertap, braze, mixpanel]) r.received.length = 0;
+    }
+  });
+
   test("CleverTap partial answers: retryable records again (only them), refused ones to dead letters", T, async () => {
     let calls = 0;
     const partial = await startRecorder((req, body) => {
