@@ -38,6 +38,8 @@ describe("faults", T, () => {
       const failed = await w.post(pages[1]);
       assert.equal(failed.status, 503, failed.text);
       assert.equal(failed.json.status, "failure");
+      assert.equal(failed.json.action, "members", "the action is echoed on a 5xx too");
+      assert.equal(failed.json.error.code, 503);
       const info = (await w.get(`/cohorts/${cohortId}`)).json;
       assert.equal(info.size, 2, "the failed page left no member behind");
       assert.equal(info.pendingSession.sessionId, "s1", "and did not complete the session");

@@ -35,8 +35,14 @@ export class CohortObject extends DurableObject {
       ? JSON.parse(decoder.decode(page.body)).parameters.members.map((m) => [m.mixpanel_distinct_id, forwarding ? JSON.stringify(m) : null])
       : page.ids.map((id) => [id, null]);
     const outcome = this.ctx.storage.transactionSync(() => {
-      const result = this.store.apply({ action: page.action, sessionId: page.sessionId, page: page.page, total: page.total, members });
-      this.store.setMeta("cohort", { projectId: page.projectId, cohortId: page.cohortId, cohortName: page.cohortName ?? null });
+      const result = this.store.apply({
+        action: page.action,
+        sessionId: page.sessionId,
+        page: page.page,
+        total: page.total,
+        members,
+        cohort: { projectId: page.projectId, cohortId: page.cohortId, cohortName: page.cohortName ?? null },
+      });
       if (!result.duplicate && forwarding) {
         const cohort = { projectId: page.projectId, cohortId: page.cohortId, cohortName: page.cohortName, sessionId: page.sessionId };
         for (const [dest, request] of changeRequests(this.env, cohort, result.added, result.removed)) this.outbox.add(dest, request);
@@ -51,21 +57,20 @@ export class CohortObject extends DurableObject {
       removed: outcome.removed.length,
       duplicate: outcome.duplicate,
       sessionComplete: outcome.sessionComplete,
-      size: this.store.meta("size") ?? 0,
+      size: outcome.size,
     };
   }
 
   /** `null` for a cohort never synced here. */
   info() {
-    const updatedAt = this.store.meta("updatedAt");
-    if (updatedAt === null) return null;
-    const fullSync = this.store.meta("fullSync");
+    const state = this.store.state();
+    if (!state.updatedAt) return null;
     return {
-      size: this.store.meta("size") ?? 0,
-      sessionId: this.store.meta("sessionId"),
-      updatedAt,
-      cohortName: this.store.meta("cohort")?.cohortName ?? null,
-      pendingSession: fullSync ? { sessionId: fullSync.sid, totalPages: fullSync.total } : null,
+      size: state.size ?? 0,
+      sessionId: state.sessionId,
+      updatedAt: state.updatedAt,
+      cohortName: state.cohort?.cohortName ?? null,
+      pendingSession: state.fullSync ? { sessionId: state.fullSync.sid, totalPages: state.fullSync.total } : null,
       outbox: this.outbox.counts(),
     };
   }

@@ -68,7 +68,17 @@ async function webhook(request, env) {
   }
   const cohort = env.COHORTS.get(env.COHORTS.idFromName(report.cohortId));
   // Resolves only once the page and its outbox entries are durably stored.
-  await cohort.apply({
+  try {
+    await applyPage(cohort, report, forwarding, bytes);
+  } catch (error) {
+    console.error("cohort-sync: storing the page failed", error?.stack ?? error);
+    return mixpanelAnswer(action, { code: 503, message: "the webhook could not store this page; it will be retried" });
+  }
+  return mixpanelAnswer(action, null);
+}
+
+function applyPage(cohort, report, forwarding, bytes) {
+  return cohort.apply({
     action: report.action,
     projectId: report.projectId,
     cohortId: report.cohortId,
@@ -78,7 +88,6 @@ async function webhook(request, env) {
     total: report.page.total,
     ...(forwarding ? { body: bytes } : { ids: report.ids }),
   });
-  return mixpanelAnswer(action, null);
 }
 
 async function read(url, [, rawCohort, rawMember], env) {

@@ -35,29 +35,54 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID
 export class MembershipStore {
   constructor(sql) {
     this.sql = sql;
-  }
-
-  meta(key) {
-    const row = this.sql.exec("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
-    return row ? JSON.parse(row.value) : null;
-  }
-
-  setMeta(key, value) {
-    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, JSON.stringify(value));
+    this.migrate();
   }
 
   /**
-   * Applies one validated page: `{ action, sessionId, page, total, members }` where
-   * `members` are `[id, data]` (data: the member's JSON text, or null when not kept).
-   * Returns `{ added, removed, duplicate, sessionComplete }`; `added`/`removed` are
-   * `[id, data]` pairs of the real changes.
+   * Brings storage written by an earlier version up to this one: `members.born` came
+   * later, and the cohort's fields moved from one meta row each into one "state" row.
    */
-  apply({ action, sessionId, page, total, members }) {
-    const outcome = { added: [], removed: [], duplicate: false, sessionComplete: false };
-    let fullSync = this.meta("fullSync");
+  migrate() {
+    try {
+      this.sql.exec("SELECT born FROM members LIMIT 0");
+    } catch {
+      this.sql.exec("ALTER TABLE members ADD COLUMN born INTEGER");
+    }
+    const old = this.sql.exec("SELECT key, value FROM meta WHERE key != 'state'").toArray();
+    if (old.length > 0) {
+      const state = { ...Object.fromEntries(old.map((r) => [r.key, JSON.parse(r.value)])), ...this.state() };
+      this.saveState(state);
+      this.sql.exec("DELETE FROM meta WHERE key != 'state'");
+    }
+  }
+
+  /**
+   * The cohort's state in one row (`meta` key "state"): `{ fullSync, markSeq, size,
+   * updatedAt, sessionId, cohort }`. One read and one write a page instead of one each
+   * per field. `{}` for a cohort never synced.
+   */
+  state() {
+    const row = this.sql.exec("SELECT value FROM meta WHERE key = 'state'").toArray()[0];
+    return row ? JSON.parse(row.value) : {};
+  }
+
+  saveState(state) {
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)", JSON.stringify(state));
+  }
+
+  /**
+   * Applies one validated page: `{ action, sessionId, page, total, members, cohort }`
+   * where `members` are `[id, data]` (data: the member's JSON text, or null when not
+   * kept) and `cohort` is `{ projectId, cohortId, cohortName }`. Returns `{ added,
+   * removed, duplicate, sessionComplete, size }`; `added`/`removed` are `[id, data]`
+   * pairs of the real changes.
+   */
+  apply({ action, sessionId, page, total, members, cohort }) {
+    const state = this.state();
+    const outcome = { added: [], removed: [], duplicate: false, sessionComplete: false, size: state.size ?? 0 };
     // The sender changed the page count of the session under way: it started over.
-    if (action === "members" && fullSync && fullSync.sid === sessionId && fullSync.total !== total) {
-      fullSync = this.startOrJoin(fullSync, sessionId, total);
+    if (action === "members" && state.fullSync && state.fullSync.sid === sessionId && state.fullSync.total !== total) {
+      this.startOrJoin(state, sessionId, total);
     }
     // A finished (or add/remove) session sent again with another page count counts afresh.
     this.sql.exec("DELETE FROM sessions WHERE sid = ? AND action = ? AND replaced = 0 AND total != ?", sessionId, action, total);
@@ -75,47 +100,46 @@ export class MembershipStore {
       this.sql.exec("DELETE FROM session_pages WHERE sid = ? AND action = ?", sessionId, action);
     }
     if (action === "add_members") {
-      outcome.added = this.addListed(members, fullSync);
+      outcome.added = this.addListed(members, state.fullSync);
     } else if (action === "remove_members") {
       outcome.removed = this.sql
         .exec("DELETE FROM members WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, data", JSON.stringify(members.map(([id]) => id)))
         .toArray()
         .map((r) => [r.id, r.data]);
     } else {
-      fullSync = this.startOrJoin(fullSync, sessionId, total);
-      outcome.added = this.addListed(members, fullSync);
+      this.startOrJoin(state, sessionId, total);
+      outcome.added = this.addListed(members, state.fullSync);
     }
     this.remember(sessionId, action, page, total);
     if (action === "members") {
       const done = this.sql.exec("SELECT count(*) AS n FROM session_pages WHERE sid = ? AND action = 'members'", sessionId).one().n;
       if (done >= total) {
-        outcome.removed = this.sweep(fullSync);
+        outcome.removed = this.sweep(state.fullSync);
         outcome.sessionComplete = true;
-        fullSync = null;
+        state.fullSync = null;
       }
-      this.setMeta("fullSync", fullSync);
     }
-    const size = (this.meta("size") ?? 0) + outcome.added.length - outcome.removed.length;
-    this.setMeta("size", size);
-    this.setMeta("updatedAt", new Date().toISOString());
-    this.setMeta("sessionId", sessionId);
+    state.size = (state.size ?? 0) + outcome.added.length - outcome.removed.length;
+    state.updatedAt = new Date().toISOString();
+    state.sessionId = sessionId;
+    if (cohort) state.cohort = cohort;
+    this.saveState(state);
+    outcome.size = state.size;
     return outcome;
   }
 
-  /** Makes `sid` the full sync under way (a new one replaces an unfinished one). */
-  startOrJoin(fullSync, sid, total) {
-    if (fullSync && fullSync.sid === sid && fullSync.total === total) return fullSync;
-    if (fullSync && fullSync.sid !== sid) {
-      this.sql.exec("UPDATE sessions SET replaced = 1 WHERE sid = ? AND action = 'members'", fullSync.sid);
+  /** Makes `sid` the full sync under way in `state` (a new one replaces an unfinished one). */
+  startOrJoin(state, sid, total) {
+    const current = state.fullSync;
+    if (current && current.sid === sid && current.total === total) return;
+    if (current && current.sid !== sid) {
+      this.sql.exec("UPDATE sessions SET replaced = 1 WHERE sid = ? AND action = 'members'", current.sid);
     }
-    const seq = (this.meta("markSeq") ?? 0) + 1;
-    this.setMeta("markSeq", seq);
+    state.markSeq = (state.markSeq ?? 0) + 1;
     // A restarted session's earlier pages no longer count as applied.
     this.sql.exec("DELETE FROM sessions WHERE sid = ? AND action = 'members'", sid);
     this.sql.exec("DELETE FROM session_pages WHERE sid = ? AND action = 'members'", sid);
-    const started = { sid, total, seq };
-    this.setMeta("fullSync", started);
-    return started;
+    state.fullSync = { sid, total, seq: state.markSeq };
   }
 
   /** Adds a page's members, marking them for the sweep while a full sync is under way. */
