@@ -168,6 +168,11 @@ pub fn read_clevertap_response(records: &[String], http_status: u16, body: &[u8]
     let mut refused = vec![false; records.len()];
     let mut unprocessed = 0;
     for entry in answer.unprocessed {
+        // An answer listing more failures than records were sent is confused: no more of
+        // them count than there were records.
+        if unprocessed == records.len() {
+            break;
+        }
         // The record is echoed back; find which one it was (first not yet refused).
         let at = entry.record.as_deref().and_then(|echo| {
             let echo = normalise(echo);

@@ -105,7 +105,12 @@ impl IdentityIndex {
     }
 
     pub fn from_bytes(bytes: &[u8], seed: u64) -> Result<Self, crate::state::SnapshotError> {
-        Ok(IdentityIndex { set: crate::state::read_snapshot_ids(b"CSII", bytes, seed)? })
+        let set = crate::state::read_snapshot_ids(b"CSII", bytes, seed)?;
+        // `add` never takes the empty string: an index holding it is not one we wrote.
+        if set.contains(b"") {
+            return Err(crate::state::SnapshotError::Corrupt("an identity is empty"));
+        }
+        Ok(IdentityIndex { set })
     }
 }
 

@@ -6,6 +6,10 @@
 pub mod audience;
 pub mod destinations;
 pub mod diff;
+/// The checks of the fuzz targets and of `tests/fuzz_corpus.rs` (not API; not in wasm).
+#[doc(hidden)]
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fuzz_checks;
 pub mod identity;
 pub mod ingest;
 pub mod json;

@@ -13,7 +13,7 @@
 //!   [`REMEMBERED_PAGES`] pages of each: the bound on what the state remembers besides
 //!   its members.
 
-mod crc;
+pub(crate) mod crc;
 mod encode;
 mod idset;
 mod snapshot;

@@ -140,8 +140,17 @@ impl CohortState {
             1 => {
                 let session_id = r.string()?;
                 let total_pages = r.varint()?;
-                let pages = r.pages()?;
+                // A full sync's pages are not capped like the history's (a sync of more
+                // than REMEMBERED_PAGES pages is still under way): any count that fits.
+                let pages = r.pages(body.len())?;
+                // Every page of it arrived: it would have been swept, not kept.
+                if pages.len() as u64 >= total_pages {
+                    return Err(SnapshotError::Corrupt("the full sync under way has all its pages"));
+                }
                 let bits = r.take(entries.len().div_ceil(8))?;
+                if entries.len() % 8 != 0 && bits.last().is_some_and(|&last| last >> (entries.len() % 8) != 0) {
+                    return Err(SnapshotError::Corrupt("mark bits past the last member"));
+                }
                 for (i, &entry) in entries.iter().enumerate() {
                     if bits[i / 8] & (1 << (i % 8)) != 0 {
                         state.members.mark(entry);
@@ -166,11 +175,20 @@ impl CohortState {
             };
             let replaced = match r.byte()? {
                 0 => false,
-                1 => true,
+                // Only a full sync is ever replaced, and never the one under way.
+                1 if action == Action::Members
+                    && state.full_sync.as_ref().map_or(true, |sync| sync.session_id != session_id) =>
+                {
+                    true
+                }
                 _ => return Err(SnapshotError::Corrupt("bad flag")),
             };
             let total_pages = r.varint()?;
-            let pages = r.pages()?;
+            let pages = r.pages(REMEMBERED_PAGES)?;
+            // One entry per session and action (`remember` keeps it so).
+            if history.iter().any(|s: &SeenSession| s.session_id == session_id && s.action == action) {
+                return Err(SnapshotError::Corrupt("a session is remembered twice"));
+            }
             history.push_back(SeenSession { session_id, action, total_pages, pages, replaced });
         }
         if r.at != body.len() {
@@ -213,8 +231,15 @@ impl<'a> Cursor<'a> {
         Ok(b)
     }
 
+    /// A LEB128 number in its shortest form (the one `write_varint` writes: any other
+    /// would load, then write back different bytes).
     fn varint(&mut self) -> Result<u64, SnapshotError> {
         let (value, next) = read_varint(self.bytes, self.at).ok_or(SnapshotError::Truncated)?;
+        let mut shortest = Vec::with_capacity(10);
+        write_varint(&mut shortest, value);
+        if shortest != self.bytes[self.at..next] {
+            return Err(SnapshotError::Corrupt("a number is not in its shortest form"));
+        }
         self.at = next;
         Ok(value)
     }
@@ -237,14 +262,22 @@ impl<'a> Cursor<'a> {
         String::from_utf8(bytes.to_vec()).map_err(|_| SnapshotError::Corrupt("a session id is not UTF-8"))
     }
 
-    fn pages(&mut self) -> Result<PageSet, SnapshotError> {
+    /// At most `limit` page numbers, strictly increasing (as a `PageSet` writes them: a
+    /// page listed twice or out of order would load as something else).
+    fn pages(&mut self, limit: usize) -> Result<PageSet, SnapshotError> {
         let count = self.varint()?;
-        if count > REMEMBERED_PAGES as u64 {
+        if count > limit as u64 {
             return Err(SnapshotError::Corrupt("too many remembered pages"));
         }
         let mut pages = PageSet::default();
+        let mut last = None;
         for _ in 0..count {
-            pages.insert(self.varint()?);
+            let page = self.varint()?;
+            if last.is_some_and(|last| page <= last) {
+                return Err(SnapshotError::Corrupt("page numbers out of order or repeated"));
+            }
+            last = Some(page);
+            pages.insert(page);
         }
         Ok(pages)
     }
