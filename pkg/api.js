@@ -180,8 +180,11 @@ export class CohortState {
 
   /** Releases the wasm memory now (it is also released when the object is collected). */
   free() {
-    this.#handle?.free();
+    // Forgotten first: free() from inside one of its own calls (an options getter) fails
+    // in wasm-bindgen after the glue has already zeroed its pointer.
+    const handle = this.#handle;
     this.#handle = null;
+    callRaw(() => handle?.free());
   }
 
   #live() {
@@ -258,8 +261,11 @@ export class IdentityIndex {
   }
 
   free() {
-    this.#handle?.free();
+    // Forgotten first: free() from inside one of its own calls (an options getter) fails
+    // in wasm-bindgen after the glue has already zeroed its pointer.
+    const handle = this.#handle;
     this.#handle = null;
+    callRaw(() => handle?.free());
   }
 
   /** @internal used by matchMembers */
@@ -284,8 +290,11 @@ export function cleverTapUploads(page, options) {
 
 export function readCleverTapResponse(upload, status, body) {
   // An upload as sent (JSON text or bytes, from `format: "json"`) or as an object.
-  const sent = typeof upload === "string" ? encoder.encode(upload) : upload instanceof Uint8Array ? upload : jsonValue(upload, "upload");
-  return call(() => wasm.readCleverTapResponse(sent, status, body));
+  // Inside call(): `instanceof` throws for a revoked Proxy, which must still reach users as a CohortSyncError.
+  return call(() => {
+    const sent = typeof upload === "string" ? encoder.encode(upload) : upload instanceof Uint8Array ? upload : jsonValue(upload, "upload");
+    return wasm.readCleverTapResponse(sent, status, body);
+  });
 }
 
 export function brazeCohortChanges(page, options) {

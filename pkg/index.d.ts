@@ -6,7 +6,8 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 
 /**
  * A request body: the raw bytes (the fast path: one copy, decoded and parsed in wasm) or
- * the text. Any other value is reported as an `invalid_argument` problem.
+ * the text. Any other value is reported as an `invalid_argument` problem. A string with a
+ * lone surrogate has no UTF-8 form: it is reported `invalid_utf8` at that spot.
  */
 export type Body = Uint8Array | ArrayBuffer | ArrayBufferView | string;
 
@@ -372,7 +373,10 @@ export class CohortState {
    * `invalid_argument`; either way the state is unchanged.
    */
   apply(pageOrBody: Body | CohortPage, options?: ValidateOptions | null): ApplyResult;
-  /** Whether `distinctId` is a member (exact comparison). */
+  /**
+   * Whether `distinctId` is a member (exact comparison). A string holding a lone surrogate
+   * (not Unicode, so no id) throws {@link CohortSyncError} `invalid_argument`.
+   */
   has(distinctId: string): boolean;
   /** How many members. */
   readonly size: number;
@@ -464,9 +468,12 @@ export class IdentityIndex {
    * `bytes` is not bytes.
    */
   static fromBytes(bytes: SnapshotBytes): IdentityIndex;
-  /** Adds `id`; `true` when it was new. */
+  /**
+   * Adds `id`; `true` when it was new. A string holding a lone surrogate throws
+   * {@link CohortSyncError} `invalid_argument`, as it does in the constructor's list.
+   */
   add(id: string): boolean;
-  /** Whether `id` is known (exact comparison). */
+  /** Whether `id` is known (exact comparison; a lone surrogate throws as in `add`). */
   has(id: string): boolean;
   /** How many identities. */
   readonly size: number;

@@ -57,36 +57,106 @@ pub fn json<T: ToJson + ?Sized>(value: &T) -> Exported {
 
 /// The bytes of a body: a string (as UTF-8), any typed array or DataView (its bytes),
 /// or an ArrayBuffer. One copy into wasm memory; `None` for anything else.
+///
+/// Every JavaScript step that hostile values can make throw (a detached buffer, a
+/// DataView whose `byteLength` getter throws, a Proxy) goes through a caught import: an
+/// exception unwinding through a wasm method would leave its handle borrowed for good.
+/// A detached buffer reads as empty, as JavaScript itself sees it (`byteLength` 0).
 pub fn body_bytes(value: &JsValue) -> Option<Vec<u8>> {
     if let Some(text) = value.as_string() {
-        return Some(text.into_bytes());
+        return Some(string_bytes(value, text));
     }
-    if ArrayBuffer::is_view(value) {
+    let get = |key: &str| js_sys::Reflect::get(value, &JsValue::from_str(key)).ok();
+    let (buffer, offset, length) = if ArrayBuffer::is_view(value) {
         // Typed arrays and DataView all have buffer/byteOffset/byteLength.
-        let view: &Uint8Array = value.unchecked_ref();
-        let bytes = Uint8Array::new_with_byte_offset_and_length(&view.buffer(), view.byte_offset(), view.byte_length());
-        return Some(bytes.to_vec());
+        (get("buffer")?, get("byteOffset")?.as_f64()?, get("byteLength")?.as_f64()?)
+    } else if value.is_instance_of::<ArrayBuffer>() {
+        (value.clone(), 0.0, get("byteLength")?.as_f64()?)
+    } else {
+        return None;
+    };
+    if length == 0.0 {
+        return Some(Vec::new());
     }
-    if value.is_instance_of::<ArrayBuffer>() {
-        return Some(Uint8Array::new(value).to_vec());
+    let bytes: Uint8Array = ByteView::new(&buffer, offset, length).ok()?.unchecked_into();
+    Some(bytes.to_vec())
+}
+
+/// A string body's UTF-8 bytes. `as_string` turns each lone surrogate (a UTF-16 unit
+/// with no UTF-8 form) into U+FFFD, which would make the body quietly valid with other
+/// ids than were sent; such a string is re-encoded with its lone surrogates as WTF-8
+/// (`ED A0..BF ..`), which the reader refuses as `invalid_utf8` at their offset. Only
+/// strings holding U+FFFD are looked at twice.
+fn string_bytes(value: &JsValue, text: String) -> Vec<u8> {
+    if !text.contains('\u{FFFD}') {
+        return text.into_bytes();
     }
-    None
+    let units = value.unchecked_ref::<js_sys::JsString>().iter();
+    let mut out = Vec::with_capacity(text.len());
+    for unit in char::decode_utf16(units) {
+        match unit {
+            Ok(c) => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+            Err(lone) => {
+                let u = lone.unpaired_surrogate();
+                out.extend_from_slice(&[0xE0 | (u >> 12) as u8, 0x80 | (u >> 6 & 0x3F) as u8, 0x80 | (u & 0x3F) as u8]);
+            }
+        }
+    }
+    out
+}
+
+/// A JS string as Rust text (`None` when it is not a string), refusing one that holds
+/// a lone surrogate: `as_string` would turn it into U+FFFD, so that two different ids
+/// (`"\uD800"`, `"\uDFFF"`) became one, where the same id inside a list is refused
+/// (`lone_surrogate`).
+pub fn exact_string(value: &JsValue, name: &str) -> Result<Option<String>, BindingError> {
+    let Some(text) = value.as_string() else { return Ok(None) };
+    if text.contains('\u{FFFD}') && !value.unchecked_ref::<js_sys::JsString>().is_valid_utf16() {
+        return Err(BindingError::invalid_argument(format!(
+            "{name} holds a lone surrogate (a UTF-16 unit without its pair): not valid Unicode"
+        )));
+    }
+    Ok(Some(text))
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `Uint8Array`, constructed through a caught import (a detached buffer throws).
+    #[wasm_bindgen(js_name = Uint8Array)]
+    type ByteView;
+    #[wasm_bindgen(catch, constructor, js_class = "Uint8Array")]
+    fn new(buffer: &JsValue, byte_offset: f64, length: f64) -> Result<ByteView, JsValue>;
+
+    /// `Array.isArray`, `Array.from` and `Object.keys`, caught: a (revoked) Proxy can
+    /// make each throw.
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    fn array_is_array(value: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = from)]
+    fn array_from(value: &JsValue) -> Result<js_sys::Array, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    fn object_keys(value: &JsValue) -> Result<js_sys::Array, JsValue>;
+}
+
+/// `Array.isArray`, false when it throws (a revoked Proxy).
+pub fn is_array(value: &JsValue) -> bool {
+    array_is_array(value).unwrap_or(false)
+}
+
+/// The items of an array (`Array.from`), or an `invalid_argument` naming it when
+/// reading it throws.
+pub fn array_items(value: &JsValue, name: &str) -> Result<js_sys::Array, BindingError> {
+    array_from(value).map_err(|_| BindingError::invalid_argument(format!("{name} could not be read")))
 }
 
 /// A short description of a JS value's type, for messages.
 pub fn type_name(value: &JsValue) -> String {
     if value.is_null() {
         "null".into()
-    } else if Array_is_array(value) {
+    } else if is_array(value) {
         "an array".into()
     } else {
         value.js_typeof().as_string().unwrap_or_else(|| "unknown".into())
     }
-}
-
-#[allow(non_snake_case)]
-fn Array_is_array(value: &JsValue) -> bool {
-    js_sys::Array::is_array(value)
 }
 
 /// An optional whole number option: absent (`undefined`/`null`) is `None`.
@@ -126,11 +196,13 @@ impl Fields {
         if value.is_undefined() || value.is_null() {
             return Ok(Fields { object: None, what });
         }
-        if !value.is_object() || js_sys::Array::is_array(value) {
+        if !value.is_object() || is_array(value) {
             return Err(BindingError::invalid_argument(format!("{what} must be an object, got {}", type_name(value))));
         }
         let object: js_sys::Object = value.clone().unchecked_into();
-        for key in js_sys::Object::keys(&object).iter() {
+        let keys =
+            object_keys(value).map_err(|_| BindingError::invalid_argument(format!("{what} could not be read")))?;
+        for key in keys.iter() {
             let key = key.as_string().unwrap_or_default();
             if !allowed.contains(&key.as_str()) {
                 return Err(BindingError::invalid_argument(format!(
@@ -185,8 +257,13 @@ impl Fields {
         if value.is_undefined() || value.is_null() {
             return Ok(None);
         }
-        value.as_string().map(Some).ok_or_else(|| {
-            BindingError::invalid_argument(format!("{}.{key} must be a string, got {}", self.what, type_name(&value)))
-        })
+        match exact_string(&value, &format!("{}.{key}", self.what))? {
+            Some(text) => Ok(Some(text)),
+            None => Err(BindingError::invalid_argument(format!(
+                "{}.{key} must be a string, got {}",
+                self.what,
+                type_name(&value)
+            ))),
+        }
     }
 }

@@ -2,7 +2,10 @@
 //! ingestion" (API.md). Lists and objects arrive as UTF-8 JSON bytes (api.js), pages as
 //! a raw body or a `parsePayload` page.
 
-use super::convert::{argument_problem, body_bytes, json, type_name, whole_number, BindingError, Exported, Fields};
+use super::convert::{
+    argument_problem, array_items, body_bytes, exact_string, is_array, json, type_name, whole_number, BindingError,
+    Exported, Fields,
+};
 use super::payload::validate_options;
 use crate::audience;
 use crate::destinations;
@@ -66,11 +69,11 @@ fn rule_argument(rule: &JsValue) -> Result<IdentityRule, JsValue> {
         });
     }
     let properties = outer.value("properties")?;
-    if !js_sys::Array::is_array(&properties) {
+    if !is_array(&properties) {
         return Err(invalid("rule must be \"clevertap\", \"braze\", { braze: {…} } or { properties: [...] }"));
     }
     let mut names = Vec::new();
-    for (i, name) in js_sys::Array::from(&properties).iter().enumerate() {
+    for (i, name) in array_items(&properties, "rule.properties")?.iter().enumerate() {
         match name.as_string().filter(|n| !n.is_empty()) {
             Some(name) => names.push(name),
             None => return Err(invalid(format!("rule.properties[{i}] must be a non-empty string"))),
@@ -111,12 +114,14 @@ impl IdentityIndexHandle {
     }
 
     pub fn add(&mut self, id: JsValue) -> Result<bool, JsValue> {
-        let id = id.as_string().ok_or_else(|| invalid(format!("id must be a string, got {}", type_name(&id))))?;
+        let id =
+            exact_string(&id, "id")?.ok_or_else(|| invalid(format!("id must be a string, got {}", type_name(&id))))?;
         Ok(self.inner.add(&id))
     }
 
     pub fn has(&self, id: JsValue) -> Result<bool, JsValue> {
-        let id = id.as_string().ok_or_else(|| invalid(format!("id must be a string, got {}", type_name(&id))))?;
+        let id =
+            exact_string(&id, "id")?.ok_or_else(|| invalid(format!("id must be a string, got {}", type_name(&id))))?;
         Ok(self.inner.has(&id))
     }
 
@@ -220,16 +225,16 @@ pub fn encode_segment_membership(ids: &[u8]) -> Exported {
 
 #[wasm_bindgen(js_name = decodeSegmentMembership)]
 pub fn decode_segment_membership(value: JsValue) -> Exported {
-    let value =
-        value.as_string().ok_or_else(|| invalid(format!("value must be a string, got {}", type_name(&value))))?;
+    let value = exact_string(&value, "value")?
+        .ok_or_else(|| invalid(format!("value must be a string, got {}", type_name(&value))))?;
     json(&audience::decode_segment_membership(&value).map_err(audience_error)?)
 }
 
 #[wasm_bindgen(js_name = segmentMembershipContains)]
 pub fn segment_membership_contains(value: JsValue, id: JsValue) -> Result<bool, JsValue> {
-    let value =
-        value.as_string().ok_or_else(|| invalid(format!("value must be a string, got {}", type_name(&value))))?;
-    let id = match (id.as_string(), id.as_f64()) {
+    let value = exact_string(&value, "value")?
+        .ok_or_else(|| invalid(format!("value must be a string, got {}", type_name(&value))))?;
+    let id = match (exact_string(&id, "id")?, id.as_f64()) {
         (Some(text), _) => text,
         (None, Some(n)) if n.fract() == 0.0 && n.is_finite() => (n as i64).to_string(),
         _ => return Err(invalid(format!("id must be a string or a whole number, got {}", type_name(&id)))),

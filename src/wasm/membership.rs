@@ -3,7 +3,10 @@
 //! Lists arrive as JSON text (api.js turns JS iterables into it with one
 //! `JSON.stringify`); ids are read with the core's argument readers.
 
-use super::convert::{argument_problem, body_bytes, json, type_name, whole_number, BindingError, Exported, Fields};
+use super::convert::{
+    argument_problem, array_items, body_bytes, exact_string, is_array, json, type_name, whole_number, BindingError,
+    Exported, Fields,
+};
 use super::payload::validate_options;
 use crate::json::args::{read_member_list, read_page_argument, read_string_list};
 use crate::plan::{plan_sync, PlanOptions, DEFAULT_BATCH_SIZE};
@@ -98,13 +101,13 @@ impl CohortStateHandle {
     /// `chunks`: an array of Uint8Arrays, in order.
     #[wasm_bindgen(js_name = fromChunks)]
     pub fn from_chunks(chunks: JsValue, seed_hi: u32, seed_lo: u32) -> Result<CohortStateHandle, JsValue> {
-        if !js_sys::Array::is_array(&chunks) {
+        if !is_array(&chunks) {
             return Err(
                 BindingError::invalid_argument(format!("chunks must be an array, got {}", type_name(&chunks))).into()
             );
         }
         let mut parts = Vec::new();
-        for (i, chunk) in js_sys::Array::from(&chunks).iter().enumerate() {
+        for (i, chunk) in array_items(&chunks, "chunks")?.iter().enumerate() {
             match chunk.as_string().is_none().then(|| body_bytes(&chunk)).flatten() {
                 Some(bytes) => parts.push(bytes),
                 None => {
@@ -172,7 +175,7 @@ impl CohortStateHandle {
     }
 
     pub fn has(&self, distinct_id: JsValue) -> Result<bool, JsValue> {
-        match distinct_id.as_string() {
+        match exact_string(&distinct_id, "distinctId")? {
             Some(id) => Ok(self.inner.has(&id)),
             None => Err(BindingError::invalid_argument(format!(
                 "distinctId must be a string, got {}",
