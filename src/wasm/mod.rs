@@ -5,6 +5,7 @@
 //! failure is thrown as JSON text `{code, message, problems}` that `api.js` turns into a
 //! `CohortSyncError`. No domain logic lives here.
 
+mod alloc;
 mod convert;
 mod destinations;
 mod membership;
@@ -18,6 +19,7 @@ fn start() {
     console_error_panic_hook::set_once();
 }
 
-/// Single-threaded wasm: talc's wasm global is sound here (Cargo.toml says why talc).
+/// Single-threaded wasm and the only allocator: sound here (Cargo.toml says why talc,
+/// alloc.rs why our own growth step).
 #[global_allocator]
-static ALLOCATOR: talc::TalckWasm = unsafe { talc::TalckWasm::new_global() };
+static ALLOCATOR: alloc::Allocator = unsafe { alloc::allocator() };
