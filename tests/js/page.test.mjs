@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { member, payload } from "./payloads.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
@@ -106,32 +107,14 @@ function indexOf(text, line, column) {
   return before + [...lines[line - 1]].slice(0, column - 1).join("").length;
 }
 
-function member(i) {
-  return {
-    mixpanel_distinct_id: `5f1c0b7e-${String(i).padStart(4, "0")}-4a8e-9c1d-8a7e6f5d4c3b`,
-    email: `user${i}@example.com`,
-    first_name: "Ada",
-    last_name: "Lovelace",
-    phone_number: "+15555550100",
-    $CleverTap_user_id: `ct-${i}`,
-  };
+/** A realistic member with a UUID-shaped distinct id (the page shows ids in tables). */
+function uuidMember(i) {
+  return { ...member(i), mixpanel_distinct_id: `5f1c0b7e-${String(i).padStart(4, "0")}-4a8e-9c1d-8a7e6f5d4c3b` };
 }
 
+/** A one-page `members` body of `members` members, pretty-printed as a person pastes it. */
 function body(members, edit = () => {}) {
-  const p = {
-    action: "members",
-    parameters: {
-      mixpanel_project_id: "2345678",
-      mixpanel_cohort_id: "98765",
-      mixpanel_cohort_name: "Power users",
-      mixpanel_cohort_description: "Active on 5 of the last 7 days",
-      mixpanel_session_id: "3f1a9c2e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
-      page_info: { page_count: 1, total_pages: 1 },
-      members: Array.from({ length: members }, (_, i) => member(i)),
-    },
-  };
-  edit(p);
-  return JSON.stringify(p, null, 2);
+  return JSON.stringify(payload(edit, { members, memberOf: uuidMember }), null, 2);
 }
 
 describe("the static server (scripts/serve.mjs)", () => {
@@ -407,7 +390,7 @@ describe("the validator page in Chromium", () => {
 
     // A webhook body against a JSON array (repeats count once).
     await page.fill("#diff-prev", body(3));
-    await page.fill("#diff-cur", JSON.stringify([member(1).mixpanel_distinct_id, "new-1", "new-1"]));
+    await page.fill("#diff-cur", JSON.stringify([uuidMember(1).mixpanel_distinct_id, "new-1", "new-1"]));
     await page.waitForFunction(() => document.getElementById("diff-added-n").textContent === "1");
     assert.deepEqual(await counts(), ["1", "2", "1"]);
     assert.deepEqual(await list("diff-added"), ["new-1"]);

@@ -12,8 +12,11 @@ export function member(i) {
   };
 }
 
-/** A valid payload object; `edit` may mutate it before it is serialised. */
-export function payload(edit = () => {}, { action = "members", members = 2 } = {}) {
+/**
+ * A valid payload object; `edit` may mutate it before it is serialised. `memberOf`
+ * builds the i-th member (`member` by default).
+ */
+export function payload(edit = () => {}, { action = "members", members = 2, memberOf = member } = {}) {
   const p = {
     action,
     parameters: {
@@ -23,7 +26,7 @@ export function payload(edit = () => {}, { action = "members", members = 2 } = {
       mixpanel_cohort_description: "Active on 5 of the last 7 days",
       mixpanel_session_id: "3f1a9c2e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
       page_info: { page_count: 1, total_pages: 1 },
-      members: Array.from({ length: members }, (_, i) => member(i)),
+      members: Array.from({ length: members }, (_, i) => memberOf(i)),
     },
   };
   edit(p);
