@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { planSync, validatePayload } from "cohort-sync";
 import { failureMessage } from "../../worker/src/message.js";
-import { AUTH, basic, CREDENTIALS, startWorker, storageDir } from "./worker-harness.mjs";
+import { AUTH, basic, CREDENTIALS, eventually, startWorker, storageDir } from "./worker-harness.mjs";
 
 const T = { timeout: 300_000 };
 const options = (cohortId, sessionId, extra = {}) => ({ projectId: "2345678", cohortId, cohortName: "Power users", sessionId, ...extra });
@@ -301,5 +301,84 @@ describe("membership stays exact", T, () => {
     assert.equal((await w.get("/cohorts/big/members/big-000001")).json.member, true);
     assert.equal((await w.get("/cohorts/big/members/fresh-000999")).json.member, true);
     console.log(`# 100k members: first full sync ${(firstMs / 100).toFixed(1)} ms a page (100 pages, wall time)`);
+  });
+});
+
+describe("the page log (write-behind)", T, () => {
+  const NEVER = { APPLY_DELAY_MS: String(24 * 3600 * 1000) };
+
+  test("pages answered 200 wait in the log; a read applies them first, in arrival order, exactly", T, async () => {
+    const a = await startWorker({ vars: NEVER });
+    try {
+      for (const body of planSync(null, ids(6, "old"), options("log", "s0", { batchSize: 3 }))) await postOk(a, body, "members");
+      const current = [...ids(4, "old"), ...ids(5, "new")];
+      const pages = planSync(null, current, options("log", "s1", { batchSize: 3 }));
+      await postOk(a, pages[0], "members");
+      await postOk(a, pages[0], "members"); // a replay, logged again
+      await postOk(a, pages[2], "members");
+      await postOk(a, pages[1], "members");
+      const object = await a.cohort("log");
+      assert.equal(await object.loggedPages(), 6, "nothing applied yet: the alarm is a day away");
+      const info = (await a.get("/cohorts/log")).json;
+      assert.equal(await object.loggedPages(), 0, "the read applied the log");
+      assert.equal(info.size, current.length);
+      assert.equal(info.pendingSession, null, "the full sync ended with its last page");
+      assert.deepEqual(await members(a, "log"), [...current].sort());
+      assert.equal((await a.get("/cohorts/log/members/old-000005")).json.member, false, "swept");
+    } finally {
+      await a.destroy();
+    }
+  });
+
+  test("the alarm applies the log without any read, also after a runtime restart", T, async () => {
+    const persist = storageDir();
+    let a = await startWorker({ persist, vars: NEVER });
+    try {
+      const current = ids(25, "r");
+      for (const body of planSync(null, current, options("log-restart", "s1", { batchSize: 5 }))) await postOk(a, body, "members");
+      assert.equal(await (await a.cohort("log-restart")).loggedPages(), 5);
+      await a.stop();
+      a = await startWorker({ persist, vars: { APPLY_DELAY_MS: "0", APPLY_PAGES_PER_RUN: "2" } });
+      const object = await a.cohort("log-restart");
+      // The alarm set before the restart is a day away; a new page brings it forward.
+      const [add, remove] = planSync(current, [...current, "late"], options("log-restart", "s2"));
+      await postOk(a, add, "add_members");
+      await postOk(a, remove, "remove_members");
+      await eventually(async () => (await object.loggedPages()) === 0, 15_000, "the alarm to apply all 7 logged pages, 2 a run");
+      const info = (await a.get("/cohorts/log-restart")).json;
+      assert.equal(info.size, 26);
+      assert.deepEqual(await members(a, "log-restart"), [...current, "late"].sort());
+    } finally {
+      await a.destroy();
+    }
+  });
+
+  test("storage from before ordinals (a mark per member) is migrated mid full sync, exactly", T, async () => {
+    const persist = storageDir();
+    const vars = { FAULT_INJECTION: "true" };
+    let a = await startWorker({ persist, vars });
+    try {
+      for (const body of planSync(null, ids(6, "old"), options("legacy", "s0", { batchSize: 3 }))) await postOk(a, body, "members");
+      const current = [...ids(3, "old"), ...ids(6, "new")];
+      const pages = planSync(null, current, options("legacy", "s1", { batchSize: 3 }));
+      await postOk(a, pages[0], "members");
+      await postOk(a, pages[1], "members");
+      assert.equal((await a.get("/cohorts/legacy")).json.size, 9, "applied: 6 old, 3 joined");
+      await (await a.cohort("legacy")).toLayoutBeforeOrdinals();
+      await a.stop();
+      a = await startWorker({ persist, vars });
+      await postOk(a, pages[2], "members");
+      const info = (await a.get("/cohorts/legacy")).json;
+      assert.equal(info.pendingSession, null);
+      assert.deepEqual(await members(a, "legacy"), [...current].sort(), "old-000003..5 swept, the rest kept");
+      assert.equal(info.size, current.length);
+      // And ordinals keep working after the migration: another full sync with churn.
+      const next = [...ids(2, "old"), ...ids(6, "new"), "z-late"];
+      for (const body of planSync(null, next, options("legacy", "s2", { batchSize: 4 }))) await postOk(a, body, "members");
+      assert.deepEqual(await members(a, "legacy"), [...next].sort());
+      assert.equal((await a.get("/cohorts/legacy")).json.size, next.length);
+    } finally {
+      await a.destroy();
+    }
   });
 });

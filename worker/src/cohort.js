@@ -1,32 +1,47 @@
-// One cohort's Durable Object: owns its membership (store.js) and its outbox of changes
-// to forward (outbox.js). The object runs one event at a time between awaits, and every
-// page is applied inside one synchronous SQLite transaction, so concurrent pages of a
-// cohort are serialised and a page is applied whole or not at all. The RPC reply (and so
-// the Worker's 200) is held by the runtime until the transaction is durable.
+// One cohort's Durable Object: owns its membership (store.js), the log of accepted pages
+// not yet applied (pagelog.js) and its outbox of changes to forward (outbox.js). The
+// object runs one event at a time between awaits, and each write is one synchronous
+// SQLite transaction, so concurrent pages of a cohort are serialised and a page is logged
+// (and later applied) whole or not at all. The RPC reply (and so the Worker's 200) is
+// held by the runtime until the transaction is durable.
 import { DurableObject } from "cloudflare:workers";
 import { changeRequests, destinations, send } from "./forward.js";
 import { OUTBOX_SCHEMA, Outbox } from "./outbox.js";
+import { PAGE_LOG_SCHEMA, PageLog } from "./pagelog.js";
 import { MembershipStore, SCHEMA } from "./store.js";
 
 const decoder = new TextDecoder();
 
+/** How long a logged page may wait for more to apply with it (ms): APPLY_DELAY_MS. */
+const DEFAULT_APPLY_DELAY_MS = 100;
+/** Logged pages applied per alarm run, in one transaction: APPLY_PAGES_PER_RUN. */
+const DEFAULT_APPLY_PAGES = 5;
+
 export class CohortObject extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
-    ctx.storage.sql.exec(SCHEMA + OUTBOX_SCHEMA);
+    ctx.storage.sql.exec(SCHEMA + OUTBOX_SCHEMA + PAGE_LOG_SCHEMA);
     this.store = new MembershipStore(ctx.storage.sql);
+    this.log = new PageLog(ctx.storage.sql);
+    this.applyDelayMs = nonNegativeInt(env.APPLY_DELAY_MS, DEFAULT_APPLY_DELAY_MS);
+    this.applyPages = nonNegativeInt(env.APPLY_PAGES_PER_RUN, DEFAULT_APPLY_PAGES) || DEFAULT_APPLY_PAGES;
     this.outbox = new Outbox(ctx, {
       name: `cohort:${ctx.id.toString().slice(0, 16)}`,
       baseDelayMs: Number(env.FORWARD_RETRY_BASE_MS) || undefined,
       maxDelayMs: Number(env.FORWARD_RETRY_MAX_MS) || undefined,
+      // The one alarm also applies the page log: due once its oldest page has waited.
+      otherWorkDue: () => {
+        const oldest = this.log.oldest();
+        return oldest === null ? null : oldest + this.applyDelayMs;
+      },
     });
   }
 
   /**
-   * Applies a page the Worker has validated: `{ action, projectId, cohortId, cohortName,
+   * Accepts a page the Worker has validated: `{ action, projectId, cohortId, cohortName,
    * sessionId, page, total }` and either `ids` (forwarding off) or the raw `body`
-   * (forwarding on: the members as sent are kept for the destinations). Returns the
-   * outcome in counts (the changed members stay here: they go to the outbox).
+   * (forwarding on: the members as sent are kept for the destinations). Resolves once
+   * the page is durably logged; the alarm (or the next read) applies it.
    */
   async apply(page) {
     if (this.env.FAULT_INJECTION === "true") await this.injectFault("apply");
@@ -34,8 +49,8 @@ export class CohortObject extends DurableObject {
     const members = page.body
       ? JSON.parse(decoder.decode(page.body)).parameters.members.map((m) => [m.mixpanel_distinct_id, forwarding ? JSON.stringify(m) : null])
       : page.ids.map((id) => [id, null]);
-    const outcome = this.ctx.storage.transactionSync(() => {
-      const result = this.store.apply({
+    this.ctx.storage.transactionSync(() => {
+      this.log.append({
         action: page.action,
         sessionId: page.sessionId,
         page: page.page,
@@ -43,26 +58,44 @@ export class CohortObject extends DurableObject {
         members,
         cohort: { projectId: page.projectId, cohortId: page.cohortId, cohortName: page.cohortName ?? null },
       });
-      if (!result.duplicate && forwarding) {
-        const cohort = { projectId: page.projectId, cohortId: page.cohortId, cohortName: page.cohortName, sessionId: page.sessionId };
-        for (const [dest, request] of changeRequests(this.env, cohort, result.added, result.removed)) this.outbox.add(dest, request);
-      }
       if (this.env.FAULT_INJECTION === "true" && this.fault === "fail-in-transaction") throw new Error("injected: storage failed mid-apply");
-      return result;
     });
-    if (forwarding) await this.outbox.schedule();
+    await this.outbox.schedule();
     if (this.fault === "fail-after-commit") throw new Error("injected: the runtime died after the write, before the answer");
-    return {
-      added: outcome.added.length,
-      removed: outcome.removed.length,
-      duplicate: outcome.duplicate,
-      sessionComplete: outcome.sessionComplete,
-      size: outcome.size,
-    };
+    return { logged: true };
+  }
+
+  /**
+   * Applies up to `limit` logged pages in arrival order, in one transaction (one commit
+   * for all: the point of the log), queuing the changes they caused for the destinations.
+   * Returns how many pages it applied.
+   */
+  applyLogged(limit) {
+    const forwarding = destinations(this.env).length > 0;
+    return this.ctx.storage.transactionSync(() => {
+      const pages = this.log.take(limit);
+      for (const { page } of pages) {
+        const result = this.store.apply(page);
+        if (!result.duplicate && forwarding) {
+          const cohort = { ...page.cohort, sessionId: page.sessionId };
+          for (const [dest, request] of changeRequests(this.env, cohort, result.added, result.removed)) this.outbox.add(dest, request);
+        }
+      }
+      if (pages.length > 0) this.log.removeThrough(pages[pages.length - 1].seq);
+      return pages.length;
+    });
+  }
+
+  /** Applies the whole log, so a read sees every page answered 200. */
+  async catchUp() {
+    let applied = 0;
+    for (let n; (n = this.applyLogged(this.applyPages)) > 0; ) applied += n;
+    if (applied > 0) await this.outbox.schedule();
   }
 
   /** `null` for a cohort never synced here. */
-  info() {
+  async info() {
+    await this.catchUp();
     const state = this.store.state();
     if (!state.updatedAt) return null;
     return {
@@ -75,12 +108,14 @@ export class CohortObject extends DurableObject {
     };
   }
 
-  has(id) {
+  async has(id) {
+    await this.catchUp();
     return this.store.has(id);
   }
 
   /** A page of members in id order; the cursor is the last id, base64url. `null`: bad cursor. */
-  list(limit, cursor) {
+  async list(limit, cursor) {
+    await this.catchUp();
     let after = null;
     if (cursor !== null) {
       try {
@@ -93,7 +128,13 @@ export class CohortObject extends DurableObject {
     return { members, cursor: last === null ? null : toBase64Url(last) };
   }
 
+  /** Pages accepted but not yet applied (inspection; reads apply them first). */
+  loggedPages() {
+    return this.log.size();
+  }
+
   async alarm() {
+    this.applyLogged(this.applyPages);
     await this.outbox.deliver((dest, request, key) => send(this.env, dest, request, key));
   }
 
@@ -107,6 +148,26 @@ export class CohortObject extends DurableObject {
     if (this.fault === "fail-before-apply" && where === "apply") throw new Error("injected: storage unavailable");
   }
 
+  /**
+   * Test-only (FAULT_INJECTION): rewrites this cohort's storage into the layout before
+   * ordinals (a mark per member, no `n`, no `listed`), so a test can check the migration.
+   */
+  toLayoutBeforeOrdinals() {
+    if (this.env.FAULT_INJECTION !== "true") throw new Error("fault injection is off");
+    this.ctx.storage.transactionSync(() => {
+      const sql = this.ctx.storage.sql;
+      const state = this.store.state();
+      if (state.fullSync) {
+        const ns = sql.exec("SELECT ns FROM listed WHERE seq = ?", state.fullSync.seq).toArray().flatMap((r) => [...new Float64Array(r.ns)]);
+        sql.exec("UPDATE members SET mark = ? WHERE n IN (SELECT value FROM json_each(?))", state.fullSync.seq, JSON.stringify(ns));
+      }
+      sql.exec("DROP TABLE listed");
+      sql.exec("ALTER TABLE members DROP COLUMN n");
+      delete state.nextOrdinal;
+      this.store.saveState(state);
+    });
+  }
+
   setFault(fault) {
     if (this.env.FAULT_INJECTION !== "true") throw new Error("fault injection is off");
     this.fault = fault;
@@ -117,4 +178,10 @@ function toBase64Url(text) {
   let binary = "";
   for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function nonNegativeInt(text, fallback) {
+  if (text === undefined || text === null || text === "") return fallback;
+  const n = Number(text);
+  return Number.isInteger(n) && n >= 0 ? n : fallback;
 }

@@ -26,7 +26,9 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 const SENDS_PER_RUN = 50;
 
 export class Outbox {
-  constructor(ctx, { name, baseDelayMs = 1000, maxDelayMs = 300_000 }) {
+  /** `otherWorkDue()`: when the object's other alarm work is due (ms), or null. */
+  constructor(ctx, { name, baseDelayMs = 1000, maxDelayMs = 300_000, otherWorkDue = () => null }) {
+    this.otherWorkDue = otherWorkDue;
     this.ctx = ctx;
     this.sql = ctx.storage.sql;
     this.name = name;
@@ -52,9 +54,11 @@ export class Outbox {
    */
   async schedule({ fromAlarm = false } = {}) {
     // Only each destination's head can go next: later rows wait behind it.
-    const next = this.sql
+    const head = this.sql
       .exec("SELECT min(next_at) AS at FROM outbox AS o WHERE seq = (SELECT min(seq) FROM outbox WHERE dest = o.dest)")
       .one().at;
+    const other = this.otherWorkDue();
+    const next = head === null ? other : other === null ? head : Math.min(head, other);
     if (next === null) return;
     const current = fromAlarm ? null : await this.ctx.storage.getAlarm();
     if (current === null || current > next) await this.ctx.storage.setAlarm(next);

@@ -2,23 +2,25 @@
 // Membership mirrors the package's CohortState (README "How CohortState stays exact"),
 // kept in SQL rather than in memory so a cohort of 10M members fits the 128 MB isolate:
 //
-// - `members(id, mark, data, born)`: `mark` is the sequence number of the full sync that last
-//   listed the member. Starting a full sync takes a new number (that is "clearing the
-//   marks" in O(1)); when its last page lands, members with an older mark are removed.
-//   No index on `mark`: it tripled the cost of every page (3.4 → 13.5 ms for 1000 new
-//   members, bench/worker.bench.mjs) to speed up the one sweep per full sync, which
-//   scans the table instead (100k members: well under a page's time). `born` tells
-//   the rows a page inserted from the ones it only marked, in one statement (a known
-//   member's page went from 7.0 to 4.3 ms against an insert plus an update).
+// - `members(id, data, n)`: `n` is the member's ordinal, given when it joins and never
+//   changed. A page of known members writes nothing to this table: 1000 distinct ids in
+//   no order touch ~700 of its B-tree pages, so the earlier design (a "last full sync
+//   that listed me" mark rewritten in every row) cost 25-28 ms a page at 150k members,
+//   against ~4 ms for reading the ordinals (bench/worker.bench.mjs IDS=random).
+//   (`mark` and `born` are that design's columns, kept so older storage still opens.)
+// - `listed(seq, ns)`: the ordinals each page of the full sync under way listed, one
+//   row a page (Float64Array bytes). When its last page lands, a byte per ordinal says
+//   who was listed and one scan deletes the rest (the sweep).
 // - `sessions` / `session_pages`: the pages applied per (session, action), so a replay
 //   changes nothing; the last 64 sessions are remembered, as in CohortState.
-// - `meta`: the full sync under way, the member count, the last update.
+// - `meta`: one "state" row: the full sync under way, the member count, the next ordinal.
 
 export const REMEMBERED_SESSIONS = 64;
 
 export const SCHEMA = `
-CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, mark INTEGER NOT NULL, data TEXT, born INTEGER) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, mark INTEGER NOT NULL, data TEXT, born INTEGER, n INTEGER) WITHOUT ROWID;
 DROP INDEX IF EXISTS members_by_mark;
+CREATE TABLE IF NOT EXISTS listed (seq INTEGER NOT NULL, ns BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
   sid TEXT NOT NULL, action TEXT NOT NULL, total INTEGER NOT NULL,
   replaced INTEGER NOT NULL DEFAULT 0, touched INTEGER NOT NULL,
@@ -40,7 +42,8 @@ export class MembershipStore {
 
   /**
    * Brings storage written by an earlier version up to this one: `members.born` came
-   * later, and the cohort's fields moved from one meta row each into one "state" row.
+   * later, then `members.n` (ordinals), and the cohort's fields moved from one meta row
+   * each into one "state" row.
    */
   migrate() {
     try {
@@ -48,17 +51,47 @@ export class MembershipStore {
     } catch {
       this.sql.exec("ALTER TABLE members ADD COLUMN born INTEGER");
     }
+    let ordinals = true;
+    try {
+      this.sql.exec("SELECT n FROM members LIMIT 0");
+    } catch {
+      ordinals = false;
+    }
     const old = this.sql.exec("SELECT key, value FROM meta WHERE key != 'state'").toArray();
     if (old.length > 0) {
       const state = { ...Object.fromEntries(old.map((r) => [r.key, JSON.parse(r.value)])), ...this.state() };
       this.saveState(state);
       this.sql.exec("DELETE FROM meta WHERE key != 'state'");
     }
+    if (!ordinals) this.migrateToOrdinals();
+  }
+
+  /**
+   * Storage from before ordinals: every member gets one, and the members the full sync
+   * under way has listed so far (mark = its number) become its first `listed` rows.
+   */
+  migrateToOrdinals() {
+    this.sql.exec("ALTER TABLE members ADD COLUMN n INTEGER");
+    this.sql.exec("UPDATE members SET n = o.r FROM (SELECT id, row_number() OVER (ORDER BY id) AS r FROM members) AS o WHERE members.id = o.id");
+    const state = this.state();
+    if (state.fullSync) {
+      const cursor = this.sql.exec("SELECT n FROM members WHERE mark >= ?", state.fullSync.seq);
+      let chunk = [];
+      const flush = () => {
+        if (chunk.length > 0) this.sql.exec("INSERT INTO listed (seq, ns) VALUES (?, ?)", state.fullSync.seq, new Float64Array(chunk).buffer);
+        chunk = [];
+      };
+      for (const row of cursor) {
+        chunk.push(row.n);
+        if (chunk.length === 100_000) flush();
+      }
+      flush();
+    }
   }
 
   /**
    * The cohort's state in one row (`meta` key "state"): `{ fullSync, markSeq, size,
-   * updatedAt, sessionId, cohort }`. One read and one write a page instead of one each
+   * nextOrdinal, updatedAt, sessionId, cohort }`. One read and one write a page instead of one each
    * per field. `{}` for a cohort never synced.
    */
   state() {
@@ -100,7 +133,7 @@ export class MembershipStore {
       this.sql.exec("DELETE FROM session_pages WHERE sid = ? AND action = ?", sessionId, action);
     }
     if (action === "add_members") {
-      outcome.added = this.addListed(members, state.fullSync);
+      outcome.added = this.addListed(members, state);
     } else if (action === "remove_members") {
       outcome.removed = this.sql
         .exec("DELETE FROM members WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, data", JSON.stringify(members.map(([id]) => id)))
@@ -108,13 +141,13 @@ export class MembershipStore {
         .map((r) => [r.id, r.data]);
     } else {
       this.startOrJoin(state, sessionId, total);
-      outcome.added = this.addListed(members, state.fullSync);
+      outcome.added = this.addListed(members, state);
     }
     this.remember(sessionId, action, page, total);
     if (action === "members") {
       const done = this.sql.exec("SELECT count(*) AS n FROM session_pages WHERE sid = ? AND action = 'members'", sessionId).one().n;
       if (done >= total) {
-        outcome.removed = this.sweep(state.fullSync);
+        outcome.removed = this.sweep(state);
         outcome.sessionComplete = true;
         state.fullSync = null;
       }
@@ -136,46 +169,71 @@ export class MembershipStore {
       this.sql.exec("UPDATE sessions SET replaced = 1 WHERE sid = ? AND action = 'members'", current.sid);
     }
     state.markSeq = (state.markSeq ?? 0) + 1;
-    // A restarted session's earlier pages no longer count as applied.
+    // A restarted session's earlier pages no longer count as applied, nor list anyone.
+    this.sql.exec("DELETE FROM listed WHERE seq != ?", state.markSeq);
     this.sql.exec("DELETE FROM sessions WHERE sid = ? AND action = 'members'", sid);
     this.sql.exec("DELETE FROM session_pages WHERE sid = ? AND action = 'members'", sid);
     state.fullSync = { sid, total, seq: state.markSeq };
   }
 
-  /** Adds a page's members, marking them for the sweep while a full sync is under way. */
-  addListed(members, fullSync) {
-    const mark = fullSync ? fullSync.seq : 0;
-    // One pass: new rows get this call's token in `born`, so the rows that come back
-    // with it are the members that joined; known rows only have their mark raised.
-    const token = Math.floor(Math.random() * 2 ** 52);
-    const added = this.sql
+  /**
+   * Adds a page's members: one read gives each listed id its ordinal, or none (it joins);
+   * only joiners (and members whose kept data changed) are written. While a full sync is
+   * under way the page's ordinals are logged for its sweep. Returns the joiners as
+   * `[id, data]`.
+   */
+  addListed(members, state) {
+    const rows = this.sql
       .exec(
-        `INSERT INTO members (id, mark, data, born) SELECT value ->> 0, ?, value ->> 1, ? FROM json_each(?) WHERE true
-         ON CONFLICT (id) DO UPDATE SET mark = max(mark, excluded.mark), data = coalesce(excluded.data, data)
-         WHERE mark < excluded.mark OR excluded.data IS NOT NULL
-         RETURNING id, born = ? AS fresh`,
-        mark,
-        token,
-        JSON.stringify(members),
-        token,
+        "SELECT j.key AS i, m.n AS n, m.data AS data FROM json_each(?) AS j LEFT JOIN members AS m ON m.id = j.value",
+        JSON.stringify(members.map(([id]) => id)),
       )
-      .toArray()
-      .filter((r) => r.fresh === 1)
-      .map((r) => r.id);
-    if (added.length === 0) return [];
-    // An id listed twice in one page (a warning, not an error) joined once.
-    if (new Set(added).size !== added.length) added.splice(0, added.length, ...new Set(added));
-    const data = new Map(members);
-    return added.map((id) => [id, data.get(id) ?? null]);
+      .toArray();
+    state.nextOrdinal ??= this.sql.exec("SELECT coalesce(max(n), 0) + 1 AS n FROM members").one().n;
+    const ns = new Float64Array(members.length);
+    const joined = new Map(); // id -> ordinal: an id listed twice in a page joins once
+    const added = [];
+    const changed = [];
+    for (const row of rows) {
+      const [id, data] = members[row.i];
+      if (row.n !== null) {
+        ns[row.i] = row.n;
+        if (data !== null && data !== row.data) changed.push([id, data]);
+      } else if (joined.has(id)) {
+        ns[row.i] = joined.get(id);
+      } else {
+        const n = state.nextOrdinal++;
+        joined.set(id, n);
+        ns[row.i] = n;
+        added.push([id, data, n]);
+      }
+    }
+    if (added.length > 0) {
+      this.sql.exec("INSERT INTO members (id, mark, data, n) SELECT value ->> 0, 0, value ->> 1, value ->> 2 FROM json_each(?)", JSON.stringify(added));
+    }
+    if (changed.length > 0) {
+      this.sql.exec("UPDATE members SET data = j.value ->> 1 FROM json_each(?) AS j WHERE members.id = j.value ->> 0", JSON.stringify(changed));
+    }
+    if (state.fullSync && members.length > 0) this.sql.exec("INSERT INTO listed (seq, ns) VALUES (?, ?)", state.fullSync.seq, ns.buffer);
+    return added.map(([id, data]) => [id, data]);
   }
 
   /** Ends the full sync: members no page of it listed leave. */
-  sweep(fullSync) {
+  sweep(state) {
+    const fullSync = state.fullSync;
     if (!fullSync) return [];
-    return this.sql
-      .exec("DELETE FROM members WHERE mark < ? RETURNING id, data", fullSync.seq)
+    state.nextOrdinal ??= this.sql.exec("SELECT coalesce(max(n), 0) + 1 AS n FROM members").one().n;
+    // A byte per ordinal: 1 = listed. 10M members: 10 MB, once per full sync.
+    const seen = new Uint8Array(state.nextOrdinal + 1);
+    for (const row of this.sql.exec("SELECT ns FROM listed WHERE seq = ?", fullSync.seq)) {
+      for (const n of new Float64Array(row.ns)) seen[n] = 1;
+    }
+    const removed = this.sql
+      .exec("DELETE FROM members WHERE n IS NULL OR substr(?, n + 1, 1) = x'00' RETURNING id, data", seen.buffer)
       .toArray()
       .map((r) => [r.id, r.data]);
+    this.sql.exec("DELETE FROM listed");
+    return removed;
   }
 
   remember(sid, action, page, total) {
