@@ -3,6 +3,9 @@
 // workerd's clocks do not show CPU time, so wall time bounds it from above.
 //   node bench/worker.bench.mjs                 # 200 pages (200k members), forwarding off, then on
 //   MEMBERS=10000000 FORWARD=off node bench/worker.bench.mjs   # the largest cohort tried
+//   IDS=random node bench/worker.bench.mjs      # ids in no order (as distinct ids arrive), not ascending
+// The Worker answers once a page is durably logged and applies logged pages in batches
+// (worker/src/pagelog.js), so each sync also reports when its last page was applied.
 // For comparison in the same process: the plain-JavaScript receiver (JSON.parse + a Map
 // of members in memory, nothing durable) on the same pages.
 import { planSync } from "cohort-sync";
@@ -11,8 +14,17 @@ import { result } from "./result.mjs";
 
 const MEMBERS = Number(process.env.MEMBERS ?? 200_000);
 const FORWARD = process.env.FORWARD ?? "both"; // off | on | both
+const IDS = process.env.IDS ?? "ascending"; // ascending | random
 const pad = (i) => String(i).padStart(8, "0");
-const member = (i) => ({ distinctId: `5f1c0b7e-${pad(i).slice(0, 4)}-4a8e-9c1d-${pad(i)}aaaa`, email: `user${i}@example.com`, firstName: "Ada", lastName: "Lovelace", properties: { plan: "pro", $braze_external_id: `bz-${i}` } });
+/** A uuid-shaped id: ascending with i, or scattered (a fixed mix of i, so both syncs list the same ids). */
+function distinctId(i) {
+  if (IDS !== "random") return `5f1c0b7e-${pad(i).slice(0, 4)}-4a8e-9c1d-${pad(i)}aaaa`;
+  let a = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b) >>> 0;
+  a = Math.imul(a ^ (a >>> 13), 0xc2b2ae35) >>> 0;
+  const hex = (a ^ (a >>> 16)).toString(16).padStart(8, "0");
+  return `${hex}-${pad(i).slice(0, 4)}-4a8e-9c1d-${pad(i)}aaaa`;
+}
+const member = (i) => ({ distinctId: distinctId(i), email: `user${i}@example.com`, firstName: "Ada", lastName: "Lovelace", properties: { plan: "pro", $braze_external_id: `bz-${i}` } });
 
 function stats(samples) {
   const s = [...samples].sort((a, b) => a - b);
@@ -21,23 +33,44 @@ function stats(samples) {
 }
 const ms = (x) => `${x.toFixed(2)} ms`;
 
-/** One full sync of `count` members, page by page, timing each request. */
+/** A full sync's page `index` (0-based) of `count` members, as bytes. */
+function pageBody(cohortId, count, sessionId, index) {
+  const start = index * 1000;
+  const members = Array.from({ length: Math.min(1000, count - start) }, (_, i) => member(start + i));
+  const [body] = planSync(null, members, { projectId: "1", cohortId, cohortName: "Bench", sessionId, batchSize: 1000 });
+  // planSync numbers pages within its call; rewrite page_info for the whole sync.
+  const doc = JSON.parse(body);
+  doc.parameters.page_info = { page_count: index + 1, total_pages: Math.ceil(count / 1000) };
+  return new TextEncoder().encode(JSON.stringify(doc));
+}
+
+/**
+ * One full sync of `count` members, timing each request. Bodies are made 100 at a time
+ * before they are sent back to back; `appliedMs` is the time spent sending plus the
+ * final read (which applies whatever is still logged): the whole sync's cost.
+ */
 async function fullSync(worker, cohortId, count, sessionId) {
   const samples = [];
-  for (let start = 0; start < count; start += 1000) {
-    const members = Array.from({ length: Math.min(1000, count - start) }, (_, i) => member(start + i));
-    const [body] = planSync(null, members, { projectId: "1", cohortId, cohortName: "Bench", sessionId, batchSize: 1000 });
-    // planSync numbers pages within its call; rewrite page_info for the whole sync.
-    const doc = JSON.parse(body);
-    doc.parameters.page_info = { page_count: start / 1000 + 1, total_pages: Math.ceil(count / 1000) };
-    const bytes = new TextEncoder().encode(JSON.stringify(doc));
-    const t = performance.now();
-    const r = await worker.post(bytes);
-    samples.push(performance.now() - t);
-    if (r.status !== 200) throw new Error(`page ${start / 1000 + 1}: ${r.status} ${r.text}`);
-    if (process.stderr.isTTY && (start / 1000) % 100 === 0) process.stderr.write(`\r  ${start + 1000} members…`);
+  const pages = Math.ceil(count / 1000);
+  let busy = 0;
+  for (let first = 0; first < pages; first += 100) {
+    const bodies = [];
+    for (let i = first; i < Math.min(pages, first + 100); i++) bodies.push(pageBody(cohortId, count, sessionId, i));
+    const began = performance.now();
+    for (const [k, bytes] of bodies.entries()) {
+      const t = performance.now();
+      const r = await worker.post(bytes);
+      samples.push(performance.now() - t);
+      if (r.status !== 200) throw new Error(`page ${first + k + 1}: ${r.status} ${r.text}`);
+    }
+    busy += performance.now() - began;
+    if (process.stderr.isTTY) process.stderr.write(`\r  ${Math.min(pages, first + 100) * 1000} members…`);
   }
   if (process.stderr.isTTY) process.stderr.write("\r");
+  const t = performance.now();
+  const read = await worker.get(`/cohorts/${cohortId}`);
+  if (read.status !== 200) throw new Error(`read: ${read.status} ${read.text}`);
+  samples.appliedMs = busy + performance.now() - t;
   return samples;
 }
 
@@ -56,7 +89,7 @@ function plainReceiver(count) {
   return samples;
 }
 
-console.log(`cohort-sync Worker benchmark: ${MEMBERS.toLocaleString("en")} members in 1000-member pages, ${new Date().toISOString().slice(0, 10)}`);
+console.log(`cohort-sync Worker benchmark: ${MEMBERS.toLocaleString("en")} members (ids ${IDS}) in 1000-member pages, ${new Date().toISOString().slice(0, 10)}`);
 const plain = stats(plainReceiver(Math.min(MEMBERS, 100_000)));
 console.log(`  plain JS in memory (JSON.parse + Map, not durable): median ${ms(plain.median)}, p99 ${ms(plain.p99)} a page`);
 
@@ -71,18 +104,24 @@ async function floor(worker) {
   return stats(samples).median;
 }
 
+// The page log's settings, to try others: APPLY_DELAY_MS=0 APPLY_PAGES_PER_RUN=1 node bench/worker.bench.mjs
+const logVars = Object.fromEntries(["APPLY_DELAY_MS", "APPLY_PAGES_PER_RUN"].filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
+
 if (FORWARD === "off" || FORWARD === "both") {
-  const w = await startWorker();
+  const w = await startWorker({ vars: logVars });
   try {
     const transport = await floor(w);
     console.log(`  loopback floor (GET answered 404 at once): median ${ms(transport)}`);
-    const first = stats(await fullSync(w, "bench-off", MEMBERS, "s1"));
-    console.log(`  forwarding off, first full sync:  median ${ms(first.median)}, p99 ${ms(first.p99)}, max ${ms(first.max)} a page`);
+    const firstRun = await fullSync(w, "bench-off", MEMBERS, "s1");
+    const first = stats(firstRun);
+    console.log(`  forwarding off, first full sync:  median ${ms(first.median)}, p99 ${ms(first.p99)}, max ${ms(first.max)} a page; all applied after ${ms(firstRun.appliedMs / firstRun.length)} a page`);
     result("Worker, 1000-member page, forwarding off: median (new members)", first.median, plain.median, { goal: "≤ 10 ms", plainLabel: "JSON.parse + Map in memory" });
     result("  the same, less the loopback floor", first.median - transport, plain.median, { plainLabel: "JSON.parse + Map in memory" });
     result("Worker, 1000-member page, forwarding off: p99 (new members)", first.p99, plain.p99, { plainLabel: "JSON.parse + Map in memory" });
-    const second = stats(await fullSync(w, "bench-off", MEMBERS, "s2"));
-    console.log(`  forwarding off, second full sync: median ${ms(second.median)}, p99 ${ms(second.p99)}, max ${ms(second.max)} a page (all members known)`);
+    const secondRun = await fullSync(w, "bench-off", MEMBERS, "s2");
+    const second = stats(secondRun);
+    console.log(`  forwarding off, second full sync: median ${ms(second.median)}, p99 ${ms(second.p99)}, max ${ms(second.max)} a page (all members known); all applied after ${ms(secondRun.appliedMs / secondRun.length)} a page`);
+    result("Worker, 1000-member page, forwarding off: whole sync until applied, per page (new members)", firstRun.appliedMs / firstRun.length, plain.median, { plainLabel: "JSON.parse + Map in memory" });
     result("Worker, 1000-member page, forwarding off: median (known members)", second.median, plain.median, { goal: "≤ 10 ms", plainLabel: "JSON.parse + Map in memory" });
     const info = (await w.get("/cohorts/bench-off")).json;
     console.log(`  cohort held: ${info.size.toLocaleString("en")} members`);
@@ -96,6 +135,7 @@ if (FORWARD === "on" || FORWARD === "both") {
   const [clevertap, braze, mixpanel] = await Promise.all([startRecorder(ok), startRecorder(() => [201, "{}"]), startRecorder(() => [200, "1"])]);
   const w = await startWorker({
     vars: {
+      ...logVars,
       CLEVERTAP_ACCOUNT_ID: "A", CLEVERTAP_PASSCODE: "P", CLEVERTAP_UPLOAD_URL: clevertap.url,
       BRAZE_API_KEY: "k", BRAZE_COHORT_URL: braze.url,
       MIXPANEL_TOKEN: "t", MIXPANEL_ENGAGE_URL: mixpanel.url,
