@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { planSync, validatePayload } from "cohort-sync";
 import { failureMessage } from "../../worker/src/message.js";
-import { AUTH, basic, CREDENTIALS, eventually, startWorker, storageDir } from "./worker-harness.mjs";
+import { AUTH, basic, CREDENTIALS, eventually, startRecorder, startWorker, storageDir } from "./worker-harness.mjs";
 
 const T = { timeout: 300_000 };
 const options = (cohortId, sessionId, extra = {}) => ({ projectId: "2345678", cohortId, cohortName: "Power users", sessionId, ...extra });
@@ -379,6 +379,48 @@ describe("the page log (write-behind)", T, () => {
       assert.equal((await a.get("/cohorts/legacy")).json.size, next.length);
     } finally {
       await a.destroy();
+    }
+  });
+
+  test("the sweep in several scans (7 ordinals each): exact across scan edges, three syncs with churn", T, async () => {
+    const a = await startWorker({ vars: { SWEEP_ORDINALS_PER_SCAN: "7" } });
+    try {
+      const syncs = [
+        ids(40, "m"),
+        [...ids(40, "m").filter((_, i) => i % 3 !== 0), ...ids(9, "n")],
+        [...ids(40, "m").filter((_, i) => i % 3 === 1 || i === 6), ...ids(9, "n").slice(4), "o"],
+      ];
+      for (const [k, current] of syncs.entries()) {
+        for (const body of planSync(null, current, options("scans", `s${k}`, { batchSize: 6 }))) await postOk(a, body, "members");
+        assert.deepEqual(await members(a, "scans"), [...current].sort(), `after sync ${k + 1}`);
+        assert.equal((await a.get("/cohorts/scans")).json.size, current.length);
+      }
+    } finally {
+      await a.destroy();
+    }
+  });
+
+  test("a page too big to log (members with large properties, forwarding on) is applied at once, in order", T, async () => {
+    const recorder = await startRecorder();
+    const a = await startWorker({ vars: { ...NEVER, CLEVERTAP_ACCOUNT_ID: "A", CLEVERTAP_PASSCODE: "P", CLEVERTAP_UPLOAD_URL: recorder.url } });
+    try {
+      const big = (id) => ({ distinctId: id, properties: { notes: "x".repeat(800_000) } });
+      const current = [...ids(3, "a"), ...ids(3, "b").map(big), ...ids(3, "c")];
+      const pages = planSync(null, current, options("big-page", "s1", { batchSize: 3 }));
+      await postOk(a, pages[0], "members");
+      const object = await a.cohort("big-page");
+      assert.equal(await object.loggedPages(), 1);
+      await postOk(a, pages[1], "members");
+      assert.equal(await object.loggedPages(), 0, "the big page applied the log before itself");
+      await postOk(a, pages[2], "members");
+      assert.equal(await object.loggedPages(), 1);
+      const info = (await a.get("/cohorts/big-page")).json;
+      assert.equal(info.size, 9);
+      assert.equal(info.pendingSession, null);
+      assert.deepEqual(await members(a, "big-page"), current.map((m) => m.distinctId ?? m).sort());
+    } finally {
+      await a.destroy();
+      await recorder.close();
     }
   });
 });

@@ -14,6 +14,11 @@ const decoder = new TextDecoder();
 
 /** How long a logged page may wait for more to apply with it (ms): APPLY_DELAY_MS. */
 const DEFAULT_APPLY_DELAY_MS = 100;
+/**
+ * A page record longer than this (UTF-16 units; at most 3 bytes each in UTF-8 = 1.5 MB)
+ * is applied at once instead of logged: SQLite in workerd refuses values much over 2 MB.
+ */
+const MAX_LOGGED_CHARS = 500_000;
 /** Logged pages applied per alarm run, in one transaction: APPLY_PAGES_PER_RUN. */
 const DEFAULT_APPLY_PAGES = 5;
 
@@ -21,7 +26,7 @@ export class CohortObject extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     ctx.storage.sql.exec(SCHEMA + OUTBOX_SCHEMA + PAGE_LOG_SCHEMA);
-    this.store = new MembershipStore(ctx.storage.sql);
+    this.store = new MembershipStore(ctx.storage.sql, { ordinalsPerScan: Number(env.SWEEP_ORDINALS_PER_SCAN) || undefined });
     this.log = new PageLog(ctx.storage.sql);
     this.applyDelayMs = nonNegativeInt(env.APPLY_DELAY_MS, DEFAULT_APPLY_DELAY_MS);
     this.applyPages = nonNegativeInt(env.APPLY_PAGES_PER_RUN, DEFAULT_APPLY_PAGES) || DEFAULT_APPLY_PAGES;
@@ -49,15 +54,23 @@ export class CohortObject extends DurableObject {
     const members = page.body
       ? JSON.parse(decoder.decode(page.body)).parameters.members.map((m) => [m.mixpanel_distinct_id, forwarding ? JSON.stringify(m) : null])
       : page.ids.map((id) => [id, null]);
+    const record = JSON.stringify({
+      action: page.action,
+      sessionId: page.sessionId,
+      page: page.page,
+      total: page.total,
+      members,
+      cohort: { projectId: page.projectId, cohortId: page.cohortId, cohortName: page.cohortName ?? null },
+    });
     this.ctx.storage.transactionSync(() => {
-      this.log.append({
-        action: page.action,
-        sessionId: page.sessionId,
-        page: page.page,
-        total: page.total,
-        members,
-        cohort: { projectId: page.projectId, cohortId: page.cohortId, cohortName: page.cohortName ?? null },
-      });
+      if (record.length <= MAX_LOGGED_CHARS) {
+        this.log.append(record);
+      } else {
+        // Too big for one SQLite value (members with large properties, forwarding on):
+        // applied now, after everything logged before it, so the order still holds.
+        while (this.applyLogged(this.applyPages) > 0);
+        this.applyOne(JSON.parse(record));
+      }
       if (this.env.FAULT_INJECTION === "true" && this.fault === "fail-in-transaction") throw new Error("injected: storage failed mid-apply");
     });
     await this.outbox.schedule();
@@ -66,24 +79,26 @@ export class CohortObject extends DurableObject {
   }
 
   /**
-   * Applies up to `limit` logged pages in arrival order, in one transaction (one commit
-   * for all: the point of the log), queuing the changes they caused for the destinations.
+   * Applies up to `limit` logged pages in arrival order, in one transaction, queuing the
+   * changes they caused for the destinations.
    * Returns how many pages it applied.
    */
   applyLogged(limit) {
-    const forwarding = destinations(this.env).length > 0;
     return this.ctx.storage.transactionSync(() => {
       const pages = this.log.take(limit);
-      for (const { page } of pages) {
-        const result = this.store.apply(page);
-        if (!result.duplicate && forwarding) {
-          const cohort = { ...page.cohort, sessionId: page.sessionId };
-          for (const [dest, request] of changeRequests(this.env, cohort, result.added, result.removed)) this.outbox.add(dest, request);
-        }
-      }
+      for (const { page } of pages) this.applyOne(page);
       if (pages.length > 0) this.log.removeThrough(pages[pages.length - 1].seq);
       return pages.length;
     });
+  }
+
+  /** Applies one page (a `PageLog` record) and queues the changes it caused. Call in a transaction. */
+  applyOne(page) {
+    const result = this.store.apply(page);
+    if (!result.duplicate && destinations(this.env).length > 0) {
+      const cohort = { ...page.cohort, sessionId: page.sessionId };
+      for (const [dest, request] of changeRequests(this.env, cohort, result.added, result.removed)) this.outbox.add(dest, request);
+    }
   }
 
   /** Applies the whole log, so a read sees every page answered 200. */

@@ -22,9 +22,9 @@ export class PageLog {
     this.sql = sql;
   }
 
-  /** Logs a validated page (`MembershipStore.apply`'s argument, as JSON). */
-  append(page) {
-    this.sql.exec("INSERT INTO page_log (page, at) VALUES (?, ?)", JSON.stringify(page), Date.now());
+  /** Logs a validated page: `MembershipStore.apply`'s argument as JSON text. */
+  append(record) {
+    this.sql.exec("INSERT INTO page_log (page, at) VALUES (?, ?)", record, Date.now());
   }
 
   /** When the oldest logged page was accepted (ms), or null when the log is empty. */

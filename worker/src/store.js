@@ -17,6 +17,14 @@
 
 export const REMEMBERED_SESSIONS = 64;
 
+/**
+ * The sweep binds who was listed as text, 6 ordinals a character ('@' + flags, ASCII so
+ * SQLite's unicode() reads it back). SQLite in workerd refuses a bound value much over
+ * 2 MB (SQLITE_TOOBIG: 2.1 MB passed, 5 MB failed), so one statement covers at most
+ * 9M ordinals (1.5 MB); a cohort whose ordinals went past that is swept in several scans.
+ */
+const ORDINALS_PER_SCAN = 9_000_000;
+
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, mark INTEGER NOT NULL, data TEXT, born INTEGER, n INTEGER) WITHOUT ROWID;
 DROP INDEX IF EXISTS members_by_mark;
@@ -35,8 +43,10 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID
 
 /** One cohort's membership over `ctx.storage.sql`. Call inside `transactionSync`. */
 export class MembershipStore {
-  constructor(sql) {
+  /** `ordinalsPerScan`: how many ordinals one sweep statement covers (tests set it small). */
+  constructor(sql, { ordinalsPerScan = ORDINALS_PER_SCAN } = {}) {
     this.sql = sql;
+    this.ordinalsPerScan = Math.max(1, ordinalsPerScan);
     this.migrate();
   }
 
@@ -208,11 +218,11 @@ export class MembershipStore {
         added.push([id, data, n]);
       }
     }
-    if (added.length > 0) {
-      this.sql.exec("INSERT INTO members (id, mark, data, n) SELECT value ->> 0, 0, value ->> 1, value ->> 2 FROM json_each(?)", JSON.stringify(added));
+    for (const part of boundedJson(added)) {
+      this.sql.exec("INSERT INTO members (id, mark, data, n) SELECT value ->> 0, 0, value ->> 1, value ->> 2 FROM json_each(?)", part);
     }
-    if (changed.length > 0) {
-      this.sql.exec("UPDATE members SET data = j.value ->> 1 FROM json_each(?) AS j WHERE members.id = j.value ->> 0", JSON.stringify(changed));
+    for (const part of boundedJson(changed)) {
+      this.sql.exec("UPDATE members SET data = j.value ->> 1 FROM json_each(?) AS j WHERE members.id = j.value ->> 0", part);
     }
     if (state.fullSync && members.length > 0) this.sql.exec("INSERT INTO listed (seq, ns) VALUES (?, ?)", state.fullSync.seq, ns.buffer);
     return added.map(([id, data]) => [id, data]);
@@ -223,15 +233,40 @@ export class MembershipStore {
     const fullSync = state.fullSync;
     if (!fullSync) return [];
     state.nextOrdinal ??= this.sql.exec("SELECT coalesce(max(n), 0) + 1 AS n FROM members").one().n;
-    // A byte per ordinal: 1 = listed. 10M members: 10 MB, once per full sync.
-    const seen = new Uint8Array(state.nextOrdinal + 1);
+    // One bit per ordinal: set = listed. 10M members: 1.25 MB, once per full sync.
+    const seen = new Uint8Array(Math.ceil((state.nextOrdinal + 1) / 8));
     for (const row of this.sql.exec("SELECT ns FROM listed WHERE seq = ?", fullSync.seq)) {
-      for (const n of new Float64Array(row.ns)) seen[n] = 1;
+      for (const n of new Float64Array(row.ns)) seen[n >>> 3] |= 1 << (n & 7);
     }
-    const removed = this.sql
-      .exec("DELETE FROM members WHERE n IS NULL OR substr(?, n + 1, 1) = x'00' RETURNING id, data", seen.buffer)
-      .toArray()
-      .map((r) => [r.id, r.data]);
+    const removed = [];
+    const per = this.ordinalsPerScan;
+    for (let low = 0; low <= state.nextOrdinal; low += per) {
+      const high = Math.min(state.nextOrdinal + 1, low + per);
+      const flags = new Array(Math.ceil((high - low) / 6));
+      for (let c = 0; c < flags.length; c++) {
+        let bits = 0;
+        for (let k = 0; k < 6; k++) {
+          const n = low + c * 6 + k;
+          if (n < high && seen[n >>> 3] & (1 << (n & 7))) bits |= 1 << k;
+        }
+        flags[c] = String.fromCharCode(64 + bits);
+      }
+      const rows = this.sql
+        .exec(
+          `DELETE FROM members WHERE n >= ? AND n < ?
+             AND ((unicode(substr(?, (n - ?) / 6 + 1, 1)) - 64) >> ((n - ?) % 6)) & 1 = 0
+           RETURNING id, data`,
+          low,
+          high,
+          flags.join(""),
+          low,
+          low,
+        )
+        .toArray();
+      for (const r of rows) removed.push([r.id, r.data]);
+    }
+    // Rows without an ordinal cannot be listed (none should exist: every insert gives one).
+    for (const r of this.sql.exec("DELETE FROM members WHERE n IS NULL RETURNING id, data")) removed.push([r.id, r.data]);
     this.sql.exec("DELETE FROM listed");
     return removed;
   }
@@ -272,4 +307,27 @@ export class MembershipStore {
     const members = rows.slice(0, limit).map((r) => r.id);
     return { members, last: more ? members[members.length - 1] : null };
   }
+}
+
+/**
+ * `rows` as JSON array texts of at most ~500k characters each (one row may be more): a
+ * bound value much over 2 MB is refused by SQLite in workerd, and with forwarding on a
+ * page's members can carry that much.
+ */
+function boundedJson(rows, limit = 500_000) {
+  const parts = [];
+  let part = [];
+  let length = 0;
+  for (const row of rows) {
+    const text = JSON.stringify(row);
+    if (part.length > 0 && length + text.length > limit) {
+      parts.push(`[${part.join(",")}]`);
+      part = [];
+      length = 0;
+    }
+    part.push(text);
+    length += text.length + 1;
+  }
+  if (part.length > 0) parts.push(`[${part.join(",")}]`);
+  return parts;
 }
