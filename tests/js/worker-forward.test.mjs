@@ -173,4 +173,25 @@ describe("forwarding", T, () => {
       clevertap.received.length = 0;
     }
   });
+
+  test("a full sync's end removing 2500 members at once: queued 1000 at a time, each forwarded once", T, async () => {
+    const w = await startWorker({ vars: { CLEVERTAP_ACCOUNT_ID: "ACC-1", CLEVERTAP_PASSCODE: "p", CLEVERTAP_UPLOAD_URL: `${clevertap.url}/1/upload` } });
+    try {
+      clevertap.received.length = 0;
+      const many = Array.from({ length: 2600 }, (_, i) => `m-${String(i).padStart(5, "0")}`);
+      for (const body of planSync(null, many, options("mass", "s1"))) await post(w, body);
+      const kept = many.filter((_, i) => i % 26 === 0); // 100 stay
+      for (const body of planSync(null, kept, options("mass", "s2"))) await post(w, body);
+      const info = (await w.get("/cohorts/mass")).json;
+      assert.equal(info.size, 100);
+      await eventually(async () => (await w.get("/cohorts/mass")).json.outbox.pending === 0, 20_000, "an empty outbox");
+      const removed = partnerSyncs().filter((s) => s.endsWith(":Removed"));
+      assert.equal(removed.length, 2500);
+      assert.deepEqual(sorted(removed), sorted(many.filter((_, i) => i % 26 !== 0).map((id) => `${id}:Removed`)));
+      assert.equal(partnerSyncs().filter((s) => s.endsWith(":Added")).length, 2600);
+      clevertap.received.length = 0;
+    } finally {
+      await w.destroy();
+    }
+  });
 });

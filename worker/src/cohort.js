@@ -94,11 +94,17 @@ export class CohortObject extends DurableObject {
 
   /** Applies one page (a `PageLog` record) and queues the changes it caused. Call in a transaction. */
   applyOne(page) {
-    const result = this.store.apply(page);
-    if (!result.duplicate && destinations(this.env).length > 0) {
-      const cohort = { ...page.cohort, sessionId: page.sessionId };
-      for (const [dest, request] of changeRequests(this.env, cohort, result.added, result.removed)) this.outbox.add(dest, request);
+    if (destinations(this.env).length === 0) {
+      this.store.apply(page);
+      return;
     }
+    const cohort = { ...page.cohort, sessionId: page.sessionId };
+    const queue = (added, removed) => {
+      for (const [dest, request] of changeRequests(this.env, cohort, added, removed)) this.outbox.add(dest, request);
+    };
+    // A full sync's end may remove any number of members: queued 1000 at a time.
+    const result = this.store.apply(page, { sweptOut: (removed) => queue([], removed) });
+    if (!result.duplicate) queue(result.added, result.removed);
   }
 
   /** Applies the whole log, so a read sees every page answered 200. */

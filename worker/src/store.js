@@ -117,12 +117,14 @@ export class MembershipStore {
    * Applies one validated page: `{ action, sessionId, page, total, members, cohort }`
    * where `members` are `[id, data]` (data: the member's JSON text, or null when not
    * kept) and `cohort` is `{ projectId, cohortId, cohortName }`. Returns `{ added,
-   * removed, duplicate, sessionComplete, size }`; `added`/`removed` are `[id, data]`
-   * pairs of the real changes.
+   * removed, swept, duplicate, sessionComplete, size }`; `added`/`removed` are `[id,
+   * data]` pairs of the real changes a page named; `swept` counts the members a full
+   * sync's end removed, handed to `sweptOut(pairs)` 1000 at a time when given (a whole
+   * 10M-member cohort can leave at once: never all in memory).
    */
-  apply({ action, sessionId, page, total, members, cohort }) {
+  apply({ action, sessionId, page, total, members, cohort }, { sweptOut = null } = {}) {
     const state = this.state();
-    const outcome = { added: [], removed: [], duplicate: false, sessionComplete: false, size: state.size ?? 0 };
+    const outcome = { added: [], removed: [], swept: 0, duplicate: false, sessionComplete: false, size: state.size ?? 0 };
     // The sender changed the page count of the session under way: it started over.
     if (action === "members" && state.fullSync && state.fullSync.sid === sessionId && state.fullSync.total !== total) {
       this.startOrJoin(state, sessionId, total);
@@ -157,12 +159,12 @@ export class MembershipStore {
     if (action === "members") {
       const done = this.sql.exec("SELECT count(*) AS n FROM session_pages WHERE sid = ? AND action = 'members'", sessionId).one().n;
       if (done >= total) {
-        outcome.removed = this.sweep(state);
+        outcome.swept = this.sweep(state, sweptOut);
         outcome.sessionComplete = true;
         state.fullSync = null;
       }
     }
-    state.size = (state.size ?? 0) + outcome.added.length - outcome.removed.length;
+    state.size = (state.size ?? 0) + outcome.added.length - outcome.removed.length - outcome.swept;
     state.updatedAt = new Date().toISOString();
     state.sessionId = sessionId;
     if (cohort) state.cohort = cohort;
@@ -228,8 +230,8 @@ export class MembershipStore {
     return added.map(([id, data]) => [id, data]);
   }
 
-  /** Ends the full sync: members no page of it listed leave. */
-  sweep(state) {
+  /** Ends the full sync: members no page of it listed leave. Returns how many. */
+  sweep(state, sweptOut) {
     const fullSync = state.fullSync;
     if (!fullSync) return [];
     state.nextOrdinal ??= this.sql.exec("SELECT coalesce(max(n), 0) + 1 AS n FROM members").one().n;
@@ -238,7 +240,7 @@ export class MembershipStore {
     for (const row of this.sql.exec("SELECT ns FROM listed WHERE seq = ?", fullSync.seq)) {
       for (const n of new Float64Array(row.ns)) seen[n >>> 3] |= 1 << (n & 7);
     }
-    const removed = [];
+    let swept = 0;
     const per = this.ordinalsPerScan;
     for (let low = 0; low <= state.nextOrdinal; low += per) {
       const high = Math.min(state.nextOrdinal + 1, low + per);
@@ -251,24 +253,30 @@ export class MembershipStore {
         }
         flags[c] = String.fromCharCode(64 + bits);
       }
-      const rows = this.sql
-        .exec(
-          `DELETE FROM members WHERE n >= ? AND n < ?
-             AND ((unicode(substr(?, (n - ?) / 6 + 1, 1)) - 64) >> ((n - ?) % 6)) & 1 = 0
-           RETURNING id, data`,
-          low,
-          high,
-          flags.join(""),
-          low,
-          low,
-        )
-        .toArray();
-      for (const r of rows) removed.push([r.id, r.data]);
+      const unlisted = "n >= ? AND n < ? AND ((unicode(substr(?, (n - ?) / 6 + 1, 1)) - 64) >> ((n - ?) % 6)) & 1 = 0";
+      const args = [low, high, flags.join(""), low, low];
+      if (sweptOut) {
+        // In id order, 1000 at a time: each query resumes after the last id.
+        for (let after = null; ; ) {
+          const rows =
+            after === null
+              ? this.sql.exec(`SELECT id, data FROM members WHERE ${unlisted} ORDER BY id LIMIT 1000`, ...args).toArray()
+              : this.sql.exec(`SELECT id, data FROM members WHERE ${unlisted} AND id > ? ORDER BY id LIMIT 1000`, ...args, after).toArray();
+          if (rows.length === 0) break;
+          sweptOut(rows.map((r) => [r.id, r.data]));
+          after = rows[rows.length - 1].id;
+        }
+      }
+      swept += this.sql.exec(`DELETE FROM members WHERE ${unlisted}`, ...args).rowsWritten;
     }
     // Rows without an ordinal cannot be listed (none should exist: every insert gives one).
-    for (const r of this.sql.exec("DELETE FROM members WHERE n IS NULL RETURNING id, data")) removed.push([r.id, r.data]);
+    const orphans = this.sql.exec("SELECT id, data FROM members WHERE n IS NULL").toArray();
+    if (orphans.length > 0) {
+      if (sweptOut) sweptOut(orphans.map((r) => [r.id, r.data]));
+      swept += this.sql.exec("DELETE FROM members WHERE n IS NULL").rowsWritten;
+    }
     this.sql.exec("DELETE FROM listed");
-    return removed;
+    return swept;
   }
 
   remember(sid, action, page, total) {
