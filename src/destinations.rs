@@ -3,6 +3,7 @@
 
 use crate::identity::{identity_of, IdentityRule, MatchEntry, NO_IDENTITY};
 use crate::json::writer::write_escaped;
+use crate::text::cut as ascii_cut;
 use crate::json::{JsonWriter, Kind, Reader, ToJson};
 use crate::payload::{Action, CohortPage};
 
@@ -35,19 +36,21 @@ pub fn clevertap_uploads(page: &CohortPage, ts: u64) -> Vec<String> {
     let profile = w.finish();
     // Each template is split around the identity's place: `{"identity":` | `,"ts":…`.
     let identity_at = r#"{"identity":"#.len();
-    let (event_tail, profile_tail) = (&event[identity_at + 2..], &profile[identity_at + 2..]);
+    let (event_head, profile_head) = (ascii_cut(&event, 0, identity_at), ascii_cut(&profile, 0, identity_at));
+    let (event_tail, profile_tail) =
+        (ascii_cut(&event, identity_at + 2, event.len()), ascii_cut(&profile, identity_at + 2, profile.len()));
 
     let mut uploads = Uploads::with_capacity(page.members.len());
     for member in &page.members {
         let Some((identity, _)) = identity_of(member, &IdentityRule::CleverTap) else { continue };
         let out = uploads.begin_record();
-        out.push_str(&event[..identity_at]);
+        out.push_str(event_head);
         write_escaped(out, &identity);
         out.push_str(event_tail);
         uploads.end_record();
         if member.email.is_some() || member.phone_number.is_some() {
             let out = uploads.begin_record();
-            out.push_str(&profile[..identity_at]);
+            out.push_str(profile_head);
             write_escaped(out, &identity);
             out.push_str(profile_tail);
             out.push('{');

@@ -225,7 +225,7 @@ fn time_ms(raw: &[u8]) -> Option<u64> {
     if text.starts_with('-') || text.contains(['e', 'E']) {
         return None;
     }
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let (whole, fraction) = crate::text::split_once(text, b'.').unwrap_or((text, ""));
     let whole: u64 = whole.parse().ok()?;
     if whole >= 100_000_000_000 {
         return Some(whole);

@@ -18,6 +18,7 @@ pub mod plan;
 pub mod problem;
 mod repeats;
 pub mod state;
+mod text;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -16,7 +16,7 @@ pub fn locate<'p>(text: &[u8], problems: impl IntoIterator<Item = &'p mut Proble
     // Sorted as (offset, position) pairs, the shape every other sort here has.
     let mut order: Vec<(u64, u32)> =
         pending.iter().enumerate().map(|(i, p)| (p.offset.unwrap_or(0), i as u32)).collect();
-    order.sort_unstable();
+    crate::repeats::sort_pairs(&mut order, None);
     let (mut line, mut column, mut at) = (1u32, 1u32, 0usize);
     for (_, i) in order {
         let problem = &mut *pending[i as usize];

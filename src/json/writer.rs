@@ -273,7 +273,7 @@ pub fn write_escaped(out: &mut String, text: &str) {
                 continue;
             }
         };
-        out.push_str(&text[run_start..at]);
+        out.push_str(crate::text::cut(text, run_start, at));
         if escape.is_empty() {
             const HEX: &[u8; 16] = b"0123456789abcdef";
             out.push_str("\\u00");
@@ -285,7 +285,7 @@ pub fn write_escaped(out: &mut String, text: &str) {
         at += 1;
         run_start = at;
     }
-    out.push_str(&text[run_start..]);
+    out.push_str(crate::text::cut(text, run_start, text.len()));
     out.push('"');
 }
 

@@ -6,6 +6,7 @@
 
 use super::model::*;
 use crate::json::pointer::push_token;
+use crate::text::cut as ascii_cut;
 use crate::json::position::locate;
 use crate::json::{JsonStr, Kind, Reader, SyntaxError};
 use crate::problem::{Problem, ProblemCode, ProblemList};
@@ -693,14 +694,15 @@ fn json_integer(text: &str) -> Option<i128> {
     };
     let (mantissa, exponent) = match text.find(['e', 'E']) {
         Some(at) => {
-            let digits = &text[at + 1..];
+            // `at` is an ASCII 'e': both cuts are char boundaries.
+            let digits = ascii_cut(text, at + 1, text.len());
             let saturated = if digits.starts_with('-') { i64::MIN } else { i64::MAX };
-            (&text[..at], digits.parse::<i64>().unwrap_or(saturated))
+            (ascii_cut(text, 0, at), digits.parse::<i64>().unwrap_or(saturated))
         }
         None => (text, 0),
     };
-    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let frac_part = frac_part.trim_end_matches('0');
+    let (int_part, frac_part) = crate::text::split_once(mantissa, b'.').unwrap_or((mantissa, ""));
+    let frac_part = ascii_cut(frac_part, 0, frac_part.len() - frac_part.bytes().rev().take_while(|&b| b == b'0').count());
     let mut digits: Vec<u8> = int_part.bytes().chain(frac_part.bytes()).map(|b| b.wrapping_sub(b'0')).collect();
     // value = digits × 10^scale
     let mut scale = exponent.saturating_sub(frac_part.len() as i64);
