@@ -79,7 +79,8 @@ pub fn decode_segment_membership(value: &str) -> Result<Vec<String>, AudienceErr
 /// Whether `value` lists `id` as a whole token: `1103` is not in `'11036','11034'`.
 pub fn segment_membership_contains(value: &str, id: &str) -> bool {
     check_id(id).is_ok()
-        && crate::text::split(value, b',').any(|token| token.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) == Some(id))
+        && crate::text::split(value, b',')
+            .any(|token| token.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) == Some(id))
 }
 
 /// One audience and whether the user is in it.

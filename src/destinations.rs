@@ -3,9 +3,9 @@
 
 use crate::identity::{identity_of, IdentityRule, MatchEntry, NO_IDENTITY};
 use crate::json::writer::write_escaped;
-use crate::text::cut as ascii_cut;
 use crate::json::{JsonWriter, Kind, Reader, ToJson};
 use crate::payload::{Action, CohortPage};
+use crate::text::cut as ascii_cut;
 
 /// Records (CleverTap) or user ids (Braze) per request.
 pub const MAX_PER_REQUEST: usize = 1000;

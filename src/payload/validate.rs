@@ -6,11 +6,11 @@
 
 use super::model::*;
 use crate::json::pointer::push_token;
-use crate::text::cut as ascii_cut;
 use crate::json::position::locate;
 use crate::json::{JsonStr, Kind, Reader, SyntaxError};
 use crate::problem::{Problem, ProblemCode, ProblemList};
 use crate::repeats::find_repeats;
+use crate::text::cut as ascii_cut;
 use std::borrow::Cow;
 
 /// Distinct ids longer than this (in characters) draw a `long_id` warning: Mixpanel
@@ -702,7 +702,8 @@ fn json_integer(text: &str) -> Option<i128> {
         None => (text, 0),
     };
     let (int_part, frac_part) = crate::text::split_once(mantissa, b'.').unwrap_or((mantissa, ""));
-    let frac_part = ascii_cut(frac_part, 0, frac_part.len() - frac_part.bytes().rev().take_while(|&b| b == b'0').count());
+    let frac_part =
+        ascii_cut(frac_part, 0, frac_part.len() - frac_part.bytes().rev().take_while(|&b| b == b'0').count());
     let mut digits: Vec<u8> = int_part.bytes().chain(frac_part.bytes()).map(|b| b.wrapping_sub(b'0')).collect();
     // value = digits × 10^scale
     let mut scale = exponent.saturating_sub(frac_part.len() as i64);
