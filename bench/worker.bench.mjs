@@ -105,7 +105,7 @@ async function floor(worker) {
 }
 
 // The page log's settings, to try others: APPLY_DELAY_MS=0 APPLY_PAGES_PER_RUN=1 node bench/worker.bench.mjs
-const logVars = Object.fromEntries(["APPLY_DELAY_MS", "APPLY_PAGES_PER_RUN"].filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
+const logVars = Object.fromEntries(["APPLY_DELAY_MS", "APPLY_PAGES_PER_RUN", "MAX_LOGGED_PAGES"].filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
 
 if (FORWARD === "off" || FORWARD === "both") {
   const w = await startWorker({ vars: logVars });

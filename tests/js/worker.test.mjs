@@ -423,4 +423,23 @@ describe("the page log (write-behind)", T, () => {
       await recorder.close();
     }
   });
+
+  test("backpressure: past MAX_LOGGED_PAGES a request applies the excess before answering; exact", T, async () => {
+    const a = await startWorker({ vars: { ...NEVER, MAX_LOGGED_PAGES: "3" } });
+    try {
+      const current = ids(40, "bp");
+      const pages = planSync(null, current, options("backpressure", "s1", { batchSize: 4 }));
+      const object = await a.cohort("backpressure");
+      for (const [k, body] of pages.entries()) {
+        await postOk(a, body, "members");
+        assert.equal(await object.loggedPages(), Math.min(k + 1, 3), `after page ${k + 1}`);
+      }
+      const info = (await a.get("/cohorts/backpressure")).json;
+      assert.equal(info.size, 40);
+      assert.equal(info.pendingSession, null);
+      assert.deepEqual(await members(a, "backpressure"), current);
+    } finally {
+      await a.destroy();
+    }
+  });
 });

@@ -19,6 +19,8 @@ const DEFAULT_APPLY_DELAY_MS = 100;
  * is applied at once instead of logged: SQLite in workerd refuses values much over 2 MB.
  */
 const MAX_LOGGED_CHARS = 500_000;
+/** Pages the log may hold before a request applies the excess itself: MAX_LOGGED_PAGES. */
+const DEFAULT_MAX_LOGGED_PAGES = 20;
 /** Logged pages applied per alarm run, in one transaction: APPLY_PAGES_PER_RUN. */
 const DEFAULT_APPLY_PAGES = 5;
 
@@ -30,6 +32,7 @@ export class CohortObject extends DurableObject {
     this.log = new PageLog(ctx.storage.sql);
     this.applyDelayMs = nonNegativeInt(env.APPLY_DELAY_MS, DEFAULT_APPLY_DELAY_MS);
     this.applyPages = nonNegativeInt(env.APPLY_PAGES_PER_RUN, DEFAULT_APPLY_PAGES) || DEFAULT_APPLY_PAGES;
+    this.maxLoggedPages = nonNegativeInt(env.MAX_LOGGED_PAGES, DEFAULT_MAX_LOGGED_PAGES);
     this.outbox = new Outbox(ctx, {
       name: `cohort:${ctx.id.toString().slice(0, 16)}`,
       baseDelayMs: Number(env.FORWARD_RETRY_BASE_MS) || undefined,
@@ -73,6 +76,12 @@ export class CohortObject extends DurableObject {
       }
       if (this.env.FAULT_INJECTION === "true" && this.fault === "fail-in-transaction") throw new Error("injected: storage failed mid-apply");
     });
+    // Backpressure: when pages come faster than the alarm applies them (ids joining in no
+    // order at millions of members), the request that finds the log over its bound
+    // applies the excess before answering, so the log (and what a read must apply
+    // first) stays bounded and the answer slows to the real cost instead.
+    const excess = this.log.size() - this.maxLoggedPages;
+    if (excess > 0) this.applyLogged(excess);
     await this.outbox.schedule();
     if (this.fault === "fail-after-commit") throw new Error("injected: the runtime died after the write, before the answer");
     return { logged: true };

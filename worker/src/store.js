@@ -18,12 +18,15 @@
 export const REMEMBERED_SESSIONS = 64;
 
 /**
- * The sweep binds who was listed as text, 6 ordinals a character ('@' + flags, ASCII so
- * SQLite's unicode() reads it back). SQLite in workerd refuses a bound value much over
- * 2 MB (SQLITE_TOOBIG: 2.1 MB passed, 5 MB failed), so one statement covers at most
- * 9M ordinals (1.5 MB); a cohort whose ordinals went past that is swept in several scans.
+ * The sweep binds who was listed as a bitmap BLOB (a bit per ordinal) and reads a row's
+ * bit with `substr` (O(1) on a BLOB; on TEXT it walks the characters, which made a
+ * 200k-member sweep take 2 s) and `instr` into the 256 byte values (SQLite has no
+ * byte-to-integer function for BLOBs). SQLite in workerd refuses a bound value much over
+ * 2 MB (SQLITE_TOOBIG: 2.1 MB passed, 5 MB failed), so one statement covers at most 12M
+ * ordinals (1.5 MB); a cohort whose ordinals went past that is swept in several scans.
  */
-const ORDINALS_PER_SCAN = 9_000_000;
+const ORDINALS_PER_SCAN = 12_000_000;
+const BYTE_VALUES = Uint8Array.from({ length: 256 }, (_, i) => i).buffer;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, mark INTEGER NOT NULL, data TEXT, born INTEGER, n INTEGER) WITHOUT ROWID;
@@ -220,7 +223,10 @@ export class MembershipStore {
         added.push([id, data, n]);
       }
     }
-    for (const part of boundedJson(added)) {
+    // Inserted in id order: neighbouring keys share B-tree pages, so fewer page visits
+    // (1000 random uuids into 200k rows: 18.6 -> 14.8 ms in native SQLite).
+    const byId = added.length > 1 ? [...added].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) : added;
+    for (const part of boundedJson(byId)) {
       this.sql.exec("INSERT INTO members (id, mark, data, n) SELECT value ->> 0, 0, value ->> 1, value ->> 2 FROM json_each(?)", part);
     }
     for (const part of boundedJson(changed)) {
@@ -233,7 +239,7 @@ export class MembershipStore {
   /** Ends the full sync: members no page of it listed leave. Returns how many. */
   sweep(state, sweptOut) {
     const fullSync = state.fullSync;
-    if (!fullSync) return [];
+    if (!fullSync) return 0;
     state.nextOrdinal ??= this.sql.exec("SELECT coalesce(max(n), 0) + 1 AS n FROM members").one().n;
     // One bit per ordinal: set = listed. 10M members: 1.25 MB, once per full sync.
     const seen = new Uint8Array(Math.ceil((state.nextOrdinal + 1) / 8));
@@ -241,20 +247,13 @@ export class MembershipStore {
       for (const n of new Float64Array(row.ns)) seen[n >>> 3] |= 1 << (n & 7);
     }
     let swept = 0;
-    const per = this.ordinalsPerScan;
+    // Scans start at multiples of 8, so each one's bits are whole bytes of `seen`.
+    const per = Math.ceil(this.ordinalsPerScan / 8) * 8;
     for (let low = 0; low <= state.nextOrdinal; low += per) {
       const high = Math.min(state.nextOrdinal + 1, low + per);
-      const flags = new Array(Math.ceil((high - low) / 6));
-      for (let c = 0; c < flags.length; c++) {
-        let bits = 0;
-        for (let k = 0; k < 6; k++) {
-          const n = low + c * 6 + k;
-          if (n < high && seen[n >>> 3] & (1 << (n & 7))) bits |= 1 << k;
-        }
-        flags[c] = String.fromCharCode(64 + bits);
-      }
-      const unlisted = "n >= ? AND n < ? AND ((unicode(substr(?, (n - ?) / 6 + 1, 1)) - 64) >> ((n - ?) % 6)) & 1 = 0";
-      const args = [low, high, flags.join(""), low, low];
+      const bits = seen.slice(low / 8, Math.ceil(high / 8)).buffer;
+      const unlisted = "n >= ? AND n < ? AND ((instr(?, substr(?, (n - ?) / 8 + 1, 1)) - 1) >> ((n - ?) % 8)) & 1 = 0";
+      const args = [low, high, BYTE_VALUES, bits, low, low];
       if (sweptOut) {
         // In id order, 1000 at a time: each query resumes after the last id.
         for (let after = null; ; ) {
