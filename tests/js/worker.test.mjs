@@ -404,9 +404,11 @@ describe("the page log (write-behind)", T, () => {
     const recorder = await startRecorder();
     const a = await startWorker({ vars: { ...NEVER, CLEVERTAP_ACCOUNT_ID: "A", CLEVERTAP_PASSCODE: "P", CLEVERTAP_UPLOAD_URL: recorder.url } });
     try {
-      const big = (id) => ({ distinctId: id, properties: { notes: "x".repeat(800_000) } });
-      const current = [...ids(3, "a"), ...ids(3, "b").map(big), ...ids(3, "c")];
-      const pages = planSync(null, current, options("big-page", "s1", { batchSize: 3 }));
+      // Each member just under the size kept whole (100k characters); six make a page
+      // record over what one SQLite value takes in the log.
+      const big = (id) => ({ distinctId: id, properties: { notes: "x".repeat(95_000) } });
+      const current = [...ids(6, "a"), ...ids(6, "b").map(big), ...ids(6, "c")];
+      const pages = planSync(null, current, options("big-page", "s1", { batchSize: 6 }));
       await postOk(a, pages[0], "members");
       const object = await a.cohort("big-page");
       assert.equal(await object.loggedPages(), 1);
@@ -415,7 +417,7 @@ describe("the page log (write-behind)", T, () => {
       await postOk(a, pages[2], "members");
       assert.equal(await object.loggedPages(), 1);
       const info = (await a.get("/cohorts/big-page")).json;
-      assert.equal(info.size, 9);
+      assert.equal(info.size, 18);
       assert.equal(info.pendingSession, null);
       assert.deepEqual(await members(a, "big-page"), current.map((m) => m.distinctId ?? m).sort());
     } finally {
@@ -440,6 +442,25 @@ describe("the page log (write-behind)", T, () => {
       assert.deepEqual(await members(a, "backpressure"), current);
     } finally {
       await a.destroy();
+    }
+  });
+
+  test("a member far larger than SQLite takes (3 MB, forwarding on) is kept short and forwarded; nothing stalls", T, async () => {
+    const recorder = await startRecorder();
+    const a = await startWorker({ vars: { CLEVERTAP_ACCOUNT_ID: "A", CLEVERTAP_PASSCODE: "P", CLEVERTAP_UPLOAD_URL: recorder.url } });
+    try {
+      const huge = { distinctId: "huge", email: "huge@example.com", properties: { $CleverTap_user_id: "ct-huge", notes: "x".repeat(3_000_000) } };
+      const pages = planSync(null, ["a", huge, "c", "d"], options("huge-member", "s1", { batchSize: 2 }));
+      for (const body of pages) await postOk(a, body, "members");
+      assert.equal((await a.get("/cohorts/huge-member")).json.size, 4);
+      await eventually(async () => (await a.get("/cohorts/huge-member")).json.outbox.pending === 0, 20_000, "an empty outbox");
+      const records = recorder.received.flatMap((r) => r.json.d);
+      const event = records.find((r) => r.type === "event" && r.identity === "ct-huge");
+      assert.ok(event, "the huge member's Partner Sync event went out under its CleverTap id");
+      assert.equal(records.find((r) => r.type === "profile" && r.identity === "ct-huge")?.profileData.Email, "huge@example.com");
+    } finally {
+      await a.destroy();
+      await recorder.close();
     }
   });
 });

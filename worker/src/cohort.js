@@ -55,7 +55,7 @@ export class CohortObject extends DurableObject {
     if (this.env.FAULT_INJECTION === "true") await this.injectFault("apply");
     const forwarding = destinations(this.env).length > 0;
     const members = page.body
-      ? JSON.parse(decoder.decode(page.body)).parameters.members.map((m) => [m.mixpanel_distinct_id, forwarding ? JSON.stringify(m) : null])
+      ? JSON.parse(decoder.decode(page.body)).parameters.members.map((m) => [m.mixpanel_distinct_id, forwarding ? keptMember(m) : null])
       : page.ids.map((id) => [id, null]);
     const record = JSON.stringify({
       action: page.action,
@@ -208,6 +208,37 @@ function toBase64Url(text) {
   let binary = "";
   for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** The longest member (JSON characters) kept whole for the destinations. */
+const MAX_KEPT_MEMBER_CHARS = 100_000;
+/** Longer strings (and keys) are dropped from a member over that. */
+const MAX_KEPT_VALUE_CHARS = 1024;
+
+/**
+ * The member as kept for forwarding. Destinations read ids, email and phone: short
+ * values. A member larger than SQLite takes in one value (~2 MB; the body may be 10 MiB)
+ * would make its page fail for ever, and hold back every page after it, so a member
+ * over MAX_KEPT_MEMBER_CHARS keeps only its short values, and past that only its short
+ * top-level fields.
+ */
+export function keptMember(m) {
+  const whole = JSON.stringify(m);
+  if (whole.length <= MAX_KEPT_MEMBER_CHARS) return whole;
+  const short = JSON.stringify(m, (key, value) =>
+    key.length > MAX_KEPT_VALUE_CHARS || (typeof value === "string" && value.length > MAX_KEPT_VALUE_CHARS) ? undefined : value,
+  );
+  if (short.length <= MAX_KEPT_MEMBER_CHARS) return short;
+  const fields = [];
+  let length = 0;
+  for (const [key, value] of Object.entries(m)) {
+    if (key.length > MAX_KEPT_VALUE_CHARS || (value !== null && typeof value === "object")) continue;
+    if (typeof value === "string" && value.length > MAX_KEPT_VALUE_CHARS) continue;
+    length += key.length + String(value).length + 8;
+    if (length > MAX_KEPT_MEMBER_CHARS) break;
+    fields.push([key, value]);
+  }
+  return JSON.stringify(Object.fromEntries(fields));
 }
 
 function nonNegativeInt(text, fallback) {
