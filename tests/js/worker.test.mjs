@@ -344,7 +344,7 @@ describe("the page log (write-behind)", T, () => {
       const [add, remove] = planSync(current, [...current, "late"], options("log-restart", "s2"));
       await postOk(a, add, "add_members");
       await postOk(a, remove, "remove_members");
-      await eventually(async () => (await object.loggedPages()) === 0, 15_000, "the alarm to apply all 7 logged pages, 2 a run");
+      await eventually(async () => (await object.loggedPages()) === 0, 15_000, "the alarm to apply all 7 logged pages (2 a run)");
       const info = (await a.get("/cohorts/log-restart")).json;
       assert.equal(info.size, 26);
       assert.deepEqual(await members(a, "log-restart"), [...current, "late"].sort());
@@ -382,7 +382,7 @@ describe("the page log (write-behind)", T, () => {
     }
   });
 
-  test("the sweep in several scans (7 ordinals each): exact across scan edges, three syncs with churn", T, async () => {
+  test("the sweep in several scans (8 ordinals each: 7 rounded up to whole bytes): exact across scan edges, three syncs with churn", T, async () => {
     const a = await startWorker({ vars: { SWEEP_ORDINALS_PER_SCAN: "7" } });
     try {
       const syncs = [
@@ -462,5 +462,36 @@ describe("the page log (write-behind)", T, () => {
       await a.destroy();
       await recorder.close();
     }
+  });
+
+  test("members without an ordinal (written by an older version) are numbered when listed, swept when not", T, async () => {
+    const a = await startWorker({ vars: { FAULT_INJECTION: "true" } });
+    try {
+      for (const body of planSync(null, ids(10, "o"), options("no-ordinal", "s1", { batchSize: 4 }))) await postOk(a, body, "members");
+      await (await a.cohort("no-ordinal")).forgetOrdinals(["o-000001", "o-000002", "o-000007"]);
+      const next = ids(10, "o").filter((id) => id !== "o-000002" && id !== "o-000005");
+      const pages = planSync(null, [...next, "o-000001"], options("no-ordinal", "s2", { batchSize: 3 }));
+      for (const body of pages) await postOk(a, body, "members");
+      assert.deepEqual(await members(a, "no-ordinal"), next, "o-000001 listed twice joins nothing; o-000002 (no ordinal, unlisted) and o-000005 swept");
+      assert.equal((await a.get("/cohorts/no-ordinal")).json.size, next.length);
+      for (const body of planSync(null, next.slice(0, 3), options("no-ordinal", "s3"))) await postOk(a, body, "members");
+      assert.deepEqual(await members(a, "no-ordinal"), next.slice(0, 3), "and the numbered ones sweep like any other");
+    } finally {
+      await a.destroy();
+    }
+  });
+
+  test("pages of 1000 ids of 2500 characters (2.5 MB of ids): applied in parts, never a value SQLite refuses", T, async () => {
+    const long = (i) => `L${String(i).padStart(6, "0")}${"x".repeat(2493)}`;
+    const all = Array.from({ length: 2000 }, (_, i) => long(i));
+    for (const body of planSync(null, all, options("long-ids", "s1"))) await postOk(w, body, "members");
+    assert.equal((await w.get("/cohorts/long-ids")).json.size, 2000);
+    const kept = all.filter((_, i) => i % 2 === 0);
+    const [add, remove] = planSync(all, kept, options("long-ids", "s2"));
+    await postOk(w, add, "add_members");
+    await postOk(w, remove, "remove_members");
+    assert.equal((await w.get("/cohorts/long-ids")).json.size, 1000);
+    for (const body of planSync(null, kept.slice(0, 10), options("long-ids", "s3"))) await postOk(w, body, "members");
+    assert.deepEqual(await members(w, "long-ids"), kept.slice(0, 10));
   });
 });

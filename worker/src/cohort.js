@@ -164,8 +164,16 @@ export class CohortObject extends DurableObject {
   }
 
   async alarm() {
-    this.applyLogged(this.applyPages);
+    // A page that fails to apply must not hold back delivery of changes already queued;
+    // the throw afterwards makes the runtime retry the alarm with its backoff.
+    let failed = null;
+    try {
+      this.applyLogged(this.applyPages);
+    } catch (error) {
+      failed = error;
+    }
     await this.outbox.deliver((dest, request, key) => send(this.env, dest, request, key));
+    if (failed) throw failed;
   }
 
   /**
@@ -196,6 +204,12 @@ export class CohortObject extends DurableObject {
       delete state.nextOrdinal;
       this.store.saveState(state);
     });
+  }
+
+  /** Test-only (FAULT_INJECTION): members written without an ordinal, as an older version would. */
+  forgetOrdinals(ids) {
+    if (this.env.FAULT_INJECTION !== "true") throw new Error("fault injection is off");
+    this.ctx.storage.sql.exec("UPDATE members SET n = NULL WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(ids));
   }
 
   setFault(fault) {

@@ -9,7 +9,7 @@
 //   against ~4 ms for reading the ordinals (bench/worker.bench.mjs IDS=random).
 //   (`mark` and `born` are that design's columns, kept so older storage still opens.)
 // - `listed(seq, ns)`: the ordinals each page of the full sync under way listed, one
-//   row a page (Float64Array bytes). When its last page lands, a byte per ordinal says
+//   row a page (Float64Array bytes). When its last page lands, a bit per ordinal says
 //   who was listed and one scan deletes the rest (the sweep).
 // - `sessions` / `session_pages`: the pages applied per (session, action), so a replay
 //   changes nothing; the last 64 sessions are remembered, as in CohortState.
@@ -150,10 +150,12 @@ export class MembershipStore {
     if (action === "add_members") {
       outcome.added = this.addListed(members, state);
     } else if (action === "remove_members") {
-      outcome.removed = this.sql
-        .exec("DELETE FROM members WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, data", JSON.stringify(members.map(([id]) => id)))
-        .toArray()
-        .map((r) => [r.id, r.data]);
+      outcome.removed = boundedJson(members.map(([id]) => id)).flatMap((part) =>
+        this.sql
+          .exec("DELETE FROM members WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, data", part)
+          .toArray()
+          .map((r) => [r.id, r.data]),
+      );
     } else {
       this.startOrJoin(state, sessionId, total);
       outcome.added = this.addListed(members, state);
@@ -198,20 +200,30 @@ export class MembershipStore {
    * `[id, data]`.
    */
   addListed(members, state) {
-    const rows = this.sql
-      .exec(
-        "SELECT j.key AS i, m.n AS n, m.data AS data FROM json_each(?) AS j LEFT JOIN members AS m ON m.id = j.value",
-        JSON.stringify(members.map(([id]) => id)),
-      )
-      .toArray();
+    // (Parts of ~500k characters: ids may be long, and one bound value must stay under 2 MB.)
+    const rows = boundedJson(members.map(([id], i) => [i, id])).flatMap((part) =>
+      this.sql
+        .exec(
+          `SELECT j.value ->> 0 AS i, m.id IS NOT NULL AS known, m.n AS n, m.data AS data
+           FROM json_each(?) AS j LEFT JOIN members AS m ON m.id = j.value ->> 1`,
+          part,
+        )
+        .toArray(),
+    );
     state.nextOrdinal ??= this.sql.exec("SELECT coalesce(max(n), 0) + 1 AS n FROM members").one().n;
     const ns = new Float64Array(members.length);
     const joined = new Map(); // id -> ordinal: an id listed twice in a page joins once
     const added = [];
     const changed = [];
+    const numbered = []; // known rows without an ordinal (written by a version before ordinals)
     for (const row of rows) {
       const [id, data] = members[row.i];
-      if (row.n !== null) {
+      if (row.known === 1) {
+        if (row.n === null) {
+          row.n = joined.get(id) ?? state.nextOrdinal++;
+          if (!joined.has(id)) numbered.push([id, row.n]);
+          joined.set(id, row.n);
+        }
         ns[row.i] = row.n;
         if (data !== null && data !== row.data) changed.push([id, data]);
       } else if (joined.has(id)) {
@@ -231,6 +243,9 @@ export class MembershipStore {
     }
     for (const part of boundedJson(changed)) {
       this.sql.exec("UPDATE members SET data = j.value ->> 1 FROM json_each(?) AS j WHERE members.id = j.value ->> 0", part);
+    }
+    for (const part of boundedJson(numbered)) {
+      this.sql.exec("UPDATE members SET n = j.value ->> 1 FROM json_each(?) AS j WHERE members.id = j.value ->> 0", part);
     }
     if (state.fullSync && members.length > 0) this.sql.exec("INSERT INTO listed (seq, ns) VALUES (?, ?)", state.fullSync.seq, ns.buffer);
     return added.map(([id, data]) => [id, data]);
@@ -266,6 +281,7 @@ export class MembershipStore {
           after = rows[rows.length - 1].id;
         }
       }
+      // rowsWritten is the rows deleted: `members` has no secondary index to count.
       swept += this.sql.exec(`DELETE FROM members WHERE ${unlisted}`, ...args).rowsWritten;
     }
     // Rows without an ordinal cannot be listed (none should exist: every insert gives one).
