@@ -201,15 +201,18 @@ export class MembershipStore {
    */
   addListed(members, state) {
     // (Parts of ~500k characters: ids may be long, and one bound value must stay under 2 MB.)
-    const rows = boundedJson(members.map(([id], i) => [i, id])).flatMap((part) =>
-      this.sql
-        .exec(
-          `SELECT j.value ->> 0 AS i, m.id IS NOT NULL AS known, m.n AS n, m.data AS data
-           FROM json_each(?) AS j LEFT JOIN members AS m ON m.id = j.value ->> 1`,
-          part,
-        )
-        .toArray(),
-    );
+    const rows = [];
+    let first = 0;
+    for (const part of boundedJson(members.map(([id]) => id), { counted: true })) {
+      const found = this.sql.exec(
+        `SELECT j.key + ? AS i, m.id IS NOT NULL AS known, m.n AS n, m.data AS data
+         FROM json_each(?) AS j LEFT JOIN members AS m ON m.id = j.value`,
+        first,
+        part.json,
+      );
+      for (const row of found) rows.push(row);
+      first += part.count;
+    }
     state.nextOrdinal ??= this.sql.exec("SELECT coalesce(max(n), 0) + 1 AS n FROM members").one().n;
     const ns = new Float64Array(members.length);
     const joined = new Map(); // id -> ordinal: an id listed twice in a page joins once
@@ -333,24 +336,26 @@ export class MembershipStore {
 }
 
 /**
- * `rows` as JSON array texts of at most ~500k characters each (one row may be more): a
+ * `rows` as JSON array texts of at most ~500k characters each (one row may be more;
+ * `counted`: `{ json, count }` each, to number rows across parts): a
  * bound value much over 2 MB is refused by SQLite in workerd, and with forwarding on a
  * page's members can carry that much.
  */
-function boundedJson(rows, limit = 500_000) {
+function boundedJson(rows, { limit = 500_000, counted = false } = {}) {
   const parts = [];
   let part = [];
   let length = 0;
+  const close = () => parts.push(counted ? { json: `[${part.join(",")}]`, count: part.length } : `[${part.join(",")}]`);
   for (const row of rows) {
     const text = JSON.stringify(row);
     if (part.length > 0 && length + text.length > limit) {
-      parts.push(`[${part.join(",")}]`);
+      close();
       part = [];
       length = 0;
     }
     part.push(text);
     length += text.length + 1;
   }
-  if (part.length > 0) parts.push(`[${part.join(",")}]`);
+  if (part.length > 0) close();
   return parts;
 }
