@@ -270,7 +270,10 @@ export class MembershipStore {
     for (let low = 0; low <= state.nextOrdinal; low += per) {
       const high = Math.min(state.nextOrdinal + 1, low + per);
       const bits = seen.slice(low / 8, Math.ceil(high / 8)).buffer;
-      const unlisted = "n >= ? AND n < ? AND ((instr(?, substr(?, (n - ?) / 8 + 1, 1)) - 1) >> ((n - ?) % 8)) & 1 = 0";
+      // Rows without an ordinal (none unless an older version wrote them and no page of
+      // this sync listed them) cannot have been listed: the first scan takes them too.
+      const inRange = "n >= ? AND n < ? AND ((instr(?, substr(?, (n - ?) / 8 + 1, 1)) - 1) >> ((n - ?) % 8)) & 1 = 0";
+      const unlisted = low === 0 ? `(n IS NULL OR (${inRange}))` : inRange;
       const args = [low, high, BYTE_VALUES, bits, low, low];
       if (sweptOut) {
         // In id order, 1000 at a time: each query resumes after the last id.
@@ -286,12 +289,6 @@ export class MembershipStore {
       }
       // rowsWritten is the rows deleted: `members` has no secondary index to count.
       swept += this.sql.exec(`DELETE FROM members WHERE ${unlisted}`, ...args).rowsWritten;
-    }
-    // Rows without an ordinal cannot be listed (none should exist: every insert gives one).
-    const orphans = this.sql.exec("SELECT id, data FROM members WHERE n IS NULL").toArray();
-    if (orphans.length > 0) {
-      if (sweptOut) sweptOut(orphans.map((r) => [r.id, r.data]));
-      swept += this.sql.exec("DELETE FROM members WHERE n IS NULL").rowsWritten;
     }
     this.sql.exec("DELETE FROM listed");
     return swept;
