@@ -39,6 +39,14 @@ pub fn split(text: &str, sep: u8) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Whether `text` holds U+FFFD (bytes EF BF BD), found by its last byte: a byte scan,
+/// where `str::contains` would keep the panic path above. Used by the wasm binding layer.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub fn has_replacement_char(text: &str) -> bool {
+    let b = text.as_bytes();
+    (2..b.len()).any(|i| b[i] == 0xBD && b[i - 1] == 0xBF && b[i - 2] == 0xEF)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +59,8 @@ mod tests {
         }
         assert_eq!(cut("héllo", 0, 2), "", "inside a character: empty, not a panic");
         assert_eq!(cut("héllo", 3, 5), "ll");
+        for text in ["", "\u{FFFD}", "a\u{FFFD}", "\u{FFFD}b", "\u{FFFC}\u{FFFE}", "é½", "abc"] {
+            assert_eq!(has_replacement_char(text), text.contains('\u{FFFD}'), "{text:?}");
+        }
     }
 }

@@ -88,7 +88,7 @@ pub fn body_bytes(value: &JsValue) -> Option<Vec<u8>> {
 /// (`ED A0..BF ..`), which the reader refuses as `invalid_utf8` at their offset. Only
 /// strings holding U+FFFD are looked at twice.
 fn string_bytes(value: &JsValue, text: String) -> Vec<u8> {
-    if !has_replacement_char(&text) {
+    if !crate::text::has_replacement_char(&text) {
         return text.into_bytes();
     }
     let units = value.unchecked_ref::<js_sys::JsString>().iter();
@@ -111,7 +111,7 @@ fn string_bytes(value: &JsValue, text: String) -> Vec<u8> {
 /// (`lone_surrogate`).
 pub fn exact_string(value: &JsValue, name: &str) -> Result<Option<String>, BindingError> {
     let Some(text) = value.as_string() else { return Ok(None) };
-    if has_replacement_char(&text) && !value.unchecked_ref::<js_sys::JsString>().is_valid_utf16() {
+    if crate::text::has_replacement_char(&text) && !value.unchecked_ref::<js_sys::JsString>().is_valid_utf16() {
         return Err(BindingError::invalid_argument(format!(
             "{name} holds a lone surrogate (a UTF-16 unit without its pair): not valid Unicode"
         )));
@@ -266,12 +266,4 @@ impl Fields {
             ))),
         }
     }
-}
-
-/// Whether `text` holds U+FFFD (bytes EF BF BD), found by its last byte. A byte scan
-/// rather than `str::contains`: str's pattern search keeps a panic path that formats
-/// chars with Debug and links Unicode tables into the wasm (see src/text.rs).
-fn has_replacement_char(text: &str) -> bool {
-    let b = text.as_bytes();
-    (2..b.len()).any(|i| b[i] == 0xBD && b[i - 1] == 0xBF && b[i - 2] == 0xEF)
 }

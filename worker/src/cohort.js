@@ -8,17 +8,12 @@ import { DurableObject } from "cloudflare:workers";
 import { changeRequests, destinations, send } from "./forward.js";
 import { OUTBOX_SCHEMA, Outbox } from "./outbox.js";
 import { PAGE_LOG_SCHEMA, PageLog } from "./pagelog.js";
-import { MembershipStore, SCHEMA } from "./store.js";
+import { MAX_BOUND_CHARS, MembershipStore, SCHEMA } from "./store.js";
 
 const decoder = new TextDecoder();
 
 /** How long a logged page may wait for more to apply with it (ms): APPLY_DELAY_MS. */
 const DEFAULT_APPLY_DELAY_MS = 100;
-/**
- * A page record longer than this (UTF-16 units; at most 3 bytes each in UTF-8 = 1.5 MB)
- * is applied at once instead of logged: SQLite in workerd refuses values much over 2 MB.
- */
-const MAX_LOGGED_CHARS = 500_000;
 /** Pages the log may hold before a request applies the excess itself: MAX_LOGGED_PAGES. */
 const DEFAULT_MAX_LOGGED_PAGES = 20;
 /** Logged pages applied per alarm run, in one transaction: APPLY_PAGES_PER_RUN. */
@@ -66,12 +61,12 @@ export class CohortObject extends DurableObject {
       cohort: { projectId: page.projectId, cohortId: page.cohortId, cohortName: page.cohortName ?? null },
     });
     this.ctx.storage.transactionSync(() => {
-      if (record.length <= MAX_LOGGED_CHARS) {
+      if (record.length <= MAX_BOUND_CHARS) {
         this.log.append(record);
       } else {
         // Too big for one SQLite value (members with large properties, forwarding on):
         // applied now, after everything logged before it, so the order still holds.
-        while (this.applyLogged(this.applyPages) > 0);
+        this.applyAllLogged();
         this.applyOne(JSON.parse(record));
       }
       if (this.env.FAULT_INJECTION === "true" && this.fault === "fail-in-transaction") throw new Error("injected: storage failed mid-apply");
@@ -116,11 +111,16 @@ export class CohortObject extends DurableObject {
     if (!result.duplicate) queue(result.added, result.removed);
   }
 
-  /** Applies the whole log, so a read sees every page answered 200. */
-  async catchUp() {
+  /** Applies the whole log, a run of pages at a time; returns how many pages. */
+  applyAllLogged() {
     let applied = 0;
     for (let n; (n = this.applyLogged(this.applyPages)) > 0; ) applied += n;
-    if (applied > 0) await this.outbox.schedule();
+    return applied;
+  }
+
+  /** Applies the whole log, so a read sees every page answered 200. */
+  async catchUp() {
+    if (this.applyAllLogged() > 0) await this.outbox.schedule();
   }
 
   /** `null` for a cohort never synced here. */
