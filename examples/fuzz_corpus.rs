@@ -38,8 +38,7 @@ fn apply(state: &mut CohortState, action: Action, session: &str, page: u64, tota
     state.apply(PageRef {
         action,
         session_id: session,
-        page,
-        total_pages: total,
+        page: Some(cohort_sync::PageInfo { count: page, total }),
         ids: list.iter().map(|id| id.as_bytes()),
     });
 }

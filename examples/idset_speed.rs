@@ -35,8 +35,7 @@ fn main() {
         state.apply(PageRef {
             action: cohort_sync::Action::Members,
             session_id: "s",
-            page: k as u64 + 1,
-            total_pages: n / 1000,
+            page: Some(cohort_sync::PageInfo { count: k as u64 + 1, total: n / 1000 }),
             ids: chunk.iter().map(|s| s.as_bytes()),
         });
     }

@@ -63,6 +63,27 @@ write("valid/duplicate_member.json", page(members=[member(1), member(2), member(
 write("valid/long_id.json", page(members=[{"mixpanel_distinct_id": "x" * 300}]))
 write("valid/missing_field.json", page(mixpanel_cohort_name=None) | {"parameters": {k: v for k, v in page()["parameters"].items() if k != "mixpanel_cohort_description"}})
 
+# Bodies as the real sender sends them (captured in 2025, ids changed): no page_info, no
+# description, an undocumented mixpanel_integration_id, members with Mixpanel's reserved
+# $-properties beside (or instead of) the documented keys.
+def real_sender(action="members", members=None):
+    return {"action": action, "parameters": {
+        "mixpanel_project_id": "2201475", "mixpanel_integration_id": "0",
+        "mixpanel_cohort_name": "Registros Ultimas 24 horas", "mixpanel_cohort_id": "5167408",
+        "mixpanel_session_id": "9b5bbfa4-1b9a-41fe-bf60-cd31274ef05d",
+        "members": members if members is not None else [
+            {"$distinct_id": "a@example.com", "$email": "a@example.com", "$name": "Mirna", "$os": "Android",
+             "$phone": "+543704546789", "mixpanel_distinct_id": "a@example.com", "utm_source": "google"},
+            {"utm_term": "", "utm_medium": "ppc", "utm_source": "google", "$distinct_id": "b@example.com",
+             "utm_campaign": "Sales-Performance Max-V2", "mixpanel_distinct_id": "b@example.com"}]}}
+
+
+write("valid/real_sender_members.json", real_sender())
+write("valid/real_sender_remove_members.json", real_sender("remove_members", [{"$distinct_id": "c@example.com", "mixpanel_distinct_id": "c@example.com"}]))
+write("valid/no_page_info.json", page(page_info=None))
+write("valid/reserved_distinct_id.json", real_sender("add_members", [{"$distinct_id": "d@example.com", "$email": "d@example.com", "$first_name": "Dora", "$last_name": "Diaz"}]))
+
+write("invalid/too_long.json", real_sender(members=[{"mixpanel_distinct_id": "x" * 5000}]) | {"parameters": {**real_sender()["parameters"], "mixpanel_session_id": "s" * 300, "members": [{"mixpanel_distinct_id": "x" * 5000}]}})
 write("invalid/empty_body.json", b"  \n")
 write("invalid/invalid_utf8.json", b'{"action":"members","parameters":{"mixpanel_cohort_name":"bad \xc3\x28 byte"}}')
 write("invalid/invalid_json.json", '{\n  "action": "members",\n  "parameters": {"members": [1,],}\n}')

@@ -356,7 +356,8 @@ mod tests {
             cohort_name: Some("Power users".into()),
             cohort_description: None,
             session_id: "s".into(),
-            page: PageInfo { count: 1, total: 1 },
+            integration_id: None,
+            page: Some(PageInfo { count: 1, total: 1 }),
             members,
         }
     }

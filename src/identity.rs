@@ -241,7 +241,8 @@ mod tests {
             cohort_name: None,
             cohort_description: None,
             session_id: "s".into(),
-            page: crate::payload::PageInfo { count: 1, total: 1 },
+            integration_id: None,
+            page: Some(crate::payload::PageInfo { count: 1, total: 1 }),
             members: vec![member("known", &[]), member("new", &[]), member("x", &[(BRAZE_EXTERNAL_ID, "\"known\"")])],
         };
         let ct = match_members(&page, &index, &IdentityRule::CleverTap);

@@ -36,6 +36,10 @@ pub enum ProblemCode {
     LongId,
     TooManyProblems,
     InvalidArgument,
+    // What the real sender does that its docs do not say.
+    NoPageInfo,
+    ReservedDistinctId,
+    TooLong,
 }
 
 impl ProblemCode {
@@ -64,6 +68,9 @@ impl ProblemCode {
             LongId => "long_id",
             TooManyProblems => "too_many_problems",
             InvalidArgument => "invalid_argument",
+            NoPageInfo => "no_page_info",
+            ReservedDistinctId => "reserved_distinct_id",
+            TooLong => "too_long",
         }
     }
 }

@@ -80,8 +80,7 @@ fn a_full_sync_past_twenty_thousand_pages_round_trips() {
         state.apply(PageRef {
             action: Action::Members,
             session_id: "big",
-            page,
-            total_pages: 30_000,
+            page: Some(cohort_sync::PageInfo { count: page, total: 30_000 }),
             ids: [&b"a"[..]],
         });
     }

@@ -165,12 +165,19 @@ fn member_object(r: &mut Reader, path: &str) -> Result<Member, Problem> {
             }
         }
     }
-    if !has_id {
-        let mut p = path.to_string();
-        push_token(&mut p, "distinctId");
-        return Err(Problem::new(ProblemCode::MissingField, p, "the member has no distinctId").at(start));
-    }
     member.properties = Properties::from_pairs(properties);
+    if !has_id {
+        // Mixpanel's reserved `$distinct_id` stands in, as in a webhook body.
+        match member.properties.get_text("$distinct_id") {
+            Some(id) if !id.is_empty() => member.distinct_id = id.into_owned(),
+            _ => {
+                let mut p = path.to_string();
+                push_token(&mut p, "distinctId");
+                return Err(Problem::new(ProblemCode::MissingField, p, "the member has no distinctId").at(start));
+            }
+        }
+    }
+    member.fill_from_reserved();
     Ok(member)
 }
 
@@ -197,9 +204,11 @@ pub fn read_page_argument(text: &[u8]) -> Result<CohortPage, Problem> {
     let action = Action::parse(&action_text).ok_or_else(|| {
         Problem::new(ProblemCode::UnknownAction, "/action", format!("unknown action \"{action_text}\""))
     })?;
+    // A page without page numbers (`null`) is a pageless page, as parsePayload returns it.
     let page = match fields.get("page") {
         None => return Err(missing("page")),
-        Some(raw) => page_info(&mut Reader::new(raw.as_bytes(), 0))?,
+        Some("null") => None,
+        Some(raw) => Some(page_info(&mut Reader::new(raw.as_bytes(), 0))?),
     };
     let members = match fields.get("members") {
         None => return Err(missing("members")),
@@ -212,6 +221,7 @@ pub fn read_page_argument(text: &[u8]) -> Result<CohortPage, Problem> {
         cohort_name: text_field("cohortName")?,
         cohort_description: text_field("cohortDescription")?,
         session_id: text_field("sessionId")?.filter(|s| !s.is_empty()).ok_or_else(|| missing("sessionId"))?,
+        integration_id: text_field("integrationId")?,
         page,
         members,
     })
@@ -438,7 +448,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             (page.action, page.session_id.as_str(), page.page),
-            (Action::Members, "s", PageInfo { count: 2, total: 3 })
+            (Action::Members, "s", Some(PageInfo { count: 2, total: 3 }))
         );
         assert_eq!(page.members[0].distinct_id, "a");
         for bad in [

@@ -70,6 +70,8 @@ pub struct ValidationReport {
     pub cohort_name: Option<String>,
     pub cohort_description: Option<String>,
     pub session_id: Option<String>,
+    /// `mixpanel_integration_id`: sent by the real sender, not in its docs.
+    pub integration_id: Option<String>,
     pub page: Option<PageInfo>,
     pub member_count: Option<usize>,
     pub errors: Vec<Problem>,
@@ -85,7 +87,9 @@ pub struct CohortPage {
     pub cohort_name: Option<String>,
     pub cohort_description: Option<String>,
     pub session_id: String,
-    pub page: PageInfo,
+    pub integration_id: Option<String>,
+    /// `None` when the body had no `page_info` (as the real sender sends it).
+    pub page: Option<PageInfo>,
     pub members: Vec<Member>,
 }
 
@@ -100,6 +104,24 @@ pub struct Member {
     pub last_name: Option<String>,
     pub phone_number: Option<String>,
     pub properties: Properties,
+}
+
+impl Member {
+    /// Fills the typed fields the member lacks from Mixpanel's reserved properties, which
+    /// the real sender puts on members (`$email`, `$phone`, `$first_name`, `$last_name`)
+    /// beside or instead of the documented keys. The documented key wins when both are
+    /// there; the reserved ones stay in `properties` as sent.
+    pub fn fill_from_reserved(&mut self) {
+        let fill = |field: &mut Option<String>, properties: &Properties, key: &str| {
+            if field.is_none() {
+                *field = properties.get_text(key).filter(|text| !text.is_empty()).map(|text| text.into_owned());
+            }
+        };
+        fill(&mut self.email, &self.properties, "$email");
+        fill(&mut self.phone_number, &self.properties, "$phone");
+        fill(&mut self.first_name, &self.properties, "$first_name");
+        fill(&mut self.last_name, &self.properties, "$last_name");
+    }
 }
 
 /// A member's other keys with their values as the JSON text they were sent as, in the
@@ -200,6 +222,7 @@ impl ToJson for ValidationReport {
             .field("cohortName", &self.cohort_name)
             .field("cohortDescription", &self.cohort_description)
             .field("sessionId", &self.session_id)
+            .field("integrationId", &self.integration_id)
             .field("page", &self.page)
             .field("memberCount", &self.member_count)
             .field("errors", &self.errors)
@@ -230,6 +253,7 @@ impl ToJson for CohortPage {
             .field("cohortName", &self.cohort_name)
             .field("cohortDescription", &self.cohort_description)
             .field("sessionId", &self.session_id)
+            .field("integrationId", &self.integration_id)
             .field("page", &self.page)
             .field("members", &self.members)
             .end_object();

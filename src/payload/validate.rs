@@ -17,8 +17,21 @@ use std::borrow::Cow;
 /// caps distinct ids at 255 characters, so a longer one is probably not an id.
 pub const LONG_ID_CHARS: usize = 255;
 
-/// A member's typed fields; the distinct id first (slot 0), then the optional text ones.
-const MEMBER_FIELDS: [&str; 5] = ["mixpanel_distinct_id", "email", "first_name", "last_name", "phone_number"];
+/// The longest value accepted (in characters) for a distinct id and the cohort's name:
+/// four times the 255 characters Mixpanel keeps of a string, so no real sender comes
+/// near it. Past it the page is refused with `too_long` (400, so the sender stops),
+/// because a store that cannot keep the value would fail the page with 5xx for ever.
+pub const MAX_ID_CHARS: usize = 1024;
+/// The longest project, cohort, session or integration id accepted (in characters):
+/// Mixpanel's are decimal numbers and UUIDs, 36 characters at most.
+pub const MAX_KEY_CHARS: usize = 255;
+
+/// A member's typed fields; the distinct id first (slot 0), then the optional text ones,
+/// then Mixpanel's reserved `$distinct_id` (slot 5), the distinct id when
+/// `mixpanel_distinct_id` is absent.
+const MEMBER_FIELDS: [&str; 6] =
+    ["mixpanel_distinct_id", "email", "first_name", "last_name", "phone_number", "$distinct_id"];
+const RESERVED_DISTINCT_ID: usize = 5;
 
 /// Validates one webhook body. Never fails: every problem is in the report.
 pub fn validate_payload(body: &[u8], options: &ValidateOptions) -> ValidationReport {
@@ -42,7 +55,7 @@ pub fn validate_payload_with_ids<'a>(
 pub struct PageIds<'a> {
     pub action: Action,
     pub session_id: String,
-    pub page: PageInfo,
+    pub page: Option<PageInfo>,
     pub ids: Vec<Cow<'a, [u8]>>,
 }
 
@@ -52,7 +65,7 @@ pub fn read_page_ids<'a>(body: &'a [u8], options: &ValidateOptions) -> Result<Pa
     let walked = Walk::run(body, options, false);
     let report = walked.report;
     match (report.valid, Action::parse(report.action.as_deref().unwrap_or("")), &report.session_id, report.page) {
-        (true, Some(action), Some(session_id), Some(page)) => Ok(PageIds {
+        (true, Some(action), Some(session_id), page) => Ok(PageIds {
             action,
             session_id: session_id.clone(),
             page,
@@ -81,7 +94,7 @@ pub fn parse_payload(body: &[u8], options: &ValidateOptions) -> Result<CohortPag
                 project_id: Some(project_id),
                 cohort_id: Some(cohort_id),
                 session_id: Some(session_id),
-                page: Some(page),
+                page,
                 ..
             },
             Some(action),
@@ -92,6 +105,7 @@ pub fn parse_payload(body: &[u8], options: &ValidateOptions) -> Result<CohortPag
             cohort_name: report.cohort_name.clone(),
             cohort_description: report.cohort_description.clone(),
             session_id: session_id.clone(),
+            integration_id: report.integration_id.clone(),
             page: *page,
             members,
         }),
@@ -139,6 +153,19 @@ impl Seen {
     fn has(&self, slot: usize) -> bool {
         self.0 & (1u32 << slot) != 0
     }
+    fn forget(&mut self, slot: usize) {
+        self.0 &= !(1u32 << slot);
+    }
+}
+
+/// The length of `text` in characters when it is over `max` characters.
+fn too_long(text: &[u8], max: usize) -> Option<usize> {
+    if text.len() <= max {
+        return None;
+    }
+    // Characters, not bytes: count the bytes that start a UTF-8 sequence.
+    let chars = text.iter().filter(|&&b| b & 0xC0 != 0x80).count();
+    (chars > max).then_some(chars)
 }
 
 /// The index of `key` in `names`, comparing raw bytes when the key has no escapes.
@@ -184,6 +211,7 @@ impl<'a> Walk<'a> {
                 cohort_name: None,
                 cohort_description: None,
                 session_id: None,
+                integration_id: None,
                 page: None,
                 member_count: None,
                 errors: Vec::new(),
@@ -387,16 +415,33 @@ impl<'a> Walk<'a> {
             }
             let name = PARAMETERS[slot];
             match name {
-                "page_info" => self.page_info()?,
+                "page_info" => self.page_info(&mut seen, slot)?,
                 "members" => self.member_list()?,
                 _ => {
                     let required = REQUIRED_IDS.contains(&name);
-                    let value = self.text_parameter(name, required)?;
+                    let max = match name {
+                        "mixpanel_cohort_name" => MAX_ID_CHARS,
+                        // Shown in Mixpanel's UI and never stored here: no bound needed.
+                        "mixpanel_cohort_description" => usize::MAX,
+                        _ => MAX_KEY_CHARS,
+                    };
+                    if name == "mixpanel_integration_id"
+                        && !matches!(self.reader.peek_kind()?, Kind::String | Kind::Null)
+                    {
+                        // Undocumented and unused here: an odd value is worth a warning, not a
+                        // refusal that would pause the sync.
+                        let (from, _) = self.reader.skip_value()?;
+                        let message = "\"mixpanel_integration_id\" is not a string; it was ignored";
+                        self.warn(Problem::new(ProblemCode::WrongType, path(&["parameters", name]), message).at(from));
+                        continue;
+                    }
+                    let value = self.text_parameter(name, required, max)?;
                     let slot = match name {
                         "mixpanel_project_id" => &mut self.report.project_id,
                         "mixpanel_cohort_id" => &mut self.report.cohort_id,
                         "mixpanel_session_id" => &mut self.report.session_id,
                         "mixpanel_cohort_name" => &mut self.report.cohort_name,
+                        "mixpanel_integration_id" => &mut self.report.integration_id,
                         _ => &mut self.report.cohort_description,
                     };
                     *slot = value;
@@ -404,12 +449,19 @@ impl<'a> Walk<'a> {
             }
         }
         for (slot, name) in PARAMETERS.iter().enumerate() {
-            if seen.has(slot) {
+            if seen.has(slot) || *name == "mixpanel_integration_id" {
                 continue;
             }
             let p = path(&["parameters", name]);
+            if *name == "page_info" {
+                // The real sender sends no page_info: the body is taken as a pageless page
+                // (docs/rules.md, "Pages without page_info").
+                let message = "no \"page_info\": taken as a pageless page (see the rules for pageless bodies)";
+                self.warn(Problem::new(ProblemCode::NoPageInfo, p, message).at(start));
+                continue;
+            }
             let problem = Problem::new(ProblemCode::MissingField, p, format!("\"{name}\" is missing")).at(start);
-            if REQUIRED_IDS.contains(name) || *name == "page_info" || *name == "members" {
+            if REQUIRED_IDS.contains(name) || *name == "members" {
                 self.error(problem);
             } else {
                 self.warn(problem);
@@ -420,7 +472,7 @@ impl<'a> Walk<'a> {
 
     /// A string parameter. Ids must be non-empty strings (a number is reported: Mixpanel
     /// sends ids as strings); the cohort's name and description may also be null.
-    fn text_parameter(&mut self, name: &str, required: bool) -> Result<Option<String>, SyntaxError> {
+    fn text_parameter(&mut self, name: &str, required: bool, max_chars: usize) -> Result<Option<String>, SyntaxError> {
         let p = path(&["parameters", name]);
         let kind = self.reader.peek_kind()?;
         if kind == Kind::Null && !required {
@@ -432,6 +484,11 @@ impl<'a> Walk<'a> {
             return Ok(None);
         }
         let token = self.reader.read_string()?;
+        if let Some(chars) = too_long(&token.decode_bytes(), max_chars) {
+            let message = format!("\"{name}\" is {chars} characters long; at most {max_chars} are accepted");
+            self.error(Problem::new(ProblemCode::TooLong, p, message).at(token.start));
+            return Ok(None);
+        }
         let text = token.decode().into_owned();
         if required && text.is_empty() {
             self.error(Problem::new(ProblemCode::EmptyString, p, format!("\"{name}\" is empty")).at(token.start));
@@ -439,9 +496,16 @@ impl<'a> Walk<'a> {
         Ok(Some(text))
     }
 
-    fn page_info(&mut self) -> Result<(), SyntaxError> {
+    /// `page_info`; `null` counts as absent (`seen` forgets it, so it is reported as
+    /// missing: a warning).
+    fn page_info(&mut self, seen_parameters: &mut Seen, slot: usize) -> Result<(), SyntaxError> {
         const NAMES: [&str; 2] = ["page_count", "total_pages"];
         let kind = self.reader.peek_kind()?;
+        if kind == Kind::Null {
+            self.reader.read_null()?;
+            seen_parameters.forget(slot);
+            return Ok(());
+        }
         if kind != Kind::Object {
             return self.wrong_type(path(&["parameters", "page_info"]), "an object", kind);
         }
@@ -545,6 +609,7 @@ impl<'a> Walk<'a> {
         let start = self.reader.pos();
         let mut seen = Seen::default();
         let mut distinct_id: Option<String> = None;
+        let mut reserved_id: Option<JsonStr<'a>> = None;
         let mut fields: [Option<String>; 4] = Default::default();
         let mut properties: Vec<(String, String)> = Vec::new();
         self.reader.begin_object()?;
@@ -553,14 +618,26 @@ impl<'a> Walk<'a> {
             first = false;
             match slot {
                 Some(slot)
-                    if !self.check_repeat(&mut seen, slot, &MEMBER_FIELDS, &key, || member_path(index, None)) =>
+                    if slot != RESERVED_DISTINCT_ID
+                        && !self.check_repeat(&mut seen, slot, &MEMBER_FIELDS, &key, || member_path(index, None)) =>
                 {
                     self.reader.skip_value()?;
                 }
                 Some(0) => distinct_id = self.distinct_id(index)?,
-                Some(slot) => fields[slot - 1] = self.optional_text(index, MEMBER_FIELDS[slot])?,
-                None => {
+                Some(slot) if slot != RESERVED_DISTINCT_ID => {
+                    fields[slot - 1] = self.optional_text(index, MEMBER_FIELDS[slot])?
+                }
+                // Other keys (`$distinct_id` among them) are the member's properties.
+                _ => {
                     let (from, to) = self.reader.skip_value()?;
+                    if slot == Some(RESERVED_DISTINCT_ID) {
+                        let mut value = Reader::new(self.reader.bytes(), from);
+                        // Last one wins, as in JSON.parse; only a string can stand in for the id.
+                        reserved_id = match value.peek_kind() {
+                            Ok(Kind::String) => value.read_string().ok(),
+                            _ => None,
+                        };
+                    }
                     if self.collect {
                         // The reader checked these bytes: valid JSON, valid UTF-8.
                         let raw = String::from_utf8_lossy(&self.reader.bytes()[from..to]).into_owned();
@@ -570,27 +647,44 @@ impl<'a> Walk<'a> {
             }
         }
         if !seen.has(0) {
-            self.error(
-                Problem::new(
-                    ProblemCode::MissingField,
-                    member_path(index, Some("mixpanel_distinct_id")),
-                    "the member has no \"mixpanel_distinct_id\"",
-                )
-                .at(start),
-            );
+            match reserved_id {
+                Some(token) if !token.decode_bytes().is_empty() => {
+                    distinct_id = self.reserved_distinct_id(index, token);
+                }
+                _ => self.error(
+                    Problem::new(
+                        ProblemCode::MissingField,
+                        member_path(index, Some("mixpanel_distinct_id")),
+                        "the member has no \"mixpanel_distinct_id\" (nor a \"$distinct_id\" to stand in for it)",
+                    )
+                    .at(start),
+                ),
+            }
         }
         if let (true, Some(distinct_id)) = (self.collect, distinct_id) {
             let [email, first_name, last_name, phone_number] = fields;
-            self.members.push(Member {
+            let mut member = Member {
                 distinct_id,
                 email,
                 first_name,
                 last_name,
                 phone_number,
                 properties: Properties::from_pairs(properties),
-            });
+            };
+            member.fill_from_reserved();
+            self.members.push(member);
         }
         Ok(())
+    }
+
+    /// A member without `mixpanel_distinct_id` whose `$distinct_id` (Mixpanel's reserved
+    /// property for the same id; the real sender sends both) stands in for it, with a
+    /// warning. Checked like the distinct id itself.
+    fn reserved_distinct_id(&mut self, index: usize, token: JsonStr<'a>) -> Option<String> {
+        let path = member_path(index, Some("$distinct_id"));
+        let message = "no \"mixpanel_distinct_id\": the member's \"$distinct_id\" was taken as its distinct id";
+        self.warn(Problem::new(ProblemCode::ReservedDistinctId, path.clone(), message).at(token.start));
+        self.checked_id(index, path, token)
     }
 
     /// The member's distinct id: a non-empty string. Returned (owned) only when
@@ -611,8 +705,7 @@ impl<'a> Walk<'a> {
             return Ok(None);
         }
         let token = self.reader.read_string()?;
-        let id = token.decode_bytes();
-        if id.is_empty() {
+        if token.decode_bytes().is_empty() {
             self.error(
                 Problem::new(
                     ProblemCode::EmptyString,
@@ -623,23 +716,26 @@ impl<'a> Walk<'a> {
             );
             return Ok(None);
         }
-        if id.len() > LONG_ID_CHARS {
-            // Characters, not bytes: count the bytes that start a UTF-8 sequence.
-            let chars = id.iter().filter(|&&b| b & 0xC0 != 0x80).count();
-            if chars > LONG_ID_CHARS {
-                self.warn(
-                    Problem::new(
-                        ProblemCode::LongId,
-                        member_path(index, Some("mixpanel_distinct_id")),
-                        format!("the distinct id is {chars} characters long; Mixpanel's are at most {LONG_ID_CHARS}"),
-                    )
-                    .at(token.start),
-                );
-            }
+        Ok(self.checked_id(index, member_path(index, Some("mixpanel_distinct_id")), token))
+    }
+
+    /// A non-empty distinct id at `path`: refused past [`MAX_ID_CHARS`], a warning past
+    /// [`LONG_ID_CHARS`]. Returned (owned) only when collecting members; always
+    /// remembered for the duplicate check.
+    fn checked_id(&mut self, index: usize, path: String, token: JsonStr<'a>) -> Option<String> {
+        let id = token.decode_bytes();
+        if let Some(chars) = too_long(&id, MAX_ID_CHARS) {
+            let message = format!("the distinct id is {chars} characters long; at most {MAX_ID_CHARS} are accepted");
+            self.error(Problem::new(ProblemCode::TooLong, path, message).at(token.start));
+            return None;
+        }
+        if let Some(chars) = too_long(&id, LONG_ID_CHARS) {
+            let message = format!("the distinct id is {chars} characters long; Mixpanel's are at most {LONG_ID_CHARS}");
+            self.warn(Problem::new(ProblemCode::LongId, path, message).at(token.start));
         }
         let owned = if self.collect { Some(token.decode().into_owned()) } else { None };
         self.seen_ids.push(SeenId { id, index, offset: token.start });
-        Ok(owned)
+        owned
     }
 
     /// A known member field: a string or null.
@@ -725,7 +821,7 @@ fn json_integer(text: &str) -> Option<i128> {
     Some(if negative { -value } else { value })
 }
 
-const PARAMETERS: [&str; 7] = [
+const PARAMETERS: [&str; 8] = [
     "mixpanel_project_id",
     "mixpanel_cohort_id",
     "mixpanel_cohort_name",
@@ -733,6 +829,7 @@ const PARAMETERS: [&str; 7] = [
     "mixpanel_session_id",
     "page_info",
     "members",
+    "mixpanel_integration_id",
 ];
 
 const REQUIRED_IDS: [&str; 3] = ["mixpanel_project_id", "mixpanel_cohort_id", "mixpanel_session_id"];

@@ -5,30 +5,22 @@
 //! - `members` pages of one session add as they arrive, in any order; each member seen
 //!   is marked. When every page 1..total of the session has arrived, members of the
 //!   state that no page of the session listed are removed (the sweep).
-//! - A page already applied (same session, action and page number) changes nothing and
-//!   reports `duplicate`. A `members` page of a new session replaces an unfinished
-//!   session (the sender restarted from the top); pages of the replaced session that
-//!   arrive late are stale and change nothing.
-//! - Replays are recognised for the last [`REMEMBERED_SESSIONS`] sessions, and up to
-//!   [`REMEMBERED_PAGES`] pages of each: the bound on what the state remembers besides
-//!   its members.
+//! - Which page does what (replays, restarts, pageless bodies, when a full sync is
+//!   complete) is decided by the [`SyncTracker`], the one rulebook every store asks; this
+//!   type carries its decisions out on an in-memory id set.
 
 pub(crate) mod crc;
 mod encode;
 mod idset;
 mod snapshot;
+mod tracker;
 
 pub use idset::IdSet;
 pub use snapshot::{read_snapshot_ids, snapshot_ids, SnapshotError};
+pub use tracker::{fingerprint, Decision, PagePlace, SyncTracker, REMEMBERED_PAGES, REMEMBERED_SESSIONS};
 
 use crate::json::{JsonWriter, ToJson};
 use crate::payload::{read_page_ids, Action, CohortPage, PayloadError, ValidateOptions};
-use std::collections::VecDeque;
-
-/// How many sessions' page numbers are kept to recognise replays.
-pub const REMEMBERED_SESSIONS: usize = 64;
-/// How many page numbers of one session are kept (a 10M-member full sync has 10 000).
-pub const REMEMBERED_PAGES: usize = 20_000;
 
 /// Page numbers, sorted. A sorted `Vec` rather than a `BTreeSet`: pages mostly arrive in
 /// order (appends), the bound above keeps inserts cheap, and it saves ~5 KB of wasm.
@@ -64,8 +56,8 @@ impl PageSet {
 pub struct PageRef<'a, I> {
     pub action: Action,
     pub session_id: &'a str,
-    pub page: u64,
-    pub total_pages: u64,
+    /// `page_info` as sent; `None` for a pageless body.
+    pub page: Option<crate::payload::PageInfo>,
     pub ids: I,
 }
 
@@ -95,41 +87,17 @@ impl ToJson for ApplyOutcome {
     }
 }
 
-/// The unfinished full sync: its pages so far. (The members its pages listed carry a
-/// mark in the id set.)
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct FullSync {
-    session_id: String,
-    total_pages: u64,
-    pages: PageSet,
-}
-
-/// The pages seen of one session and action.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct SeenSession {
-    session_id: String,
-    action: Action,
-    /// The page count its pages gave: a page of the same session with another count is
-    /// a restart by the sender, not a replay.
-    total_pages: u64,
-    pages: PageSet,
-    /// A `members` session replaced by a newer one before it completed.
-    replaced: bool,
-}
-
 #[derive(Clone)]
 pub struct CohortState {
     members: IdSet,
-    full_sync: Option<FullSync>,
-    /// Most recent last.
-    history: VecDeque<SeenSession>,
+    tracker: SyncTracker,
 }
 
 impl CohortState {
     /// An empty state whose hash table is keyed with `seed` (give each state a random
     /// one where senders may be hostile).
     pub fn with_seed(seed: u64) -> Self {
-        CohortState { members: IdSet::with_seed(seed), full_sync: None, history: VecDeque::new() }
+        CohortState { members: IdSet::with_seed(seed), tracker: SyncTracker::new() }
     }
 
     pub fn size(&self) -> usize {
@@ -152,67 +120,40 @@ impl CohortState {
 
     /// The session of the unfinished full sync, if one is under way.
     pub fn pending_session(&self) -> Option<&str> {
-        self.full_sync.as_ref().map(|s| s.session_id.as_str())
+        self.tracker.pending_session()
     }
 
-    fn seen(&self, session_id: &str, action: Action) -> Option<&SeenSession> {
-        self.history.iter().rev().find(|s| s.session_id == session_id && s.action == action)
+    /// The rulebook's record of sessions and pages.
+    pub fn tracker(&self) -> &SyncTracker {
+        &self.tracker
     }
 
-    fn remember(&mut self, session_id: &str, action: Action, page: u64, total_pages: u64) {
-        let at = self.history.iter().rposition(|s| s.session_id == session_id && s.action == action);
-        let mut entry = match at.and_then(|at| self.history.remove(at)) {
-            Some(entry) => entry,
-            None => SeenSession {
-                session_id: session_id.to_string(),
-                action,
-                total_pages,
-                pages: PageSet::default(),
-                replaced: false,
-            },
-        };
-        if entry.pages.len() < REMEMBERED_PAGES {
-            entry.pages.insert(page);
-        }
-        self.history.push_back(entry);
-        while self.history.len() > REMEMBERED_SESSIONS {
-            self.history.pop_front();
-        }
-    }
-
-    /// Applies one page. `ids` are the page's distinct ids, in order.
+    /// Applies one page. `ids` are the page's distinct ids, in order (walked twice for a
+    /// pageless page: once for its fingerprint).
     pub fn apply<'i, I>(&mut self, page: PageRef<'_, I>) -> ApplyOutcome
     where
-        I: IntoIterator<Item = &'i [u8]>,
+        I: IntoIterator<Item = &'i [u8]> + Clone,
     {
         let mut outcome = ApplyOutcome::default();
-        // The sender changed the page count of the session under way: it started over,
-        // so its pages count afresh (checked before the replay check for that reason).
-        let restarted = self
-            .full_sync
-            .as_ref()
-            .is_some_and(|s| s.session_id == page.session_id && s.total_pages != page.total_pages);
-        if page.action == Action::Members && restarted {
-            self.start_or_join(page.session_id, page.total_pages);
+        let place = match page.page {
+            Some(info) => PagePlace::Numbered { page: info.count, total: info.total },
+            None => PagePlace::Pageless { fingerprint: fingerprint(page.action, page.ids.clone()) },
+        };
+        let decision = self.tracker.observe(page.action, page.session_id, place);
+        if decision.sweep_first {
+            outcome.removed = self.sweep();
+            outcome.session_complete = true;
         }
-        // Likewise a finished (or add/remove) session sent again with another page count.
-        let recount = self.history.iter().rposition(|s| {
-            s.session_id == page.session_id
-                && s.action == page.action
-                && !s.replaced
-                && s.total_pages != page.total_pages
-        });
-        if let Some(at) = recount {
-            self.history.remove(at);
-        }
-        let seen = self.seen(page.session_id, page.action);
-        if seen.is_some_and(|s| s.replaced || s.pages.contains(&page.page)) {
+        if decision.duplicate {
             outcome.duplicate = true;
             outcome.size = self.size();
             return outcome;
         }
+        if decision.start_listing {
+            self.members.clear_marks();
+        }
         match page.action {
-            Action::AddMembers => self.add_listed(page.ids, &mut outcome),
+            Action::AddMembers | Action::Members => self.add_listed(page.ids, decision.mark, &mut outcome),
             Action::RemoveMembers => {
                 for id in page.ids {
                     if self.members.remove(id) {
@@ -220,19 +161,19 @@ impl CohortState {
                     }
                 }
             }
-            Action::Members => {
-                self.start_or_join(page.session_id, page.total_pages);
-                self.add_listed(page.ids, &mut outcome);
-                if let Some(sync) = &mut self.full_sync {
-                    sync.pages.insert(page.page);
-                }
-                if self.full_sync.as_ref().is_some_and(|s| s.pages.len() as u64 >= s.total_pages) {
-                    outcome.removed = self.sweep();
-                    outcome.session_complete = true;
-                }
-            }
         }
-        self.remember(page.session_id, page.action, page.page, page.total_pages);
+        if decision.sweep_after {
+            outcome.removed.extend(self.sweep());
+            outcome.session_complete = true;
+        }
+        if decision.sweep_first && !outcome.added.is_empty() && !outcome.removed.is_empty() {
+            // Swept out by the sync that ended, listed again by this page: no change.
+            let added: std::collections::HashSet<String> = outcome.added.iter().cloned().collect();
+            let back: std::collections::HashSet<String> =
+                outcome.removed.iter().filter(|id| added.contains(*id)).cloned().collect();
+            outcome.removed.retain(|id| !back.contains(id));
+            outcome.added.retain(|id| !back.contains(id));
+        }
         if self.members.wants_compaction() {
             self.members.compact();
         }
@@ -241,10 +182,10 @@ impl CohortState {
     }
 
     /// Adds a page's ids (marking them for the sweep while a full sync is under way).
-    fn add_listed<'i>(&mut self, ids: impl IntoIterator<Item = &'i [u8]>, outcome: &mut ApplyOutcome) {
+    fn add_listed<'i>(&mut self, ids: impl IntoIterator<Item = &'i [u8]>, mark: bool, outcome: &mut ApplyOutcome) {
         for id in ids {
             let (entry, inserted) = self.members.insert(id);
-            if self.full_sync.is_some() {
+            if mark {
                 self.members.mark(entry);
             }
             if inserted {
@@ -260,8 +201,7 @@ impl CohortState {
         Ok(self.apply(PageRef {
             action: page.action,
             session_id: &page.session_id,
-            page: page.page.count,
-            total_pages: page.page.total,
+            page: page.page,
             ids: page.ids.iter().map(|id| &**id),
         }))
     }
@@ -271,40 +211,13 @@ impl CohortState {
         self.apply(PageRef {
             action: page.action,
             session_id: &page.session_id,
-            page: page.page.count,
-            total_pages: page.page.total,
+            page: page.page,
             ids: page.members.iter().map(|m| m.distinct_id.as_bytes()),
         })
     }
 
-    /// Makes `session_id` the full sync under way: a new one replaces an unfinished one
-    /// (whose late pages are then stale), and a changed page total restarts it.
-    fn start_or_join(&mut self, session_id: &str, total_pages: u64) {
-        if let Some(sync) = &self.full_sync {
-            if sync.session_id == session_id && sync.total_pages == total_pages {
-                return;
-            }
-            if sync.session_id != session_id {
-                let replaced = sync.session_id.clone();
-                for seen in self.history.iter_mut().filter(|s| s.session_id == replaced && s.action == Action::Members)
-                {
-                    seen.replaced = true;
-                }
-            }
-        }
-        self.full_sync = Some(FullSync { session_id: session_id.to_string(), total_pages, pages: PageSet::default() });
-        self.members.clear_marks();
-        // A restarted session's earlier pages no longer count as applied.
-        if let Some(at) = self.history.iter().position(|s| s.session_id == session_id && s.action == Action::Members) {
-            self.history.remove(at);
-        }
-    }
-
     /// Ends the full sync: members no page of it listed leave.
     fn sweep(&mut self) -> Vec<String> {
-        if self.full_sync.take().is_none() {
-            return Vec::new();
-        }
         let removed = self.members.remove_unmarked();
         removed.into_iter().map(|id| String::from_utf8_lossy(&id).into_owned()).collect()
     }

@@ -7,10 +7,12 @@
 //! member count, then each member: length, encoded id          (src/state/encode.rs)
 //! full sync: 0 | 1, session id, total pages, page count, pages…, mark bits (one per
 //!            member above, in that order, LSB first)
-//! history: count, then each: session id, action:u8, replaced:u8, total pages,
-//!          page count, pages…
+//! history: count, then each: session id, action:u8, closed:u8, total pages,
+//!          page count, pages…, body count, bodies… (16 bytes each, LE)
 //! crc32 (4 bytes, LE) of everything before it
 //! ```
+//! A total of 0 pages means pageless (real totals start at 1). Version 1, written before
+//! pageless bodies were accepted, has no body counts and is still read.
 //! Strings are a length and UTF-8 bytes. A snapshot can be cut into chunks of at most a
 //! given size ([`CohortState::to_chunks`]) for stores that cap value sizes (Durable
 //! Objects: 2 MB); the chunks concatenated are the snapshot.
@@ -18,12 +20,19 @@
 use super::crc;
 use super::encode::is_canonical;
 use super::idset::{read_varint, write_varint, IdSet};
-use super::{CohortState, FullSync, PageSet, SeenSession, REMEMBERED_PAGES, REMEMBERED_SESSIONS};
+use super::tracker::{FullSync, SeenSession, SyncTracker};
+use super::{CohortState, PageSet, REMEMBERED_PAGES, REMEMBERED_SESSIONS};
 use crate::payload::Action;
 use std::collections::VecDeque;
 
 const MAGIC: &[u8; 4] = b"CSST";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
+/// The version before pageless bodies, still read.
+const VERSION_1: u8 = 1;
+/// The tracker's own bytes (what the Worker stores beside its tables).
+const TRACKER_MAGIC: &[u8; 4] = b"CSTR";
+/// Bare id sets (identity indexes) keep their first layout.
+const ID_VERSION: u8 = 1;
 
 /// Why snapshot bytes were refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,24 +75,12 @@ impl CohortState {
                 }
             }
         }
-        match &self.full_sync {
-            None => out.push(0),
-            Some(sync) => {
-                out.push(1);
-                write_str(&mut out, &sync.session_id);
-                write_varint(&mut out, sync.total_pages);
-                write_pages(&mut out, &sync.pages);
-                out.extend_from_slice(&marks);
-            }
+        let tracker = &self.tracker;
+        write_full_sync(&mut out, tracker);
+        if tracker.full_sync.is_some() {
+            out.extend_from_slice(&marks);
         }
-        write_varint(&mut out, self.history.len() as u64);
-        for seen in &self.history {
-            write_str(&mut out, &seen.session_id);
-            out.push(action_byte(seen.action));
-            out.push(seen.replaced as u8);
-            write_varint(&mut out, seen.total_pages);
-            write_pages(&mut out, &seen.pages);
-        }
+        write_history(&mut out, tracker);
         let crc = crc::crc32(&out);
         out.extend_from_slice(&crc.to_le_bytes());
         out
@@ -105,7 +102,7 @@ impl CohortState {
             return Err(if MAGIC.starts_with(bytes) { SnapshotError::Truncated } else { SnapshotError::BadMagic });
         }
         let version = *bytes.get(4).ok_or(SnapshotError::Truncated)?;
-        if version != VERSION {
+        if version != VERSION && version != VERSION_1 {
             return Err(SnapshotError::UnsupportedVersion(version));
         }
         if bytes.len() < 4 + 1 + 4 {
@@ -115,7 +112,7 @@ impl CohortState {
         if crc::crc32(body) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
             return Err(SnapshotError::ChecksumMismatch);
         }
-        let mut r = Cursor { bytes: body, at: 5 };
+        let mut r = Cursor { bytes: body, at: 5, version };
         let mut state = CohortState::with_seed(seed);
         let count = r.varint()?;
         // Every member takes at least two bytes: a count past that is corrupt (and must
@@ -135,67 +132,95 @@ impl CohortState {
             }
             entries.push(state.members.insert_encoded(encoded).ok_or(SnapshotError::Corrupt("an id is listed twice"))?);
         }
-        match r.byte()? {
-            0 => {}
-            1 => {
-                let session_id = r.string()?;
-                let total_pages = r.varint()?;
-                // A full sync's pages are not capped like the history's (a sync of more
-                // than REMEMBERED_PAGES pages is still under way): any count that fits.
-                let pages = r.pages(body.len())?;
-                // Every page of it arrived: it would have been swept, not kept.
-                if pages.len() as u64 >= total_pages {
-                    return Err(SnapshotError::Corrupt("the full sync under way has all its pages"));
-                }
-                let bits = r.take(entries.len().div_ceil(8))?;
-                if entries.len() % 8 != 0 && bits.last().is_some_and(|&last| last >> (entries.len() % 8) != 0) {
-                    return Err(SnapshotError::Corrupt("mark bits past the last member"));
-                }
-                for (i, &entry) in entries.iter().enumerate() {
-                    if bits[i / 8] & (1 << (i % 8)) != 0 {
-                        state.members.mark(entry);
-                    }
-                }
-                state.full_sync = Some(FullSync { session_id, total_pages, pages });
+        let full_sync = r.full_sync()?;
+        if full_sync.is_some() {
+            let bits = r.take(entries.len().div_ceil(8))?;
+            if entries.len() % 8 != 0 && bits.last().is_some_and(|&last| last >> (entries.len() % 8) != 0) {
+                return Err(SnapshotError::Corrupt("mark bits past the last member"));
             }
-            _ => return Err(SnapshotError::Corrupt("bad full-sync flag")),
-        }
-        let sessions = r.varint()?;
-        if sessions > REMEMBERED_SESSIONS as u64 {
-            return Err(SnapshotError::Corrupt("too many remembered sessions"));
-        }
-        let mut history = VecDeque::new();
-        for _ in 0..sessions {
-            let session_id = r.string()?;
-            let action = match r.byte()? {
-                0 => Action::Members,
-                1 => Action::AddMembers,
-                2 => Action::RemoveMembers,
-                _ => return Err(SnapshotError::Corrupt("bad action")),
-            };
-            let replaced = match r.byte()? {
-                0 => false,
-                // Only a full sync is ever replaced, and never the one under way.
-                1 if action == Action::Members
-                    && state.full_sync.as_ref().map_or(true, |sync| sync.session_id != session_id) =>
-                {
-                    true
+            for (i, &entry) in entries.iter().enumerate() {
+                if bits[i / 8] & (1 << (i % 8)) != 0 {
+                    state.members.mark(entry);
                 }
-                _ => return Err(SnapshotError::Corrupt("bad flag")),
-            };
-            let total_pages = r.varint()?;
-            let pages = r.pages(REMEMBERED_PAGES)?;
-            // One entry per session and action (`remember` keeps it so).
-            if history.iter().any(|s: &SeenSession| s.session_id == session_id && s.action == action) {
-                return Err(SnapshotError::Corrupt("a session is remembered twice"));
             }
-            history.push_back(SeenSession { session_id, action, total_pages, pages, replaced });
         }
+        state.tracker = r.history(full_sync)?;
         if r.at != body.len() {
             return Err(SnapshotError::Corrupt("bytes after the end"));
         }
-        state.history = history;
         Ok(state)
+    }
+}
+
+impl SyncTracker {
+    /// The tracker alone, in the snapshot's layout: `"CSTR" version full-sync history
+    /// crc32` (no members, so no mark bits).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64);
+        out.extend_from_slice(TRACKER_MAGIC);
+        out.push(VERSION);
+        write_full_sync(&mut out, self);
+        write_history(&mut out, self);
+        let crc = crc::crc32(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    /// Reads [`SyncTracker::to_bytes`]; refused whole on any inconsistency.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, SnapshotError> {
+        if bytes.len() < 4 || &bytes[..4] != TRACKER_MAGIC {
+            return Err(if TRACKER_MAGIC.starts_with(bytes) {
+                SnapshotError::Truncated
+            } else {
+                SnapshotError::BadMagic
+            });
+        }
+        match bytes.get(4) {
+            None => return Err(SnapshotError::Truncated),
+            Some(&VERSION) => {}
+            Some(&other) => return Err(SnapshotError::UnsupportedVersion(other)),
+        }
+        if bytes.len() < 9 {
+            return Err(SnapshotError::Truncated);
+        }
+        let (body, crc) = bytes.split_at(bytes.len() - 4);
+        if crc::crc32(body) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
+            return Err(SnapshotError::ChecksumMismatch);
+        }
+        let mut r = Cursor { bytes: body, at: 5, version: VERSION };
+        let full_sync = r.full_sync()?;
+        let tracker = r.history(full_sync)?;
+        if r.at != body.len() {
+            return Err(SnapshotError::Corrupt("bytes after the end"));
+        }
+        Ok(tracker)
+    }
+}
+
+fn write_full_sync(out: &mut Vec<u8>, tracker: &SyncTracker) {
+    match &tracker.full_sync {
+        None => out.push(0),
+        Some(sync) => {
+            out.push(1);
+            write_str(out, &sync.session_id);
+            write_varint(out, sync.total_pages.unwrap_or(0));
+            write_pages(out, &sync.pages);
+        }
+    }
+}
+
+fn write_history(out: &mut Vec<u8>, tracker: &SyncTracker) {
+    write_varint(out, tracker.history.len() as u64);
+    for seen in &tracker.history {
+        write_str(out, &seen.session_id);
+        out.push(action_byte(seen.action));
+        out.push(seen.closed as u8);
+        write_varint(out, seen.total_pages.unwrap_or(0));
+        write_pages(out, &seen.pages);
+        write_varint(out, seen.bodies.len() as u64);
+        for body in &seen.bodies {
+            out.extend_from_slice(&body.to_le_bytes());
+        }
     }
 }
 
@@ -222,6 +247,7 @@ fn write_pages(out: &mut Vec<u8>, pages: &PageSet) {
 struct Cursor<'a> {
     bytes: &'a [u8],
     at: usize,
+    version: u8,
 }
 
 impl<'a> Cursor<'a> {
@@ -262,6 +288,101 @@ impl<'a> Cursor<'a> {
         String::from_utf8(bytes.to_vec()).map_err(|_| SnapshotError::Corrupt("a session id is not UTF-8"))
     }
 
+    /// The full sync under way (its marks, if any, follow it in a cohort snapshot).
+    fn full_sync(&mut self) -> Result<Option<FullSync>, SnapshotError> {
+        match self.byte()? {
+            0 => Ok(None),
+            1 => {
+                let session_id = self.string()?;
+                let total_pages = self.total()?;
+                // A full sync's pages are not capped like the history's (a sync of more
+                // than REMEMBERED_PAGES pages is still under way): any count that fits.
+                let pages = self.pages(self.bytes.len())?;
+                match total_pages {
+                    // Every page of it arrived: it would have been swept, not kept.
+                    Some(total) if pages.len() as u64 >= total => {
+                        Err(SnapshotError::Corrupt("the full sync under way has all its pages"))
+                    }
+                    None if pages.len() > 0 => Err(SnapshotError::Corrupt("a pageless full sync with page numbers")),
+                    _ => Ok(Some(FullSync { session_id, total_pages, pages })),
+                }
+            }
+            _ => Err(SnapshotError::Corrupt("bad full-sync flag")),
+        }
+    }
+
+    /// A page count; 0 is pageless (version 2 only).
+    fn total(&mut self) -> Result<Option<u64>, SnapshotError> {
+        match self.varint()? {
+            0 if self.version == VERSION_1 => Err(SnapshotError::Corrupt("a page count of 0")),
+            0 => Ok(None),
+            total => Ok(Some(total)),
+        }
+    }
+
+    /// The remembered sessions, with the full sync read before them.
+    fn history(&mut self, full_sync: Option<FullSync>) -> Result<SyncTracker, SnapshotError> {
+        let sessions = self.varint()?;
+        if sessions > REMEMBERED_SESSIONS as u64 {
+            return Err(SnapshotError::Corrupt("too many remembered sessions"));
+        }
+        let mut history = VecDeque::new();
+        for _ in 0..sessions {
+            let session_id = self.string()?;
+            let action = match self.byte()? {
+                0 => Action::Members,
+                1 => Action::AddMembers,
+                2 => Action::RemoveMembers,
+                _ => return Err(SnapshotError::Corrupt("bad action")),
+            };
+            let closed = match self.byte()? {
+                0 => false,
+                // Only a full sync is ever closed, and never the one under way.
+                1 if action == Action::Members
+                    && full_sync.as_ref().map_or(true, |sync| sync.session_id != session_id) =>
+                {
+                    true
+                }
+                _ => return Err(SnapshotError::Corrupt("bad flag")),
+            };
+            let total_pages = self.total()?;
+            let pages = self.pages(REMEMBERED_PAGES)?;
+            let bodies = if self.version == VERSION_1 { Vec::new() } else { self.bodies()? };
+            if total_pages.is_none() && pages.len() > 0 || total_pages.is_some() && !bodies.is_empty() {
+                return Err(SnapshotError::Corrupt("pages and pageless bodies mixed in one session"));
+            }
+            if pages.len() + bodies.len() > REMEMBERED_PAGES {
+                return Err(SnapshotError::Corrupt("too many remembered pages"));
+            }
+            // One entry per session and action (`remember` keeps it so).
+            if history.iter().any(|s: &SeenSession| s.session_id == session_id && s.action == action) {
+                return Err(SnapshotError::Corrupt("a session is remembered twice"));
+            }
+            history.push_back(SeenSession { session_id, action, total_pages, pages, bodies, closed });
+        }
+        Ok(SyncTracker { full_sync, history })
+    }
+
+    /// Pageless bodies' fingerprints, strictly increasing.
+    fn bodies(&mut self) -> Result<Vec<u128>, SnapshotError> {
+        let count = self.varint()?;
+        if count > REMEMBERED_PAGES as u64 {
+            return Err(SnapshotError::Corrupt("too many remembered pages"));
+        }
+        let mut bodies: Vec<u128> = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            let raw = self.take(16)?;
+            let mut le = [0u8; 16];
+            le.copy_from_slice(raw);
+            let body = u128::from_le_bytes(le);
+            if bodies.last().is_some_and(|&last| body <= last) {
+                return Err(SnapshotError::Corrupt("pageless bodies out of order or repeated"));
+            }
+            bodies.push(body);
+        }
+        Ok(bodies)
+    }
+
     /// At most `limit` page numbers, strictly increasing (as a `PageSet` writes them: a
     /// page listed twice or out of order would load as something else).
     fn pages(&mut self, limit: usize) -> Result<PageSet, SnapshotError> {
@@ -288,7 +409,7 @@ impl<'a> Cursor<'a> {
 pub fn snapshot_ids(magic: &[u8; 4], set: &IdSet) -> Vec<u8> {
     let mut out = Vec::with_capacity(set.memory_bytes() / 2 + 16);
     out.extend_from_slice(magic);
-    out.push(VERSION);
+    out.push(ID_VERSION);
     write_varint(&mut out, set.len() as u64);
     for (_, encoded) in set.entries() {
         write_varint(&mut out, encoded.len() as u64);
@@ -305,7 +426,7 @@ pub fn read_snapshot_ids(magic: &[u8; 4], bytes: &[u8], seed: u64) -> Result<IdS
     }
     match bytes.get(4) {
         None => return Err(SnapshotError::Truncated),
-        Some(&VERSION) => {}
+        Some(&ID_VERSION) => {}
         Some(&other) => return Err(SnapshotError::UnsupportedVersion(other)),
     }
     if bytes.len() < 9 {
@@ -315,7 +436,7 @@ pub fn read_snapshot_ids(magic: &[u8; 4], bytes: &[u8], seed: u64) -> Result<IdS
     if crc::crc32(body) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
         return Err(SnapshotError::ChecksumMismatch);
     }
-    let mut r = Cursor { bytes: body, at: 5 };
+    let mut r = Cursor { bytes: body, at: 5, version: ID_VERSION };
     let count = r.varint()?;
     if count > (body.len() / 2) as u64 {
         return Err(SnapshotError::Corrupt("count past the end"));

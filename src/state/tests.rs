@@ -68,8 +68,7 @@ fn a_full_sync_sweeps_only_when_every_page_arrived() {
         state.apply(PageRef {
             action: Action::AddMembers,
             session_id: "x",
-            page,
-            total_pages: 3,
+            page: Some(crate::payload::PageInfo { count: page, total: 3 }),
             ids: [id.as_bytes()],
         });
     }
@@ -122,8 +121,7 @@ fn a_session_whose_page_total_changes_starts_over() {
     let three = |page: u64, ids: &'static [&'static str]| PageRef {
         action: Action::Members,
         session_id: "s",
-        page,
-        total_pages: 3,
+        page: Some(crate::payload::PageInfo { count: page, total: 3 }),
         ids: ids.iter().map(|s| s.as_bytes()),
     };
     state.apply(three(1, &["a"]));
@@ -132,16 +130,14 @@ fn a_session_whose_page_total_changes_starts_over() {
     let again = state.apply(PageRef {
         action: Action::Members,
         session_id: "s",
-        page: 1,
-        total_pages: 2,
+        page: Some(crate::payload::PageInfo { count: 1, total: 2 }),
         ids: [b"a".as_slice()],
     });
     assert!(!again.duplicate && !again.session_complete);
     let done = state.apply(PageRef {
         action: Action::Members,
         session_id: "s",
-        page: 2,
-        total_pages: 2,
+        page: Some(crate::payload::PageInfo { count: 2, total: 2 }),
         ids: [b"c".as_slice()],
     });
     assert!(done.session_complete);
@@ -203,11 +199,10 @@ fn a_million_uuid_members_cost_a_fraction_of_a_js_set() {
         state.apply(PageRef {
             action: Action::AddMembers,
             session_id: "s",
-            page: 1,
-            total_pages: 1,
+            page: Some(crate::payload::PageInfo { count: 1, total: 1 }),
             ids: chunk.iter().map(|s| s.as_bytes()),
         });
-        state.history.clear(); // every chunk is "page 1": keep them all applying
+        state.tracker.history.clear(); // every chunk is "page 1": keep them all applying
     }
     assert_eq!(state.size(), 1_000_000);
     let per_member = state.memory_bytes() as f64 / 1e6;
@@ -302,8 +297,7 @@ fn a_finished_session_sent_again_with_another_page_count_is_a_restart() {
     let page = |page: u64, total: u64, ids: &'static [&'static str]| PageRef {
         action: Action::Members,
         session_id: "S",
-        page,
-        total_pages: total,
+        page: Some(crate::payload::PageInfo { count: page, total: total }),
         ids: ids.iter().map(|s| s.as_bytes()),
     };
     assert!(state.apply(page(1, 1, &["a", "b"])).session_complete);
@@ -317,4 +311,111 @@ fn a_finished_session_sent_again_with_another_page_count_is_a_restart() {
     assert_eq!(sorted(&state), ["a", "c", "d"]);
     // And a true replay of it still is one.
     assert!(state.apply(page(2, 2, &["d"])).duplicate);
+}
+
+/// A page without `page_info`, as the real sender sends it.
+fn pageless(state: &mut CohortState, action: Action, session: &str, ids: &[&str]) -> ApplyOutcome {
+    state.apply(PageRef { action, session_id: session, page: None, ids: ids.iter().map(|id| id.as_bytes()) })
+}
+
+fn sorted_out(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
+}
+
+#[test]
+fn a_pageless_full_sync_adds_at_once_and_sweeps_when_the_sender_moves_on() {
+    let mut state = CohortState::with_seed(7);
+    pageless(&mut state, Action::AddMembers, "d0", &["old", "a"]);
+    let first = pageless(&mut state, Action::Members, "full", &["a", "b"]);
+    assert_eq!((first.added, first.removed, first.session_complete), (vec!["b".to_string()], vec![], false));
+    assert_eq!(state.pending_session(), Some("full"), "nothing says the pageless sync is whole yet");
+    // The same body again is a replay; a different body is another part of the session.
+    assert!(pageless(&mut state, Action::Members, "full", &["a", "b"]).duplicate);
+    let second = pageless(&mut state, Action::Members, "full", &["c"]);
+    assert_eq!((second.added, second.duplicate), (vec!["c".to_string()], false));
+    assert!(state.has("old"), "no member is removed on a pageless body's word alone");
+    // The next sync's first page: the pageless session is over, members it never listed leave.
+    let next = pageless(&mut state, Action::AddMembers, "d1", &["e"]);
+    assert_eq!(
+        (next.removed.clone(), next.added.clone(), next.session_complete),
+        (vec!["old".to_string()], vec!["e".to_string()], true)
+    );
+    assert_eq!(state.pending_session(), None);
+    assert_eq!(sorted(&state), ["a", "b", "c", "e"]);
+    // A late body of the finished session changes nothing.
+    assert!(pageless(&mut state, Action::Members, "full", &["z"]).duplicate);
+    assert!(!state.has("z"));
+}
+
+#[test]
+fn a_replay_of_an_older_session_does_not_end_a_pageless_full_sync() {
+    let mut state = CohortState::with_seed(8);
+    pageless(&mut state, Action::AddMembers, "d0", &["old"]);
+    pageless(&mut state, Action::Members, "full", &["a"]);
+    let replay = pageless(&mut state, Action::AddMembers, "d0", &["old"]);
+    assert!(replay.duplicate && replay.removed.is_empty());
+    assert_eq!(state.pending_session(), Some("full"));
+    // A new full sync ends it too (the sender sends one sync at a time).
+    let next = pageless(&mut state, Action::Members, "full-2", &["a", "n"]);
+    assert_eq!(sorted_out(next.removed), ["old"]);
+    assert_eq!(state.pending_session(), Some("full-2"));
+}
+
+#[test]
+fn pageless_diffs_apply_each_different_body_once() {
+    let mut state = CohortState::with_seed(9);
+    assert_eq!(pageless(&mut state, Action::AddMembers, "d", &["a", "b"]).added, ["a", "b"]);
+    assert!(pageless(&mut state, Action::AddMembers, "d", &["a", "b"]).duplicate);
+    assert_eq!(pageless(&mut state, Action::AddMembers, "d", &["c"]).added, ["c"]);
+    assert_eq!(pageless(&mut state, Action::RemoveMembers, "d", &["a"]).removed, ["a"]);
+    assert!(pageless(&mut state, Action::RemoveMembers, "d", &["a"]).duplicate);
+    assert_eq!(pageless(&mut state, Action::RemoveMembers, "d", &["b"]).removed, ["b"]);
+    assert_eq!(sorted(&state), ["c"]);
+}
+
+#[test]
+fn a_numbered_full_sync_is_not_ended_by_a_new_session() {
+    let mut state = CohortState::with_seed(10);
+    pageless(&mut state, Action::AddMembers, "d0", &["old"]);
+    let one = crate::payload::PageInfo { count: 1, total: 2 };
+    state.apply(PageRef { action: Action::Members, session_id: "f", page: Some(one), ids: [&b"a"[..]] });
+    let diff = pageless(&mut state, Action::AddMembers, "d1", &["x"]);
+    assert!(diff.removed.is_empty(), "a numbered sync with a page missing is known unfinished");
+    assert_eq!(state.pending_session(), Some("f"));
+}
+
+#[test]
+fn the_tracker_and_the_state_round_trip_through_bytes_with_pageless_sessions() {
+    let mut state = CohortState::with_seed(11);
+    pageless(&mut state, Action::AddMembers, "d0", &["old", "a"]);
+    pageless(&mut state, Action::Members, "full", &["a"]);
+    let tracker = SyncTracker::from_bytes(&state.tracker().to_bytes()).expect("its own bytes load");
+    assert_eq!(&tracker, state.tracker());
+    let mut loaded = CohortState::from_bytes(&state.to_bytes(), 3).expect("its own bytes load");
+    assert_eq!(loaded.tracker(), state.tracker());
+    assert!(pageless(&mut loaded, Action::Members, "full", &["a"]).duplicate, "replays are still known after loading");
+    assert_eq!(pageless(&mut loaded, Action::AddMembers, "d1", &[]).removed, ["old"], "marks survive loading");
+    let mut bytes = state.tracker().to_bytes();
+    let last = bytes.len() - 5;
+    bytes[last] ^= 1;
+    assert!(SyncTracker::from_bytes(&bytes).is_err());
+}
+
+#[test]
+fn snapshots_of_version_1_still_load() {
+    // A version-1 snapshot (written before pageless bodies): one member "a", a numbered
+    // full sync "f" under way with page 1 of 2 (a marked), history f/members page 1.
+    let mut v1 = b"CSST\x01".to_vec();
+    v1.extend_from_slice(&[1, 2, 0, b'a']); // one member: raw "a"
+    v1.extend_from_slice(&[1, 1, b'f', 2, 1, 1, 1]); // full sync f, total 2, pages [1], marks 0b1
+    v1.extend_from_slice(&[1, 1, b'f', 0, 0, 2, 1, 1]); // history: f, members, open, total 2, [1]
+    let crc = crate::state::crc::crc32(&v1);
+    v1.extend_from_slice(&crc.to_le_bytes());
+    let mut state = CohortState::from_bytes(&v1, 1).expect("version 1 loads");
+    assert_eq!(state.pending_session(), Some("f"));
+    let two = crate::payload::PageInfo { count: 2, total: 2 };
+    let out = state.apply(PageRef { action: Action::Members, session_id: "f", page: Some(two), ids: [&b"b"[..]] });
+    assert!(out.session_complete && out.removed.is_empty());
+    assert_eq!(sorted(&state), ["a", "b"]);
 }

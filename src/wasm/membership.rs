@@ -167,8 +167,7 @@ impl CohortStateHandle {
         let outcome = self.inner.apply(PageRef {
             action: page.action,
             session_id: &page.session_id,
-            page: page.page.count,
-            total_pages: page.page.total,
+            page: page.page,
             ids: page.members.iter().map(|m| m.distinct_id.as_bytes()),
         });
         json(&outcome)

@@ -1,0 +1,262 @@
+//! The rulebook of a cohort's sync: which pages change membership and how, decided from
+//! the pages alone (session, action, page number or content). It holds no members, so
+//! every store asks it: [`CohortState`](super::CohortState) in memory, and the Worker,
+//! which keeps the tracker's bytes beside its SQL tables and asks the wasm build of this
+//! same code about each page.
+//!
+//! The rules (docs/rules.md states them for users):
+//! - `add_members` / `remove_members` pages apply once; a page seen before changes nothing.
+//! - `members` pages of one session list the full membership. Numbered pages (with
+//!   `page_info`) complete the session when every page 1..total has arrived; then members
+//!   no page listed leave (the sweep).
+//! - A `members` page of a new session replaces an unfinished numbered one (the sender
+//!   restarted from the top); late pages of the replaced session change nothing. A
+//!   session resent with another page count starts over.
+//! - Pageless bodies (no `page_info`, as the real sender sends them) are told apart by
+//!   their content: the same body again is a replay, a different one is another part. A
+//!   pageless `members` session never sweeps by itself, because nothing says it is whole;
+//!   it is complete when the sender moves on to a session not seen before (Mixpanel sends
+//!   one sync of a cohort at a time), and its sweep runs then, before that page applies.
+//! - The last [`REMEMBERED_SESSIONS`] sessions and [`REMEMBERED_PAGES`] pages of each are
+//!   remembered for replays; the full sync under way keeps its own page count, so
+//!   forgetting old sessions never stops it completing.
+
+use super::PageSet;
+use crate::payload::Action;
+use std::collections::VecDeque;
+
+/// How many sessions' pages are kept to recognise replays.
+pub const REMEMBERED_SESSIONS: usize = 64;
+/// How many page numbers (or pageless bodies) of one session are kept (a 10M-member full
+/// sync has 10 000 pages).
+pub const REMEMBERED_PAGES: usize = 20_000;
+
+/// Where a page stands in its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PagePlace {
+    /// `page_info` said page `page` of `total`.
+    Numbered { page: u64, total: u64 },
+    /// No `page_info`: the body is known by a 128-bit hash of its action and ids
+    /// ([`fingerprint`]).
+    Pageless { fingerprint: u128 },
+}
+
+impl PagePlace {
+    /// The page count the session was given; `None` for pageless bodies.
+    fn total(self) -> Option<u64> {
+        match self {
+            PagePlace::Numbered { total, .. } => Some(total),
+            PagePlace::Pageless { .. } => None,
+        }
+    }
+}
+
+/// The content key of a pageless body: its action and its ids, in order. Keyed with
+/// constants so that every host computes the same key for the same body.
+pub fn fingerprint<'i>(action: Action, ids: impl IntoIterator<Item = &'i [u8]>) -> u128 {
+    use siphasher::sip128::{Hasher128, SipHasher13};
+    use std::hash::Hasher;
+    let mut hasher = SipHasher13::new_with_keys(0x636f_686f_7274_2d73, 0x796e_632d_7061_6765);
+    hasher.write_u8(action as u8);
+    for id in ids {
+        hasher.write_u64(id.len() as u64);
+        hasher.write(id);
+    }
+    hasher.finish128().as_u128()
+}
+
+/// What a store must do with one page, in this order: `sweep_first`, then (unless
+/// `duplicate`) `start_listing`, apply the action (marking joiners and known members as
+/// listed when `mark`), then `sweep_after`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Decision {
+    /// A pageless full sync ended (the sender moved on): members it did not list leave
+    /// before this page applies.
+    pub sweep_first: bool,
+    /// The page was applied before, or belongs to a replaced or finished session:
+    /// nothing else changes.
+    pub duplicate: bool,
+    /// A full sync starts (or starts over): forget who earlier pages listed.
+    pub start_listing: bool,
+    /// The page's ids count as listed by the full sync under way.
+    pub mark: bool,
+    /// This page completes a numbered full sync: members no page listed leave.
+    pub sweep_after: bool,
+}
+
+/// The full sync under way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FullSync {
+    pub(crate) session_id: String,
+    /// `None`: pageless, complete only when a new session begins.
+    pub(crate) total_pages: Option<u64>,
+    pub(crate) pages: PageSet,
+}
+
+/// The pages seen of one session and action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SeenSession {
+    pub(crate) session_id: String,
+    pub(crate) action: Action,
+    /// The page count its pages gave (`None`: pageless): a page of the same session with
+    /// another count is a restart by the sender, not a replay.
+    pub(crate) total_pages: Option<u64>,
+    pub(crate) pages: PageSet,
+    /// Pageless bodies seen, by fingerprint, sorted.
+    pub(crate) bodies: Vec<u128>,
+    /// A `members` session that is over without being whole (replaced by a newer one) or
+    /// whose end was inferred (pageless): its late pages change nothing.
+    pub(crate) closed: bool,
+}
+
+impl SeenSession {
+    fn has(&self, place: PagePlace) -> bool {
+        match place {
+            PagePlace::Numbered { page, .. } => self.pages.contains(&page),
+            PagePlace::Pageless { fingerprint } => self.bodies.binary_search(&fingerprint).is_ok(),
+        }
+    }
+
+    fn insert(&mut self, place: PagePlace) {
+        if self.pages.len() + self.bodies.len() >= REMEMBERED_PAGES {
+            return;
+        }
+        match place {
+            PagePlace::Numbered { page, .. } => {
+                self.pages.insert(page);
+            }
+            PagePlace::Pageless { fingerprint } => {
+                if let Err(at) = self.bodies.binary_search(&fingerprint) {
+                    self.bodies.insert(at, fingerprint);
+                }
+            }
+        }
+    }
+}
+
+/// The sessions and pages a cohort has seen, and the full sync under way.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncTracker {
+    pub(crate) full_sync: Option<FullSync>,
+    /// Most recent last.
+    pub(crate) history: VecDeque<SeenSession>,
+}
+
+impl SyncTracker {
+    pub fn new() -> Self {
+        SyncTracker::default()
+    }
+
+    /// The session of the unfinished full sync, if one is under way.
+    pub fn pending_session(&self) -> Option<&str> {
+        self.full_sync.as_ref().map(|s| s.session_id.as_str())
+    }
+
+    /// Whether the full sync under way is pageless (its end is inferred, not counted).
+    pub fn pending_is_pageless(&self) -> bool {
+        self.full_sync.as_ref().is_some_and(|s| s.total_pages.is_none())
+    }
+
+    /// Decides what one page does, and records it.
+    pub fn observe(&mut self, action: Action, session_id: &str, place: PagePlace) -> Decision {
+        let mut decision = Decision::default();
+        let total = place.total();
+        let new_session = !self.history.iter().any(|s| s.session_id == session_id);
+        if new_session && self.full_sync.as_ref().is_some_and(|s| s.total_pages.is_none() && s.session_id != session_id)
+        {
+            self.close_pageless();
+            decision.sweep_first = true;
+        }
+        // The sender changed the page count of the session under way: it started over,
+        // so its pages count afresh (checked before the replay check for that reason).
+        let restarted = self.full_sync.as_ref().is_some_and(|s| s.session_id == session_id && s.total_pages != total);
+        if action == Action::Members && restarted {
+            decision.start_listing |= self.start_or_join(session_id, total);
+        }
+        // Likewise a finished (or add/remove) session sent again with another page count.
+        let recount = self
+            .history
+            .iter()
+            .rposition(|s| s.session_id == session_id && s.action == action && !s.closed && s.total_pages != total);
+        if let Some(at) = recount {
+            self.history.remove(at);
+        }
+        if self.seen(session_id, action).is_some_and(|s| s.closed || s.has(place)) {
+            decision.duplicate = true;
+            return decision;
+        }
+        if action == Action::Members {
+            decision.start_listing |= self.start_or_join(session_id, total);
+        }
+        decision.mark = action != Action::RemoveMembers && self.full_sync.is_some();
+        if let (Action::Members, PagePlace::Numbered { page, .. }) = (action, place) {
+            if let Some(sync) = &mut self.full_sync {
+                sync.pages.insert(page);
+                if sync.total_pages.is_some_and(|total| sync.pages.len() as u64 >= total) {
+                    self.full_sync = None;
+                    decision.sweep_after = true;
+                }
+            }
+        }
+        self.remember(session_id, action, place);
+        decision
+    }
+
+    fn seen(&self, session_id: &str, action: Action) -> Option<&SeenSession> {
+        self.history.iter().rev().find(|s| s.session_id == session_id && s.action == action)
+    }
+
+    fn remember(&mut self, session_id: &str, action: Action, place: PagePlace) {
+        let at = self.history.iter().rposition(|s| s.session_id == session_id && s.action == action);
+        let mut entry = match at.and_then(|at| self.history.remove(at)) {
+            Some(entry) => entry,
+            None => SeenSession {
+                session_id: session_id.to_string(),
+                action,
+                total_pages: place.total(),
+                pages: PageSet::default(),
+                bodies: Vec::new(),
+                closed: false,
+            },
+        };
+        entry.insert(place);
+        self.history.push_back(entry);
+        while self.history.len() > REMEMBERED_SESSIONS {
+            self.history.pop_front();
+        }
+    }
+
+    /// The pageless full sync under way is over: late bodies of it change nothing.
+    fn close_pageless(&mut self) {
+        if let Some(sync) = self.full_sync.take() {
+            self.close(&sync.session_id);
+        }
+    }
+
+    fn close(&mut self, session_id: &str) {
+        for seen in self.history.iter_mut().filter(|s| s.session_id == session_id && s.action == Action::Members) {
+            seen.closed = true;
+        }
+    }
+
+    /// Makes `session_id` the full sync under way: a new one replaces an unfinished one
+    /// (whose late pages are then stale), and a changed page count restarts it. True when
+    /// a listing starts (earlier marks must be forgotten).
+    fn start_or_join(&mut self, session_id: &str, total_pages: Option<u64>) -> bool {
+        if let Some(sync) = &self.full_sync {
+            if sync.session_id == session_id && sync.total_pages == total_pages {
+                return false;
+            }
+            if sync.session_id != session_id {
+                let replaced = sync.session_id.clone();
+                self.close(&replaced);
+            }
+        }
+        self.full_sync = Some(FullSync { session_id: session_id.to_string(), total_pages, pages: PageSet::default() });
+        // A restarted session's earlier pages no longer count as applied.
+        if let Some(at) = self.history.iter().position(|s| s.session_id == session_id && s.action == Action::Members) {
+            self.history.remove(at);
+        }
+        true
+    }
+}
