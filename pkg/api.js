@@ -193,6 +193,58 @@ export class CohortState {
   }
 }
 
+/**
+ * The rulebook of a cohort's sync without the members: for stores that keep members
+ * themselves (the Worker keeps them in SQL). Its state crosses as bytes (see index.d.ts).
+ */
+export class SyncTracker {
+  #handle;
+
+  constructor(token, handle) {
+    this.#handle = token === INTERNAL ? handle : callRaw(() => new wasm.SyncTrackerHandle());
+  }
+
+  static fromBytes(bytes) {
+    return new SyncTracker(INTERNAL, callRaw(() => wasm.SyncTrackerHandle.fromBytes(bytes)));
+  }
+
+  toBytes() {
+    return callRaw(() => this.#live().toBytes());
+  }
+
+  /** `{ action, sessionId, page: { count, total } | null, fingerprint? }` → the decision. */
+  observe(page) {
+    if (page === null || typeof page !== "object") {
+      return call(() => {
+        throw new CohortSyncError("invalid_argument", `observe takes { action, sessionId, page, fingerprint }, got ${page === null ? "null" : typeof page}`);
+      });
+    }
+    const { action, sessionId, page: numbers, fingerprint } = page;
+    return call(() => this.#live().observe(action, sessionId, numbers?.count ?? null, numbers?.total ?? null, fingerprint));
+  }
+
+  /** The session of an unfinished full sync, or null. */
+  get pendingSession() {
+    return callRaw(() => this.#live().pendingSession() ?? null);
+  }
+
+  /** The page count of the unfinished full sync; null when none, or when it is pageless. */
+  get pendingTotalPages() {
+    return callRaw(() => this.#live().pendingTotalPages() ?? null);
+  }
+
+  free() {
+    const handle = this.#handle;
+    this.#handle = null;
+    callRaw(() => handle?.free());
+  }
+
+  #live() {
+    if (!this.#handle) throw new CohortSyncError("invalid_argument", "this SyncTracker was freed");
+    return this.#handle;
+  }
+}
+
 // ---- Identity, destinations, audiences, ingestion ---------------------------------
 
 // One value as JSON bytes (member objects, uploads, lists of objects).

@@ -5,11 +5,21 @@
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /**
- * A request body: the raw bytes (the fast path: one copy, decoded and parsed in wasm) or
- * the text. Any other value is reported as an `invalid_argument` problem. A string with a
+ * A request body: the raw bytes (the fast path: one copy, decoded and parsed in wasm), the
+ * text, or the webhook object a framework already parsed (`req.body`, `await
+ * request.json()`), checked by the same rules with the same codes and pointers (its
+ * problems have no `line`/`column`/`offset`: the text they would point into was not
+ * sent). Any other value is reported as an `invalid_argument` problem. A string with a
  * lone surrogate has no UTF-8 form: it is reported `invalid_utf8` at that spot.
  */
-export type Body = Uint8Array | ArrayBuffer | ArrayBufferView | string;
+export type Body = Uint8Array | ArrayBuffer | ArrayBufferView | string | WebhookObject;
+
+/** The webhook body as a parsed object: `{ action, parameters: { … } }`. */
+export interface WebhookObject {
+  action?: unknown;
+  parameters: unknown;
+  [key: string]: unknown;
+}
 
 /** The three webhook actions Mixpanel sends. */
 export type WebhookAction = "members" | "add_members" | "remove_members";
@@ -40,6 +50,12 @@ export type ProblemCode =
   | "long_id"
   | "too_many_problems"
   | "invalid_argument"
+  /** Warning: the body has no `page_info` (as the real sender sends it): a pageless page. */
+  | "no_page_info"
+  /** Warning: a member without `mixpanel_distinct_id` is known by its `$distinct_id`. */
+  | "reserved_distinct_id"
+  /** Error: an id or name longer than any real sender sends (distinct id and cohort name 1024 characters, other ids 255). */
+  | "too_long"
   | (string & {});
 
 /** One thing wrong with (or worth knowing about) an input. Problems are data, not exceptions. */
@@ -83,6 +99,9 @@ export interface ValidationReport {
   cohortName: string | null;
   cohortDescription: string | null;
   sessionId: string | null;
+  /** `mixpanel_integration_id`, which the real sender sends (not in its docs), or `null`. */
+  integrationId: string | null;
+  /** `null` when the body has no `page_info` (a pageless page; warning `no_page_info`). */
   page: PageInfo | null;
   /** Length of `parameters.members` when it is an array, else `null`. */
   memberCount: number | null;
@@ -95,6 +114,12 @@ export interface ValidationReport {
    * (repeats kept); `[]` when the page is not valid. Absent otherwise.
    */
   ids?: string[];
+  /**
+   * With {@link ValidatePayloadOptions.ids}, for a valid page: its content key (32 hex
+   * digits, a 128-bit hash of the action and the ids), what tells pageless pages apart;
+   * {@link SyncTracker.observe} takes it.
+   */
+  fingerprint?: string;
 }
 
 /** Options of {@link validatePayload}. */
@@ -106,9 +131,14 @@ export interface ValidatePayloadOptions extends ValidateOptions {
   ids?: boolean;
 }
 
-/** One member of a cohort page. Absent fields are `null`. */
+/**
+ * One member of a cohort page. Absent fields are `null`. The typed fields fall back to
+ * Mixpanel's reserved properties the real sender puts on members: `email` to `$email`,
+ * `phoneNumber` to `$phone`, `firstName` to `$first_name`, `lastName` to `$last_name`
+ * (which stay in `properties` too).
+ */
 export interface Member {
-  /** `mixpanel_distinct_id`. */
+  /** `mixpanel_distinct_id`, or `$distinct_id` when that is absent. */
   distinctId: string;
   email: string | null;
   firstName: string | null;
@@ -131,7 +161,10 @@ export interface CohortPage {
   /** `null` when the page did not carry it, or carried `null`. */
   cohortDescription: string | null;
   sessionId: string;
-  page: PageInfo;
+  /** `mixpanel_integration_id`, or `null`. */
+  integrationId: string | null;
+  /** `null` for a pageless page (no `page_info`; docs/rules.md says what it means). */
+  page: PageInfo | null;
   members: Member[];
 }
 
@@ -367,7 +400,8 @@ export class CohortState {
   static fromChunks(chunks: readonly SnapshotBytes[]): CohortState;
   /**
    * Applies one webhook page: a raw request body (the fast path: the ids are read in
-   * wasm, no member objects are built) or a {@link CohortPage} from {@link parsePayload}.
+   * wasm, no member objects are built), the parsed webhook object, or a
+   * {@link CohortPage} from {@link parsePayload}. Pageless pages follow docs/rules.md.
    * An invalid body throws {@link CohortSyncError} `invalid_payload` with `problems` (as
    * {@link parsePayload} would), a malformed page object or bad `options`
    * `invalid_argument`; either way the state is unchanged.
@@ -401,6 +435,57 @@ export class CohortState {
    * Releases the wasm memory now. Idempotent; any later call on this state throws
    * {@link CohortSyncError} `invalid_argument`.
    */
+  free(): void;
+}
+
+/** What a store must do with one page, as {@link SyncTracker.observe} decides. */
+export interface SyncDecision {
+  /** A pageless full sync ended: members it never listed leave, before this page applies. */
+  sweepFirst: boolean;
+  /** Seen before, or from a replaced or finished session: nothing else changes. */
+  duplicate: boolean;
+  /** A full sync starts (or starts over): who earlier pages listed no longer counts. */
+  startListing: boolean;
+  /** The page's ids count as listed by the full sync under way. */
+  mark: boolean;
+  /** This page completes a numbered full sync: members no page listed leave. */
+  sweepAfter: boolean;
+}
+
+/** A page as {@link SyncTracker.observe} needs it. */
+export interface ObservedPage {
+  action: WebhookAction;
+  sessionId: string;
+  /** `null` for a pageless page, which then needs its `fingerprint`. */
+  page: PageInfo | null;
+  /** From `validatePayload(body, { ids: true }).fingerprint`. */
+  fingerprint?: string | null;
+}
+
+/**
+ * The rulebook of a cohort's sync without the members — the same one {@link CohortState}
+ * uses — for stores that keep members themselves (the Worker keeps them in SQL): it
+ * decides replays, restarts from the top, pageless pages and when a full sync is
+ * complete; the store carries the {@link SyncDecision} out.
+ *
+ * @example
+ * const tracker = stored ? SyncTracker.fromBytes(stored) : new SyncTracker();
+ * const report = validatePayload(body, { ids: true });
+ * const decision = tracker.observe({ ...report, action: report.action, sessionId: report.sessionId });
+ * // …sweep / add / remove in your store as decided, then save tracker.toBytes() with it.
+ */
+export class SyncTracker {
+  constructor();
+  /** Throws {@link CohortSyncError} `invalid_snapshot` for corrupt bytes. */
+  static fromBytes(bytes: SnapshotBytes): SyncTracker;
+  /** Compact, versioned, checksummed bytes. */
+  toBytes(): Uint8Array;
+  /** Decides what one page does, and records it. Bad arguments throw `invalid_argument`. */
+  observe(page: ObservedPage): SyncDecision;
+  /** The session id of an unfinished full sync, or `null`. */
+  readonly pendingSession: string | null;
+  /** Its page count; `null` when none is under way or it is pageless. */
+  readonly pendingTotalPages: number | null;
   free(): void;
 }
 

@@ -17,7 +17,10 @@ mod tracker;
 
 pub use idset::IdSet;
 pub use snapshot::{read_snapshot_ids, snapshot_ids, SnapshotError};
-pub use tracker::{fingerprint, Decision, PagePlace, SyncTracker, REMEMBERED_PAGES, REMEMBERED_SESSIONS};
+pub use tracker::{
+    fingerprint, fingerprint_hex, parse_fingerprint_hex, Decision, PagePlace, SyncTracker, REMEMBERED_PAGES,
+    REMEMBERED_SESSIONS,
+};
 
 use crate::json::{JsonWriter, ToJson};
 use crate::payload::{read_page_ids, Action, CohortPage, PayloadError, ValidateOptions};

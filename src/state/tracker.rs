@@ -65,6 +65,33 @@ pub fn fingerprint<'i>(action: Action, ids: impl IntoIterator<Item = &'i [u8]>) 
     hasher.finish128().as_u128()
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fingerprints_cross_as_hex_and_back() {
+        for key in [0u128, 1, u128::MAX, 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210] {
+            assert_eq!(super::parse_fingerprint_hex(&super::fingerprint_hex(key)), Some(key));
+        }
+        assert_eq!(super::parse_fingerprint_hex("xyz"), None);
+        assert_eq!(super::parse_fingerprint_hex(&"g".repeat(32)), None);
+    }
+}
+
+/// A fingerprint as 32 lowercase hex digits: how it crosses to JavaScript (a `u128`
+/// has no exact JavaScript number).
+pub fn fingerprint_hex(key: u128) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    (0..32).rev().map(|i| DIGITS[(key >> (i * 4)) as usize & 15] as char).collect()
+}
+
+/// The inverse of [`fingerprint_hex`]; `None` for anything but 32 hex digits.
+pub fn parse_fingerprint_hex(hex: &str) -> Option<u128> {
+    if hex.len() != 32 {
+        return None;
+    }
+    hex.bytes().try_fold(0u128, |key, b| Some(key << 4 | (b as char).to_digit(16)? as u128))
+}
+
 /// What a store must do with one page, in this order: `sweep_first`, then (unless
 /// `duplicate`) `start_listing`, apply the action (marking joiners and known members as
 /// listed when `mark`), then `sweep_after`.
@@ -82,6 +109,18 @@ pub struct Decision {
     pub mark: bool,
     /// This page completes a numbered full sync: members no page listed leave.
     pub sweep_after: bool,
+}
+
+impl crate::json::ToJson for Decision {
+    fn write_json(&self, w: &mut crate::json::JsonWriter) {
+        w.begin_object()
+            .field("sweepFirst", &self.sweep_first)
+            .field("duplicate", &self.duplicate)
+            .field("startListing", &self.start_listing)
+            .field("mark", &self.mark)
+            .field("sweepAfter", &self.sweep_after)
+            .end_object();
+    }
 }
 
 /// The full sync under way.
@@ -152,9 +191,10 @@ impl SyncTracker {
         self.full_sync.as_ref().map(|s| s.session_id.as_str())
     }
 
-    /// Whether the full sync under way is pageless (its end is inferred, not counted).
-    pub fn pending_is_pageless(&self) -> bool {
-        self.full_sync.as_ref().is_some_and(|s| s.total_pages.is_none())
+    /// The page count of the full sync under way; `None` when there is none or it is
+    /// pageless (its end is inferred, not counted).
+    pub fn pending_total_pages(&self) -> Option<u64> {
+        self.full_sync.as_ref().and_then(|s| s.total_pages)
     }
 
     /// Decides what one page does, and records it.

@@ -17,6 +17,11 @@ impl BindingError {
     pub fn invalid_argument(message: impl Into<String>) -> Self {
         BindingError { code: "invalid_argument", message: message.into(), problems: Vec::new() }
     }
+
+    pub fn with_problem(mut self, problem: Problem) -> Self {
+        self.problems.push(problem);
+        self
+    }
 }
 
 impl ToJson for BindingError {
@@ -53,6 +58,47 @@ impl From<crate::payload::PayloadError> for BindingError {
 /// The JSON text of a result.
 pub fn json<T: ToJson + ?Sized>(value: &T) -> Exported {
     Ok(value.to_json())
+}
+
+/// A webhook body as given: its own bytes (`as_sent`), or JSON text made here from the
+/// webhook object a framework had already parsed (`req.body`, `await request.json()`).
+/// Problems in made text keep their pointers but lose line and column: that text is not
+/// what was sent.
+pub struct WebhookBody {
+    pub bytes: Vec<u8>,
+    pub as_sent: bool,
+}
+
+impl WebhookBody {
+    /// `None` for a value that is neither bytes, text nor an object; `Err` (a sentence)
+    /// for an object `JSON.stringify` cannot write (a cycle, a BigInt, a throwing getter).
+    pub fn read(value: &JsValue) -> Result<Option<WebhookBody>, String> {
+        if let Some(bytes) = body_bytes(value) {
+            return Ok(Some(WebhookBody { bytes, as_sent: true }));
+        }
+        if !value.is_object() {
+            return Ok(None);
+        }
+        match js_sys::JSON::stringify(value).map(|text| text.as_string()) {
+            Ok(Some(text)) => Ok(Some(WebhookBody { bytes: text.into_bytes(), as_sent: false })),
+            Ok(None) => Err("the body object cannot be turned into JSON".into()),
+            Err(thrown) => {
+                let why = js_sys::Reflect::get(&thrown, &JsValue::from_str("message")).ok().and_then(|m| m.as_string());
+                Err(format!("the body object cannot be turned into JSON: {}", why.unwrap_or_else(|| "it threw".into())))
+            }
+        }
+    }
+
+    /// `problems` as the caller can use them: without positions in made text.
+    pub fn place<'p>(&self, problems: impl IntoIterator<Item = &'p mut Problem>) {
+        if !self.as_sent {
+            for problem in problems {
+                problem.line = None;
+                problem.column = None;
+                problem.offset = None;
+            }
+        }
+    }
 }
 
 /// The bytes of a body: a string (as UTF-8), any typed array or DataView (its bytes),

@@ -6,35 +6,27 @@ use super::convert::{
     argument_problem, array_items, body_bytes, exact_string, is_array, json, type_name, whole_number, BindingError,
     Exported, Fields,
 };
-use super::payload::validate_options;
+use super::payload::PageArgument;
 use crate::audience;
 use crate::destinations;
 use crate::identity::{self, IdentityIndex, IdentityRule};
 use crate::ingest::{self, ProfileKind};
 use crate::json::args::{
-    read_audiences, read_member_list, read_page_argument, read_profile_updates, read_string_list, read_text_list,
-    read_upload_records,
+    read_audiences, read_member_list, read_profile_updates, read_string_list, read_text_list, read_upload_records,
 };
-use crate::payload::{read_page, CohortPage};
+use crate::payload::CohortPage;
 use wasm_bindgen::prelude::*;
 
 fn invalid(message: impl Into<String>) -> JsValue {
     BindingError::invalid_argument(message).into()
 }
 
-/// A page: a raw webhook body (validated) or a `parsePayload` page object.
+/// A page: a webhook body (validated) or a `parsePayload` page object.
 fn page_argument(page: &JsValue) -> Result<CohortPage, JsValue> {
-    if let Some(bytes) = body_bytes(page) {
-        return read_page(&bytes, &validate_options(&JsValue::UNDEFINED)?).map_err(|e| BindingError::from(e).into());
+    match super::payload::page_argument(page)? {
+        PageArgument::Body(body) => super::payload::read_page_body(&body),
+        PageArgument::Page(page) => Ok(page),
     }
-    if !page.is_object() {
-        return Err(invalid(format!("page must be a body or a page object, got {}", type_name(page))));
-    }
-    let text = js_sys::JSON::stringify(page)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| invalid("the page cannot be turned into JSON"))?;
-    read_page_argument(text.as_bytes()).map_err(|p| argument_problem("page", p))
 }
 
 /// An optional name that, when given, must not be empty (an empty one would silently

@@ -7,10 +7,10 @@ use super::convert::{
     argument_problem, array_items, body_bytes, exact_string, is_array, json, type_name, whole_number, BindingError,
     Exported, Fields,
 };
-use super::payload::validate_options;
-use crate::json::args::{read_member_list, read_page_argument, read_string_list};
+use super::payload::{page_argument, validate_options, PageArgument};
+use crate::json::args::{read_member_list, read_string_list};
 use crate::plan::{plan_sync, PlanOptions, DEFAULT_BATCH_SIZE};
-use crate::state::{CohortState, PageRef};
+use crate::state::{CohortState, PagePlace, SyncTracker};
 use wasm_bindgen::prelude::*;
 
 fn seed(hi: u32, lo: u32) -> u64 {
@@ -146,30 +146,17 @@ impl CohortStateHandle {
         Ok(out)
     }
 
-    /// A raw webhook body (string or bytes) or a page from `parsePayload`.
+    /// A webhook body (bytes, text or the parsed webhook object) or a page from `parsePayload`.
     pub fn apply(&mut self, page: JsValue, apply_options: JsValue) -> Exported {
         let limits = validate_options(&apply_options)?;
-        if let Some(bytes) = body_bytes(&page) {
-            let outcome = self.inner.apply_body(&bytes, &limits).map_err(BindingError::from)?;
-            return json(&outcome);
-        }
-        if !page.is_object() {
-            let got = type_name(&page);
-            return Err(
-                BindingError::invalid_argument(format!("apply takes a body or a page object, got {got}")).into()
-            );
-        }
-        let text = js_sys::JSON::stringify(&page)
-            .ok()
-            .and_then(|s| s.as_string())
-            .ok_or_else(|| BindingError::invalid_argument("the page object cannot be turned into JSON"))?;
-        let page = read_page_argument(text.as_bytes()).map_err(|p| argument_problem("page", p))?;
-        let outcome = self.inner.apply(PageRef {
-            action: page.action,
-            session_id: &page.session_id,
-            page: page.page,
-            ids: page.members.iter().map(|m| m.distinct_id.as_bytes()),
-        });
+        let outcome = match page_argument(&page)? {
+            PageArgument::Body(body) => self.inner.apply_body(&body.bytes, &limits).map_err(|error| {
+                let mut error = BindingError::from(error);
+                body.place(error.problems.iter_mut());
+                error
+            })?,
+            PageArgument::Page(page) => self.inner.apply_page(&page),
+        };
         json(&outcome)
     }
 
@@ -201,5 +188,94 @@ impl CohortStateHandle {
     #[wasm_bindgen(js_name = pendingSession)]
     pub fn pending_session(&self) -> Option<String> {
         self.inner.pending_session().map(str::to_string)
+    }
+}
+
+/// The rulebook alone, for stores that keep members themselves (the Worker): the bytes
+/// of its state in and out, one decision per page.
+#[wasm_bindgen]
+pub struct SyncTrackerHandle {
+    inner: SyncTracker,
+}
+
+#[wasm_bindgen]
+impl SyncTrackerHandle {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> SyncTrackerHandle {
+        SyncTrackerHandle { inner: SyncTracker::new() }
+    }
+
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(bytes: JsValue) -> Result<SyncTrackerHandle, JsValue> {
+        let Some(bytes) = bytes.as_string().is_none().then(|| body_bytes(&bytes)).flatten() else {
+            return Err(BindingError::invalid_argument(format!(
+                "bytes must be a Uint8Array, got {}",
+                type_name(&bytes)
+            ))
+            .into());
+        };
+        Ok(SyncTrackerHandle { inner: SyncTracker::from_bytes(&bytes).map_err(snapshot_error)? })
+    }
+
+    #[wasm_bindgen(js_name = toBytes)]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.inner.to_bytes()
+    }
+
+    /// `page`/`total` for a numbered page, else `fingerprint` (hex, from
+    /// `validatePayload(body, { ids: true })`).
+    pub fn observe(
+        &mut self,
+        action: JsValue,
+        session_id: JsValue,
+        page: JsValue,
+        total: JsValue,
+        fingerprint: JsValue,
+    ) -> Exported {
+        let action = action
+            .as_string()
+            .and_then(|a| crate::payload::Action::parse(&a))
+            .ok_or_else(|| BindingError::invalid_argument("action must be members, add_members or remove_members"))?;
+        let session_id = exact_string(&session_id, "sessionId")?
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| BindingError::invalid_argument("sessionId must be a non-empty string"))?;
+        let place = if page.is_null() || page.is_undefined() {
+            let key =
+                fingerprint.as_string().and_then(|hex| crate::state::parse_fingerprint_hex(&hex)).ok_or_else(|| {
+                    BindingError::invalid_argument("a pageless page needs its fingerprint (32 hex digits)")
+                })?;
+            PagePlace::Pageless { fingerprint: key }
+        } else {
+            let page = whole_number(page.as_f64(), "page.count", 1.0, 2f64.powi(53))?;
+            let total = whole_number(total.as_f64(), "page.total", 1.0, 2f64.powi(53))?;
+            match (page, total) {
+                (Some(page), Some(total)) if page <= total => {
+                    PagePlace::Numbered { page: page as u64, total: total as u64 }
+                }
+                _ => {
+                    return Err(
+                        BindingError::invalid_argument("page needs { count, total } with 1 <= count <= total").into()
+                    )
+                }
+            }
+        };
+        json(&self.inner.observe(action, &session_id, place))
+    }
+
+    #[wasm_bindgen(js_name = pendingSession)]
+    pub fn pending_session(&self) -> Option<String> {
+        self.inner.pending_session().map(str::to_string)
+    }
+
+    /// `undefined` when no full sync is under way or it is pageless.
+    #[wasm_bindgen(js_name = pendingTotalPages)]
+    pub fn pending_total_pages(&self) -> Option<f64> {
+        self.inner.pending_total_pages().map(|n| n as f64)
+    }
+}
+
+impl Default for SyncTrackerHandle {
+    fn default() -> Self {
+        SyncTrackerHandle::new()
     }
 }

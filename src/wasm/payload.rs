@@ -1,6 +1,6 @@
 //! Exports for "Webhook payloads" (API.md).
 
-use super::convert::{body_bytes, json, type_name, whole_number, BindingError, Exported, Fields};
+use super::convert::{json, type_name, whole_number, BindingError, Exported, Fields, WebhookBody};
 use crate::json::ToJson;
 use crate::payload::{self, ValidateOptions, ValidationReport, WebhookError, DEFAULT_FAILURE_STATUS};
 use crate::problem::{Problem, ProblemCode};
@@ -31,8 +31,20 @@ fn not_a_body(body: &JsValue) -> Problem {
     Problem::new(
         ProblemCode::InvalidArgument,
         "",
-        format!("the body must be a string, a Uint8Array or an ArrayBuffer, got {}", type_name(body)),
+        format!(
+            "the body must be a string, a Uint8Array, an ArrayBuffer or the parsed webhook object, got {}",
+            type_name(body)
+        ),
     )
+}
+
+/// The body's bytes, or the problem that makes it no body at all.
+pub(super) fn read_body(body: &JsValue) -> Result<WebhookBody, Problem> {
+    match WebhookBody::read(body) {
+        Ok(Some(body)) => Ok(body),
+        Ok(None) => Err(not_a_body(body)),
+        Err(why) => Err(Problem::new(ProblemCode::InvalidArgument, "", why)),
+    }
 }
 
 /// With `ids: true` a valid page's report also lists its distinct ids (`ids`), read in
@@ -40,13 +52,20 @@ fn not_a_body(body: &JsValue) -> Problem {
 #[wasm_bindgen(js_name = validatePayload)]
 pub fn validate_payload(body: JsValue, options: JsValue) -> Exported {
     let (options, fields) = validate_options_with(&options, &["ids"])?;
-    let Some(bytes) = body_bytes(&body) else { return json(&rejected_body(not_a_body(&body))) };
+    let body = match read_body(&body) {
+        Ok(body) => body,
+        Err(problem) => return json(&rejected_body(problem)),
+    };
     if fields.boolean("ids")? != Some(true) {
-        return json(&payload::validate_payload(&bytes, &options));
+        let mut report = payload::validate_payload(&body.bytes, &options);
+        body.place(report.errors.iter_mut().chain(report.warnings.iter_mut()));
+        return json(&report);
     }
-    let (report, ids) = payload::validate_payload_with_ids(&bytes, &options);
+    let (mut report, ids) = payload::validate_payload_with_ids(&body.bytes, &options);
+    body.place(report.errors.iter_mut().chain(report.warnings.iter_mut()));
     let mut text = report.to_json();
-    // The report is one JSON object: its closing brace makes way for the ids.
+    // The report is one JSON object: its closing brace makes way for the ids and the
+    // page's content key (what tells pageless pages apart: SyncTracker.observe takes it).
     text.pop();
     let mut w = crate::json::JsonWriter::new();
     w.begin_array();
@@ -56,6 +75,12 @@ pub fn validate_payload(body: JsValue, options: JsValue) -> Exported {
     w.end_array();
     text.push_str(",\"ids\":");
     text.push_str(&w.finish());
+    if let (true, Some(action)) = (report.valid, report.action.as_deref().and_then(crate::payload::Action::parse)) {
+        let key = crate::state::fingerprint(action, ids.iter().map(|id| &**id));
+        text.push_str(",\"fingerprint\":\"");
+        text.push_str(&crate::state::fingerprint_hex(key));
+        text.push('"');
+    }
     text.push('}');
     Ok(text)
 }
@@ -63,17 +88,59 @@ pub fn validate_payload(body: JsValue, options: JsValue) -> Exported {
 #[wasm_bindgen(js_name = parsePayload)]
 pub fn parse_payload(body: JsValue, options: JsValue) -> Exported {
     let options = validate_options(&options)?;
-    let Some(bytes) = body_bytes(&body) else {
-        let problem = not_a_body(&body);
-        return Err(BindingError {
-            code: "invalid_argument",
-            message: problem.message.clone(),
-            problems: vec![problem],
-        }
-        .into());
-    };
-    let page = payload::read_page(&bytes, &options).map_err(BindingError::from)?;
+    let body = read_body(&body).map_err(|problem| BindingError {
+        code: "invalid_argument",
+        message: problem.message.clone(),
+        problems: vec![problem],
+    })?;
+    let page = payload::read_page(&body.bytes, &options).map_err(|error| {
+        let mut error = BindingError::from(error);
+        body.place(error.problems.iter_mut());
+        error
+    })?;
     json(&page)
+}
+
+/// A page argument: a webhook body (bytes, text, or the parsed webhook object, known by
+/// its `parameters`), or a page object as `parsePayload` returns it.
+pub(super) enum PageArgument {
+    Body(WebhookBody),
+    Page(crate::payload::CohortPage),
+}
+
+pub(super) fn page_argument(value: &JsValue) -> Result<PageArgument, JsValue> {
+    let webhook_object =
+        value.is_object() && js_sys::Reflect::has(value, &JsValue::from_str("parameters")).unwrap_or(false);
+    if webhook_object || value.is_string() || !value.is_object() {
+        return match read_body(value) {
+            Ok(body) => Ok(PageArgument::Body(body)),
+            Err(problem) => Err(BindingError::invalid_argument(format!(
+                "expected a webhook body or a page object, got {}",
+                type_name(value)
+            ))
+            .with_problem(problem)
+            .into()),
+        };
+    }
+    if let Some(bytes) = super::convert::body_bytes(value) {
+        return Ok(PageArgument::Body(WebhookBody { bytes, as_sent: true }));
+    }
+    let text = js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| BindingError::invalid_argument("the page object cannot be turned into JSON"))?;
+    crate::json::args::read_page_argument(text.as_bytes())
+        .map(PageArgument::Page)
+        .map_err(|p| super::convert::argument_problem("page", p))
+}
+
+/// A webhook body read into a page (`invalid_payload` with its problems when it is not one).
+pub(super) fn read_page_body(body: &WebhookBody) -> Result<crate::payload::CohortPage, JsValue> {
+    payload::read_page(&body.bytes, &ValidateOptions::default()).map_err(|error| {
+        let mut error = BindingError::from(error);
+        body.place(error.problems.iter_mut());
+        error.into()
+    })
 }
 
 fn rejected_body(problem: Problem) -> ValidationReport {
@@ -85,6 +152,7 @@ fn rejected_body(problem: Problem) -> ValidationReport {
         cohort_name: None,
         cohort_description: None,
         session_id: None,
+        integration_id: None,
         page: None,
         member_count: None,
         errors: vec![problem],

@@ -56,7 +56,7 @@ describe("credentials", T, () => {
     for (const [name, auth] of Object.entries(cases)) {
       const r = await w.post(body, { auth });
       assert.equal(r.status, 401, `${name}: ${r.text}`);
-      assert.equal(r.json.action, "members", name);
+      assert.equal(r.json.action, null, `${name}: credentials are checked before a byte of the body is read`);
       assert.equal(r.json.status, "failure", name);
       assert.equal(r.json.error.code, 401, name);
       assert.match(r.headers.get("www-authenticate") ?? "", /^Basic /, name);
@@ -364,7 +364,7 @@ describe("the page log (write-behind)", T, () => {
       await postOk(a, pages[0], "members");
       await postOk(a, pages[1], "members");
       assert.equal((await a.get("/cohorts/legacy")).json.size, 9, "applied: 6 old, 3 joined");
-      await (await a.cohort("legacy")).toLayoutBeforeOrdinals();
+      await (await a.cohort("legacy")).toLayoutBeforeOrdinals([{ sid: "s1", action: "members", total: 3, pages: [1, 2] }]);
       await a.stop();
       a = await startWorker({ persist, vars });
       await postOk(a, pages[2], "members");
@@ -481,8 +481,8 @@ describe("the page log (write-behind)", T, () => {
     }
   });
 
-  test("pages of 1000 ids of 2500 characters (2.5 MB of ids): applied in parts, never a value SQLite refuses", T, async () => {
-    const long = (i) => `L${String(i).padStart(6, "0")}${"x".repeat(2493)}`;
+  test("pages of 1000 ids of 1024 characters (1 MB of ids, the longest accepted): applied in parts, never a value SQLite refuses", T, async () => {
+    const long = (i) => `L${String(i).padStart(6, "0")}${"x".repeat(1017)}`;
     const all = Array.from({ length: 2000 }, (_, i) => long(i));
     for (const body of planSync(null, all, options("long-ids", "s1"))) await postOk(w, body, "members");
     assert.equal((await w.get("/cohorts/long-ids")).json.size, 2000);
@@ -493,5 +493,68 @@ describe("the page log (write-behind)", T, () => {
     assert.equal((await w.get("/cohorts/long-ids")).json.size, 1000);
     for (const body of planSync(null, kept.slice(0, 10), options("long-ids", "s3"))) await postOk(w, body, "members");
     assert.deepEqual(await members(w, "long-ids"), kept.slice(0, 10));
+  });
+
+  test("the real sender's bodies (no page_info, integration id, $-properties, $distinct_id alone): accepted, exact membership", T, async () => {
+    const real = (action, session, members) =>
+      JSON.stringify({
+        action,
+        parameters: { mixpanel_project_id: "2201475", mixpanel_integration_id: "0", mixpanel_cohort_name: "Registros", mixpanel_cohort_id: "real", mixpanel_session_id: session, members },
+      });
+    const m = (id) => ({ $distinct_id: id, $email: `${id}@example.com`, $name: "Mirna", $os: "Android", $phone: "+543704546789", mixpanel_distinct_id: id, utm_source: "google" });
+    await postOk(w, real("add_members", "d0", [m("old")]), "add_members");
+    // A full sync in two pageless bodies, one replayed: nothing removed yet.
+    await postOk(w, real("members", "full", [m("a"), m("b")]), "members");
+    await postOk(w, real("members", "full", [{ $distinct_id: "c" }]), "members");
+    await postOk(w, real("members", "full", [m("a"), m("b")]), "members");
+    assert.deepEqual(await members(w, "real"), ["a", "b", "c", "old"]);
+    assert.equal((await w.get("/cohorts/real")).json.pendingSession.sessionId, "full");
+    assert.equal((await w.get("/cohorts/real")).json.pendingSession.totalPages, null, "pageless");
+    // The next sync begins: the pageless full sync is over, "old" was not in it.
+    await postOk(w, real("add_members", "d1", [m("e")]), "add_members");
+    assert.deepEqual(await members(w, "real"), ["a", "b", "c", "e"]);
+    assert.equal((await w.get("/cohorts/real")).json.pendingSession, null);
+  });
+
+  test("a field too long to store is refused with 400 (never 5xx for ever), naming the field", T, async () => {
+    const cases = {
+      "/parameters/members/0/mixpanel_distinct_id": (p) => (p.parameters.members[0].mixpanel_distinct_id = "x".repeat(3_000_000)),
+      "/parameters/mixpanel_session_id": (p) => (p.parameters.mixpanel_session_id = "s".repeat(3_000_000)),
+      "/parameters/mixpanel_cohort_id": (p) => (p.parameters.mixpanel_cohort_id = "9".repeat(3_000_000)),
+      "/parameters/mixpanel_cohort_name": (p) => (p.parameters.mixpanel_cohort_name = "n".repeat(3_000_000)),
+    };
+    for (const [path, edit] of Object.entries(cases)) {
+      const p = JSON.parse(planSync(null, ["a"], options("poison", "s1"))[0]);
+      edit(p);
+      const r = await w.post(JSON.stringify(p));
+      assert.equal(r.status, 400, `${path}: ${r.text.slice(0, 200)}`);
+      assert.equal(r.json.action, "members");
+      assert.match(r.json.error.message, new RegExp(`too_long at ${path.replace(/\//g, "\\/")}`));
+    }
+    // And the cohort still takes pages.
+    await postOk(w, planSync(null, ["a"], options("poison", "s1"))[0], "members");
+    assert.deepEqual(await members(w, "poison"), ["a"]);
+  });
+
+  test("credentials are checked before the body is read; a body over the limit is answered at once", T, async () => {
+    const big = await startWorker({ vars: { MAX_BODY_BYTES: "1000" } });
+    try {
+      // A declared length that never arrives: only an answer that does not wait for it comes back.
+      const { request } = await import("node:http");
+      const answer = (headers) =>
+        new Promise((resolve, reject) => {
+          const req = request(new URL("/webhook", big.origin), { method: "POST", headers: { "content-type": "application/json", ...headers } }, (res) => {
+            res.resume();
+            resolve(res.statusCode);
+          });
+          req.on("error", reject);
+          req.write("x".repeat(100));
+          setTimeout(() => reject(new Error("no answer while the body was still coming")), 10_000).unref();
+        });
+      assert.equal(await answer({ "content-length": "50000000" }), 401, "no credentials: refused before reading");
+      assert.equal(await answer({ "content-length": "50000000", authorization: AUTH }), 413, "declared too large: refused at once");
+    } finally {
+      await big.destroy();
+    }
   });
 });

@@ -23,6 +23,7 @@ export async function readLimited(request, max) {
     length += value.byteLength;
     if (length > max) {
       await reader.cancel();
+      reader.releaseLock();
       throw new TooLarge();
     }
     parts.push(value);

@@ -42,21 +42,22 @@ export class CohortObject extends DurableObject {
 
   /**
    * Accepts a page the Worker has validated: `{ action, projectId, cohortId, cohortName,
-   * sessionId, page, total }` and either `ids` (forwarding off) or the raw `body`
-   * (forwarding on: the members as sent are kept for the destinations). Resolves once
-   * the page is durably logged; the alarm (or the next read) applies it.
+   * sessionId, page, fingerprint, ids }` (`page`: `{ count, total }`, or null for a pageless
+   * body, known by its `fingerprint`; `ids`: the members' distinct ids as the package read
+   * them) and, with forwarding on, the raw `body`, whose members as sent are kept for the
+   * destinations. Resolves once the page is durably logged; the alarm (or the next read)
+   * applies it.
    */
   async apply(page) {
     if (this.env.FAULT_INJECTION === "true") await this.injectFault("apply");
     const forwarding = destinations(this.env).length > 0;
-    const members = page.body
-      ? JSON.parse(decoder.decode(page.body)).parameters.members.map((m) => [m.mixpanel_distinct_id, forwarding ? keptMember(m) : null])
-      : page.ids.map((id) => [id, null]);
+    const sent = forwarding && page.body ? JSON.parse(decoder.decode(page.body)).parameters.members : null;
+    const members = page.ids.map((id, i) => [id, sent ? keptMember(sent[i]) : null]);
     const record = JSON.stringify({
       action: page.action,
       sessionId: page.sessionId,
       page: page.page,
-      total: page.total,
+      fingerprint: page.fingerprint ?? null,
       members,
       cohort: { projectId: page.projectId, cohortId: page.cohortId, cohortName: page.cohortName ?? null },
     });
@@ -67,7 +68,7 @@ export class CohortObject extends DurableObject {
         // Too big for one SQLite value (members with large properties, forwarding on):
         // applied now, after everything logged before it, so the order still holds.
         this.applyAllLogged();
-        this.applyOne(JSON.parse(record));
+        this.withTracker((tracker) => this.applyOne(JSON.parse(record), tracker));
       }
       if (this.env.FAULT_INJECTION === "true" && this.fault === "fail-in-transaction") throw new Error("injected: storage failed mid-apply");
     });
@@ -90,16 +91,34 @@ export class CohortObject extends DurableObject {
   applyLogged(limit) {
     return this.ctx.storage.transactionSync(() => {
       const pages = this.log.take(limit);
-      for (const { page } of pages) this.applyOne(page);
-      if (pages.length > 0) this.log.removeThrough(pages[pages.length - 1].seq);
+      if (pages.length === 0) return 0;
+      this.withTracker((tracker) => {
+        for (const { page } of pages) this.applyOne(page, tracker);
+      });
+      this.log.removeThrough(pages[pages.length - 1].seq);
       return pages.length;
     });
   }
 
-  /** Applies one page (a `PageLog` record) and queues the changes it caused. Call in a transaction. */
-  applyOne(page) {
+  /** Runs `fn(tracker)` with the stored SyncTracker, and stores it after. Call in a transaction. */
+  withTracker(fn) {
+    const tracker = this.store.loadTracker();
+    try {
+      fn(tracker);
+      this.store.saveTracker(tracker);
+    } finally {
+      tracker.free();
+    }
+  }
+
+  /**
+   * Applies one page (a `PageLog` record) as the tracker decides, and queues the changes
+   * it caused. Call in a transaction.
+   */
+  applyOne(page, tracker) {
+    const decision = tracker.observe({ action: page.action, sessionId: page.sessionId, page: page.page, fingerprint: page.fingerprint });
     if (destinations(this.env).length === 0) {
-      this.store.apply(page);
+      this.store.apply(page, decision);
       return;
     }
     const cohort = { ...page.cohort, sessionId: page.sessionId };
@@ -107,7 +126,7 @@ export class CohortObject extends DurableObject {
       for (const [dest, request] of changeRequests(this.env, cohort, added, removed)) this.outbox.add(dest, request);
     };
     // A full sync's end may remove any number of members: queued 1000 at a time.
-    const result = this.store.apply(page, { sweptOut: (removed) => queue([], removed) });
+    const result = this.store.apply(page, decision, { sweptOut: (removed) => queue([], removed) });
     if (!result.duplicate) queue(result.added, result.removed);
   }
 
@@ -128,12 +147,16 @@ export class CohortObject extends DurableObject {
     await this.catchUp();
     const state = this.store.state();
     if (!state.updatedAt) return null;
+    const tracker = this.store.loadTracker();
+    const pending = tracker.pendingSession;
+    const pendingSession = pending === null ? null : { sessionId: pending, totalPages: tracker.pendingTotalPages };
+    tracker.free();
     return {
       size: state.size ?? 0,
       sessionId: state.sessionId,
       updatedAt: state.updatedAt,
       cohortName: state.cohort?.cohortName ?? null,
-      pendingSession: state.fullSync ? { sessionId: state.fullSync.sid, totalPages: state.fullSync.total } : null,
+      pendingSession,
       outbox: this.outbox.counts(),
     };
   }
@@ -188,20 +211,34 @@ export class CohortObject extends DurableObject {
 
   /**
    * Test-only (FAULT_INJECTION): rewrites this cohort's storage into the layout before
-   * ordinals (a mark per member, no `n`, no `listed`), so a test can check the migration.
+   * ordinals and the tracker (a mark per member, no `n`, no `listed`, the pages applied
+   * per session in SQL), so a test can check the migration. `sessions`: `[{ sid, action,
+   * total, pages }]`, the pages applied so far, oldest session first.
    */
-  toLayoutBeforeOrdinals() {
+  toLayoutBeforeOrdinals(sessions) {
     if (this.env.FAULT_INJECTION !== "true") throw new Error("fault injection is off");
     this.ctx.storage.transactionSync(() => {
       const sql = this.ctx.storage.sql;
       const state = this.store.state();
-      if (state.fullSync) {
-        const ns = sql.exec("SELECT ns FROM listed WHERE seq = ?", state.fullSync.seq).toArray().flatMap((r) => [...new Float64Array(r.ns)]);
-        sql.exec("UPDATE members SET mark = ? WHERE n IN (SELECT value FROM json_each(?))", state.fullSync.seq, JSON.stringify(ns));
+      const tracker = this.store.loadTracker();
+      if (tracker.pendingSession !== null) {
+        const seq = state.listing;
+        state.fullSync = { sid: tracker.pendingSession, total: tracker.pendingTotalPages, seq };
+        const ns = sql.exec("SELECT ns FROM listed WHERE seq = ?", seq).toArray().flatMap((r) => [...new Float64Array(r.ns)]);
+        sql.exec("UPDATE members SET mark = ? WHERE n IN (SELECT value FROM json_each(?))", seq, JSON.stringify(ns));
+      }
+      tracker.free();
+      sql.exec("CREATE TABLE sessions (sid TEXT NOT NULL, action TEXT NOT NULL, total INTEGER NOT NULL, replaced INTEGER NOT NULL DEFAULT 0, touched INTEGER NOT NULL, PRIMARY KEY (sid, action)) WITHOUT ROWID");
+      sql.exec("CREATE TABLE session_pages (sid TEXT NOT NULL, action TEXT NOT NULL, page INTEGER NOT NULL, PRIMARY KEY (sid, action, page)) WITHOUT ROWID");
+      for (const [touched, { sid, action, total, pages }] of sessions.entries()) {
+        sql.exec("INSERT INTO sessions (sid, action, total, touched) VALUES (?, ?, ?, ?)", sid, action, total, touched);
+        for (const page of pages) sql.exec("INSERT INTO session_pages (sid, action, page) VALUES (?, ?, ?)", sid, action, page);
       }
       sql.exec("DROP TABLE listed");
+      sql.exec("DROP TABLE tracker");
       sql.exec("ALTER TABLE members DROP COLUMN n");
       delete state.nextOrdinal;
+      delete state.listing;
       this.store.saveState(state);
     });
   }

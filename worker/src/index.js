@@ -37,25 +37,28 @@ export default {
 };
 
 async function webhook(request, env) {
+  // Credentials first: an unauthenticated client must not make the Worker buffer a byte.
+  const why = await refusal(request, env);
+  if (why) {
+    await discard(request);
+    return mixpanelAnswer(null, { code: 401, message: why }, challenge());
+  }
   const max = positiveInt(env.MAX_BODY_BYTES, DEFAULT_MAX_BODY);
   let bytes;
   try {
     bytes = await readLimited(request, max);
   } catch (error) {
     if (error instanceof TooLarge) {
+      // Cancelled, so the answer goes out now rather than after the rest has arrived.
+      await discard(request);
       return mixpanelAnswer(null, { code: 413, message: `the body is over ${max} bytes` });
     }
     throw error;
   }
-  const why = await refusal(request, env);
-  if (why) {
-    // Echo the action when the body says it (a cheap look; nothing else is read).
-    return mixpanelAnswer(peekAction(bytes), { code: 401, message: why }, challenge());
-  }
-  // Without forwarding the object needs only the ids: read in the same pass as the
-  // validation, so the body is never parsed into objects.
+  // The ids (and the page's content key) come from the same pass as the validation; with
+  // forwarding on, the members as sent are also kept for the destinations.
   const forwarding = destinations(env).length > 0;
-  const report = validatePayload(bytes, { maxBytes: max, ids: !forwarding });
+  const report = validatePayload(bytes, { maxBytes: max, ids: true });
   // Echoed whenever the body says one, known or not (Mixpanel matches answers by it).
   const action = typeof report.action === "string" ? report.action : null;
   if (!report.valid) {
@@ -84,10 +87,20 @@ function applyPage(cohort, report, forwarding, bytes) {
     cohortId: report.cohortId,
     cohortName: report.cohortName,
     sessionId: report.sessionId,
-    page: report.page.count,
-    total: report.page.total,
-    ...(forwarding ? { body: bytes } : { ids: report.ids }),
+    page: report.page,
+    fingerprint: report.fingerprint,
+    ids: report.ids,
+    ...(forwarding ? { body: bytes } : {}),
   });
+}
+
+/** Stops reading a request body that will not be used (ignoring a body already read or gone). */
+async function discard(request) {
+  try {
+    await request.body?.cancel();
+  } catch {
+    // Already consumed or errored: nothing left to stop.
+  }
 }
 
 async function read(url, [, rawCohort, rawMember], env) {
@@ -125,12 +138,6 @@ function json(status, value, extraHeaders = {}) {
 }
 
 const challenge = () => ({ "www-authenticate": 'Basic realm="cohort-sync", charset="UTF-8"' });
-
-function peekAction(bytes) {
-  const head = new TextDecoder().decode(bytes.subarray(0, 256));
-  const found = /"action"\s*:\s*"(members|add_members|remove_members)"/.exec(head);
-  return found ? found[1] : null;
-}
 
 function decode(segment) {
   try {

@@ -1,6 +1,8 @@
+import { SyncTracker } from "cohort-sync";
 // The SQLite schema of one cohort's Durable Object and the membership operations on it.
-// Membership mirrors the package's CohortState (README "How CohortState stays exact"),
-// kept in SQL rather than in memory so a cohort of 10M members fits the 128 MB isolate:
+// What a page does is decided by the package's SyncTracker (the same rulebook CohortState
+// uses, docs/rules.md); this file only carries the decisions out, in SQL rather than in
+// memory so a cohort of 10M members fits the 128 MB isolate:
 //
 // - `members(id, data, n)`: `n` is the member's ordinal, given when it joins and never
 //   changed. A page of known members writes nothing to this table: 1000 distinct ids in
@@ -9,13 +11,10 @@
 //   against ~4 ms for reading the ordinals (bench/worker.bench.mjs IDS=random).
 //   (`mark` and `born` are that design's columns, kept so older storage still opens.)
 // - `listed(seq, ns)`: the ordinals each page of the full sync under way listed, one
-//   row a page (Float64Array bytes). When its last page lands, a bit per ordinal says
-//   who was listed and one scan deletes the rest (the sweep).
-// - `sessions` / `session_pages`: the pages applied per (session, action), so a replay
-//   changes nothing; the last 64 sessions are remembered, as in CohortState.
-// - `meta`: one "state" row: the full sync under way, the member count, the next ordinal.
-
-export const REMEMBERED_SESSIONS = 64;
+//   row a page (Float64Array bytes). When the tracker says the sync is complete, a bit
+//   per ordinal says who was listed and one scan deletes the rest (the sweep).
+// - `tracker(part, bytes)`: the SyncTracker's bytes, in parts under SQLite's value limit.
+// - `meta`: one "state" row: the listing under way, the member count, the next ordinal.
 
 /**
  * The most characters this code binds as one SQL value. SQLite in workerd refuses a
@@ -39,20 +38,37 @@ export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, mark INTEGER NOT NULL, data TEXT, born INTEGER, n INTEGER) WITHOUT ROWID;
 DROP INDEX IF EXISTS members_by_mark;
 CREATE TABLE IF NOT EXISTS listed (seq INTEGER NOT NULL, ns BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-  sid TEXT NOT NULL, action TEXT NOT NULL, total INTEGER NOT NULL,
-  replaced INTEGER NOT NULL DEFAULT 0, touched INTEGER NOT NULL,
-  PRIMARY KEY (sid, action)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS session_pages (
-  sid TEXT NOT NULL, action TEXT NOT NULL, page INTEGER NOT NULL,
-  PRIMARY KEY (sid, action, page)
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tracker (part INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 `;
 
+/** The tracker's bytes are written in parts of at most this many (SQLite's value limit). */
+const TRACKER_PART_BYTES = 1_000_000;
+
 /** One cohort's membership over `ctx.storage.sql`. Call inside `transactionSync`. */
 export class MembershipStore {
+  /** The SyncTracker as stored (a fresh one for a cohort never synced). */
+  loadTracker() {
+    const parts = this.sql.exec("SELECT bytes FROM tracker ORDER BY part").toArray();
+    if (parts.length === 0) return new SyncTracker();
+    const total = parts.reduce((n, r) => n + r.bytes.byteLength, 0);
+    const bytes = new Uint8Array(total);
+    let at = 0;
+    for (const { bytes: part } of parts) {
+      bytes.set(new Uint8Array(part), at);
+      at += part.byteLength;
+    }
+    return SyncTracker.fromBytes(bytes);
+  }
+
+  saveTracker(tracker) {
+    const bytes = tracker.toBytes();
+    this.sql.exec("DELETE FROM tracker");
+    for (let at = 0, part = 0; at < bytes.length; at += TRACKER_PART_BYTES, part++) {
+      this.sql.exec("INSERT INTO tracker (part, bytes) VALUES (?, ?)", part, bytes.slice(at, at + TRACKER_PART_BYTES));
+    }
+  }
+
   /** `ordinalsPerScan`: how many ordinals one sweep statement covers (tests set it small). */
   constructor(sql, { ordinalsPerScan = ORDINALS_PER_SCAN } = {}) {
     this.sql = sql;
@@ -84,6 +100,34 @@ export class MembershipStore {
       this.sql.exec("DELETE FROM meta WHERE key != 'state'");
     }
     if (!ordinals) this.migrateToOrdinals();
+    this.migrateToTracker();
+  }
+
+  /**
+   * Storage from before the tracker kept the pages applied per session in SQL
+   * (`sessions`, `session_pages`) and the full sync under way in the state row. The
+   * tracker is rebuilt by observing those pages again in the order they were applied,
+   * which leaves it as it would be had it seen them then.
+   */
+  migrateToTracker() {
+    const tables = this.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('sessions', 'session_pages')").toArray();
+    if (tables.length === 0) return;
+    const state = this.state();
+    if (tables.length === 2) {
+      const tracker = new SyncTracker();
+      const pages = this.sql.exec(
+        `SELECT p.sid, p.action, p.page, s.total FROM session_pages AS p JOIN sessions AS s USING (sid, action)
+         ORDER BY s.touched, p.sid, p.action, p.page`,
+      );
+      for (const row of pages) tracker.observe({ action: row.action, sessionId: row.sid, page: { count: row.page, total: row.total } });
+      if (state.fullSync && tracker.pendingSession === state.fullSync.sid) state.listing = state.fullSync.seq;
+      this.saveTracker(tracker);
+      tracker.free();
+    }
+    delete state.fullSync;
+    this.saveState(state);
+    this.sql.exec("DROP TABLE IF EXISTS sessions");
+    this.sql.exec("DROP TABLE IF EXISTS session_pages");
   }
 
   /**
@@ -124,80 +168,55 @@ export class MembershipStore {
   }
 
   /**
-   * Applies one validated page: `{ action, sessionId, page, total, members, cohort }`
-   * where `members` are `[id, data]` (data: the member's JSON text, or null when not
-   * kept) and `cohort` is `{ projectId, cohortId, cohortName }`. Returns `{ added,
-   * removed, swept, duplicate, sessionComplete, size }`; `added`/`removed` are `[id,
-   * data]` pairs of the real changes a page named; `swept` counts the members a full
+   * Carries out what the tracker decided for one validated page: `{ action, sessionId,
+   * members, cohort }` where `members` are `[id, data]` (data: the member's JSON text, or
+   * null when not kept) and `cohort` is `{ projectId, cohortId, cohortName }`. Returns
+   * `{ added, removed, swept, duplicate, sessionComplete, size }`; `added`/`removed` are
+   * `[id, data]` pairs of the real changes a page named; `swept` counts the members a full
    * sync's end removed, handed to `sweptOut(pairs)` 1000 at a time when given (a whole
    * 10M-member cohort can leave at once: never all in memory).
    */
-  apply({ action, sessionId, page, total, members, cohort }, { sweptOut = null } = {}) {
+  apply({ action, sessionId, members, cohort }, decision, { sweptOut = null } = {}) {
     const state = this.state();
     const outcome = { added: [], removed: [], swept: 0, duplicate: false, sessionComplete: false, size: state.size ?? 0 };
-    // The sender changed the page count of the session under way: it started over.
-    if (action === "members" && state.fullSync && state.fullSync.sid === sessionId && state.fullSync.total !== total) {
-      this.startOrJoin(state, sessionId, total);
+    if (decision.sweepFirst) {
+      outcome.swept += this.sweep(state, sweptOut);
+      outcome.sessionComplete = true;
     }
-    // A finished (or add/remove) session sent again with another page count counts afresh.
-    this.sql.exec("DELETE FROM sessions WHERE sid = ? AND action = ? AND replaced = 0 AND total != ?", sessionId, action, total);
-    const seen = this.sql.exec("SELECT replaced FROM sessions WHERE sid = ? AND action = ?", sessionId, action).toArray()[0];
-    if (seen) {
-      const replayed =
-        seen.replaced === 1 ||
-        this.sql.exec("SELECT 1 FROM session_pages WHERE sid = ? AND action = ? AND page = ?", sessionId, action, page).toArray().length > 0;
-      if (replayed) {
-        outcome.duplicate = true;
-        return outcome;
+    if (decision.duplicate) {
+      outcome.duplicate = true;
+    } else {
+      if (decision.startListing) this.startListing(state);
+      if (action === "remove_members") {
+        outcome.removed = boundedJson(members.map(([id]) => id)).flatMap((part) =>
+          this.sql
+            .exec("DELETE FROM members WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, data", part)
+            .toArray()
+            .map((r) => [r.id, r.data]),
+        );
+      } else {
+        outcome.added = this.addListed(members, state, decision.mark);
       }
-    } else {
-      // Pages of a session forgotten by the DELETE above are no longer applied.
-      this.sql.exec("DELETE FROM session_pages WHERE sid = ? AND action = ?", sessionId, action);
-    }
-    if (action === "add_members") {
-      outcome.added = this.addListed(members, state);
-    } else if (action === "remove_members") {
-      outcome.removed = boundedJson(members.map(([id]) => id)).flatMap((part) =>
-        this.sql
-          .exec("DELETE FROM members WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, data", part)
-          .toArray()
-          .map((r) => [r.id, r.data]),
-      );
-    } else {
-      this.startOrJoin(state, sessionId, total);
-      outcome.added = this.addListed(members, state);
-    }
-    this.remember(sessionId, action, page, total);
-    if (action === "members") {
-      const done = this.sql.exec("SELECT count(*) AS n FROM session_pages WHERE sid = ? AND action = 'members'", sessionId).one().n;
-      if (done >= total) {
-        outcome.swept = this.sweep(state, sweptOut);
+      if (decision.sweepAfter) {
+        outcome.swept += this.sweep(state, sweptOut);
         outcome.sessionComplete = true;
-        state.fullSync = null;
       }
+      state.sessionId = sessionId;
+      if (cohort) state.cohort = cohort;
     }
+    if (outcome.duplicate && !outcome.sessionComplete) return outcome;
     state.size = (state.size ?? 0) + outcome.added.length - outcome.removed.length - outcome.swept;
     state.updatedAt = new Date().toISOString();
-    state.sessionId = sessionId;
-    if (cohort) state.cohort = cohort;
     this.saveState(state);
     outcome.size = state.size;
     return outcome;
   }
 
-  /** Makes `sid` the full sync under way in `state` (a new one replaces an unfinished one). */
-  startOrJoin(state, sid, total) {
-    const current = state.fullSync;
-    if (current && current.sid === sid && current.total === total) return;
-    if (current && current.sid !== sid) {
-      this.sql.exec("UPDATE sessions SET replaced = 1 WHERE sid = ? AND action = 'members'", current.sid);
-    }
+  /** A full sync starts (or starts over): who earlier pages listed no longer counts. */
+  startListing(state) {
     state.markSeq = (state.markSeq ?? 0) + 1;
-    // A restarted session's earlier pages no longer count as applied, nor list anyone.
-    this.sql.exec("DELETE FROM listed WHERE seq != ?", state.markSeq);
-    this.sql.exec("DELETE FROM sessions WHERE sid = ? AND action = 'members'", sid);
-    this.sql.exec("DELETE FROM session_pages WHERE sid = ? AND action = 'members'", sid);
-    state.fullSync = { sid, total, seq: state.markSeq };
+    this.sql.exec("DELETE FROM listed");
+    state.listing = state.markSeq;
   }
 
   /**
@@ -206,7 +225,7 @@ export class MembershipStore {
    * under way the page's ordinals are logged for its sweep. Returns the joiners as
    * `[id, data]`.
    */
-  addListed(members, state) {
+  addListed(members, state, mark) {
     // (Parts of ~500k characters: ids may be long, and one bound value must stay under 2 MB.)
     const rows = [];
     let first = 0;
@@ -257,18 +276,20 @@ export class MembershipStore {
     for (const part of boundedJson(numbered)) {
       this.sql.exec("UPDATE members SET n = j.value ->> 1 FROM json_each(?) AS j WHERE members.id = j.value ->> 0", part);
     }
-    if (state.fullSync && members.length > 0) this.sql.exec("INSERT INTO listed (seq, ns) VALUES (?, ?)", state.fullSync.seq, ns.buffer);
+    if (mark && members.length > 0) {
+      if (state.listing == null) this.startListing(state);
+      this.sql.exec("INSERT INTO listed (seq, ns) VALUES (?, ?)", state.listing, ns.buffer);
+    }
     return added.map(([id, data]) => [id, data]);
   }
 
   /** Ends the full sync: members no page of it listed leave. Returns how many. */
   sweep(state, sweptOut) {
-    const fullSync = state.fullSync;
-    if (!fullSync) return 0;
+    if (state.listing == null) return 0;
     state.nextOrdinal ??= this.sql.exec("SELECT coalesce(max(n), 0) + 1 AS n FROM members").one().n;
     // One bit per ordinal: set = listed. 10M members: 1.25 MB, once per full sync.
     const seen = new Uint8Array(Math.ceil((state.nextOrdinal + 1) / 8));
-    for (const row of this.sql.exec("SELECT ns FROM listed WHERE seq = ?", fullSync.seq)) {
+    for (const row of this.sql.exec("SELECT ns FROM listed WHERE seq = ?", state.listing)) {
       for (const n of new Float64Array(row.ns)) seen[n >>> 3] |= 1 << (n & 7);
     }
     let swept = 0;
@@ -298,29 +319,8 @@ export class MembershipStore {
       swept += this.sql.exec(`DELETE FROM members WHERE ${unlisted}`, ...args).rowsWritten;
     }
     this.sql.exec("DELETE FROM listed");
+    state.listing = null;
     return swept;
-  }
-
-  remember(sid, action, page, total) {
-    const now = Date.now();
-    this.sql.exec(
-      "INSERT INTO sessions (sid, action, total, touched) VALUES (?, ?, ?, ?) ON CONFLICT (sid, action) DO UPDATE SET touched = excluded.touched",
-      sid,
-      action,
-      total,
-      now,
-    );
-    this.sql.exec("INSERT OR IGNORE INTO session_pages (sid, action, page) VALUES (?, ?, ?)", sid, action, page);
-    const count = this.sql.exec("SELECT count(*) AS n FROM sessions").one().n;
-    if (count > REMEMBERED_SESSIONS) {
-      const old = this.sql
-        .exec("SELECT sid, action FROM sessions ORDER BY touched ASC LIMIT ?", count - REMEMBERED_SESSIONS)
-        .toArray();
-      for (const { sid: s, action: a } of old) {
-        this.sql.exec("DELETE FROM sessions WHERE sid = ? AND action = ?", s, a);
-        this.sql.exec("DELETE FROM session_pages WHERE sid = ? AND action = ?", s, a);
-      }
-    }
   }
 
   has(id) {

@@ -1,0 +1,116 @@
+// The differential check of the one rulebook: seeded random scenarios (multi-page full
+// syncs in any order, replays, restarts from the top, late pages of replaced sessions,
+// diff sessions, sessions resent with other page counts, pageless bodies, and more than
+// 64 sessions while a full sync is unfinished) sent to the Worker in workerd and applied
+// to a CohortState in Node; after each scenario both must hold the same members and the
+// same pending full sync. Used by tests/js/differential.test.mjs (a short run) and
+// scripts/differential.mjs (a long one).
+import { CohortState } from "cohort-sync";
+
+/** A small seeded generator (mulberry32): the same seed gives the same scenarios. */
+export function random(seed) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    int: (n) => Math.floor(next() * n),
+    chance: (p) => next() < p,
+    pick: (list) => list[Math.floor(next() * list.length)],
+    shuffle(list) {
+      const out = [...list];
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = Math.floor(next() * (i + 1));
+        [out[i], out[j]] = [out[j], out[i]];
+      }
+      return out;
+    },
+  };
+}
+
+const POOL = Array.from({ length: 24 }, (_, i) => `m${i}`);
+
+function body(cohortId, action, sessionId, page, ids) {
+  const parameters = { mixpanel_project_id: "1", mixpanel_cohort_id: cohortId, mixpanel_cohort_name: "Differential", mixpanel_session_id: sessionId };
+  if (page) parameters.page_info = { page_count: page.count, total_pages: page.total };
+  parameters.members = ids.map((id) => ({ mixpanel_distinct_id: id }));
+  return JSON.stringify({ action, parameters });
+}
+
+/** `ids` cut into `pages` parts (some possibly empty). */
+function split(rng, ids, pages) {
+  const parts = Array.from({ length: pages }, () => []);
+  for (const id of ids) parts[rng.int(pages)].push(id);
+  return parts;
+}
+
+/**
+ * One scenario's bodies for cohort `cohortId`. `long`: the scenario that opens a full
+ * sync, leaves a page out, sends 70 diff sessions, then the missing page.
+ */
+export function scenario(rng, cohortId, { long = false } = {}) {
+  const bodies = [];
+  let n = 0;
+  const session = () => `${cohortId}-s${n++}`;
+  const subset = () => POOL.filter(() => rng.chance(0.5));
+  if (long) {
+    const s = session();
+    const parts = split(rng, subset(), 3);
+    bodies.push(body(cohortId, "members", s, { count: 1, total: 3 }, parts[0]), body(cohortId, "members", s, { count: 3, total: 3 }, parts[2]));
+    for (let k = 0; k < 70; k++) bodies.push(body(cohortId, rng.pick(["add_members", "remove_members"]), session(), { count: 1, total: 1 }, [rng.pick(POOL)]));
+    bodies.push(body(cohortId, "members", s, { count: 2, total: 3 }, parts[1]));
+    return bodies;
+  }
+  const steps = 3 + rng.int(6);
+  for (let step = 0; step < steps; step++) {
+    const kind = rng.int(6);
+    const s = session();
+    if (kind <= 1) {
+      // A full sync: numbered pages in any order (some left out or replayed), or pageless bodies.
+      const members = subset();
+      if (rng.chance(0.35)) {
+        const parts = split(rng, members, 1 + rng.int(3));
+        for (const part of parts) bodies.push(body(cohortId, "members", s, null, part));
+        if (rng.chance(0.4)) bodies.push(rng.pick(bodies));
+      } else {
+        const total = 1 + rng.int(4);
+        const parts = split(rng, members, total);
+        const order = rng.shuffle(parts.map((_, i) => i)).filter(() => !rng.chance(0.15));
+        for (const i of order) bodies.push(body(cohortId, "members", s, { count: i + 1, total }, parts[i]));
+        if (rng.chance(0.3)) {
+          // Resent from the top with another page count.
+          const again = 1 + rng.int(3);
+          split(rng, members, again).forEach((part, i) => bodies.push(body(cohortId, "members", s, { count: i + 1, total: again }, part)));
+        }
+      }
+    } else if (kind <= 4) {
+      // A diff session: adds then removes, numbered or pageless.
+      const pageless = rng.chance(0.4);
+      for (const action of ["add_members", "remove_members"]) {
+        const ids = POOL.filter(() => rng.chance(0.2));
+        const total = 1 + rng.int(2);
+        split(rng, ids, total).forEach((part, i) => bodies.push(body(cohortId, action, s, pageless ? null : { count: i + 1, total }, part)));
+      }
+    } else if (bodies.length > 0) {
+      // Replays of earlier bodies (late pages of replaced sessions among them).
+      for (let k = 0; k < 1 + rng.int(3); k++) bodies.push(rng.pick(bodies));
+    }
+  }
+  return bodies;
+}
+
+/** Applies `bodies` to a fresh CohortState: its members (sorted) and pending session. */
+export function expected(bodies) {
+  const state = new CohortState();
+  try {
+    for (const b of bodies) state.apply(b);
+    return { members: state.members().sort(), pendingSession: state.pendingSession };
+  } finally {
+    state.free();
+  }
+}
