@@ -39,6 +39,7 @@ writeFileSync(
 run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--loglevel=error"], project);
 cpSync(join(root, "tests/js"), join(project, "tests/js"), { recursive: true });
 cpSync(join(root, "tests/types"), join(project, "tests/types"), { recursive: true });
+cpSync(join(root, "tests/fixtures/payloads"), join(project, "tests/fixtures/payloads"), { recursive: true });
 cpSync(join(root, "README.md"), join(project, "ROOT_README.md"));
 cpSync(join(root, "worker"), join(project, "worker"), { recursive: true, filter: (p) => !p.includes("node_modules") && !p.includes(".wrangler") });
 

@@ -76,7 +76,8 @@ impl WebhookBody {
         if let Some(bytes) = body_bytes(value) {
             return Ok(Some(WebhookBody { bytes, as_sent: true }));
         }
-        if !value.is_object() {
+        // Buffers that could not be read (a detached view) are no webhook object.
+        if !value.is_object() || ArrayBuffer::is_view(value) || value.is_instance_of::<ArrayBuffer>() {
             return Ok(None);
         }
         match js_sys::JSON::stringify(value).map(|text| text.as_string()) {

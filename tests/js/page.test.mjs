@@ -225,6 +225,21 @@ describe("the validator page in Chromium", () => {
     await page.finish();
   });
 
+  test("a body as Mixpanel really sends it (no page_info, $-properties) is valid and answered 200; a too-long session id is 400", T, async () => {
+    const page = await open();
+    await chooseExample(page, "real-sender-members");
+    assert.equal(await page.getAttribute("#verdict", "data-state"), "warning", "valid, with warnings");
+    assert.ok((await problems(page)).some((p) => p.code === "no_page_info"), "the missing page_info is a warning");
+    const ok = await reply(page);
+    assert.equal(ok.status, "HTTP/1.1 200 OK");
+    assert.equal(ok.body.status, "success");
+    await chooseExample(page, "too-long-session-id");
+    const refused = await reply(page);
+    assert.equal(refused.status, "HTTP/1.1 400 Bad Request");
+    assert.match(refused.body.error.message, /too_long at \/parameters\/mixpanel_session_id/);
+    await page.finish();
+  });
+
   test("the reply for an invalid payload is 400, with the problems in its message", T, async () => {
     const page = await open();
     await chooseExample(page, "unknown-action");

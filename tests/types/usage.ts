@@ -99,7 +99,7 @@ validatePayload(body, { maxMembers: "10" });
 
 function handle(page: CohortPage): string[] {
   const action: WebhookAction = page.action;
-  const total: number = page.page.total;
+  const total: number = page.page?.total ?? 1; // null for a pageless page
   const members: Member[] = page.members;
   return members.map((m) => `${action} ${total} ${m.distinctId} ${m.email ?? ""} ${String(m.properties["plan"])}`);
 }
