@@ -383,8 +383,8 @@ export function validateEvents(events, options) {
   return call(() => wasm.validateEvents(records(events, "events"), options));
 }
 
-export function validateProfiles(updates, kind) {
-  return call(() => wasm.validateProfiles(records(updates, "updates"), kind));
+export function validateProfiles(updates, kind, options) {
+  return call(() => wasm.validateProfiles(records(updates, "updates"), kind, options));
 }
 
 export function importBatches(events) {

@@ -814,8 +814,12 @@ export type RecordProblemCode =
   | "empty_string"
   | "time_out_of_range"
   | "placeholder_distinct_id"
+  | "placeholder_insert_id"
   | "invalid_insert_id"
+  | "missing_token"
   | "too_many_properties"
+  | "too_many_elements"
+  | "too_many_keys"
   | "event_too_large"
   | "string_truncated"
   | "missing_operation"
@@ -827,7 +831,11 @@ export type RecordProblemCode =
 export interface RecordProblem {
   /** The record's 0-based index; `null` for the whole input (`invalid_json`, `batch_too_large`). */
   index: number | null;
-  /** The field, e.g. `"$insert_id"` (a property name for `string_truncated`); `""` for the record. */
+  /**
+   * The field, e.g. `"$insert_id"`; a property name for `string_truncated`,
+   * `too_many_elements` and `too_many_keys` (the operation, e.g. `"$set"`, in a profile
+   * update); `""` for the record.
+   */
   field: string;
   code: RecordProblemCode;
   message: string;
@@ -855,9 +863,11 @@ export interface EventValidationOptions {
 /**
  * Checks events for Mixpanel's `/import` (SPEC §4): `event`; `properties.time` (seconds
  * or milliseconds, from 1971-01-01, at most 1 hour ahead); `properties.distinct_id` (no
- * placeholders such as `"anon"` or `"null"`); `properties.$insert_id` (1–36 of
- * `[A-Za-z0-9-]`); fewer than 255 properties; under 1 MB; strings over 255 characters are
- * a `string_truncated` warning. Unreadable text is one `invalid_json` problem. Throws
+ * placeholders such as `"anon"` or `"null"`; `""` is an event tied to no user);
+ * `properties.$insert_id` (1–36 of `[A-Za-z0-9-]`, no placeholders); fewer than 255
+ * properties; arrays of fewer than 255 elements and objects of fewer than 255 keys, at
+ * any depth of a property value; under 1 MB; strings over 255 characters are a
+ * `string_truncated` warning. Unreadable text is one `invalid_json` problem. Throws
  * {@link CohortSyncError} `invalid_argument` only for bad arguments.
  */
 export function validateEvents(events: RecordsInput, options?: EventValidationOptions | null): RecordReport;
@@ -865,13 +875,27 @@ export function validateEvents(events: RecordsInput, options?: EventValidationOp
 /** User profiles (keyed by `$distinct_id`) or group profiles (`$group_key` + `$group_id`). */
 export type ProfileKind = "user" | "group";
 
+/** Options of {@link validateProfiles}. */
+export interface ProfileValidationOptions {
+  /**
+   * The project token you will put into updates that have no `$token` (or an empty one)
+   * before sending: then those are not `missing_token`. Non-empty.
+   */
+  token?: string | null;
+}
+
 /**
- * Checks profile updates for `/engage` (user) or `/groups` (group): the key fields, one
- * operation (`$set`, `$set_once`, `$add`, `$union`, `$append`, `$remove`, `$unset`,
- * `$delete`), at most 1 MB each; more than 2000 user / 200 group updates is a
- * `batch_too_large` warning.
+ * Checks profile updates for `/engage` (user) or `/groups` (group): `$token` (unless
+ * `options.token` fills it), the key fields, one operation (`$set`, `$set_once`, `$add`,
+ * `$union`, `$append`, `$remove`, `$unset`, `$delete`), arrays of fewer than 255 elements
+ * and objects of fewer than 255 keys in the operation's values, at most 1 MB each; more
+ * than 2000 user / 200 group updates is a `batch_too_large` warning.
  */
-export function validateProfiles(updates: RecordsInput, kind: ProfileKind): RecordReport;
+export function validateProfiles(
+  updates: RecordsInput,
+  kind: ProfileKind,
+  options?: ProfileValidationOptions | null,
+): RecordReport;
 
 /**
  * `/import` request bodies (JSON arrays) of at most 2000 events and 10 MB each, in order.

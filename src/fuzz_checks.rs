@@ -551,8 +551,10 @@ pub fn check_ingest(data: &[u8]) {
     for now in [0, 1_763_800_000_000, u64::MAX] {
         check_record_report(&ingest::validate_events(data, now), &spans);
     }
-    check_record_report(&ingest::validate_profiles(data, ProfileKind::User), &spans);
-    check_record_report(&ingest::validate_profiles(data, ProfileKind::Group), &spans);
+    for token in [None, Some("t")] {
+        check_record_report(&ingest::validate_profiles(data, ProfileKind::User, token), &spans);
+        check_record_report(&ingest::validate_profiles(data, ProfileKind::Group, token), &spans);
+    }
     match (ingest::import_batches(data), &spans) {
         (Ok(bodies), Ok(spans)) => {
             let mut records = Vec::new();

@@ -16,9 +16,15 @@ pub const MAX_GROUP_PROFILES_PER_REQUEST: usize = 200;
 pub const EARLIEST_TIME_MS: u64 = 31_536_000_000;
 /// Event times may be at most this far in the future.
 pub const FUTURE_SLACK_MS: u64 = 3_600_000;
+/// Array property values must have fewer elements than this, at any depth.
+pub const MAX_ARRAY_ELEMENTS: usize = 255;
+/// Object property values must have fewer keys than this, at any depth.
+pub const MAX_OBJECT_KEYS: usize = 255;
 
-/// Distinct ids Mixpanel refuses as placeholders (compared ignoring case and spaces).
-pub const PLACEHOLDER_IDS: [&str; 18] = [
+/// Values Mixpanel refuses as a distinct id or an `$insert_id` (compared ignoring case
+/// and surrounding spaces). The empty string is not one: an event with an empty
+/// distinct id is tied to no user, which Mixpanel accepts.
+pub const PLACEHOLDER_IDS: [&str; 17] = [
     "00000000-0000-0000-0000-000000000000",
     "anon",
     "anonymous",
@@ -36,7 +42,6 @@ pub const PLACEHOLDER_IDS: [&str; 18] = [
     "false",
     "[]",
     "{}",
-    "",
 ];
 
 /// CleverTap event names that do not count towards Mixpanel MTU (exact names).
@@ -68,8 +73,13 @@ pub fn is_mtu_exempt(event_name: &str) -> bool {
 }
 
 pub fn is_placeholder_id(id: &str) -> bool {
-    let id = id.trim();
-    PLACEHOLDER_IDS.iter().any(|p| p.eq_ignore_ascii_case(id))
+    let trimmed = id.trim();
+    // Only the exact empty string means "no user"; spaces alone are a mistake like the
+    // listed values.
+    if trimmed.is_empty() {
+        return !id.is_empty();
+    }
+    PLACEHOLDER_IDS.iter().any(|p| p.eq_ignore_ascii_case(trimmed))
 }
 
 /// One problem with one record.
@@ -180,6 +190,9 @@ impl Checker<'_> {
             warning: false,
         });
     }
+    fn placeholder(&mut self, field: &str, code: &'static str, id: &str) {
+        self.error(field, code, format!("\"{id}\" is a placeholder Mixpanel refuses as {field}"));
+    }
     fn warn(&mut self, field: &str, code: &'static str, message: impl Into<String>) {
         self.problems.push(RecordProblem {
             index: Some(self.index),
@@ -242,6 +255,55 @@ fn time_ms(raw: &[u8]) -> Option<u64> {
     whole.checked_mul(1000)?.checked_add(millis)
 }
 
+/// Checks the arrays (fewer than 255 elements) and objects (fewer than 255 keys) in one
+/// value the reader has already validated, at any depth (`inner_only`: not the outermost
+/// one); reports the first too large of each kind under `field`. A plain byte scan with a
+/// stack of its own (the reader's nesting limit bounds it), no recursion: a container's
+/// entries are its commas plus one (an empty one counts 1, far from any limit).
+#[inline(never)]
+fn check_entries(raw: &[u8], inner_only: bool, field: &str, c: &mut Checker) {
+    // For each open container: its commas so far, times two, plus one for an object.
+    let mut open = [0usize; crate::json::MAX_DEPTH + 1];
+    let mut depth = 0usize;
+    let mut reported = [false; 2];
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in raw {
+        if in_string {
+            (in_string, escaped) = (escaped || b != b'"', !escaped && b == b'\\');
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b',' => {
+                if let Some(top) = depth.checked_sub(1).and_then(|d| open.get_mut(d)) {
+                    *top += 2;
+                }
+            }
+            b'[' | b'{' => {
+                if let Some(slot) = open.get_mut(depth) {
+                    *slot = (b == b'{') as usize;
+                }
+                depth += 1;
+            }
+            b']' | b'}' if depth > 0 => {
+                depth -= 1;
+                let top = open.get(depth).copied().unwrap_or(0);
+                let (is_object, entries) = (top & 1 == 1, top / 2 + 1);
+                let (limit, code, what) = if is_object {
+                    (MAX_OBJECT_KEYS, "too_many_keys", "keys")
+                } else {
+                    (MAX_ARRAY_ELEMENTS, "too_many_elements", "elements")
+                };
+                if entries >= limit && !reported[is_object as usize] && !(inner_only && depth == 0) {
+                    reported[is_object as usize] = true;
+                    c.error(field, code, format!("{entries} {what}; Mixpanel takes fewer than {limit}"));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// What one pass over an event's `properties` found.
 #[derive(Default)]
 struct EventFields<'a> {
@@ -252,7 +314,8 @@ struct EventFields<'a> {
 }
 
 /// Reads `properties` in one pass: the three fields Mixpanel requires kept as raw
-/// values, long strings flagged on the way. `None` when it is not an object.
+/// values, long strings flagged and arrays and objects counted on the way. `None` when
+/// it is not an object.
 fn event_properties<'a>(r: &mut Reader<'a>, c: &mut Checker) -> Option<EventFields<'a>> {
     if r.peek_kind().ok()? != Kind::Object {
         return None;
@@ -264,7 +327,7 @@ fn event_properties<'a>(r: &mut Reader<'a>, c: &mut Checker) -> Option<EventFiel
     while let Some(key) = r.next_key(first).ok()? {
         first = false;
         found.count += 1;
-        let is_string = r.peek_kind().ok()? == Kind::String;
+        let kind = r.peek_kind().ok()?;
         let (from, to) = r.skip_value().ok()?;
         let raw = &bytes[from..to];
         if key.is("time") {
@@ -273,7 +336,9 @@ fn event_properties<'a>(r: &mut Reader<'a>, c: &mut Checker) -> Option<EventFiel
             found.distinct_id = Some(raw);
         } else if key.is("$insert_id") {
             found.insert_id = Some(raw);
-        } else if is_string && raw.len() > MAX_STRING_CHARS + 2 {
+        } else if matches!(kind, Kind::Array | Kind::Object) {
+            check_entries(raw, false, &key.decode(), c);
+        } else if kind == Kind::String && raw.len() > MAX_STRING_CHARS + 2 {
             let chars = raw.iter().filter(|&&b| b & 0xC0 != 0x80).count() - 2;
             // Escapes make the raw text longer than the string: decode to be sure.
             let chars = if raw.contains(&b'\\') { string_of(raw).map_or(chars, |t| t.chars().count()) } else { chars };
@@ -364,11 +429,7 @@ fn check_event(raw: &[u8], now_ms: u64, c: &mut Checker) {
             };
             match text {
                 None => c.error("distinct_id", "wrong_type", "\"distinct_id\" must be a string"),
-                Some(id) if is_placeholder_id(&id) => c.error(
-                    "distinct_id",
-                    "placeholder_distinct_id",
-                    format!("\"{id}\" is a placeholder Mixpanel refuses as a distinct id"),
-                ),
+                Some(id) if is_placeholder_id(&id) => c.placeholder("distinct_id", "placeholder_distinct_id", &id),
                 Some(_) => {}
             }
         }
@@ -377,6 +438,7 @@ fn check_event(raw: &[u8], now_ms: u64, c: &mut Checker) {
         None => c.error("$insert_id", "missing_field", "\"$insert_id\" is missing"),
         Some(raw) => match string_of(raw) {
             None => c.error("$insert_id", "wrong_type", "\"$insert_id\" must be a string"),
+            Some(id) if is_placeholder_id(&id) => c.placeholder("$insert_id", "placeholder_insert_id", &id),
             Some(id)
                 if id.is_empty()
                     || id.len() > MAX_INSERT_ID_BYTES
@@ -429,7 +491,7 @@ pub enum ProfileKind {
 const PROFILE_OPERATIONS: [&str; 8] =
     ["$set", "$set_once", "$add", "$union", "$append", "$remove", "$unset", "$delete"];
 
-fn check_profile(raw: &[u8], kind: ProfileKind, c: &mut Checker) {
+fn check_profile(raw: &[u8], kind: ProfileKind, token: Option<&str>, c: &mut Checker) {
     if raw.len() > MAX_RECORD_BYTES {
         c.error("", "update_too_large", format!("the update is {} bytes; Mixpanel takes at most 1 MB", raw.len()));
     }
@@ -437,21 +499,30 @@ fn check_profile(raw: &[u8], kind: ProfileKind, c: &mut Checker) {
         return c.error("", "not_an_object", "a profile update must be a JSON object");
     };
     let get = |name: &str| fields.iter().find(|(k, _)| k.is(name)).map(|(_, v)| *v);
+    // `/engage` and `/groups` need the project token in every update, unless the caller
+    // will put its own into those without one (or with an empty one) before sending.
+    let token_filled = token.is_some_and(|t| !t.trim().is_empty());
     let required: &[&str] = match kind {
-        ProfileKind::User => &["$distinct_id"],
-        ProfileKind::Group => &["$group_key", "$group_id"],
+        ProfileKind::User => &["$token", "$distinct_id"],
+        ProfileKind::Group => &["$token", "$group_key", "$group_id"],
     };
     for &name in required {
-        match get(name).map(|raw| (kind_of(raw), string_of(raw))) {
+        let value = get(name).map(|raw| (kind_of(raw), string_of(raw)));
+        let empty = value.is_none() || matches!(&value, Some((_, Some(text))) if text.trim().is_empty());
+        if name == "$token" && empty {
+            if !token_filled {
+                c.error(name, "missing_token", format!("\"{name}\" is missing"));
+            }
+            continue;
+        }
+        match value {
             None => c.error(name, "missing_field", format!("\"{name}\" is missing")),
             Some((Some(Kind::String), Some(text))) if text.trim().is_empty() => {
                 c.error(name, "empty_string", format!("\"{name}\" is empty"))
             }
-            Some((Some(Kind::String), Some(text))) if name == "$distinct_id" && is_placeholder_id(&text) => c.error(
-                name,
-                "placeholder_distinct_id",
-                format!("\"{text}\" is a placeholder Mixpanel refuses as a distinct id"),
-            ),
+            Some((Some(Kind::String), Some(text))) if name == "$distinct_id" && is_placeholder_id(&text) => {
+                c.placeholder(name, "placeholder_distinct_id", &text)
+            }
             Some((Some(Kind::String | Kind::Number), _)) => {}
             Some(_) => c.error(name, "wrong_type", format!("\"{name}\" must be a string")),
         }
@@ -470,15 +541,20 @@ fn check_profile(raw: &[u8], kind: ProfileKind, c: &mut Checker) {
             if kind_of(value) != Some(kind) {
                 let name = key.decode();
                 c.error(&name, "wrong_type", format!("\"{name}\" must be {what}"));
+            } else if kind == Kind::Object {
+                // The arrays and objects among the values it sets (`$set`, `$union`…).
+                check_entries(value, true, &key.decode(), c);
             }
         }
     }
 }
 
-/// Checks user or group profile updates (`text`: a JSON array or NDJSON). A list longer
-/// than one request takes (2000 user / 200 group updates) adds a list-level warning.
-pub fn validate_profiles(text: &[u8], kind: ProfileKind) -> RecordReport {
-    let mut out = report(text, |raw, c| check_profile(raw, kind, c));
+/// Checks user or group profile updates (`text`: a JSON array or NDJSON). `token`: the
+/// project token the caller will put into updates without one (then a missing `$token`
+/// is not a problem). A list longer than one request takes (2000 user / 200 group
+/// updates) adds a list-level warning.
+pub fn validate_profiles(text: &[u8], kind: ProfileKind, token: Option<&str>) -> RecordReport {
+    let mut out = report(text, |raw, c| check_profile(raw, kind, token, c));
     let limit = if kind == ProfileKind::User { MAX_USER_PROFILES_PER_REQUEST } else { MAX_GROUP_PROFILES_PER_REQUEST };
     let total = out.valid + out.invalid;
     if total > limit {
@@ -599,12 +675,119 @@ mod tests {
     #[test]
     fn profiles() {
         let users = br#"[{"$token":"t","$distinct_id":"u","$set":{"a":1}},{"$distinct_id":"null","$set":{}},{"$token":"t","$distinct_id":"u"}]"#;
-        let report = validate_profiles(users, ProfileKind::User);
+        let report = validate_profiles(users, ProfileKind::User, Some("t"));
         assert_eq!((report.valid, report.invalid), (1, 2));
         assert_eq!(codes(&report), ["placeholder_distinct_id", "missing_operation"]);
         let groups = br#"[{"$group_key":"company","$group_id":"42","$set":{}},{"$group_key":"company","$set":{}}]"#;
-        let report = validate_profiles(groups, ProfileKind::Group);
+        let report = validate_profiles(groups, ProfileKind::Group, Some("t"));
         assert_eq!((report.valid, report.invalid), (1, 1));
+    }
+
+    fn ids(distinct_id: &str, insert_id: &str) -> String {
+        event(&format!(r#"{{"time":1763790000,"distinct_id":"{distinct_id}","$insert_id":"{insert_id}"}}"#))
+    }
+
+    #[test]
+    fn an_empty_distinct_id_is_an_event_of_no_user() {
+        assert_eq!(validate_events(ids("", "a").as_bytes(), NOW).problems, []);
+        for spaces in [" ", "  \\t"] {
+            assert_eq!(
+                codes(&validate_events(ids(spaces, "a").as_bytes(), NOW)),
+                ["placeholder_distinct_id"],
+                "{spaces:?}"
+            );
+        }
+        assert_eq!(codes(&validate_events(ids(" NULL ", "a").as_bytes(), NOW)), ["placeholder_distinct_id"]);
+    }
+
+    #[test]
+    fn placeholder_insert_ids_are_refused() {
+        for id in PLACEHOLDER_IDS.iter().chain(&["NULL", "Undefined", "NaN-not"]) {
+            let report = validate_events(ids("u", id).as_bytes(), NOW);
+            let expected: &[&str] = if *id == "NaN-not" { &[] } else { &["placeholder_insert_id"] };
+            assert_eq!(codes(&report), expected, "{id}");
+        }
+        assert_eq!(codes(&validate_events(ids("u", "").as_bytes(), NOW)), ["invalid_insert_id"]);
+        assert_eq!(codes(&validate_events(ids("u", "anon-1").as_bytes(), NOW)), [] as [&str; 0]);
+    }
+
+    fn list(n: usize) -> String {
+        format!("[{}]", vec!["1"; n].join(","))
+    }
+
+    fn object(n: usize) -> String {
+        format!("{{{}}}", (0..n).map(|i| format!(r#""k{i}":1"#)).collect::<Vec<_>>().join(","))
+    }
+
+    fn with_property(value: &str) -> String {
+        event(&format!(r#"{{"time":1763790000,"distinct_id":"u","$insert_id":"a","p":{value}}}"#))
+    }
+
+    #[test]
+    fn arrays_and_objects_have_fewer_than_255_entries() {
+        let found = |value: &str| {
+            let report = validate_events(with_property(value).as_bytes(), NOW);
+            report.problems.iter().map(|p| (p.field.clone(), p.code)).collect::<Vec<_>>()
+        };
+        let p = |code| vec![("p".to_string(), code)];
+        assert_eq!(found(&list(254)), []);
+        assert_eq!(found(&object(254)), []);
+        assert_eq!(found(&list(255)), p("too_many_elements"));
+        assert_eq!(found(&object(255)), p("too_many_keys"));
+        assert_eq!(found(&format!(r#"{{"a":[{{"b":{}}}]}}"#, list(300))), p("too_many_elements"), "at any depth");
+        assert_eq!(
+            found(&format!("[{},{}]", object(255), list(255))),
+            [p("too_many_keys"), p("too_many_elements")].concat()
+        );
+        assert_eq!(found(&format!("[{},{}]", list(255), list(400))), p("too_many_elements"), "one problem of a kind");
+        assert_eq!(found("[[],{},[[]],{\"a\":{}}]"), []);
+        let report = validate_events(with_property(&list(300)).as_bytes(), NOW);
+        assert_eq!(report.invalid, 1);
+        assert!(report.problems[0].message.contains("300") && report.problems[0].message.contains("255"));
+        let deep = format!("{}{}", "[".repeat(120), "]".repeat(120));
+        assert_eq!(found(&deep), []);
+    }
+
+    #[test]
+    fn profile_values_have_fewer_than_255_entries() {
+        let update = |op: &str, value: &str| format!(r#"{{"$token":"t","$distinct_id":"u","{op}":{value}}}"#);
+        let found = |text: String| {
+            let report = validate_profiles(text.as_bytes(), ProfileKind::User, None);
+            report.problems.iter().map(|p| (p.field.clone(), p.code)).collect::<Vec<_>>()
+        };
+        let tags = format!(r#"{{"tags":{}}}"#, list(255));
+        assert_eq!(found(update("$set", &tags)), [("$set".to_string(), "too_many_elements")]);
+        assert_eq!(found(update("$union", &tags)), [("$union".to_string(), "too_many_elements")]);
+        let nested = format!(r#"{{"address":{}}}"#, object(255));
+        assert_eq!(found(update("$set_once", &nested)), [("$set_once".to_string(), "too_many_keys")]);
+        assert_eq!(found(update("$set", &format!(r#"{{"tags":{}}}"#, list(254)))), []);
+        let names = format!("[{}]", (0..300).map(|i| format!(r#""p{i}""#)).collect::<Vec<_>>().join(","));
+        assert_eq!(found(update("$unset", &names)), [], "$unset lists names, not a property value");
+        let group = format!(r#"{{"$token":"t","$group_key":"k","$group_id":"1","$set":{tags}}}"#);
+        let report = validate_profiles(group.as_bytes(), ProfileKind::Group, None);
+        assert_eq!(codes(&report), ["too_many_elements"]);
+    }
+
+    #[test]
+    fn profiles_need_a_token_unless_the_caller_fills_it() {
+        let user = |token: &str| format!(r#"{{{token}"$distinct_id":"u","$set":{{"a":1}}}}"#);
+        let check =
+            |text: String, token: Option<&str>| codes(&validate_profiles(text.as_bytes(), ProfileKind::User, token));
+        assert_eq!(check(user(""), None), ["missing_token"]);
+        assert_eq!(check(user(r#""$token":"","#), None), ["missing_token"]);
+        assert_eq!(check(user(r#""$token":"  ","#), None), ["missing_token"]);
+        assert_eq!(check(user(r#""$token":true,"#), None), ["wrong_type"]);
+        assert_eq!(check(user(r#""$token":null,"#), None), ["wrong_type"]);
+        assert_eq!(check(user(r#""$token":"t","#), None), [] as [&str; 0]);
+        for token in [user(""), user(r#""$token":"","#), user(r#""$token":"t","#)] {
+            assert_eq!(check(token.clone(), Some("tok")), [] as [&str; 0], "{token}");
+        }
+        assert_eq!(check(user(r#""$token":true,"#), Some("tok")), ["wrong_type"], "a wrong type is not filled");
+        assert_eq!(check(user(""), Some(" ")), ["missing_token"], "an empty option fills nothing");
+        let group = br#"{"$group_key":"k","$group_id":"1","$set":{}}"#;
+        let report = validate_profiles(group, ProfileKind::Group, None);
+        assert_eq!((report.invalid, codes(&report)), (1, vec!["missing_token"]));
+        assert_eq!(validate_profiles(group, ProfileKind::Group, Some("tok")).valid, 1);
     }
 
     #[test]
@@ -635,7 +818,8 @@ mod tests {
         #[test]
         fn any_bytes_are_answered(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = validate_events(&bytes, NOW);
-            let _ = validate_profiles(&bytes, ProfileKind::User);
+            let _ = validate_profiles(&bytes, ProfileKind::User, None);
+            let _ = validate_profiles(&bytes, ProfileKind::Group, Some("t"));
             let _ = import_batches(&bytes);
         }
     }

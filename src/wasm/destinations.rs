@@ -273,14 +273,17 @@ pub fn validate_events(text: &[u8], options: JsValue) -> Exported {
     json(&ingest::validate_events(text, now))
 }
 
+/// `options.token`: the project token the caller will put into updates without one.
 #[wasm_bindgen(js_name = validateProfiles)]
-pub fn validate_profiles(text: &[u8], kind: JsValue) -> Exported {
+pub fn validate_profiles(text: &[u8], kind: JsValue, options: JsValue) -> Exported {
     let kind = match kind.as_string().as_deref() {
         Some("user") => ProfileKind::User,
         Some("group") => ProfileKind::Group,
         _ => return Err(invalid("kind must be \"user\" or \"group\"")),
     };
-    json(&ingest::validate_profiles(text, kind))
+    let fields = Fields::read(&options, "options", &["token"])?;
+    let token = non_empty(fields.string("token")?, "options.token")?;
+    json(&ingest::validate_profiles(text, kind, token.as_deref()))
 }
 
 #[wasm_bindgen(js_name = importBatches)]

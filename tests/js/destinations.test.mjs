@@ -87,6 +87,9 @@ const event = (i, extra = {}) => ({
   event: "Signed up",
   properties: { time: 1_699_999_000, distinct_id: `u-${i}`, $insert_id: `ins-${i}`, ...extra },
 });
+/** The values Mixpanel refuses as a distinct_id or an $insert_id. */
+const PLACEHOLDERS = ["00000000-0000-0000-0000-000000000000", "anon", "anonymous", "nil", "none", "null", "n/a", "na", "undefined",
+  "unknown", "<nil>", "0", "-1", "true", "false", "[]", "{}"];
 const userUpdate = (i, extra = {}) => ({ $token: "tok", $distinct_id: `u-${i}`, $set: { plan: "pro" }, ...extra });
 const groupUpdate = (i, extra = {}) => ({ $token: "tok", $group_key: "company", $group_id: `c-${i}`, $set: { n: i }, ...extra });
 
@@ -863,13 +866,45 @@ describe("validateEvents (SPEC.md §4)", () => {
   });
 
   test("placeholder distinct ids are refused", T, () => {
-    for (const id of ["00000000-0000-0000-0000-000000000000", "anon", "anonymous", "nil", "none", "null", "n/a", "na", "undefined",
-      "unknown", "<nil>", "0", "-1", "true", "false", "[]", "{}"]) {
+    for (const id of PLACEHOLDERS) {
       assert.deepEqual(problemsOf(event(1, { distinct_id: id })), [["distinct_id", "placeholder_distinct_id", "error"]], id);
     }
     for (const id of ["anon-1", "nobody", "u-0", "00000000-0000-0000-0000-000000000001"]) {
       assert.deepEqual(problemsOf(event(1, { distinct_id: id })), [], id);
     }
+  });
+
+  test("an empty distinct_id is an event tied to no user; spaces alone are still refused", T, () => {
+    assert.deepEqual(problemsOf(event(1, { distinct_id: "" })), []);
+    for (const id of [" ", "\t "]) {
+      assert.deepEqual(problemsOf(event(1, { distinct_id: id })), [["distinct_id", "placeholder_distinct_id", "error"]], JSON.stringify(id));
+    }
+  });
+
+  test("placeholder $insert_ids are refused, ignoring case", T, () => {
+    for (const id of [...PLACEHOLDERS, "NULL", "Anonymous"]) {
+      assert.deepEqual(problemsOf(event(1, { $insert_id: id })), [["$insert_id", "placeholder_insert_id", "error"]], id);
+    }
+    for (const id of ["anon-1", "null0", "00000000-0000-0000-0000-000000000001"]) {
+      assert.deepEqual(problemsOf(event(1, { $insert_id: id })), [], id);
+    }
+  });
+
+  test("array values have fewer than 255 elements, object values fewer than 255 keys, at any depth", T, () => {
+    const list = (n) => range(n);
+    const object = (n) => Object.fromEntries(range(n).map((i) => [`k${i}`, i]));
+    assert.deepEqual(problemsOf(event(1, { tags: list(254), address: object(254) })), []);
+    assert.deepEqual(problemsOf(event(1, { tags: list(255) })), [["tags", "too_many_elements", "error"]]);
+    assert.deepEqual(problemsOf(event(1, { address: object(255) })), [["address", "too_many_keys", "error"]]);
+    assert.deepEqual(problemsOf(event(1, { deep: { a: [{ b: list(300) }] } })), [["deep", "too_many_elements", "error"]]);
+    assert.deepEqual(problemsOf(event(1, { both: [object(255), list(255)] })), [
+      ["both", "too_many_keys", "error"],
+      ["both", "too_many_elements", "error"],
+    ]);
+    const r = validateEvents([event(1), event(2, { tags: list(300) })], { now: NOW_MS });
+    assert.deepEqual([r.valid, r.invalid, r.invalidIndexes], [1, 1, [1]]);
+    assert.match(r.problems[0].message, /300/);
+    assert.match(r.problems[0].message, /255/);
   });
 
   test("$insert_id: 1–36 bytes of [A-Za-z0-9-]", T, () => {
@@ -989,6 +1024,45 @@ describe("validateProfiles (SPEC.md §4)", () => {
     },
   );
 
+  test("$token is required: missing_token unless options.token fills it", T, () => {
+    const codes = (u, kind, options) => validateProfiles([u], kind, options).problems.map((p) => [p.index, p.field, p.code]);
+    const { $token: _t, ...user } = userUpdate(1);
+    const { $token: _g, ...group } = groupUpdate(1);
+    assert.deepEqual(codes(user, "user"), [[0, "$token", "missing_token"]]);
+    assert.deepEqual(codes(group, "group"), [[0, "$token", "missing_token"]]);
+    assert.deepEqual(codes({ ...user, $token: "" }, "user"), [[0, "$token", "missing_token"]]);
+    assert.deepEqual(codes({ ...user, $token: true }, "user"), [[0, "$token", "wrong_type"]]);
+    for (const options of [{ token: "tok" }, { token: "another-token" }]) {
+      assert.deepEqual(codes(user, "user", options), []);
+      assert.deepEqual(codes(group, "group", options), []);
+      assert.deepEqual(codes({ ...user, $token: "" }, "user", options), []);
+      assert.deepEqual(codes({ ...user, $token: null }, "user", options), [[0, "$token", "wrong_type"]], "a wrong type is not filled");
+    }
+    for (const options of [undefined, null, {}, { token: null }]) assert.deepEqual(codes(user, "user", options), [[0, "$token", "missing_token"]]);
+    const r = validateProfiles([user, userUpdate(2)], "user");
+    assert.deepEqual([r.valid, r.invalid, r.invalidIndexes], [1, 1, [0]]);
+  });
+
+  test("arrays and objects in an operation's values: fewer than 255 entries", T, () => {
+    const codes = (u, kind = "user") => validateProfiles([u], kind).problems.map((p) => [p.field, p.code]);
+    const list = (n) => range(n).map((i) => `v${i}`);
+    const object = (n) => Object.fromEntries(range(n).map((i) => [`k${i}`, i]));
+    assert.deepEqual(codes(userUpdate(1, { $set: { tags: list(254), address: object(254) } })), []);
+    assert.deepEqual(codes(userUpdate(1, { $set: { tags: list(255) } })), [["$set", "too_many_elements"]]);
+    assert.deepEqual(codes(userUpdate(1, { $union: { tags: list(300) } })), [["$union", "too_many_elements"]]);
+    assert.deepEqual(codes(userUpdate(1, { $set_once: { address: object(255) } })), [["$set_once", "too_many_keys"]]);
+    assert.deepEqual(codes(groupUpdate(1, { $set: { deep: [{ a: list(255) }] } }), "group"), [["$set", "too_many_elements"]]);
+    const { $set: _s, ...unset } = userUpdate(1);
+    assert.deepEqual(codes({ ...unset, $unset: list(300) }), [], "$unset lists names, not a property value");
+  });
+
+  test("bad options: invalid_argument", T, () => {
+    for (const o of [5, "tok", true, [], () => 1, { token: 5 }, { token: "" }, { token: ["tok"] }, { foo: 1 }, { token: "t", now: 1 }]) {
+      thrown(() => validateProfiles([userUpdate(1)], "user", o), "invalid_argument");
+    }
+    assertStillWorks();
+  });
+
   test("bad updates or kind: invalid_argument; unreadable text: invalid_json", T, () => {
     for (const k of [undefined, null, "", "USER", "users", "groups", 5]) thrown(() => validateProfiles([userUpdate(1)], k), "invalid_argument");
     for (const v of [null, undefined, 5, {}]) thrown(() => validateProfiles(v, "user"), "invalid_argument");
@@ -1100,6 +1174,7 @@ describe("hostile input across every function", () => {
       (v) => validateEvents(v),
       (v) => validateProfiles(v, "user"),
       (v) => validateProfiles([], v),
+      (v) => validateProfiles([], "user", v),
       (v) => importBatches(v),
       (v) => isMtuExempt(v),
     ];

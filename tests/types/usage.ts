@@ -50,6 +50,7 @@ import {
   type PartnerSyncData,
   type ProfileKind,
   type ProfileUpdate,
+  type ProfileValidationOptions,
   type RecordProblem,
   type RecordProblemCode,
   type RecordReport,
@@ -337,6 +338,14 @@ const counts: number = eventReport.valid + eventReport.invalid + eventReport.inv
 const kind: ProfileKind = "group";
 const profileReport: RecordReport = validateProfiles([{ $token: "t", $group_key: "company", $group_id: "c-1", $set: {} }], kind);
 validateProfiles("[]", "user");
+const profileOptions: ProfileValidationOptions = { token: "mp-token" };
+validateProfiles([{ $distinct_id: "u-1", $set: { plan: "pro" } }], "user", profileOptions);
+validateProfiles("[]", "group", null);
+validateProfiles("[]", "group", {});
+// @ts-expect-error the token is a string
+validateProfiles("[]", "user", { token: 5 });
+// @ts-expect-error options are an object
+validateProfiles("[]", "user", "mp-token");
 // @ts-expect-error "user" or "group"
 validateProfiles([], "users");
 const importBodies: string[] = importBatches(events);
