@@ -104,13 +104,12 @@ export function scenario(rng, cohortId, { long = false } = {}) {
   return bodies;
 }
 
-/** Applies `bodies` to a fresh CohortState: its members (sorted) and pending session. */
-export function expected(bodies) {
+/** A CohortState fed `bodies` one at a time; `view()` is its members (sorted) and pending session. */
+export function reference() {
   const state = new CohortState();
-  try {
-    for (const b of bodies) state.apply(b);
-    return { members: state.members().sort(), pendingSession: state.pendingSession };
-  } finally {
-    state.free();
-  }
+  return {
+    apply: (body) => state.apply(body),
+    view: () => ({ members: state.members().sort(), pendingSession: state.pendingSession }),
+    free: () => state.free(),
+  };
 }
