@@ -470,9 +470,13 @@ export interface ObservedPage {
  *
  * @example
  * const tracker = stored ? SyncTracker.fromBytes(stored) : new SyncTracker();
- * const report = validatePayload(body, { ids: true });
- * const decision = tracker.observe({ ...report, action: report.action, sessionId: report.sessionId });
- * // …sweep / add / remove in your store as decided, then save tracker.toBytes() with it.
+ * const report = validatePayload(body, { ids: true }); // valid: ids and fingerprint
+ * const decision = tracker.observe({
+ *   action: report.action as WebhookAction, sessionId: report.sessionId!,
+ *   page: report.page, fingerprint: report.fingerprint,
+ * });
+ * // sweepFirst, then (unless duplicate) startListing, add or remove report.ids (marking
+ * // them when mark), then sweepAfter — in your store, and save tracker.toBytes() with it.
  */
 export class SyncTracker {
   constructor();

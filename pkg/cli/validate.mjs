@@ -88,7 +88,7 @@ export function formatResult(result) {
   }
   const s = result.summary;
   if (result.valid) {
-    const page = s.page ? `page ${s.page.count} of ${s.page.total}` : "no page";
+    const page = s.page ? `page ${s.page.count} of ${s.page.total}` : "pageless (no page_info)";
     const cohort = `cohort ${s.cohortId}${s.cohortName ? ` "${s.cohortName}"` : ""}, project ${s.projectId}, session ${s.sessionId}`;
     lines.push(`${name}: valid: ${s.action}, ${page}, ${s.memberCount} member${s.memberCount === 1 ? "" : "s"}; ${cohort}${warnings ? `; ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}`);
   } else {

@@ -170,12 +170,19 @@ impl CohortState {
             outcome.session_complete = true;
         }
         if decision.sweep_first && !outcome.added.is_empty() && !outcome.removed.is_empty() {
-            // Swept out by the sync that ended, listed again by this page: no change.
-            let added: std::collections::HashSet<String> = outcome.added.iter().cloned().collect();
-            let back: std::collections::HashSet<String> =
-                outcome.removed.iter().filter(|id| added.contains(*id)).cloned().collect();
-            outcome.removed.retain(|id| !back.contains(id));
-            outcome.added.retain(|id| !back.contains(id));
+            // Swept out by the sync that ended, listed again by this page: no change. Each
+            // list is free of repeats, so the repeats across both are the ids in both.
+            let both: Vec<&[u8]> = outcome.removed.iter().chain(&outcome.added).map(|id| id.as_bytes()).collect();
+            let mut back = vec![false; both.len()];
+            for (later, first) in crate::repeats::find_repeats(&both) {
+                back[later] = true;
+                back[first] = true;
+            }
+            let (gone, joined) = back.split_at(outcome.removed.len());
+            let mut keep = gone.iter().map(|b| !b);
+            outcome.removed.retain(|_| keep.next().unwrap_or(true));
+            let mut keep = joined.iter().map(|b| !b);
+            outcome.added.retain(|_| keep.next().unwrap_or(true));
         }
         if self.members.wants_compaction() {
             self.members.compact();

@@ -419,3 +419,16 @@ fn snapshots_of_version_1_still_load() {
     assert!(out.session_complete && out.removed.is_empty());
     assert_eq!(sorted(&state), ["a", "b"]);
 }
+
+#[test]
+fn a_member_swept_out_and_listed_again_by_the_same_page_is_no_change() {
+    let mut state = CohortState::with_seed(12);
+    pageless(&mut state, Action::AddMembers, "d0", &["old", "gone"]);
+    pageless(&mut state, Action::Members, "full", &["a"]);
+    let next = pageless(&mut state, Action::AddMembers, "d1", &["old", "new"]);
+    assert_eq!(
+        (next.removed, next.added, next.session_complete),
+        (vec!["gone".to_string()], vec!["new".to_string()], true)
+    );
+    assert_eq!(sorted(&state), ["a", "new", "old"]);
+}

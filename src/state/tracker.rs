@@ -51,30 +51,25 @@ impl PagePlace {
     }
 }
 
-/// The content key of a pageless body: its action and its ids, in order. Keyed with
-/// constants so that every host computes the same key for the same body.
+/// The content key of a pageless body: its action and its ids, in order, hashed twice
+/// with SipHash-1-3 under two constant key pairs (so that every host computes the same key
+/// for the same body) into 128 bits. Two 64-bit hashes rather than siphasher's 128-bit
+/// variant: the id sets already link the 64-bit one.
 pub fn fingerprint<'i>(action: Action, ids: impl IntoIterator<Item = &'i [u8]>) -> u128 {
-    use siphasher::sip128::{Hasher128, SipHasher13};
+    use siphasher::sip::SipHasher13;
     use std::hash::Hasher;
-    let mut hasher = SipHasher13::new_with_keys(0x636f_686f_7274_2d73, 0x796e_632d_7061_6765);
-    hasher.write_u8(action as u8);
+    let mut high = SipHasher13::new_with_keys(0x636f_686f_7274_2d73, 0x796e_632d_7061_6765);
+    let mut low = SipHasher13::new_with_keys(0x7061_6765_6c65_7373, 0x626f_6479_2d6b_6579);
+    for hasher in [&mut high, &mut low] {
+        hasher.write_u8(action as u8);
+    }
     for id in ids {
-        hasher.write_u64(id.len() as u64);
-        hasher.write(id);
-    }
-    hasher.finish128().as_u128()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn fingerprints_cross_as_hex_and_back() {
-        for key in [0u128, 1, u128::MAX, 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210] {
-            assert_eq!(super::parse_fingerprint_hex(&super::fingerprint_hex(key)), Some(key));
+        for hasher in [&mut high, &mut low] {
+            hasher.write_u64(id.len() as u64);
+            hasher.write(id);
         }
-        assert_eq!(super::parse_fingerprint_hex("xyz"), None);
-        assert_eq!(super::parse_fingerprint_hex(&"g".repeat(32)), None);
     }
+    (high.finish() as u128) << 64 | low.finish() as u128
 }
 
 /// A fingerprint as 32 lowercase hex digits: how it crosses to JavaScript (a `u128`
@@ -298,5 +293,34 @@ impl SyncTracker {
             self.history.remove(at);
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_cross_as_hex_and_back() {
+        for key in [0u128, 1, u128::MAX, 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210] {
+            assert_eq!(parse_fingerprint_hex(&fingerprint_hex(key)), Some(key));
+        }
+        assert_eq!(parse_fingerprint_hex("xyz"), None);
+        assert_eq!(parse_fingerprint_hex(&"g".repeat(32)), None);
+    }
+
+    #[test]
+    fn fingerprints_depend_on_the_action_and_every_id_in_order() {
+        let key = |action, ids: &[&str]| fingerprint(action, ids.iter().map(|id| id.as_bytes()));
+        let base = key(Action::Members, &["a", "b"]);
+        assert_eq!(base, key(Action::Members, &["a", "b"]));
+        for other in [
+            key(Action::AddMembers, &["a", "b"]),
+            key(Action::Members, &["b", "a"]),
+            key(Action::Members, &["ab"]),
+            key(Action::Members, &["a", "b", ""]),
+        ] {
+            assert_ne!(base, other);
+        }
     }
 }

@@ -127,6 +127,9 @@ describe("cohort-sync validate", () => {
     for (const f of valid) assert.match(r.stdout, new RegExp(`${f.replaceAll(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: valid: `));
     assert.match(r.stdout, /members_page\.json: valid: members, page 2 of 3, 3 members; cohort 1234567 "Power users", project 2195193/);
     assert.match(r.stdout, /warning unknown_field at \/extra \(43:3\): /);
+    // As the real sender sends it: valid, pageless, with the missing page_info a warning.
+    assert.match(r.stdout, /real_sender_members\.json: valid: members, pageless \(no page_info\), 2 members; cohort 5167408 "Registros Ultimas 24 horas", project 2201475, session 9b5bbfa4-1b9a-41fe-bf60-cd31274ef05d; 2 warnings/);
+    assert.match(r.stdout, /warning no_page_info at \/parameters\/page_info/);
     assert.match(r.stdout, new RegExp(`${valid.length} files: ${valid.length} valid, 0 invalid`));
   });
 

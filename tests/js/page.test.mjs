@@ -230,6 +230,7 @@ describe("the validator page in Chromium", () => {
     await chooseExample(page, "real-sender-members");
     assert.equal(await page.getAttribute("#verdict", "data-state"), "warning", "valid, with warnings");
     assert.ok((await problems(page)).some((p) => p.code === "no_page_info"), "the missing page_info is a warning");
+    assert.match(await page.textContent("#verdict"), /members · pageless · 2 members/);
     const ok = await reply(page);
     assert.equal(ok.status, "HTTP/1.1 200 OK");
     assert.equal(ok.body.status, "success");

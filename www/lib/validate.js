@@ -139,7 +139,8 @@ export function setupValidator() {
           ["Cohort name", report.cohortName],
           ["Description", report.cohortDescription],
           ["Session", report.sessionId],
-          ["Page", report.page ? `${report.page.count} of ${report.page.total}` : null],
+          ["Page", report.page ? `${report.page.count} of ${report.page.total}` : report.valid ? "none (a pageless page)" : null],
+          ...(report.integrationId === null ? [] : [["Integration", report.integrationId]]),
           ["Members", report.memberCount === null ? null : report.memberCount.toLocaleString("en-US")],
         ]
       : [];
@@ -255,7 +256,7 @@ export function setupValidator() {
 function describePage(report) {
   return [
     report.action ?? "no action",
-    report.page ? `page ${report.page.count} of ${report.page.total}` : null,
+    report.page ? `page ${report.page.count} of ${report.page.total}` : report.valid ? "pageless" : null,
     report.memberCount === null ? null : plural(report.memberCount, "member"),
   ]
     .filter(Boolean)
