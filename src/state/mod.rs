@@ -131,16 +131,23 @@ impl CohortState {
         &self.tracker
     }
 
-    /// Applies one page. `ids` are the page's distinct ids, in order (walked twice for a
-    /// pageless page: once for its fingerprint).
+    /// Applies one page. `ids` are the page's distinct ids, in order.
     pub fn apply<'i, I>(&mut self, page: PageRef<'_, I>) -> ApplyOutcome
     where
-        I: IntoIterator<Item = &'i [u8]> + Clone,
+        I: IntoIterator<Item = &'i [u8]>,
     {
+        // One body for every kind of id list (gathering 1000 pointers costs little; a
+        // copy of the rules per caller cost ~4 KB of wasm).
+        let ids: Vec<&[u8]> = page.ids.into_iter().collect();
+        self.apply_ids(PageRef { action: page.action, session_id: page.session_id, page: page.page, ids: &ids })
+    }
+
+    #[inline(never)]
+    fn apply_ids(&mut self, page: PageRef<'_, &[&[u8]]>) -> ApplyOutcome {
         let mut outcome = ApplyOutcome::default();
         let place = match page.page {
             Some(info) => PagePlace::Numbered { page: info.count, total: info.total },
-            None => PagePlace::Pageless { fingerprint: fingerprint(page.action, page.ids.clone()) },
+            None => PagePlace::Pageless { fingerprint: fingerprint(page.action, page.ids.iter().copied()) },
         };
         let decision = self.tracker.observe(page.action, page.session_id, place);
         if decision.sweep_first {
@@ -156,9 +163,11 @@ impl CohortState {
             self.members.clear_marks();
         }
         match page.action {
-            Action::AddMembers | Action::Members => self.add_listed(page.ids, decision.mark, &mut outcome),
+            Action::AddMembers | Action::Members => {
+                self.add_listed(page.ids.iter().copied(), decision.mark, &mut outcome)
+            }
             Action::RemoveMembers => {
-                for id in page.ids {
+                for &id in page.ids {
                     if self.members.remove(id) {
                         outcome.removed.push(String::from_utf8_lossy(id).into_owned());
                     }
