@@ -98,26 +98,12 @@ impl CohortState {
 
     /// Reads a snapshot; `seed` keys the rebuilt hash table (it is not stored).
     pub fn from_bytes(bytes: &[u8], seed: u64) -> Result<Self, SnapshotError> {
-        if bytes.len() < MAGIC.len() || &bytes[..4] != MAGIC {
-            return Err(if MAGIC.starts_with(bytes) { SnapshotError::Truncated } else { SnapshotError::BadMagic });
-        }
-        let version = *bytes.get(4).ok_or(SnapshotError::Truncated)?;
-        if version != VERSION && version != VERSION_1 {
-            return Err(SnapshotError::UnsupportedVersion(version));
-        }
-        if bytes.len() < 4 + 1 + 4 {
-            return Err(SnapshotError::Truncated);
-        }
-        let (body, crc) = bytes.split_at(bytes.len() - 4);
-        if crc::crc32(body) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
-            return Err(SnapshotError::ChecksumMismatch);
-        }
-        let mut r = Cursor { bytes: body, at: 5, version };
+        let mut r = Cursor::open(MAGIC, bytes, &[VERSION, VERSION_1])?;
         let mut state = CohortState::with_seed(seed);
         let count = r.varint()?;
         // Every member takes at least two bytes: a count past that is corrupt (and must
         // not size an allocation).
-        if count > (body.len() / 2) as u64 {
+        if count > (r.bytes.len() / 2) as u64 {
             return Err(SnapshotError::Corrupt("member count past the end"));
         }
         let mut entries = Vec::with_capacity(count as usize);
@@ -145,7 +131,7 @@ impl CohortState {
             }
         }
         state.tracker = r.history(full_sync)?;
-        if r.at != body.len() {
+        if r.at != r.bytes.len() {
             return Err(SnapshotError::Corrupt("bytes after the end"));
         }
         Ok(state)
@@ -168,29 +154,10 @@ impl SyncTracker {
 
     /// Reads [`SyncTracker::to_bytes`]; refused whole on any inconsistency.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, SnapshotError> {
-        if bytes.len() < 4 || &bytes[..4] != TRACKER_MAGIC {
-            return Err(if TRACKER_MAGIC.starts_with(bytes) {
-                SnapshotError::Truncated
-            } else {
-                SnapshotError::BadMagic
-            });
-        }
-        match bytes.get(4) {
-            None => return Err(SnapshotError::Truncated),
-            Some(&VERSION) => {}
-            Some(&other) => return Err(SnapshotError::UnsupportedVersion(other)),
-        }
-        if bytes.len() < 9 {
-            return Err(SnapshotError::Truncated);
-        }
-        let (body, crc) = bytes.split_at(bytes.len() - 4);
-        if crc::crc32(body) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
-            return Err(SnapshotError::ChecksumMismatch);
-        }
-        let mut r = Cursor { bytes: body, at: 5, version: VERSION };
+        let mut r = Cursor::open(TRACKER_MAGIC, bytes, &[VERSION])?;
         let full_sync = r.full_sync()?;
         let tracker = r.history(full_sync)?;
-        if r.at != body.len() {
+        if r.at != r.bytes.len() {
             return Err(SnapshotError::Corrupt("bytes after the end"));
         }
         Ok(tracker)
@@ -251,6 +218,26 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    /// The body of `magic`-framed bytes of one of `versions` (`magic, version, body,
+    /// crc32 of all before it`), checked, with the cursor after the version byte.
+    fn open(magic: &[u8; 4], bytes: &'a [u8], versions: &[u8]) -> Result<Cursor<'a>, SnapshotError> {
+        if bytes.len() < 4 || &bytes[..4] != magic {
+            return Err(if magic.starts_with(bytes) { SnapshotError::Truncated } else { SnapshotError::BadMagic });
+        }
+        let version = *bytes.get(4).ok_or(SnapshotError::Truncated)?;
+        if !versions.contains(&version) {
+            return Err(SnapshotError::UnsupportedVersion(version));
+        }
+        if bytes.len() < 4 + 1 + 4 {
+            return Err(SnapshotError::Truncated);
+        }
+        let (body, crc) = bytes.split_at(bytes.len() - 4);
+        if crc::crc32(body) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
+            return Err(SnapshotError::ChecksumMismatch);
+        }
+        Ok(Cursor { bytes: body, at: 5, version })
+    }
+
     fn byte(&mut self) -> Result<u8, SnapshotError> {
         let b = *self.bytes.get(self.at).ok_or(SnapshotError::Truncated)?;
         self.at += 1;
@@ -421,24 +408,9 @@ pub fn snapshot_ids(magic: &[u8; 4], set: &IdSet) -> Vec<u8> {
 }
 
 pub fn read_snapshot_ids(magic: &[u8; 4], bytes: &[u8], seed: u64) -> Result<IdSet, SnapshotError> {
-    if bytes.len() < 4 || &bytes[..4] != magic {
-        return Err(if magic.starts_with(bytes) { SnapshotError::Truncated } else { SnapshotError::BadMagic });
-    }
-    match bytes.get(4) {
-        None => return Err(SnapshotError::Truncated),
-        Some(&ID_VERSION) => {}
-        Some(&other) => return Err(SnapshotError::UnsupportedVersion(other)),
-    }
-    if bytes.len() < 9 {
-        return Err(SnapshotError::Truncated);
-    }
-    let (body, crc) = bytes.split_at(bytes.len() - 4);
-    if crc::crc32(body) != u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]) {
-        return Err(SnapshotError::ChecksumMismatch);
-    }
-    let mut r = Cursor { bytes: body, at: 5, version: ID_VERSION };
+    let mut r = Cursor::open(magic, bytes, &[ID_VERSION])?;
     let count = r.varint()?;
-    if count > (body.len() / 2) as u64 {
+    if count > (r.bytes.len() / 2) as u64 {
         return Err(SnapshotError::Corrupt("count past the end"));
     }
     let mut set = IdSet::with_seed(seed);
@@ -449,7 +421,7 @@ pub fn read_snapshot_ids(magic: &[u8; 4], bytes: &[u8], seed: u64) -> Result<IdS
         }
         set.insert_encoded(encoded).ok_or(SnapshotError::Corrupt("an id is listed twice"))?;
     }
-    if r.at != body.len() {
+    if r.at != r.bytes.len() {
         return Err(SnapshotError::Corrupt("bytes after the end"));
     }
     Ok(set)

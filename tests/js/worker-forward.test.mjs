@@ -106,6 +106,30 @@ describe("forwarding", T, () => {
     }
   });
 
+  test("the real sender's members ($email, $phone, $distinct_id alone, no page_info): CleverTap gets Email and Phone, each change once", T, async () => {
+    const w = await startWorker({ vars: forwardingVars() });
+    const real = (action, session, members) =>
+      JSON.stringify({ action, parameters: { mixpanel_project_id: "2201475", mixpanel_integration_id: "0", mixpanel_cohort_id: "real-fwd", mixpanel_cohort_name: "Registros", mixpanel_session_id: session, members } });
+    try {
+      await post(w, real("members", "full", [
+        { $distinct_id: "a@example.com", $email: "a@example.com", $phone: "+543704546789", mixpanel_distinct_id: "a@example.com", $braze_external_id: "bz-a" },
+        { $distinct_id: "only-reserved", $email: "r@example.com", $braze_external_id: "bz-r" },
+      ]));
+      await post(w, real("remove_members", "d1", [{ $distinct_id: "only-reserved" }]));
+      await eventually(async () => (await w.get("/cohorts/real-fwd")).json.outbox.pending === 0, 20_000, "an empty outbox");
+      assert.deepEqual(partnerSyncs(), ["a@example.com:Added", "only-reserved:Added", "only-reserved:Removed"]);
+      const profiles = clevertap.received.flatMap((r) => r.json.d.filter((rec) => rec.type === "profile").map((rec) => [rec.identity, rec.profileData]));
+      assert.deepEqual(profiles.slice(0, 2), [
+        ["a@example.com", { Email: "a@example.com", Phone: "+543704546789" }],
+        ["only-reserved", { Email: "r@example.com" }],
+      ]);
+      assert.deepEqual(brazeChanges(), ["bz-a:add", "bz-r:add", "bz-r:remove"], "a removal forwards the member as stored when it joined");
+    } finally {
+      await w.destroy();
+      for (const r of [clevertap, braze, mixpanel]) r.received.length = 0;
+    }
+  });
+
   test("CleverTap partial answers: retryable records again (only them), refused ones to dead letters", T, async () => {
     let calls = 0;
     const partial = await startRecorder((req, body) => {

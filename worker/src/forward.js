@@ -41,7 +41,8 @@ export function changeRequests(env, cohort, added, removed) {
   const entries = [];
   const dests = destinations(env);
   if (dests.length === 0) return entries;
-  const member = ([id, data]) => (data ? JSON.parse(data) : { mixpanel_distinct_id: id });
+  // The id the rulebook decided on (a member may have sent only `$distinct_id`).
+  const member = ([id, data]) => (data ? { ...JSON.parse(data), mixpanel_distinct_id: id } : { mixpanel_distinct_id: id });
   for (const [action, changes] of [["add_members", added], ["remove_members", removed]]) {
     for (let i = 0; i < changes.length; i += 1000) {
       const chunk = changes.slice(i, i + 1000);
