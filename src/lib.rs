@@ -6,9 +6,9 @@
 pub mod audience;
 pub mod destinations;
 pub mod diff;
-/// The checks of the fuzz targets and of `tests/fuzz_corpus.rs` (not API; not in wasm).
+/// The checks of the fuzz targets and of `tests/fuzz_corpus.rs` (not API).
 #[doc(hidden)]
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(feature = "fuzzing")]
 pub mod fuzz_checks;
 pub mod identity;
 pub mod ingest;
