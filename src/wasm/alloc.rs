@@ -4,7 +4,8 @@
 //! make it run a full mark-compact after each few; talc's own `WasmHandler` grows by
 //! exactly what the failing allocation needs. Growing by an eighth of the current size
 //! (1–32 MiB, or what the allocation needs) keeps growths few without holding much
-//! unused memory. docs/design-notes.md ("The wasm allocator") has the measurements.
+//! unused memory. docs/design-notes.md ("The wasm allocator and V8's garbage
+//! collector") has the measurements.
 
 use core::alloc::Layout;
 use talc::{locking::AssumeUnlockable, OomHandler, Span, Talc, Talck};
