@@ -1,5 +1,5 @@
 // Type declarations for the `cohort-sync` package (every entry: node, workerd, bundler
-// and web share these). Shapes follow the public contract in the repository's API.md.
+// and web share these). Shapes follow the public contract in the repository's docs/api.md.
 
 /** Any JSON value, as found in member properties. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -865,7 +865,7 @@ export interface EventValidationOptions {
 }
 
 /**
- * Checks events for Mixpanel's `/import` (SPEC §4): `event`; `properties.time` (seconds
+ * Checks events for Mixpanel's `/import` (docs/domain.md, "Mixpanel's ingestion limits"): `event`; `properties.time` (seconds
  * or milliseconds, from 1971-01-01, at most 1 hour ahead); `properties.distinct_id` (no
  * placeholders such as `"anon"` or `"null"`; `""` is an event tied to no user);
  * `properties.$insert_id` (1–36 of `[A-Za-z0-9-]`, no placeholders); fewer than 255

@@ -13,7 +13,7 @@ fi
 
 # 2. The wasm-bindgen CLI, which must equal the crate version pinned with `=` in
 #    Cargo.toml exactly. No --locked: its lockfile asks for a crate version the registry
-#    here lacks (see TOOLCHAIN.md).
+#    here lacks.
 want=$(sed -n 's/^wasm-bindgen *= *"=\([0-9.]*\)".*/\1/p' Cargo.toml)
 if [ -z "$want" ]; then
   echo "setup: no exact wasm-bindgen pin (wasm-bindgen = \"=x.y.z\") found in Cargo.toml" >&2

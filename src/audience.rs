@@ -1,4 +1,5 @@
-//! Audience membership as Mixpanel profile properties (SPEC.md §3, mParticle's scheme).
+//! Audience membership as Mixpanel profile properties (mParticle's scheme;
+//! docs/domain.md, "SegmentMembership").
 //!
 //! One property `SegmentMembership` always: the audience ids, each in single quotes,
 //! joined by commas, no spaces (`'11036','11034'`); targeting uses Mixpanel's

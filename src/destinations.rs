@@ -1,5 +1,5 @@
-//! Request bodies for the destinations a cohort is forwarded to (SPEC.md §2):
-//! CleverTap's upload API and Braze's partner cohort API.
+//! Request bodies for the destinations a cohort is forwarded to: CleverTap's upload API
+//! and Braze's partner cohort API (docs/domain.md, "Identity matching").
 
 use crate::identity::{identity_of, IdentityRule, MatchEntry, NO_IDENTITY};
 use crate::json::writer::write_escaped;

@@ -50,7 +50,8 @@ mod tests {
 
     #[test]
     fn the_seed_example() {
-        // T+30 of SPEC.md §1: B and D left, E and F joined.
+        // T+30m of Mixpanel's documented worked example (docs/domain.md): B and D left,
+        // E and F joined.
         let d = diff_members(["A", "B", "C", "D"], ["A", "C", "E", "F"], 1);
         assert_eq!(d.added, ["E", "F"]);
         assert_eq!(d.removed, ["B", "D"]);

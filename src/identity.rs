@@ -1,7 +1,7 @@
-//! Which destination user a cohort member is (SPEC.md §2).
+//! Which destination user a cohort member is (docs/domain.md, "Identity matching").
 //!
-//! CleverTap: `$CleverTap_user_id` when present and non-empty, else the distinct id (the
-//! seed's Scenario 1 and 2). Braze: a chosen user-ID property, `$braze_external_id` by
+//! CleverTap: `$CleverTap_user_id` when present and non-empty, else the distinct id
+//! (CleverTap's documented Scenario 1 and 2). Braze: a chosen user-ID property, `$braze_external_id` by
 //! default, `$user_id` for projects on Simplified ID Merge; no fallback (a member without
 //! it cannot be matched, and guessing would target the wrong person). Custom: a chain of
 //! properties, optionally falling back to the distinct id. Empty strings never count.

@@ -1,4 +1,5 @@
-//! Mixpanel's ingestion rules (SPEC.md §4 and §5): checking events and profile updates
+//! Mixpanel's ingestion rules (docs/domain.md, "Mixpanel's ingestion limits" and
+//! "MTU-exempt CleverTap events"): checking events and profile updates
 //! before they are sent, cutting them into requests Mixpanel accepts, and the CleverTap
 //! event names that do not count towards MTU.
 

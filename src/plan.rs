@@ -1,4 +1,5 @@
-//! The sender's side: the request bodies Mixpanel would send for one sync (SPEC.md §1).
+//! The sender's side: the request bodies Mixpanel would send for one sync
+//! (docs/domain.md, "The sender's behaviour").
 //!
 //! A full `members` sync when there is no snapshot or it is older than 3 days; otherwise
 //! `add_members` pages then `remove_members` pages, each action's pages numbered from 1.

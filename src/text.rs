@@ -2,9 +2,8 @@
 //!
 //! Indexing a `str` (`&s[a..b]`), `split_once(char)`, `split(char)` and `contains(&str)`
 //! keep a path for cuts inside a character that formats chars with `Debug` and links
-//! Unicode tables: ~4.5 KB of the gzipped wasm (104.97 → 100.48 KiB when the last uses
-//! went). Cuts next to an ASCII byte are always character boundaries, so these never
-//! need it.
+//! Unicode tables: ~4.5 KB of the gzipped wasm (docs/design-notes.md, "Wasm size").
+//! Cuts next to an ASCII byte are always character boundaries, so these never need it.
 
 /// `&text[from..to]` where both ends sit next to ASCII bytes (or at the ends); `""` if
 /// they do not (which callers rule out), never a panic.

@@ -1,5 +1,6 @@
 // `cohort-sync replay`: plays Mixpanel's side of Cohort Sync against a webhook endpoint,
-// following SPEC §1 (the sender's behaviour), on a schedule compressed in time.
+// following Mixpanel's documented sender behaviour (docs/domain.md, "The sender's
+// behaviour"), on a schedule compressed in time.
 //
 // - Each scheduled sync (every `interval`, Mixpanel: 30 minutes) is planned with
 //   `planSync` against the last *successful* snapshot: a full `members` sync the first
@@ -18,7 +19,7 @@ import { CohortSyncError, classifyStatus, planSync, retryDelays } from "../node.
 import { formatDuration, formatTime, isParsedScenario, parseScenario } from "./scenario.mjs";
 import { createProgress } from "./progress.mjs";
 
-/** How long Mixpanel keeps the last successful snapshot (SPEC §1). */
+/** How long Mixpanel keeps the last successful snapshot (3 days; docs/domain.md). */
 export const SNAPSHOT_TTL_MS = 3 * 86_400_000;
 /** `speed: "auto"`: at least this factor (one Mixpanel hour in 3 s)… */
 const AUTO_MIN_SPEED = 1200;

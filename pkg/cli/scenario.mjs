@@ -253,7 +253,7 @@ export function parseScenario(input, { source = "scenario" } = {}) {
 
   const firstSync = doc.firstSync ?? "full";
   if (firstSync !== "full" && firstSync !== "diff") {
-    problems.add("wrong_type", ["firstSync"], `"firstSync" must be "full" (a members sync, as SPEC's rules say) or "diff" (add_members/remove_members against an empty cohort, as the seed's worked example shows); got ${show(doc.firstSync)}`);
+    problems.add("wrong_type", ["firstSync"], `"firstSync" must be "full" (a members sync, as Mixpanel's documented rules say) or "diff" (add_members/remove_members against an empty cohort, as Mixpanel's documented worked example shows); got ${show(doc.firstSync)}`);
   }
 
   let untilMs = null;

@@ -91,7 +91,7 @@ impl SenderReaction {
     }
 }
 
-/// How Mixpanel reacts to an HTTP status (SPEC.md §1). Mixpanel documents 400, 401,
+/// How Mixpanel reacts to an HTTP status (docs/domain.md, "The sender's behaviour"). Mixpanel documents 400, 401,
 /// 403 and 404 as pausing and 429/5xx as retried; other 4xx are treated as pausing
 /// (they are not transient), and 1xx/3xx as retried.
 pub fn classify_status(status: u16) -> SenderReaction {

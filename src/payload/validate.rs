@@ -1,5 +1,5 @@
 //! Validation of a webhook body: one pass over the bytes, checking the whole envelope of
-//! SPEC.md §1 and every member, collecting problems as data.
+//! docs/domain.md ("The webhook") and every member, collecting problems as data.
 //!
 //! The same walk serves `validate_payload` (nothing materialised) and `parse_payload`
 //! (members built as they are read), so the two can never disagree.

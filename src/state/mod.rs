@@ -1,5 +1,5 @@
 //! One cohort's membership on the receiving side, exact across pages, retries, replays,
-//! restarts from the top and restarts of the receiver (SPEC.md §1).
+//! restarts from the top and restarts of the receiver (docs/rules.md).
 //!
 //! - `add_members` / `remove_members` pages apply at once.
 //! - `members` pages of one session add as they arrive, in any order; each member seen

@@ -206,7 +206,8 @@ fn a_million_uuid_members_cost_a_fraction_of_a_js_set() {
     }
     assert_eq!(state.size(), 1_000_000);
     let per_member = state.memory_bytes() as f64 / 1e6;
-    // A JS Set of 1M such strings: ~137 MB peak (issue 3); we want a fraction.
+    // A JS Set of 1M such strings: ~137 MB peak (docs/design-notes.md,
+    // "Membership memory"); we want a fraction.
     assert!(per_member < 50.0, "{per_member:.1} bytes per member");
     assert!(state.to_bytes().len() < 20_000_000);
 }

@@ -1,14 +1,11 @@
 //! The wasm allocator: talc, growing memory in steps proportional to what it has.
 //!
-//! talc's own `WasmHandler` grows memory by exactly what the failing allocation needs.
 //! Each `memory.grow` is reported to V8 as external memory, and many small ones in a row
-//! make it run a full mark-compact after each few: a first `diffMembers` of 2 × 1M ids
-//! grew memory hundreds of times and spent 1.2 s of its 2.0–2.3 s in the garbage
-//! collector (node --trace-gc: 9 mark-compacts of ~100 ms). Growing by an eighth of the
-//! current size (1–32 MiB, or what the allocation needs) makes that 5 collections and
-//! 1.6–1.7 s. Doubling did better still (3 collections, 1.4 s) but kept up to twice the
-//! memory: a 1M-member `CohortState` went from 44 to 66 MB live (bench/membership); an
-//! eighth keeps it at 44 MB.
+//! make it run a full mark-compact after each few; talc's own `WasmHandler` grows by
+//! exactly what the failing allocation needs. Growing by an eighth of the current size
+//! (1–32 MiB, or what the allocation needs) keeps growths few without holding much
+//! unused memory. docs/design-notes.md ("The wasm allocator and V8's garbage
+//! collector") has the measurements.
 
 use core::alloc::Layout;
 use talc::{locking::AssumeUnlockable, OomHandler, Span, Talc, Talck};

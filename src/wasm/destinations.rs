@@ -1,5 +1,5 @@
 //! Exports for "Identity and destinations", "Audience encoding" and "Mixpanel
-//! ingestion" (API.md). Lists and objects arrive as UTF-8 JSON bytes (api.js), pages as
+//! ingestion" (docs/api.md). Lists and objects arrive as UTF-8 JSON bytes (api.js), pages as
 //! a raw body or a `parsePayload` page.
 
 use super::convert::{

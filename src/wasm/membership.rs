@@ -1,4 +1,4 @@
-//! Exports for "Membership" (API.md): diffMembers, planSync and the CohortState class.
+//! Exports for "Membership" (docs/api.md): diffMembers, planSync and the CohortState class.
 //!
 //! Lists arrive as JSON text (api.js turns JS iterables into it with one
 //! `JSON.stringify`); ids are read with the core's argument readers.

@@ -1,4 +1,4 @@
-//! Exports for "Webhook payloads" (API.md).
+//! Exports for "Webhook payloads" (docs/api.md).
 
 use super::convert::{json, type_name, whole_number, BindingError, Exported, Fields, WebhookBody};
 use crate::json::ToJson;
@@ -6,7 +6,7 @@ use crate::payload::{self, ValidateOptions, ValidationReport, WebhookError, DEFA
 use crate::problem::{Problem, ProblemCode};
 use wasm_bindgen::prelude::*;
 
-/// `{ maxMembers, maxBytes }` (API.md), also taken by `CohortState.apply`.
+/// `{ maxMembers, maxBytes }` (docs/api.md), also taken by `CohortState.apply`.
 pub(super) fn validate_options(value: &JsValue) -> Result<ValidateOptions, BindingError> {
     Ok(validate_options_with(value, &[])?.0)
 }

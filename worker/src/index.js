@@ -1,6 +1,7 @@
 // The cohort-sync webhook Worker: Mixpanel POSTs cohort pages to /webhook; each cohort's
 // membership lives in its own Durable Object (cohort.js). Routes and answers follow
-// API.md "The Cloudflare Worker"; README.md ("The Worker") explains each status code.
+// docs/api.md ("The Cloudflare Worker"); README.md ("The Worker") explains each status
+// code.
 import { validatePayload, webhookResponse } from "cohort-sync";
 import { refusal } from "./auth.js";
 import { TooLarge, readLimited } from "./body.js";

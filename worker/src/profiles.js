@@ -1,4 +1,4 @@
-// Mixpanel profile properties (SegmentMembership, SPEC.md §3) across cohorts. A user's
+// Mixpanel profile properties (SegmentMembership, docs/domain.md) across cohorts. A user's
 // `SegmentMembership` lists every cohort they are in, so it cannot be written by one
 // cohort's object alone: cohort objects hand their changes here (idempotently, by the
 // outbox key), this object keeps who is in which cohort and queues `$set` updates with
@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS memberships (distinct_id TEXT NOT NULL, cohort_id TEX
 CREATE TABLE IF NOT EXISTS received (key TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
-/** Audience ids SegmentMembership can hold: no quote or comma (SPEC.md §3). */
+/** Audience ids SegmentMembership can hold: no quote or comma (docs/domain.md, "SegmentMembership"). */
 const encodable = (id) => id !== "" && !/[',]/.test(id);
 
 export class ProfilesObject extends DurableObject {

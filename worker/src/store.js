@@ -6,10 +6,10 @@ import { SyncTracker } from "cohort-sync";
 //
 // - `members(id, data, n)`: `n` is the member's ordinal, given when it joins and never
 //   changed. A page of known members writes nothing to this table: 1000 distinct ids in
-//   no order touch ~700 of its B-tree pages, so the earlier design (a "last full sync
-//   that listed me" mark rewritten in every row) cost 25-28 ms a page at 150k members,
-//   against ~4 ms for reading the ordinals (bench/worker.bench.mjs IDS=random).
-//   (`mark` and `born` are that design's columns, kept so older storage still opens.)
+//   no order touch hundreds of its B-tree pages, so a write per listed member would cost
+//   several times the read that finds their ordinals (docs/design-notes.md, "The
+//   Worker's membership storage"). `mark` and `born` are an earlier design's columns,
+//   kept so older storage still opens.
 // - `listed(seq, ns)`: the ordinals each page of the full sync under way listed, one
 //   row a page (Float64Array bytes). When the tracker says the sync is complete, a bit
 //   per ordinal says who was listed and one scan deletes the rest (the sweep).

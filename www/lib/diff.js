@@ -7,7 +7,7 @@ import { $, debounce, el, errorText, plural } from "./dom.js";
 const LIST_ROWS = 200; // ids drawn per list
 const encoder = new TextEncoder();
 
-// SPEC §1's worked example: B and D left, E and F joined.
+// Mixpanel's documented worked example (docs/domain.md): B and D left, E and F joined.
 const EXAMPLE = { previous: "A\nB\nC\nD\n", current: "A\nC\nE\nF\n" };
 
 export function setupDiff() {

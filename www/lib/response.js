@@ -1,4 +1,4 @@
-// The reply the Worker sends for a report (API.md, "The Cloudflare Worker"): 200 for a
+// The reply the Worker sends for a report (docs/api.md, "The Cloudflare Worker"): 200 for a
 // valid page, 413 for a body over the limit, 400 with the problems in the message for
 // any other invalid page. The body itself comes from the package's webhookResponse().
 import { classifyStatus, webhookResponse } from "../../pkg/web.js";
@@ -6,7 +6,7 @@ import { failureMessage } from "../../worker/src/message.js";
 
 const REASONS = { 200: "OK", 400: "Bad Request", 413: "Content Too Large" };
 
-// What Mixpanel does with each class of status (SPEC §1, sender behaviour).
+// What Mixpanel does with each class of status (docs/domain.md, "The sender's behaviour").
 const EFFECT = {
   success: "Mixpanel counts the page as delivered.",
   retry: "Mixpanel retries (5 times over 60 s, then at the next sync).",
