@@ -1,7 +1,7 @@
 // The `cohort-sync` command as npm installs it (node_modules/.bin/cohort-sync from the
 // packed tarball): `validate` over the payload fixtures, and `replay` against scripted
 // webhook servers on 127.0.0.1 — pages, sessions, Basic auth, retries on the
-// retryDelays schedule, pauses, restarts from the top, snapshot expiry and the seed's
+// retryDelays schedule, pauses, restarts from the top, snapshot expiry and Mixpanel's documented
 // worked example. Run by scripts/test-js.mjs from the scratch project.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -462,7 +462,7 @@ describe("cohort-sync replay", () => {
     }
   });
 
-  test("(f) the seed's T … T+1h example: add(A,B,C,D) remove(); add(E,F) remove(B,D); add() remove()", T, async () => {
+  test("(f) Mixpanel's documented T … T+1h example: add(A,B,C,D) remove(); add(E,F) remove(B,D); add() remove()", T, async () => {
     const server = await webhook();
     try {
       const r = await run(["replay", "--url", server.url, "--speed", "0", "--json", join(SCENARIOS, "seed-example.json")]);

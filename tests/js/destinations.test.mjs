@@ -1,6 +1,6 @@
-// Identity, destinations, audiences and ingestion (API.md "Identity and destinations",
-// "Audience encoding (SegmentMembership)", "Mixpanel ingestion"; SPEC.md §2–§5) through
-// the packed and installed package: the seed's examples, batch limits on big inputs and
+// Identity, destinations, audiences and ingestion (docs/api.md "Identity and destinations",
+// "Audience encoding (SegmentMembership)", "Mixpanel ingestion"; docs/domain.md) through
+// the packed and installed package: the documented examples, batch limits on big inputs and
 // hostile input. Run by scripts/test-js.mjs from a scratch project where `cohort-sync`
 // is the installed tarball.
 //
@@ -140,7 +140,7 @@ function assertStillWorks() {
 
 // ---- Identity ---------------------------------------------------------------------
 
-describe("resolveIdentity (SPEC.md §2)", () => {
+describe("resolveIdentity (docs/domain.md, identity matching)", () => {
   test("CleverTap Scenario 1: no $CleverTap_user_id, distinct id 123456 → identity 123456", T, () => {
     assert.deepEqual(resolveIdentity({ mixpanel_distinct_id: "123456" }, "clevertap"), {
       identity: "123456",
@@ -393,8 +393,8 @@ describe("matchMembers", () => {
 
 // ---- CleverTap --------------------------------------------------------------------
 
-describe("cleverTapUploads (SPEC.md §2, CleverTap)", () => {
-  test("Partner Sync events and profile records, as the seed describes them", T, () => {
+describe("cleverTapUploads (docs/domain.md, CleverTap)", () => {
+  test("Partner Sync events and profile records, as CleverTap documents them", T, () => {
     const raw = body("add_members", [
       { mixpanel_distinct_id: "986791", $CleverTap_user_id: "123456", email: "ada@example.com", phone_number: "+15555550100" },
       { mixpanel_distinct_id: "777" },
@@ -598,7 +598,7 @@ describe("readCleverTapResponse", () => {
 
 // ---- Braze ------------------------------------------------------------------------
 
-describe("brazeCohortChanges (SPEC.md §2, Braze)", () => {
+describe("brazeCohortChanges (docs/domain.md, Braze)", () => {
   const members = [
     { mixpanel_distinct_id: "a", $braze_external_id: "A" },
     { mixpanel_distinct_id: "b" },
@@ -653,7 +653,7 @@ describe("brazeCohortChanges (SPEC.md §2, Braze)", () => {
 
 // ---- Audiences --------------------------------------------------------------------
 
-describe("SegmentMembership (SPEC.md §3)", () => {
+describe("SegmentMembership (docs/domain.md)", () => {
   test("'11036','11034': quoted, comma-joined, no spaces; order kept, repeats dropped", T, () => {
     assert.equal(encodeSegmentMembership(["11036", "11034"]), "'11036','11034'");
     assert.equal(encodeSegmentMembership([11036, "11034", 11036, "11034"]), "'11036','11034'");
@@ -725,7 +725,7 @@ describe("SegmentMembership (SPEC.md §3)", () => {
   });
 });
 
-describe("audienceProperties and engageBatches (SPEC.md §3)", () => {
+describe("audienceProperties and engageBatches (docs/domain.md)", () => {
   const audiences = [
     { id: "11036", name: "Possible Parisians", member: true },
     { id: 11034, name: "Lapsed", member: false },
@@ -823,7 +823,7 @@ describe("audienceProperties and engageBatches (SPEC.md §3)", () => {
 
 // ---- Ingestion --------------------------------------------------------------------
 
-describe("validateEvents (SPEC.md §4)", () => {
+describe("validateEvents (docs/domain.md, ingestion)", () => {
   const problemsOf = (e) => validateEvents([e], { now: NOW_MS }).problems.map((p) => [p.field, p.code, p.severity]);
 
   test("a valid event, as an array, JSON array text, NDJSON text and bytes", T, () => {
@@ -970,7 +970,7 @@ describe("validateEvents (SPEC.md §4)", () => {
   });
 });
 
-describe("validateProfiles (SPEC.md §4)", () => {
+describe("validateProfiles (docs/domain.md, ingestion)", () => {
   test("user and group updates", T, () => {
     assert.deepEqual(validateProfiles([userUpdate(1)], "user"), { valid: 1, invalid: 0, invalidIndexes: [], problems: [] });
     assert.deepEqual(validateProfiles([groupUpdate(1)], "group"), { valid: 1, invalid: 0, invalidIndexes: [], problems: [] });
@@ -1071,7 +1071,7 @@ describe("validateProfiles (SPEC.md §4)", () => {
   });
 });
 
-describe("importBatches (SPEC.md §4)", () => {
+describe("importBatches (docs/domain.md, ingestion)", () => {
   const parsed = (bodies) => bodies.map((b) => JSON.parse(b));
 
   test("4500 events: bodies of ≤ 2000, none lost or repeated, in order", T, () => {
@@ -1116,7 +1116,7 @@ describe("importBatches (SPEC.md §4)", () => {
   });
 });
 
-describe("isMtuExempt (SPEC.md §5)", () => {
+describe("isMtuExempt (docs/domain.md, MTU-exempt events)", () => {
   test("the 20 names, exactly", T, () => {
     assert.equal(MTU_EXEMPT.length, 20);
     for (const name of MTU_EXEMPT) assert.equal(isMtuExempt(name), true, name);

@@ -1,4 +1,4 @@
-// Membership (API.md "Membership: diffs, receiver state, sender plans") through the
+// Membership (docs/api.md "Membership: diffs, receiver state, sender plans") through the
 // packed and installed package: planSync as the sender, CohortState as the receiver,
 // diffMembers, snapshots, and hostile input. Run by scripts/test-js.mjs from a scratch
 // project where `cohort-sync` is the installed tarball.
@@ -45,7 +45,7 @@ function look(state) {
 }
 
 /**
- * SPEC.md §1's worked example (users A–F, 30-minute interval), the sender driven by
+ * Mixpanel's documented worked example (docs/domain.md) (users A–F, 30-minute interval), the sender driven by
  * planSync and the receiver by CohortState. Returns the receiver's outcomes per step.
  */
 function seedExample() {
@@ -96,7 +96,7 @@ function applyPages(state, bodies, order) {
   return order.map((n) => state.apply(bodies[n - 1]));
 }
 
-describe("the seed's worked example (SPEC.md §1)", () => {
+describe("Mixpanel's documented worked example (docs/domain.md)", () => {
   test("T: add(A,B,C,D) remove(); T+30: add(E,F) remove(B,D); T+1h: add() remove()", T, () => {
     assert.deepEqual(seedExample(), SEED_STEPS);
   });

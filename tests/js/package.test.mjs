@@ -1,4 +1,4 @@
-// The packed and installed `cohort-sync` package in Node, against API.md: every payload
+// The packed and installed `cohort-sync` package in Node, against docs/api.md: every payload
 // function, each problem code, and hostile input. Run by scripts/test-js.mjs from a
 // scratch project where `cohort-sync` is the installed tarball.
 import assert from "node:assert/strict";

@@ -1,7 +1,7 @@
 // The wasm's size budget: at most 128 KiB gzipped (level 9), all in, measured on the
 // file the installed package ships. Size is deterministic for a given toolchain, so
-// this is an assertion, unlike timings. README "Wasm size" says what it is spent on and
-// what was cut to fit (src/text.rs, repeats::sort_pairs).
+// this is an assertion, unlike timings. docs/design-notes.md ("Wasm size") says what it
+// is spent on and what was cut to fit.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";

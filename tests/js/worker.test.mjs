@@ -177,7 +177,7 @@ describe("bad requests", T, () => {
 });
 
 describe("membership stays exact", T, () => {
-  test("the seed's worked example, T … T+1h", T, async () => {
+  test("Mixpanel's documented worked example, T … T+1h", T, async () => {
     const o = (sessionId) => options("seed", sessionId);
     // T: add(A,B,C,D) remove()
     for (const body of planSync([], ["A", "B", "C", "D"], o("t0"))) await w.post(body);
