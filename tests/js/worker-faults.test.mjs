@@ -1,5 +1,5 @@
-// Faults injected into the Worker in workerd (FAULT_INJECTION = "true", a test-only
-// switch): storage failing before or in the middle of an apply, the runtime dying after
+// Faults injected into the Worker in workerd (through worker-hooks.js, test-only
+// subclasses of its objects): storage failing before or in the middle of an apply, the runtime dying after
 // the write but before the answer, destinations down past any retry budget, and a full
 // sync arriving when diffs were expected (the sender's snapshot expired, whatever the
 // clocks say). Each time: Mixpanel gets a retryable answer or the truth, nothing is
@@ -16,7 +16,8 @@ let w, recorder;
 before(async () => {
   recorder = await startRecorder();
   w = await startWorker({
-    vars: { FAULT_INJECTION: "true", CLEVERTAP_ACCOUNT_ID: "A", CLEVERTAP_PASSCODE: "P", CLEVERTAP_UPLOAD_URL: recorder.url, FORWARD_RETRY_MAX_MS: "100" },
+    hooks: true,
+    vars: { CLEVERTAP_ACCOUNT_ID: "A", CLEVERTAP_PASSCODE: "P", CLEVERTAP_UPLOAD_URL: recorder.url, FORWARD_RETRY_MAX_MS: "100" },
   });
 });
 after(async () => {
@@ -93,7 +94,7 @@ describe("faults", T, () => {
     recorder.received.length = 0;
   });
 
-  test("fault injection is off unless asked for", T, async () => {
+  test("the production objects have no fault hooks", T, async () => {
     const plain = await startWorker();
     try {
       await assert.rejects(async () => (await plain.cohort("x")).setFault("fail-before-apply"));

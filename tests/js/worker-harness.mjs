@@ -32,9 +32,10 @@ export const storageDir = () => mkdtempSync(join(tmpdir(), "cohort-sync-worker-"
 
 /**
  * Starts the Worker. `vars` are added to (and override) the test defaults; `persist` is
- * the storage folder (reuse it to "restart" the runtime).
+ * the storage folder (reuse it to "restart" the runtime); `hooks` runs the cohort
+ * objects with fault hooks (worker-hooks.js) instead of the production ones.
  */
-export async function startWorker({ vars = {}, persist = storageDir() } = {}) {
+export async function startWorker({ vars = {}, persist = storageDir(), hooks = false } = {}) {
   const srcDir = join(workerDir, "src");
   const sources = readdirSync(srcDir).filter((f) => f.endsWith(".js"));
   const pkgFiles = readdirSync(pkgDir, { recursive: true })
@@ -47,6 +48,8 @@ export async function startWorker({ vars = {}, persist = storageDir() } = {}) {
     compatibilityDate: "2025-04-01",
     modulesRoot: projectDir,
     modules: [
+      // The first module is the main one: its exports are the handler and the objects.
+      ...(hooks ? [{ type: "ESModule", path: join(here, "worker-hooks.js") }] : []),
       { type: "ESModule", path: join(srcDir, "index.js") },
       ...sources.filter((f) => f !== "index.js").map((f) => ({ type: "ESModule", path: join(srcDir, f) })),
       // What Wrangler's bundler does for `import "cohort-sync"`: the `workerd` condition.

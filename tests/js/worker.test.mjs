@@ -353,35 +353,6 @@ describe("the page log (write-behind)", T, () => {
     }
   });
 
-  test("storage from before ordinals (a mark per member) is migrated mid full sync, exactly", T, async () => {
-    const persist = storageDir();
-    const vars = { FAULT_INJECTION: "true" };
-    let a = await startWorker({ persist, vars });
-    try {
-      for (const body of planSync(null, ids(6, "old"), options("legacy", "s0", { batchSize: 3 }))) await postOk(a, body, "members");
-      const current = [...ids(3, "old"), ...ids(6, "new")];
-      const pages = planSync(null, current, options("legacy", "s1", { batchSize: 3 }));
-      await postOk(a, pages[0], "members");
-      await postOk(a, pages[1], "members");
-      assert.equal((await a.get("/cohorts/legacy")).json.size, 9, "applied: 6 old, 3 joined");
-      await (await a.cohort("legacy")).toLayoutBeforeOrdinals([{ sid: "s1", action: "members", total: 3, pages: [1, 2] }]);
-      await a.stop();
-      a = await startWorker({ persist, vars });
-      await postOk(a, pages[2], "members");
-      const info = (await a.get("/cohorts/legacy")).json;
-      assert.equal(info.pendingSession, null);
-      assert.deepEqual(await members(a, "legacy"), [...current].sort(), "old-000003..5 swept, the rest kept");
-      assert.equal(info.size, current.length);
-      // And ordinals keep working after the migration: another full sync with churn.
-      const next = [...ids(2, "old"), ...ids(6, "new"), "z-late"];
-      for (const body of planSync(null, next, options("legacy", "s2", { batchSize: 4 }))) await postOk(a, body, "members");
-      assert.deepEqual(await members(a, "legacy"), [...next].sort());
-      assert.equal((await a.get("/cohorts/legacy")).json.size, next.length);
-    } finally {
-      await a.destroy();
-    }
-  });
-
   test("the sweep in several scans (8 ordinals each: 7 rounded up to whole bytes): exact across scan edges, three syncs with churn", T, async () => {
     const a = await startWorker({ vars: { SWEEP_ORDINALS_PER_SCAN: "7" } });
     try {
@@ -461,23 +432,6 @@ describe("the page log (write-behind)", T, () => {
     } finally {
       await a.destroy();
       await recorder.close();
-    }
-  });
-
-  test("members without an ordinal (written by an older version) are numbered when listed, swept when not", T, async () => {
-    const a = await startWorker({ vars: { FAULT_INJECTION: "true" } });
-    try {
-      for (const body of planSync(null, ids(10, "o"), options("no-ordinal", "s1", { batchSize: 4 }))) await postOk(a, body, "members");
-      await (await a.cohort("no-ordinal")).forgetOrdinals(["o-000001", "o-000002", "o-000007"]);
-      const next = ids(10, "o").filter((id) => id !== "o-000002" && id !== "o-000005");
-      const pages = planSync(null, [...next, "o-000001"], options("no-ordinal", "s2", { batchSize: 3 }));
-      for (const body of pages) await postOk(a, body, "members");
-      assert.deepEqual(await members(a, "no-ordinal"), next, "o-000001 listed twice joins nothing; o-000002 (no ordinal, unlisted) and o-000005 swept");
-      assert.equal((await a.get("/cohorts/no-ordinal")).json.size, next.length);
-      for (const body of planSync(null, next.slice(0, 3), options("no-ordinal", "s3"))) await postOk(a, body, "members");
-      assert.deepEqual(await members(a, "no-ordinal"), next.slice(0, 3), "and the numbered ones sweep like any other");
-    } finally {
-      await a.destroy();
     }
   });
 

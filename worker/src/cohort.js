@@ -49,7 +49,6 @@ export class CohortObject extends DurableObject {
    * applies it.
    */
   async apply(page) {
-    if (this.env.FAULT_INJECTION === "true") await this.injectFault("apply");
     const forwarding = destinations(this.env).length > 0;
     const sent = forwarding && page.body ? JSON.parse(decoder.decode(page.body)).parameters.members : null;
     const members = page.ids.map((id, i) => [id, sent ? keptMember(sent[i]) : null]);
@@ -70,7 +69,6 @@ export class CohortObject extends DurableObject {
         this.applyAllLogged();
         this.withTracker((tracker) => this.applyOne(JSON.parse(record), tracker));
       }
-      if (this.env.FAULT_INJECTION === "true" && this.fault === "fail-in-transaction") throw new Error("injected: storage failed mid-apply");
     });
     // Backpressure: when pages come faster than the alarm applies them (ids joining in no
     // order at millions of members), the request that finds the log over its bound
@@ -79,7 +77,6 @@ export class CohortObject extends DurableObject {
     const excess = this.log.size() - this.maxLoggedPages;
     if (excess > 0) this.applyLogged(excess);
     await this.outbox.schedule();
-    if (this.fault === "fail-after-commit") throw new Error("injected: the runtime died after the write, before the answer");
     return { logged: true };
   }
 
@@ -197,61 +194,6 @@ export class CohortObject extends DurableObject {
     }
     await this.outbox.deliver((dest, request, key) => send(this.env, dest, request, key));
     if (failed) throw failed;
-  }
-
-  /**
-   * Test-only faults, possible only with FAULT_INJECTION = "true" (never set in
-   * wrangler.toml): "fail-before-apply" (storage unavailable), "fail-in-transaction"
-   * (a write fails mid-apply: the transaction rolls back), "fail-after-commit" (the
-   * change is stored but the answer is lost). `null` clears.
-   */
-  async injectFault(where) {
-    if (this.fault === "fail-before-apply" && where === "apply") throw new Error("injected: storage unavailable");
-  }
-
-  /**
-   * Test-only (FAULT_INJECTION): rewrites this cohort's storage into the layout before
-   * ordinals and the tracker (a mark per member, no `n`, no `listed`, the pages applied
-   * per session in SQL), so a test can check the migration. `sessions`: `[{ sid, action,
-   * total, pages }]`, the pages applied so far, oldest session first.
-   */
-  toLayoutBeforeOrdinals(sessions) {
-    if (this.env.FAULT_INJECTION !== "true") throw new Error("fault injection is off");
-    this.ctx.storage.transactionSync(() => {
-      const sql = this.ctx.storage.sql;
-      const state = this.store.state();
-      const tracker = this.store.loadTracker();
-      if (tracker.pendingSession !== null) {
-        const seq = state.listing;
-        state.fullSync = { sid: tracker.pendingSession, total: tracker.pendingTotalPages, seq };
-        const ns = sql.exec("SELECT ns FROM listed WHERE seq = ?", seq).toArray().flatMap((r) => [...new Float64Array(r.ns)]);
-        sql.exec("UPDATE members SET mark = ? WHERE n IN (SELECT value FROM json_each(?))", seq, JSON.stringify(ns));
-      }
-      tracker.free();
-      sql.exec("CREATE TABLE sessions (sid TEXT NOT NULL, action TEXT NOT NULL, total INTEGER NOT NULL, replaced INTEGER NOT NULL DEFAULT 0, touched INTEGER NOT NULL, PRIMARY KEY (sid, action)) WITHOUT ROWID");
-      sql.exec("CREATE TABLE session_pages (sid TEXT NOT NULL, action TEXT NOT NULL, page INTEGER NOT NULL, PRIMARY KEY (sid, action, page)) WITHOUT ROWID");
-      for (const [touched, { sid, action, total, pages }] of sessions.entries()) {
-        sql.exec("INSERT INTO sessions (sid, action, total, touched) VALUES (?, ?, ?, ?)", sid, action, total, touched);
-        for (const page of pages) sql.exec("INSERT INTO session_pages (sid, action, page) VALUES (?, ?, ?)", sid, action, page);
-      }
-      sql.exec("DROP TABLE listed");
-      sql.exec("DROP TABLE tracker");
-      sql.exec("ALTER TABLE members DROP COLUMN n");
-      delete state.nextOrdinal;
-      delete state.listing;
-      this.store.saveState(state);
-    });
-  }
-
-  /** Test-only (FAULT_INJECTION): members written without an ordinal, as an older version would. */
-  forgetOrdinals(ids) {
-    if (this.env.FAULT_INJECTION !== "true") throw new Error("fault injection is off");
-    this.ctx.storage.sql.exec("UPDATE members SET n = NULL WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(ids));
-  }
-
-  setFault(fault) {
-    if (this.env.FAULT_INJECTION !== "true") throw new Error("fault injection is off");
-    this.fault = fault;
   }
 }
 

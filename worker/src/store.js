@@ -8,8 +8,7 @@ import { SyncTracker } from "cohort-sync";
 //   changed. A page of known members writes nothing to this table: 1000 distinct ids in
 //   no order touch hundreds of its B-tree pages, so a write per listed member would cost
 //   several times the read that finds their ordinals (docs/design-notes.md, "The
-//   Worker's membership storage"). `mark` and `born` are an earlier design's columns,
-//   kept so older storage still opens.
+//   Worker's membership storage").
 // - `listed(seq, ns)`: the ordinals each page of the full sync under way listed, one
 //   row a page (Float64Array bytes). When the tracker says the sync is complete, a bit
 //   per ordinal says who was listed and one scan deletes the rest (the sweep).
@@ -35,8 +34,7 @@ const ORDINALS_PER_SCAN = 12_000_000;
 const BYTE_VALUES = Uint8Array.from({ length: 256 }, (_, i) => i).buffer;
 
 export const SCHEMA = `
-CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, mark INTEGER NOT NULL, data TEXT, born INTEGER, n INTEGER) WITHOUT ROWID;
-DROP INDEX IF EXISTS members_by_mark;
+CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, data TEXT, n INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS listed (seq INTEGER NOT NULL, ns BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS tracker (part INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -47,6 +45,12 @@ const TRACKER_PART_BYTES = 1_000_000;
 
 /** One cohort's membership over `ctx.storage.sql`. Call inside `transactionSync`. */
 export class MembershipStore {
+  /** `ordinalsPerScan`: how many ordinals one sweep statement covers (tests set it small). */
+  constructor(sql, { ordinalsPerScan = ORDINALS_PER_SCAN } = {}) {
+    this.sql = sql;
+    this.ordinalsPerScan = Math.max(1, ordinalsPerScan);
+  }
+
   /** The SyncTracker as stored (a fresh one for a cohort never synced). */
   loadTracker() {
     const parts = this.sql.exec("SELECT bytes FROM tracker ORDER BY part").toArray();
@@ -69,92 +73,8 @@ export class MembershipStore {
     }
   }
 
-  /** `ordinalsPerScan`: how many ordinals one sweep statement covers (tests set it small). */
-  constructor(sql, { ordinalsPerScan = ORDINALS_PER_SCAN } = {}) {
-    this.sql = sql;
-    this.ordinalsPerScan = Math.max(1, ordinalsPerScan);
-    this.migrate();
-  }
-
   /**
-   * Brings storage written by an earlier version up to this one: `members.born` came
-   * later, then `members.n` (ordinals), and the cohort's fields moved from one meta row
-   * each into one "state" row.
-   */
-  migrate() {
-    try {
-      this.sql.exec("SELECT born FROM members LIMIT 0");
-    } catch {
-      this.sql.exec("ALTER TABLE members ADD COLUMN born INTEGER");
-    }
-    let ordinals = true;
-    try {
-      this.sql.exec("SELECT n FROM members LIMIT 0");
-    } catch {
-      ordinals = false;
-    }
-    const old = this.sql.exec("SELECT key, value FROM meta WHERE key != 'state'").toArray();
-    if (old.length > 0) {
-      const state = { ...Object.fromEntries(old.map((r) => [r.key, JSON.parse(r.value)])), ...this.state() };
-      this.saveState(state);
-      this.sql.exec("DELETE FROM meta WHERE key != 'state'");
-    }
-    if (!ordinals) this.migrateToOrdinals();
-    this.migrateToTracker();
-  }
-
-  /**
-   * Storage from before the tracker kept the pages applied per session in SQL
-   * (`sessions`, `session_pages`) and the full sync under way in the state row. The
-   * tracker is rebuilt by observing those pages again in the order they were applied,
-   * which leaves it as it would be had it seen them then.
-   */
-  migrateToTracker() {
-    const tables = this.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('sessions', 'session_pages')").toArray();
-    if (tables.length === 0) return;
-    const state = this.state();
-    if (tables.length === 2) {
-      const tracker = new SyncTracker();
-      const pages = this.sql.exec(
-        `SELECT p.sid, p.action, p.page, s.total FROM session_pages AS p JOIN sessions AS s USING (sid, action)
-         ORDER BY s.touched, p.sid, p.action, p.page`,
-      );
-      for (const row of pages) tracker.observe({ action: row.action, sessionId: row.sid, page: { count: row.page, total: row.total } });
-      if (state.fullSync && tracker.pendingSession === state.fullSync.sid) state.listing = state.fullSync.seq;
-      this.saveTracker(tracker);
-      tracker.free();
-    }
-    delete state.fullSync;
-    this.saveState(state);
-    this.sql.exec("DROP TABLE IF EXISTS sessions");
-    this.sql.exec("DROP TABLE IF EXISTS session_pages");
-  }
-
-  /**
-   * Storage from before ordinals: every member gets one, and the members the full sync
-   * under way has listed so far (mark = its number) become its first `listed` rows.
-   */
-  migrateToOrdinals() {
-    this.sql.exec("ALTER TABLE members ADD COLUMN n INTEGER");
-    this.sql.exec("UPDATE members SET n = o.r FROM (SELECT id, row_number() OVER (ORDER BY id) AS r FROM members) AS o WHERE members.id = o.id");
-    const state = this.state();
-    if (state.fullSync) {
-      const cursor = this.sql.exec("SELECT n FROM members WHERE mark >= ?", state.fullSync.seq);
-      let chunk = [];
-      const flush = () => {
-        if (chunk.length > 0) this.sql.exec("INSERT INTO listed (seq, ns) VALUES (?, ?)", state.fullSync.seq, new Float64Array(chunk).buffer);
-        chunk = [];
-      };
-      for (const row of cursor) {
-        chunk.push(row.n);
-        if (chunk.length === 100_000) flush();
-      }
-      flush();
-    }
-  }
-
-  /**
-   * The cohort's state in one row (`meta` key "state"): `{ fullSync, markSeq, size,
+   * The cohort's state in one row (`meta` key "state"): `{ listing, markSeq, size,
    * nextOrdinal, updatedAt, sessionId, cohort }`. One read and one write a page instead of one each
    * per field. `{}` for a cohort never synced.
    */
@@ -244,15 +164,9 @@ export class MembershipStore {
     const joined = new Map(); // id -> ordinal: an id listed twice in a page joins once
     const added = [];
     const changed = [];
-    const numbered = []; // known rows without an ordinal (written by a version before ordinals)
     for (const row of rows) {
       const [id, data] = members[row.i];
       if (row.known === 1) {
-        if (row.n === null) {
-          row.n = joined.get(id) ?? state.nextOrdinal++;
-          if (!joined.has(id)) numbered.push([id, row.n]);
-          joined.set(id, row.n);
-        }
         ns[row.i] = row.n;
         if (data !== null && data !== row.data) changed.push([id, data]);
       } else if (joined.has(id)) {
@@ -268,13 +182,10 @@ export class MembershipStore {
     // (1000 random uuids into 200k rows: 18.6 -> 14.8 ms in native SQLite).
     const byId = added.length > 1 ? [...added].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) : added;
     for (const part of boundedJson(byId)) {
-      this.sql.exec("INSERT INTO members (id, mark, data, n) SELECT value ->> 0, 0, value ->> 1, value ->> 2 FROM json_each(?)", part);
+      this.sql.exec("INSERT INTO members (id, data, n) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)", part);
     }
     for (const part of boundedJson(changed)) {
       this.sql.exec("UPDATE members SET data = j.value ->> 1 FROM json_each(?) AS j WHERE members.id = j.value ->> 0", part);
-    }
-    for (const part of boundedJson(numbered)) {
-      this.sql.exec("UPDATE members SET n = j.value ->> 1 FROM json_each(?) AS j WHERE members.id = j.value ->> 0", part);
     }
     if (mark && members.length > 0) {
       if (state.listing == null) this.startListing(state);
@@ -298,10 +209,7 @@ export class MembershipStore {
     for (let low = 0; low <= state.nextOrdinal; low += per) {
       const high = Math.min(state.nextOrdinal + 1, low + per);
       const bits = seen.slice(low / 8, Math.ceil(high / 8)).buffer;
-      // Rows without an ordinal (none unless an older version wrote them and no page of
-      // this sync listed them) cannot have been listed: the first scan takes them too.
-      const inRange = "n >= ? AND n < ? AND ((instr(?, substr(?, (n - ?) / 8 + 1, 1)) - 1) >> ((n - ?) % 8)) & 1 = 0";
-      const unlisted = low === 0 ? `(n IS NULL OR (${inRange}))` : inRange;
+      const unlisted = "n >= ? AND n < ? AND ((instr(?, substr(?, (n - ?) / 8 + 1, 1)) - 1) >> ((n - ?) % 8)) & 1 = 0";
       const args = [low, high, BYTE_VALUES, bits, low, low];
       if (sweptOut) {
         // In id order, 1000 at a time: each query resumes after the last id.
