@@ -39,6 +39,20 @@ impl From<BindingError> for JsValue {
 
 pub type Exported = Result<String, JsValue>;
 
+/// `invalid_argument` with `message`, as thrown.
+pub fn invalid(message: impl Into<String>) -> JsValue {
+    BindingError::invalid_argument(message).into()
+}
+
+/// Snapshot bytes: a typed array, DataView or ArrayBuffer (never a string: text is no
+/// snapshot), else `invalid_argument` naming `what`.
+pub fn snapshot_bytes(value: &JsValue, what: &str) -> Result<Vec<u8>, BindingError> {
+    match value.as_string().is_none().then(|| body_bytes(value)).flatten() {
+        Some(bytes) => Ok(bytes),
+        None => Err(BindingError::invalid_argument(format!("{what} must be a Uint8Array, got {}", type_name(value)))),
+    }
+}
+
 /// A problem in one argument (a list, a page object): `invalid_argument` naming it.
 pub fn argument_problem(what: &str, problem: Problem) -> JsValue {
     let message = format!("{what}: {} at \"{}\"", problem.message, problem.path);

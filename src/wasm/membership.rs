@@ -4,7 +4,7 @@
 //! `JSON.stringify`); ids are read with the core's argument readers.
 
 use super::convert::{
-    argument_problem, array_items, body_bytes, exact_string, is_array, json, type_name, whole_number, BindingError,
+    argument_problem, array_items, exact_string, is_array, json, snapshot_bytes, type_name, whole_number, BindingError,
     Exported, Fields,
 };
 use super::payload::{page_argument, validate_options, PageArgument};
@@ -87,13 +87,7 @@ impl CohortStateHandle {
 
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(bytes: JsValue, seed_hi: u32, seed_lo: u32) -> Result<CohortStateHandle, JsValue> {
-        let Some(bytes) = bytes.as_string().is_none().then(|| body_bytes(&bytes)).flatten() else {
-            return Err(BindingError::invalid_argument(format!(
-                "bytes must be a Uint8Array, got {}",
-                type_name(&bytes)
-            ))
-            .into());
-        };
+        let bytes = snapshot_bytes(&bytes, "bytes")?;
         let inner = CohortState::from_bytes(&bytes, seed(seed_hi, seed_lo)).map_err(snapshot_error)?;
         Ok(CohortStateHandle { inner })
     }
@@ -108,15 +102,7 @@ impl CohortStateHandle {
         }
         let mut parts = Vec::new();
         for (i, chunk) in array_items(&chunks, "chunks")?.iter().enumerate() {
-            match chunk.as_string().is_none().then(|| body_bytes(&chunk)).flatten() {
-                Some(bytes) => parts.push(bytes),
-                None => {
-                    let got = type_name(&chunk);
-                    return Err(
-                        BindingError::invalid_argument(format!("chunk {i} must be a Uint8Array, got {got}")).into()
-                    );
-                }
-            }
+            parts.push(snapshot_bytes(&chunk, &format!("chunk {i}"))?);
         }
         let inner = CohortState::from_chunks(&parts, seed(seed_hi, seed_lo)).map_err(snapshot_error)?;
         Ok(CohortStateHandle { inner })
@@ -207,13 +193,7 @@ impl SyncTrackerHandle {
 
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(bytes: JsValue) -> Result<SyncTrackerHandle, JsValue> {
-        let Some(bytes) = bytes.as_string().is_none().then(|| body_bytes(&bytes)).flatten() else {
-            return Err(BindingError::invalid_argument(format!(
-                "bytes must be a Uint8Array, got {}",
-                type_name(&bytes)
-            ))
-            .into());
-        };
+        let bytes = snapshot_bytes(&bytes, "bytes")?;
         Ok(SyncTrackerHandle { inner: SyncTracker::from_bytes(&bytes).map_err(snapshot_error)? })
     }
 

@@ -6,8 +6,11 @@
 //! `CohortSyncError`. No domain logic lives here.
 
 mod alloc;
+mod audience;
 mod convert;
 mod destinations;
+mod identity;
+mod ingest;
 mod membership;
 mod payload;
 

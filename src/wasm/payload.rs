@@ -134,13 +134,17 @@ pub(super) fn page_argument(value: &JsValue) -> Result<PageArgument, JsValue> {
         .map_err(|p| super::convert::argument_problem("page", p))
 }
 
-/// A webhook body read into a page (`invalid_payload` with its problems when it is not one).
-pub(super) fn read_page_body(body: &WebhookBody) -> Result<crate::payload::CohortPage, JsValue> {
-    payload::read_page(&body.bytes, &ValidateOptions::default()).map_err(|error| {
-        let mut error = BindingError::from(error);
-        body.place(error.problems.iter_mut());
-        error.into()
-    })
+/// A page argument read into a page: a body validated (`invalid_payload` with its
+/// problems when it is not one), or a `parsePayload` page object.
+pub(super) fn read_page(value: &JsValue) -> Result<crate::payload::CohortPage, JsValue> {
+    match page_argument(value)? {
+        PageArgument::Page(page) => Ok(page),
+        PageArgument::Body(body) => payload::read_page(&body.bytes, &ValidateOptions::default()).map_err(|error| {
+            let mut error = BindingError::from(error);
+            body.place(error.problems.iter_mut());
+            error.into()
+        }),
+    }
 }
 
 fn rejected_body(problem: Problem) -> ValidationReport {
