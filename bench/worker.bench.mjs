@@ -13,7 +13,7 @@
 // For comparison in the same process: the plain-JavaScript receiver (JSON.parse + a Map
 // of members in memory, nothing durable) on the same pages.
 import { planSync } from "cohort-sync";
-import { startRecorder, startWorker } from "../tests/js/worker-harness.mjs";
+import { startRecorder, startWorker } from "../tests/js/worker/worker-harness.mjs";
 import { result } from "./result.mjs";
 
 const MEMBERS = Number(process.env.MEMBERS ?? 200_000);

@@ -1,4 +1,4 @@
-// The long run of the differential test (tests/js/differential.test.mjs): the Worker in
+// The long run of the differential test (tests/js/worker/differential.test.mjs): the Worker in
 // workerd and CohortState on many seeded random scenarios, through the packed package.
 //   node scripts/differential.mjs [SCENARIOS] [SEED]     (default 1000 scenarios)
 // Run `npm run build` first. Prints the scenarios and pages checked and the time taken.
@@ -10,7 +10,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const [scenarios = "1000", seed = String(Date.now() % 1e9)] = process.argv.slice(2);
 console.log(`differential: ${scenarios} scenarios, seed ${seed}`);
 const started = Date.now();
-const r = spawnSync(process.execPath, [join(root, "scripts/test-js.mjs"), "tests/js/differential.test.mjs"], {
+const r = spawnSync(process.execPath, [join(root, "scripts/test-js.mjs"), "tests/js/worker/differential.test.mjs"], {
   cwd: root,
   stdio: "inherit",
   env: { ...process.env, DIFFERENTIAL_SCENARIOS: scenarios, DIFFERENTIAL_SEED: seed, SCRATCH_NAME: "differential" },

@@ -10,7 +10,8 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 // SCRATCH_NAME picks another folder under .scratch/ so two runs can go at once;
-// arguments pick test files (default: all of tests/js/).
+// arguments pick test files or tier folders (default: all of tests/js/: package/, worker/,
+// page/, cli/; lib/ holds shared helpers).
 const scratch = join(root, ".scratch", process.env.SCRATCH_NAME || "js");
 const only = process.argv.slice(2);
 const project = join(scratch, "project");
@@ -40,6 +41,7 @@ run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--loglevel=error
 cpSync(join(root, "tests/js"), join(project, "tests/js"), { recursive: true });
 cpSync(join(root, "tests/types"), join(project, "tests/types"), { recursive: true });
 cpSync(join(root, "tests/fixtures/payloads"), join(project, "tests/fixtures/payloads"), { recursive: true });
+cpSync(join(root, "tests/scenarios"), join(project, "tests/scenarios"), { recursive: true });
 cpSync(join(root, "README.md"), join(project, "ROOT_README.md"));
 cpSync(join(root, "worker"), join(project, "worker"), { recursive: true, filter: (p) => !p.includes("node_modules") && !p.includes(".wrangler") });
 

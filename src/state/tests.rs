@@ -30,37 +30,6 @@ fn sorted(state: &CohortState) -> Vec<String> {
 }
 
 #[test]
-fn the_seed_example_t_to_t_plus_one_hour() {
-    let mut state = CohortState::with_seed(1);
-    // T: add_members(A, B, C, D) | remove_members()
-    let t = plan_sync(Some(&[]), &members(&["A", "B", "C", "D"]), &PlanOptions { batch_size: 1000, ..options("s1") })
-        .unwrap();
-    assert_eq!(t.len(), 2);
-    assert_eq!(apply(&mut state, &t[0]).added, ["A", "B", "C", "D"]);
-    assert_eq!(apply(&mut state, &t[1]), ApplyOutcome { size: 4, ..Default::default() });
-    // T+30: add_members(E, F) | remove_members(B, D)
-    let previous: Vec<String> = ["A", "B", "C", "D"].map(String::from).to_vec();
-    let t30 =
-        plan_sync(Some(&previous), &members(&["A", "C", "E", "F"]), &PlanOptions { batch_size: 1000, ..options("s2") })
-            .unwrap();
-    assert_eq!(apply(&mut state, &t30[0]).added, ["E", "F"]);
-    let out = apply(&mut state, &t30[1]);
-    assert_eq!(out.removed, ["B", "D"]);
-    assert_eq!(out.size, 4);
-    // A retry of the T+30 remove page changes nothing.
-    assert!(apply(&mut state, &t30[1]).duplicate);
-    // T+1h: add_members() | remove_members()
-    let previous: Vec<String> = ["A", "C", "E", "F"].map(String::from).to_vec();
-    let t60 = plan_sync(Some(&previous), &members(&["A", "C", "E", "F"]), &options("s3")).unwrap();
-    assert_eq!(t60.len(), 2);
-    for body in &t60 {
-        let out = apply(&mut state, body);
-        assert!(out.added.is_empty() && out.removed.is_empty() && !out.duplicate);
-    }
-    assert_eq!(sorted(&state), ["A", "C", "E", "F"]);
-}
-
-#[test]
 fn a_full_sync_sweeps_only_when_every_page_arrived() {
     let mut state = CohortState::with_seed(2);
     for (page, id) in ["old1", "old2", "a"].iter().enumerate() {
@@ -322,31 +291,6 @@ fn pageless(state: &mut CohortState, action: Action, session: &str, ids: &[&str]
 fn sorted_out(mut ids: Vec<String>) -> Vec<String> {
     ids.sort();
     ids
-}
-
-#[test]
-fn a_pageless_full_sync_adds_at_once_and_sweeps_when_the_sender_moves_on() {
-    let mut state = CohortState::with_seed(7);
-    pageless(&mut state, Action::AddMembers, "d0", &["old", "a"]);
-    let first = pageless(&mut state, Action::Members, "full", &["a", "b"]);
-    assert_eq!((first.added, first.removed, first.session_complete), (vec!["b".to_string()], vec![], false));
-    assert_eq!(state.pending_session(), Some("full"), "nothing says the pageless sync is whole yet");
-    // The same body again is a replay; a different body is another part of the session.
-    assert!(pageless(&mut state, Action::Members, "full", &["a", "b"]).duplicate);
-    let second = pageless(&mut state, Action::Members, "full", &["c"]);
-    assert_eq!((second.added, second.duplicate), (vec!["c".to_string()], false));
-    assert!(state.has("old"), "no member is removed on a pageless body's word alone");
-    // The next sync's first page: the pageless session is over, members it never listed leave.
-    let next = pageless(&mut state, Action::AddMembers, "d1", &["e"]);
-    assert_eq!(
-        (next.removed.clone(), next.added.clone(), next.session_complete),
-        (vec!["old".to_string()], vec!["e".to_string()], true)
-    );
-    assert_eq!(state.pending_session(), None);
-    assert_eq!(sorted(&state), ["a", "b", "c", "e"]);
-    // A late body of the finished session changes nothing.
-    assert!(pageless(&mut state, Action::Members, "full", &["z"]).duplicate);
-    assert!(!state.has("z"));
 }
 
 #[test]

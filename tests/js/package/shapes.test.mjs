@@ -9,7 +9,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import * as cs from "cohort-sync";
-import { payload, text } from "./payloads.mjs";
+import { payload, text } from "../lib/payloads.mjs";
 
 const pkgDir = dirname(fileURLToPath(import.meta.resolve("cohort-sync/package.json")));
 const dts = join(pkgDir, "index.d.ts");

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as cs from "cohort-sync";
-import { payload, text } from "./payloads.mjs";
-import { thrown, captured } from "./errors.mjs";
+import { payload, text } from "../lib/payloads.mjs";
+import { thrown, captured } from "../lib/errors.mjs";
 
 const { CohortState, CohortSyncError, classifyStatus, diffMembers, parsePayload, planSync, validatePayload } = cs;
 const T = { timeout: 60_000 }; // a hang fails the test instead of the run

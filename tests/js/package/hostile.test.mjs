@@ -12,8 +12,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as cs from "cohort-sync";
-import { bytes, payload, text } from "./payloads.mjs";
-import { thrown } from "./errors.mjs";
+import { bytes, payload, text } from "../lib/payloads.mjs";
+import { thrown } from "../lib/errors.mjs";
 
 const {
   CohortState,

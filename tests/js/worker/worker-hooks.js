@@ -4,10 +4,10 @@
 // - "fail-before-apply": storage unavailable before anything is written;
 // - "fail-in-transaction": a write fails mid-apply, so the transaction rolls back;
 // - "fail-after-commit": the page is stored but the answer is lost.
-import { CohortObject as ProductionCohortObject } from "../../worker/src/cohort.js";
+import { CohortObject as ProductionCohortObject } from "../../../worker/src/cohort.js";
 
-export { default } from "../../worker/src/index.js";
-export { ProfilesObject } from "../../worker/src/profiles.js";
+export { default } from "../../../worker/src/index.js";
+export { ProfilesObject } from "../../../worker/src/profiles.js";
 
 export class CohortObject extends ProductionCohortObject {
   constructor(ctx, env) {

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as cs from "cohort-sync";
-import { member, payload, text } from "./payloads.mjs";
-import { thrown } from "./errors.mjs";
+import { member, payload, text } from "../lib/payloads.mjs";
+import { thrown } from "../lib/errors.mjs";
 
 const {
   CohortSyncError,

@@ -1,6 +1,6 @@
 // The validator page (www/) in real headless Chromium (playwright-core driving
 // /usr/bin/chromium), served from the repository root by scripts/serve.mjs on
-// 127.0.0.1. Runs from the repository (node --test tests/js/page.test.mjs) and from
+// 127.0.0.1. Runs from the repository (node --test tests/js/page/page.test.mjs) and from
 // scripts/test-js.mjs' scratch copy: the root is found by walking up from this file
 // (or given as COHORT_SYNC_ROOT). Screenshots go to <root>/.scratch/artifacts/.
 import assert from "node:assert/strict";
@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { member, payload } from "./payloads.mjs";
+import { member, payload } from "../lib/payloads.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
 const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];

@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as cs from "cohort-sync";
-import { bytes, member, payload, text } from "./payloads.mjs";
-import { captured } from "./errors.mjs";
+import { bytes, member, payload, text } from "../lib/payloads.mjs";
+import { captured } from "../lib/errors.mjs";
 
 const { validatePayload, parsePayload, webhookResponse, classifyStatus, retryDelays, CohortSyncError } = cs;
 const T = { timeout: 60_000 }; // a hang fails the test instead of the run

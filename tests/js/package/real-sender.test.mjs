@@ -128,7 +128,7 @@ describe("SyncTracker (the rulebook the Worker asks)", () => {
   });
 
   test("fixtures of each real shape are valid, and their fingerprints differ by content only", () => {
-    const fixture = (name) => readFileSync(new URL(`../fixtures/payloads/valid/${name}.json`, import.meta.url));
+    const fixture = (name) => readFileSync(new URL(`../../fixtures/payloads/valid/${name}.json`, import.meta.url));
     for (const name of ["real_sender_members", "real_sender_remove_members", "no_page_info", "reserved_distinct_id"]) {
       assert.equal(validatePayload(fixture(name)).valid, true, name);
     }

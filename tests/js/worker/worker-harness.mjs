@@ -13,8 +13,8 @@ import { Miniflare } from "miniflare";
 const here = dirname(fileURLToPath(import.meta.url));
 const pkgDir = dirname(fileURLToPath(import.meta.resolve("cohort-sync/package.json")));
 /** worker/ next to tests/ (copied into the scratch project by scripts/test-js.mjs). */
-export const workerDir = join(here, "../../worker");
-const projectDir = join(here, "../..");
+export const workerDir = join(here, "../../../worker");
+const projectDir = join(here, "../../..");
 const entry = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")).exports["."].workerd;
 
 const RULES = [

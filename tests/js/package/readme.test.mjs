@@ -18,7 +18,7 @@ const readmes = {
     /^200 \{"action":"add_members","status":"success"\}$/m,
     /^invalid_payload invalid_json line 1$/m,
   ] },
-  repository: { text: readFileSync(join(here, "..", "..", "ROOT_README.md"), "utf8"), first: [
+  repository: { text: readFileSync(join(here, "..", "..", "..", "ROOT_README.md"), "utf8"), first: [
     /^true 98765 \{ count: 1, total: 1 \}$/m,
     /^pro$/m,
     /^\{"action":"add_members","status":"success"\}$/m,

@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
-import { bytes, payload, text } from "./payloads.mjs";
+import { bytes, payload, text } from "../lib/payloads.mjs";
 
 const pkgDir = dirname(fileURLToPath(import.meta.resolve("cohort-sync/package.json")));
 const projectDir = join(pkgDir, "../..");

@@ -3,7 +3,7 @@
 // diff sessions, sessions resent with other page counts, pageless bodies, and more than
 // 64 sessions while a full sync is unfinished) sent to the Worker in workerd and applied
 // to a CohortState in Node; after each scenario both must hold the same members and the
-// same pending full sync. Used by tests/js/differential.test.mjs (a short run) and
+// same pending full sync. Used by tests/js/worker/differential.test.mjs (a short run) and
 // scripts/differential.mjs (a long one).
 import { CohortState } from "cohort-sync";
 
