@@ -1,7 +1,7 @@
 // The thin adapter between the wasm-bindgen glue and users: the ONLY place where results
-// are decoded and errors are mapped. No domain logic lives here; every decision is made
-// in Rust. Each wasm export returns a JSON string, or throws a JSON string
-// `{"code","message","problems"}`.
+// are decoded. No domain logic lives here; every decision is made in Rust. Each wasm
+// export returns a JSON string, or throws a CohortSyncError (the class below, which the
+// wasm is given on first use).
 import * as wasm from "./dist/cohort_sync.js";
 import { state } from "./ready.js";
 
@@ -15,21 +15,11 @@ export class CohortSyncError extends Error {
   }
 }
 
-// A string thrown by Rust is the JSON of the error; anything else is a failure of the
-// module itself (a trap, stack overflow, out of memory) or of the generated glue
-// (wrong JS type for an argument), and must still reach users as a CohortSyncError.
+// The wasm throws CohortSyncError itself (the class is registered with it on first use,
+// below). Anything else is a failure of the module (a trap, stack overflow, out of
+// memory) or of the generated glue (wrong JS type for an argument), and must still reach
+// users as a CohortSyncError.
 function toError(thrown) {
-  if (typeof thrown === "string") {
-    try {
-      const e = JSON.parse(thrown);
-      if (e && typeof e.code === "string") {
-        return new CohortSyncError(e.code, String(e.message ?? e.code), e.problems);
-      }
-    } catch {
-      // Not JSON: fall through and keep the text as the message.
-    }
-    return new CohortSyncError("internal_error", thrown);
-  }
   if (thrown instanceof CohortSyncError) return thrown;
   if (thrown instanceof TypeError) {
     return new CohortSyncError("invalid_argument", thrown.message, [], { cause: thrown });
@@ -38,13 +28,24 @@ function toError(thrown) {
   return new CohortSyncError("internal_error", `cohort-sync failed internally: ${message}`, [], { cause: thrown });
 }
 
-function call(fn, ...args) {
+let errorClassRegistered = false;
+
+/** Throws not_initialized before the module is loaded; registers the error class once after. */
+function ready() {
   if (!state.ready) {
     throw new CohortSyncError(
       "not_initialized",
       'the wasm module is not loaded yet: await init() from "cohort-sync/web" first',
     );
   }
+  if (!errorClassRegistered) {
+    wasm.setErrorClass(CohortSyncError);
+    errorClassRegistered = true;
+  }
+}
+
+function call(fn, ...args) {
+  ready();
   let out;
   try {
     out = fn(...args);
@@ -80,7 +81,7 @@ export function retryDelays() {
 
 // Calls whose result is not JSON text (bytes, booleans, numbers, handles).
 function callRaw(fn, ...args) {
-  if (!state.ready) return call(fn, ...args); // throws not_initialized
+  ready();
   try {
     return fn(...args);
   } catch (thrown) {

@@ -1,12 +1,13 @@
 //! Conversions shared by every export: bodies in, JSON out, errors thrown.
 
-use crate::json::{JsonWriter, ToJson};
+use crate::json::ToJson;
 use crate::problem::Problem;
 use js_sys::{ArrayBuffer, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
-/// What an export throws: serialised to JSON text, which `api.js` maps to
-/// `CohortSyncError` (the one place errors are mapped).
+/// What an export throws: a `CohortSyncError` (the package's class, which `api.js`
+/// registers with [`set_error_class`]), or before that an `Error` with the same `name`,
+/// `code` and `problems`. Never a string.
 pub struct BindingError {
     pub code: &'static str,
     pub message: String,
@@ -24,16 +25,35 @@ impl BindingError {
     }
 }
 
-impl ToJson for BindingError {
-    fn write_json(&self, w: &mut JsonWriter) {
-        w.begin_object().field("code", self.code).field("message", &self.message).field("problems", &self.problems);
-        w.end_object();
-    }
+thread_local! {
+    /// The class errors are made of (`new Class(code, message, problems)`).
+    static ERROR_CLASS: std::cell::RefCell<Option<js_sys::Function>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Registers the class thrown errors are instances of: `CohortSyncError`, so that what the
+/// wasm throws is what users catch, with no mapping on the way.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = setErrorClass)]
+pub fn set_error_class(class: js_sys::Function) {
+    ERROR_CLASS.with(|slot| *slot.borrow_mut() = Some(class));
 }
 
 impl From<BindingError> for JsValue {
     fn from(error: BindingError) -> JsValue {
-        JsValue::from_str(&error.to_json())
+        // Problems cross as JSON text: fixed keys, parsed into plain objects.
+        let problems = js_sys::JSON::parse(&error.problems.to_json()).unwrap_or_else(|_| js_sys::Array::new().into());
+        let code = JsValue::from_str(error.code);
+        let message = JsValue::from_str(&error.message);
+        let class = ERROR_CLASS.with(|slot| slot.borrow().clone());
+        if let Some(class) = class {
+            if let Ok(made) = js_sys::Reflect::construct(&class, &js_sys::Array::of3(&code, &message, &problems)) {
+                return made;
+            }
+        }
+        let plain = js_sys::Error::new(&error.message);
+        plain.set_name("CohortSyncError");
+        let _ = js_sys::Reflect::set(&plain, &JsValue::from_str("code"), &code);
+        let _ = js_sys::Reflect::set(&plain, &JsValue::from_str("problems"), &problems);
+        plain.into()
     }
 }
 

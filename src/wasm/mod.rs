@@ -2,8 +2,8 @@
 //!
 //! Every export returns JSON text, which the package's `api.js` turns into plain objects
 //! with `JSON.parse` (one crossing, fast, and immune to `__proto__` keys), and every
-//! failure is thrown as JSON text `{code, message, problems}` that `api.js` turns into a
-//! `CohortSyncError`. No domain logic lives here.
+//! failure is thrown as a `CohortSyncError` (`convert::BindingError`, the class registered
+//! by `api.js`). No domain logic lives here.
 
 mod alloc;
 mod audience;

@@ -1,6 +1,7 @@
 // The installed api.js against a fake wasm glue that fails in every way the real one
-// could (a JSON error, a non-JSON string, a trap, a stack overflow, a TypeError), since a
-// healthy module never traps on purpose. Each must surface as a CohortSyncError.
+// could (its own CohortSyncError, a string, a trap, a stack overflow, a TypeError), since
+// a healthy module never traps on purpose. Each must surface as a CohortSyncError. And
+// the real glue: what it throws is a real error, never a string.
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -14,9 +15,12 @@ for (const f of ["api.js", "ready.js"]) copyFileSync(join(pkgDir, f), join(dir, 
 // Every fake export runs globalThis.fakeWasm, which the tests swap.
 writeFileSync(
   join(dir, "dist/cohort_sync.js"),
-  ["validatePayload", "parsePayload", "webhookResponse", "classifyStatus", "retryDelays"]
-    .map((n) => `export function ${n}(...a) { return globalThis.fakeWasm(...a); }`)
-    .join("\n"),
+  [
+    ...["validatePayload", "parsePayload", "webhookResponse", "classifyStatus", "retryDelays"].map(
+      (n) => `export function ${n}(...a) { return globalThis.fakeWasm(...a); }`,
+    ),
+    "export function setErrorClass(c) { globalThis.errorClass = c; }",
+  ].join("\n"),
 );
 const api = await import(pathToFileURL(join(dir, "api.js")));
 const { state } = await import(pathToFileURL(join(dir, "ready.js")));
@@ -43,25 +47,24 @@ test("results are JSON-decoded", () => {
   assert.deepEqual(api.validatePayload("x", { maxMembers: 1 }), { a: "x", b: { maxMembers: 1 } });
 });
 
-test("a thrown JSON string becomes CohortSyncError with code, message and problems", () => {
+test("the glue is given CohortSyncError, and what it throws of that class passes through as is", () => {
+  assert.equal(globalThis.errorClass, api.CohortSyncError, "registered on first use");
   const problems = [{ code: "empty_body", path: "", message: "empty" }];
+  const made = new globalThis.errorClass("invalid_payload", "bad", problems);
   const e = thrownBy(() => {
-    throw JSON.stringify({ code: "invalid_payload", message: "bad", problems });
+    throw made;
   });
+  assert.equal(e, made);
   assert.ok(e instanceof api.CohortSyncError && e instanceof Error);
   assert.equal(e.name, "CohortSyncError");
   assert.deepEqual([e.code, e.message, e.problems], ["invalid_payload", "bad", problems]);
   assert.match(e.stack, /CohortSyncError: bad/);
-  const bare = thrownBy(() => {
-    throw JSON.stringify({ code: "invalid_argument", message: "m" });
-  });
-  assert.deepEqual(bare.problems, []);
 });
 
 test("anything else becomes internal_error or invalid_argument, with the cause kept", () => {
   const cases = [
-    [() => { throw "not json"; }, "internal_error"],
-    [() => { throw '{"no":"code"}'; }, "internal_error"],
+    [() => { throw "a string"; }, "internal_error"],
+    [() => { throw JSON.stringify({ code: "invalid_payload", message: "the old protocol" }); }, "internal_error"],
     [() => { throw new WebAssembly.RuntimeError("unreachable"); }, "internal_error"],
     [() => { throw new RangeError("Maximum call stack size exceeded"); }, "internal_error"],
     [() => { throw new Error("from glue"); }, "internal_error"],
@@ -75,4 +78,19 @@ test("anything else becomes internal_error or invalid_argument, with the cause k
     assert.deepEqual(e.problems, []);
   }
   assert.ok(thrownBy(cases[2][0]).cause instanceof WebAssembly.RuntimeError);
+});
+
+test("the real glue throws real errors, never strings: CohortSyncError once the package registered it", async () => {
+  const cs = await import("cohort-sync");
+  const glue = await import(pathToFileURL(join(pkgDir, "dist/cohort_sync.js")));
+  cs.retryDelays(); // any call registers the class
+  let thrown;
+  try {
+    glue.parsePayload("{", undefined);
+  } catch (e) {
+    thrown = e;
+  }
+  assert.ok(thrown instanceof cs.CohortSyncError, `got ${typeof thrown}: ${String(thrown)}`);
+  assert.equal(thrown.code, "invalid_payload");
+  assert.equal(thrown.problems[0].code, "invalid_json");
 });
