@@ -178,6 +178,34 @@ export class CohortObject extends DurableObject {
     return { members, cursor: last === null ? null : toBase64Url(last) };
   }
 
+  /** Dead letters, oldest first (see Outbox.deadLetters). */
+  deadLetters(limit) {
+    return this.outbox.deadLetters(limit);
+  }
+
+  /** Sends dead letters again (`ids`, or all when null); returns how many. */
+  async redriveDeadLetters(ids) {
+    const moved = this.outbox.redrive(ids);
+    if (moved > 0) await this.outbox.schedule();
+    return moved;
+  }
+
+  /** Drops dead letters (`ids`, or all when null); returns how many. */
+  dropDeadLetters(ids) {
+    return this.outbox.drop(ids);
+  }
+
+  /**
+   * Forgets the cohort: its members, sessions, page log, outbox and dead letters. For a
+   * cohort no longer synced here; a later page starts it afresh.
+   */
+  async forget() {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    // deleteAll drops the tables too; this object lives on and may get the next page.
+    this.ctx.storage.sql.exec(SCHEMA + OUTBOX_SCHEMA + PAGE_LOG_SCHEMA);
+  }
+
   /** Pages accepted but not yet applied (inspection; reads apply them first). */
   loggedPages() {
     return this.log.size();

@@ -21,6 +21,13 @@ export default {
         if (request.method !== "POST") return json(405, { error: { message: "POST a webhook body here", code: 405 } }, { allow: "POST" });
         return await webhook(request, env);
       }
+      const operator = operatorRoute(url.pathname, request.method);
+      if (operator) {
+        if (operator.allow) return json(405, { error: { message: `use ${operator.allow} here`, code: 405 } }, { allow: operator.allow });
+        const why = await refusal(request, env);
+        if (why) return json(401, { error: { message: why, code: 401 } }, challenge());
+        return await operator.run(url, env);
+      }
       const route = /^\/cohorts\/([^/]+)(?:\/members(?:\/([^/]+))?)?\/?$/.exec(url.pathname);
       if (route) {
         if (request.method !== "GET") return json(405, { error: { message: "only GET here", code: 405 } }, { allow: "GET" });
@@ -126,6 +133,94 @@ async function read(url, [, rawCohort, rawMember], env) {
     return json(200, page);
   }
   return json(200, { cohortId, ...info });
+}
+
+/**
+ * The operators' routes (dead letters, the streamed membership, forgetting a cohort):
+ * `{ run(url, env) }`, `{ allow }` for a known path asked with another method, or null.
+ */
+function operatorRoute(path, method) {
+  const dead = /^\/(?:cohorts\/([^/]+)|profiles)\/dead-letters(\/redrive)?\/?$/.exec(path);
+  if (dead) {
+    const [, rawCohort, redrive] = dead;
+    const holder = (env) => (rawCohort === undefined ? profilesObject(env) : cohortObject(env, rawCohort));
+    if (redrive) return method === "POST" ? { run: (url, env) => deadLetters(url, holder(env), "redrive") } : { allow: "POST" };
+    if (method === "GET") return { run: (url, env) => deadLetters(url, holder(env), "list") };
+    if (method === "DELETE") return { run: (url, env) => deadLetters(url, holder(env), "drop") };
+    return { allow: "GET, DELETE" };
+  }
+  if (/^\/profiles\/?$/.test(path)) {
+    return method === "GET" ? { run: async (url, env) => json(200, { outbox: await profilesObject(env).counts() }) } : { allow: "GET" };
+  }
+  const ndjson = /^\/cohorts\/([^/]+)\/members\.ndjson$/.exec(path);
+  if (ndjson) return method === "GET" ? { run: (url, env) => membersNdjson(env, ndjson[1]) } : { allow: "GET" };
+  const cohort = /^\/cohorts\/([^/]+)\/?$/.exec(path);
+  if (cohort && method === "DELETE") return { run: (url, env) => forget(env, cohort[1]) };
+  return null;
+}
+
+const cohortObject = (env, rawCohort) => {
+  const cohortId = decode(rawCohort);
+  return cohortId === null ? null : env.COHORTS.get(env.COHORTS.idFromName(cohortId));
+};
+const profilesObject = (env) => env.PROFILES.get(env.PROFILES.idFromName("profiles"));
+const badPath = () => json(400, { error: { message: "bad percent-encoding in the path", code: 400 } });
+
+/** `?ids=1,2,3` (dead letter ids), or null for all of them; `undefined` when malformed. */
+function idsParam(url) {
+  const text = url.searchParams.get("ids");
+  if (text === null) return null;
+  const ids = text.split(",").map((part) => Number(part.trim()));
+  return ids.length > 0 && ids.every((id) => Number.isSafeInteger(id) && id > 0) ? ids : undefined;
+}
+
+async function deadLetters(url, object, what) {
+  if (object === null) return badPath();
+  if (what === "list") {
+    const limitText = url.searchParams.get("limit");
+    const limit = limitText === null ? 100 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      return json(400, { error: { message: "limit must be a whole number from 1 to 1000", code: 400 } });
+    }
+    return json(200, { deadLetters: await object.deadLetters(limit) });
+  }
+  const ids = idsParam(url);
+  if (ids === undefined) return json(400, { error: { message: "ids must be a comma-separated list of dead letter ids", code: 400 } });
+  if (what === "redrive") return json(200, { redriven: await object.redriveDeadLetters(ids) });
+  return json(200, { dropped: await object.dropDeadLetters(ids) });
+}
+
+/**
+ * The whole membership as NDJSON (one JSON string per line, in id order), read from the
+ * cohort's object 1000 ids at a time as the client reads: a 10M-member cohort is never
+ * held in memory.
+ */
+async function membersNdjson(env, rawCohort) {
+  const cohort = cohortObject(env, rawCohort);
+  if (cohort === null) return badPath();
+  if ((await cohort.info()) === null) return json(404, { error: { message: `no cohort ${decode(rawCohort)} has been synced here`, code: 404 } });
+  const encoder = new TextEncoder();
+  let cursor = null;
+  let done = false;
+  const stream = new ReadableStream({
+    async pull(controller) {
+      if (done) return controller.close();
+      const page = await cohort.list(1000, cursor);
+      if (page.members.length > 0) controller.enqueue(encoder.encode(page.members.map((id) => `${JSON.stringify(id)}\n`).join("")));
+      cursor = page.cursor;
+      done = cursor === null;
+      if (done) controller.close();
+    },
+  });
+  return new Response(stream, { status: 200, headers: { "content-type": "application/x-ndjson" } });
+}
+
+async function forget(env, rawCohort) {
+  const cohort = cohortObject(env, rawCohort);
+  if (cohort === null) return badPath();
+  if ((await cohort.info()) === null) return json(404, { error: { message: `no cohort ${decode(rawCohort)} has been synced here`, code: 404 } });
+  await cohort.forget();
+  return json(200, { forgotten: decode(rawCohort) });
 }
 
 /** Mixpanel's answer shape, from the package (`error` only on failure). */

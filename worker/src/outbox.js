@@ -6,7 +6,8 @@
 //   FORWARD_RETRY_MAX_MS. Rows of one destination go strictly in order (a failing head
 //   holds back the rows after it), so an add and a later remove never swap.
 // - A destination that refuses a request for good (4xx other than 408/429) moves it to
-//   `dead_letters`, kept for inspection (GET /cohorts/:id shows the count).
+//   `dead_letters`, kept until an operator sends it again (redrive: back to the end of
+//   its destination's queue) or drops it (the dead-letter routes, README "The Worker").
 // - Each request carries `Idempotency-Key: <object>:<seq>`; the one window for a repeat
 //   is the runtime dying between the destination's 2xx and the row's deletion.
 
@@ -45,6 +46,57 @@ export class Outbox {
     const pending = this.sql.exec("SELECT count(*) AS n FROM outbox").one().n;
     const dead = this.sql.exec("SELECT count(*) AS n FROM dead_letters").one().n;
     return { pending, dead };
+  }
+
+  /**
+   * The dead letters, oldest first, at most `limit`: `{ id, destination, request, error,
+   * attempts, failedAt }`, the request in short (its URL and the first 300 characters of
+   * its body) and the error as recorded (status and an excerpt of the answer).
+   */
+  deadLetters(limit) {
+    return this.sql
+      .exec("SELECT id, dest, request, attempts, failed_at, error FROM dead_letters ORDER BY id LIMIT ?", limit)
+      .toArray()
+      .map((row) => ({
+        id: row.id,
+        destination: row.dest,
+        request: shortRequest(row.request),
+        error: row.error,
+        attempts: row.attempts,
+        failedAt: new Date(row.failed_at).toISOString(),
+      }));
+  }
+
+  /**
+   * Sends dead letters again: each goes back to the end of its destination's queue, with
+   * its attempts reset, in one transaction. `ids`: which ones (null: all). Returns how many.
+   */
+  redrive(ids) {
+    const moved = this.ctx.storage.transactionSync(() => {
+      const rows = this.deadRows(ids);
+      for (const row of rows) {
+        this.sql.exec("INSERT INTO outbox (dest, request, next_at) VALUES (?, ?, ?)", row.dest, row.request, Date.now());
+        this.sql.exec("DELETE FROM dead_letters WHERE id = ?", row.id);
+      }
+      return rows.length;
+    });
+    return moved;
+  }
+
+  /** Forgets dead letters (`ids`, or all when null). Returns how many. */
+  drop(ids) {
+    return this.ctx.storage.transactionSync(() => {
+      const rows = this.deadRows(ids);
+      for (const row of rows) this.sql.exec("DELETE FROM dead_letters WHERE id = ?", row.id);
+      return rows.length;
+    });
+  }
+
+  deadRows(ids) {
+    if (ids === null) return this.sql.exec("SELECT id, dest, request FROM dead_letters ORDER BY id").toArray();
+    return this.sql
+      .exec("SELECT id, dest, request FROM dead_letters WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id", JSON.stringify(ids))
+      .toArray();
   }
 
   /**
@@ -114,6 +166,18 @@ export class Outbox {
     }
     await this.schedule({ fromAlarm: true });
   }
+}
+
+/** A stored request, in short: its URL and the start of its body. */
+function shortRequest(text) {
+  let request;
+  try {
+    request = JSON.parse(text);
+  } catch {
+    return { body: String(text).slice(0, 300) };
+  }
+  const body = typeof request?.body === "string" ? request.body : JSON.stringify(request?.body ?? request);
+  return { url: request?.url ?? null, body: body.length > 300 ? `${body.slice(0, 300)}…` : body };
 }
 
 /** How an HTTP answer from a destination is taken (no body-level meaning). */

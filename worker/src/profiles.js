@@ -69,4 +69,18 @@ export class ProfilesObject extends DurableObject {
   async alarm() {
     await this.outbox.deliver((dest, request, key) => send(this.env, dest, request, key));
   }
+
+  deadLetters(limit) {
+    return this.outbox.deadLetters(limit);
+  }
+
+  async redriveDeadLetters(ids) {
+    const moved = this.outbox.redrive(ids);
+    if (moved > 0) await this.outbox.schedule();
+    return moved;
+  }
+
+  dropDeadLetters(ids) {
+    return this.outbox.drop(ids);
+  }
 }

@@ -1,0 +1,137 @@
+// The operators' routes in real workerd: dead letters (the cohort's and the profiles
+// object's) seen, sent again and dropped; the whole membership streamed as NDJSON; a
+// cohort forgotten; the methods, credentials and arguments each route takes.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { planSync } from "cohort-sync";
+import { AUTH, eventually, startRecorder, startWorker } from "./worker-harness.mjs";
+
+const T = { timeout: 120_000 };
+const options = (cohortId, sessionId, extra = {}) => ({ projectId: "1", cohortId, cohortName: "Operators", sessionId, ...extra });
+const ids = (n, prefix = "u") => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(6, "0")}`);
+
+let w, clevertap, mixpanel;
+let refuse = true; // the destinations refuse for good (400) until told otherwise
+before(async () => {
+  clevertap = await startRecorder(() => (refuse ? [400, '{"status":"fail","error":"Invalid account"}'] : [200, '{"status":"success","processed":1,"unprocessed":[]}']));
+  mixpanel = await startRecorder(() => (refuse ? [400, '{"error":"bad token"}'] : [200, "1"]));
+  w = await startWorker({
+    vars: {
+      CLEVERTAP_ACCOUNT_ID: "A",
+      CLEVERTAP_PASSCODE: "P",
+      CLEVERTAP_UPLOAD_URL: `${clevertap.url}/1/upload`,
+      MIXPANEL_TOKEN: "t",
+      MIXPANEL_ENGAGE_URL: `${mixpanel.url}/engage`,
+    },
+  });
+});
+after(async () => {
+  await w?.destroy();
+  await Promise.all([clevertap, mixpanel].map((r) => r?.close()));
+});
+
+async function call(method, path, { auth = AUTH } = {}) {
+  const res = await fetch(`${w.origin}${path}`, { method, headers: auth ? { authorization: auth } : {} });
+  const text = await res.text();
+  let body;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, text, json: body, headers: res.headers };
+}
+
+test("dead letters: seen with what was sent and why, sent again once the destination recovers, dropped", T, async () => {
+  refuse = true;
+  for (const body of planSync(null, ["a", "b"], options("ops", "s1"))) assert.equal((await w.post(body)).status, 200);
+  await eventually(async () => (await w.get("/cohorts/ops")).json.outbox.dead > 0, 20_000, "a dead letter");
+  const listed = (await call("GET", "/cohorts/ops/dead-letters")).json.deadLetters;
+  assert.equal(listed.length, 1);
+  const [letter] = listed;
+  assert.equal(letter.destination, "clevertap");
+  assert.equal(letter.request.url, `${clevertap.url}/1/upload`);
+  assert.match(letter.request.body, /"Partner Sync"/);
+  assert.match(letter.error, /HTTP 400/, "CleverTap's refusal, per record");
+  assert.equal(letter.attempts, 1);
+  assert.ok(!Number.isNaN(Date.parse(letter.failedAt)));
+
+  refuse = false;
+  const received = clevertap.received.length;
+  assert.deepEqual((await call("POST", "/cohorts/ops/dead-letters/redrive")).json, { redriven: 1 });
+  await eventually(async () => {
+    const { outbox } = (await w.get("/cohorts/ops")).json;
+    return outbox.pending === 0 && outbox.dead === 0;
+  }, 20_000, "the redriven request delivered");
+  assert.equal(clevertap.received.length, received + 1, "sent once more");
+  assert.ok(clevertap.received.at(-1).body.startsWith(letter.request.body.replace(/…$/, "")), "the same request");
+
+  refuse = true;
+  for (const body of planSync(["a", "b"], ["a"], options("ops", "s2"))) assert.equal((await w.post(body)).status, 200);
+  await eventually(async () => (await w.get("/cohorts/ops")).json.outbox.dead > 0, 20_000, "another dead letter");
+  const [another] = (await call("GET", "/cohorts/ops/dead-letters")).json.deadLetters;
+  assert.deepEqual((await call("DELETE", `/cohorts/ops/dead-letters?ids=${another.id + 1000}`)).json, { dropped: 0 }, "an id that is not there");
+  assert.deepEqual((await call("DELETE", `/cohorts/ops/dead-letters?ids=${another.id}`)).json, { dropped: 1 });
+  assert.deepEqual((await call("GET", "/cohorts/ops/dead-letters")).json.deadLetters, []);
+  assert.equal((await w.get("/cohorts/ops")).json.outbox.dead, 0);
+});
+
+test("the profiles object's outbox and dead letters are visible and can be redriven", T, async () => {
+  refuse = true;
+  for (const body of planSync(null, ["p1"], options("ops-profiles", "s1"))) assert.equal((await w.post(body)).status, 200);
+  await eventually(async () => (await call("GET", "/profiles")).json.outbox.dead > 0, 20_000, "a profiles dead letter");
+  const [letter] = (await call("GET", "/profiles/dead-letters")).json.deadLetters;
+  assert.equal(letter.destination, "mixpanel");
+  assert.match(letter.error, /^HTTP 400/);
+  assert.match(letter.request.body, /SegmentMembership/);
+  refuse = false;
+  assert.equal((await call("POST", "/profiles/dead-letters/redrive")).json.redriven >= 1, true);
+  await eventually(async () => {
+    const { outbox } = (await call("GET", "/profiles")).json;
+    return outbox.pending === 0 && outbox.dead === 0;
+  }, 20_000, "the profiles outbox drained");
+  assert.match(mixpanel.received.at(-1).body, /SegmentMembership/);
+});
+
+test("members.ndjson streams the whole membership in id order, 1000 ids a read", T, async () => {
+  refuse = false;
+  const all = ids(2500);
+  for (const body of planSync(null, all, options("ops-stream", "s1"))) assert.equal((await w.post(body)).status, 200);
+  const r = await call("GET", "/cohorts/ops-stream/members.ndjson");
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get("content-type"), "application/x-ndjson");
+  const lines = r.text.split("\n");
+  assert.equal(lines.pop(), "", "each line ends with a newline");
+  assert.deepEqual(lines.map((line) => JSON.parse(line)), all);
+  assert.equal((await call("GET", "/cohorts/never-synced/members.ndjson")).status, 404);
+});
+
+test("DELETE /cohorts/:id forgets a cohort; a later page starts it afresh", T, async () => {
+  refuse = false;
+  for (const body of planSync(null, ["x", "y"], options("ops-forget", "s1"))) assert.equal((await w.post(body)).status, 200);
+  assert.equal((await w.get("/cohorts/ops-forget")).json.size, 2);
+  assert.deepEqual((await call("DELETE", "/cohorts/ops-forget")).json, { forgotten: "ops-forget" });
+  assert.equal((await w.get("/cohorts/ops-forget")).status, 404);
+  assert.equal((await call("DELETE", "/cohorts/ops-forget")).status, 404, "nothing left to forget");
+  for (const body of planSync(null, ["z"], options("ops-forget", "s2"))) assert.equal((await w.post(body)).status, 200);
+  assert.equal((await w.get("/cohorts/ops-forget")).json.size, 1);
+});
+
+test("methods, credentials and arguments", T, async () => {
+  for (const [method, path, allow] of [
+    ["PUT", "/cohorts/ops/dead-letters", "GET, DELETE"],
+    ["GET", "/cohorts/ops/dead-letters/redrive", "POST"],
+    ["POST", "/cohorts/ops/members.ndjson", "GET"],
+    ["DELETE", "/profiles", "GET"],
+  ]) {
+    const r = await call(method, path);
+    assert.equal(r.status, 405, `${method} ${path}`);
+    assert.equal(r.headers.get("allow"), allow);
+  }
+  for (const [method, path] of [["GET", "/cohorts/ops/dead-letters"], ["POST", "/profiles/dead-letters/redrive"], ["DELETE", "/cohorts/ops"], ["GET", "/cohorts/ops/members.ndjson"]]) {
+    assert.equal((await call(method, path, { auth: false })).status, 401, `${method} ${path} without credentials`);
+  }
+  assert.equal((await call("DELETE", "/cohorts/ops/dead-letters?ids=1,x")).status, 400);
+  assert.equal((await call("GET", "/cohorts/ops/dead-letters?limit=0")).status, 400);
+  assert.equal((await call("GET", "/cohorts/%E0%A4%A/dead-letters")).status, 400);
+});
