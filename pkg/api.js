@@ -229,6 +229,11 @@ export class SyncTracker {
     return callRaw(() => this.#live().pendingSession() ?? null);
   }
 
+  /** The remembered sessions, most recent first (see index.d.ts `SyncSession`). */
+  sessions() {
+    return call(() => this.#live().sessions());
+  }
+
   /** The page count of the unfinished full sync; null when none, or when it is pageless. */
   get pendingTotalPages() {
     return callRaw(() => this.#live().pendingTotalPages() ?? null);

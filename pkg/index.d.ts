@@ -462,6 +462,24 @@ export interface ObservedPage {
   fingerprint?: string | null;
 }
 
+/** One remembered session and action, as {@link SyncTracker.sessions} reports it. */
+export interface SyncSession {
+  sessionId: string;
+  action: WebhookAction;
+  /** The page count its pages gave; `null` for pageless bodies. */
+  totalPages: number | null;
+  /** Distinct pages (or pageless bodies) received. */
+  pagesReceived: number;
+  /** Up to 20 page numbers not received (numbered sessions). */
+  missingPages: number[];
+  /**
+   * `complete` (every page, or a pageless full sync the sender moved on from), `waiting`
+   * (the full sync under way, pages missing), `open` (a pageless full sync not over yet,
+   * or a diff with pages missing), `replaced` (a full sync replaced before it was whole).
+   */
+  status: "complete" | "waiting" | "open" | "replaced";
+}
+
 /**
  * The rulebook of a cohort's sync without the members — the same one {@link CohortState}
  * uses — for stores that keep members themselves (the Worker keeps them in SQL): it
@@ -490,6 +508,8 @@ export class SyncTracker {
   readonly pendingSession: string | null;
   /** Its page count; `null` when none is under way or it is pageless. */
   readonly pendingTotalPages: number | null;
+  /** The remembered sessions (up to 64, one entry per session and action), most recent first. */
+  sessions(): SyncSession[];
   free(): void;
 }
 

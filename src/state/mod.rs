@@ -18,8 +18,8 @@ mod tracker;
 pub use idset::IdSet;
 pub use snapshot::{read_snapshot_ids, snapshot_ids, SnapshotError};
 pub use tracker::{
-    fingerprint, fingerprint_hex, parse_fingerprint_hex, Decision, PagePlace, SyncTracker, REMEMBERED_PAGES,
-    REMEMBERED_SESSIONS,
+    fingerprint, fingerprint_hex, parse_fingerprint_hex, Decision, PagePlace, SessionView, SyncTracker,
+    REMEMBERED_PAGES, REMEMBERED_SESSIONS,
 };
 
 use crate::json::{JsonWriter, ToJson};

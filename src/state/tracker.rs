@@ -118,6 +118,68 @@ impl crate::json::ToJson for Decision {
     }
 }
 
+/// One remembered session (and action), for reports.
+pub struct SessionView<'a> {
+    seen: &'a SeenSession,
+    pending: bool,
+}
+
+/// How many missing page numbers a report lists at most.
+const MISSING_LISTED: usize = 20;
+
+impl SessionView<'_> {
+    pub fn session_id(&self) -> &str {
+        &self.seen.session_id
+    }
+
+    /// `complete` (every page, or a pageless full sync the sender moved on from),
+    /// `waiting` (a full sync under way with pages missing), `open` (a pageless full sync
+    /// not yet over, or a session with pages missing), `replaced` (a full sync a newer
+    /// one replaced before it was whole).
+    pub fn status(&self) -> &'static str {
+        let seen = self.seen;
+        match seen.total_pages {
+            Some(total) if seen.pages.len() as u64 >= total => "complete",
+            Some(_) if self.pending => "waiting",
+            Some(_) if seen.closed => "replaced",
+            None if seen.closed => "complete",
+            _ => "open",
+        }
+    }
+
+    /// Up to [`MISSING_LISTED`] page numbers not received, for numbered sessions.
+    pub fn missing_pages(&self) -> Vec<u64> {
+        let Some(total) = self.seen.total_pages else { return Vec::new() };
+        let mut missing = Vec::new();
+        let mut next = 1;
+        for &page in self.seen.pages.iter().chain(std::iter::once(&(total + 1))) {
+            while next < page && missing.len() < MISSING_LISTED {
+                missing.push(next);
+                next += 1;
+            }
+            if missing.len() == MISSING_LISTED {
+                break;
+            }
+            next = page + 1;
+        }
+        missing
+    }
+}
+
+impl crate::json::ToJson for SessionView<'_> {
+    fn write_json(&self, w: &mut crate::json::JsonWriter) {
+        let seen = self.seen;
+        w.begin_object()
+            .field("sessionId", seen.session_id.as_str())
+            .field("action", &seen.action)
+            .field("totalPages", &seen.total_pages)
+            .field("pagesReceived", &(seen.pages.len() + seen.bodies.len()))
+            .field("missingPages", &self.missing_pages())
+            .field("status", self.status())
+            .end_object();
+    }
+}
+
 /// The full sync under way.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct FullSync {
@@ -190,6 +252,15 @@ impl SyncTracker {
     /// pageless (its end is inferred, not counted).
     pub fn pending_total_pages(&self) -> Option<u64> {
         self.full_sync.as_ref().and_then(|s| s.total_pages)
+    }
+
+    /// The remembered sessions, most recent first, as an operator sees them.
+    pub fn sessions(&self) -> impl Iterator<Item = SessionView<'_>> {
+        self.history.iter().rev().map(move |seen| SessionView { seen, pending: self.is_pending(seen) })
+    }
+
+    fn is_pending(&self, seen: &SeenSession) -> bool {
+        seen.action == Action::Members && self.full_sync.as_ref().is_some_and(|sync| sync.session_id == seen.session_id)
     }
 
     /// Decides what one page does, and records it.
@@ -307,6 +378,31 @@ mod tests {
         }
         assert_eq!(parse_fingerprint_hex("xyz"), None);
         assert_eq!(parse_fingerprint_hex(&"g".repeat(32)), None);
+    }
+
+    #[test]
+    fn sessions_say_what_arrived_and_what_is_missing() {
+        let mut tracker = SyncTracker::new();
+        let numbered = |page, total| PagePlace::Numbered { page, total };
+        tracker.observe(Action::Members, "old", numbered(1, 2));
+        tracker.observe(Action::Members, "full", numbered(3, 30));
+        tracker.observe(Action::Members, "full", numbered(1, 30));
+        tracker.observe(Action::AddMembers, "d", numbered(1, 1));
+        tracker.observe(Action::Members, "pageless", PagePlace::Pageless { fingerprint: 7 });
+        let views: Vec<(String, &str, Vec<u64>)> =
+            tracker.sessions().map(|v| (v.session_id().to_string(), v.status(), v.missing_pages())).collect();
+        let missing: Vec<u64> = [2].into_iter().chain(4..=22).collect();
+        assert_eq!(
+            views,
+            [
+                ("pageless".to_string(), "open", vec![]),
+                ("d".to_string(), "complete", vec![]),
+                ("full".to_string(), "replaced", missing),
+                ("old".to_string(), "replaced", vec![2]),
+            ]
+        );
+        tracker.observe(Action::AddMembers, "next", numbered(1, 1));
+        assert_eq!(tracker.sessions().find(|v| v.session_id() == "pageless").unwrap().status(), "complete");
     }
 
     #[test]

@@ -247,6 +247,11 @@ impl SyncTrackerHandle {
         self.inner.pending_session().map(str::to_string)
     }
 
+    /// The remembered sessions, most recent first (`SessionView` as JSON).
+    pub fn sessions(&self) -> Exported {
+        json(&self.inner.sessions().collect::<Vec<_>>())
+    }
+
     /// `undefined` when no full sync is under way or it is pageless.
     #[wasm_bindgen(js_name = pendingTotalPages)]
     pub fn pending_total_pages(&self) -> Option<f64> {

@@ -178,6 +178,59 @@ export class CohortObject extends DurableObject {
     return { members, cursor: last === null ? null : toBase64Url(last) };
   }
 
+  /**
+   * The recent sessions, newest first, at most `limit`: what the tracker remembers of each
+   * (pages received of total, missing pages, status) with this object's counters (times,
+   * pages, replays, added, removed, refused and why). Sessions whose every page was
+   * refused are listed too (status `refused`).
+   */
+  async syncs(limit) {
+    await this.catchUp();
+    const tracker = this.store.loadTracker();
+    let sessions;
+    try {
+      sessions = tracker.sessions();
+    } finally {
+      tracker.free();
+    }
+    const stats = this.store.stats();
+    const iso = (ms) => (ms == null ? null : new Date(ms).toISOString());
+    const entry = (session, row) => ({
+      sessionId: session.sessionId,
+      action: session.action,
+      status: session.status,
+      pages: { received: session.pagesReceived, total: session.totalPages },
+      missingPages: session.missingPages,
+      firstPageAt: iso(row?.first_at),
+      lastPageAt: iso(row?.last_at),
+      added: row?.added ?? 0,
+      removed: row?.removed ?? 0,
+      replays: row?.replays ?? 0,
+      refused: { count: row?.refused ?? 0, lastReason: row?.last_refusal ?? null },
+    });
+    const list = sessions.map((session) => {
+      const key = `${session.sessionId}\u0000${session.action}`;
+      const row = stats.get(key);
+      stats.delete(key);
+      return [row?.touched ?? 0, entry(session, row)];
+    });
+    for (const row of stats.values()) {
+      if (row.pages === 0 && row.refused > 0) {
+        list.push([row.touched, entry({ sessionId: row.sid, action: row.action, status: "refused", pagesReceived: 0, totalPages: null, missingPages: [] }, row)]);
+      }
+    }
+    return list.sort((a, b) => b[0] - a[0]).slice(0, limit).map(([, e]) => e);
+  }
+
+  /**
+   * Counts a page the Worker refused (400), with why, for `syncs`, after applying what was
+   * logged before it, so the history keeps arrival order.
+   */
+  async refused(sessionId, action, reason) {
+    await this.catchUp();
+    this.store.count(sessionId, action, { refused: 1 }, String(reason).slice(0, 300));
+  }
+
   /** Dead letters, oldest first (see Outbox.deadLetters). */
   deadLetters(limit) {
     return this.outbox.deadLetters(limit);

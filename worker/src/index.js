@@ -70,7 +70,9 @@ async function webhook(request, env) {
   // Echoed whenever the body says one, known or not (Mixpanel matches answers by it).
   const action = typeof report.action === "string" ? report.action : null;
   if (!report.valid) {
-    return mixpanelAnswer(action, { code: 400, message: failureMessage(report.errors) });
+    const message = failureMessage(report.errors);
+    await countRefusal(env, report, message);
+    return mixpanelAnswer(action, { code: 400, message });
   }
   const accepted = String(env.ACCEPT_COHORTS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   if (accepted.length > 0 && !accepted.includes(report.cohortId)) {
@@ -86,6 +88,22 @@ async function webhook(request, env) {
     return mixpanelAnswer(action, { code: 503, message: "the webhook could not store this page; it will be retried" });
   }
   return mixpanelAnswer(action, null);
+}
+
+/**
+ * Counts a refused page in its cohort's sync history, when the body said which cohort and
+ * session it belongs to. Best effort: the answer is 400 whatever happens here.
+ */
+async function countRefusal(env, report, message) {
+  const { cohortId, sessionId, action } = report;
+  if (typeof cohortId !== "string" || cohortId === "" || typeof sessionId !== "string" || sessionId === "") return;
+  const accepted = String(env.ACCEPT_COHORTS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  if (accepted.length > 0 && !accepted.includes(cohortId)) return;
+  try {
+    await env.COHORTS.get(env.COHORTS.idFromName(cohortId)).refused(sessionId, typeof action === "string" ? action.slice(0, 64) : "(none)", message);
+  } catch (error) {
+    console.error("cohort-sync: counting a refused page failed", error?.stack ?? error);
+  }
 }
 
 function applyPage(cohort, report, forwarding, bytes) {
@@ -152,6 +170,8 @@ function operatorRoute(path, method) {
   if (/^\/profiles\/?$/.test(path)) {
     return method === "GET" ? { run: async (url, env) => json(200, { outbox: await profilesObject(env).counts() }) } : { allow: "GET" };
   }
+  const syncs = /^\/cohorts\/([^/]+)\/syncs\/?$/.exec(path);
+  if (syncs) return method === "GET" ? { run: (url, env) => syncHistory(url, env, syncs[1]) } : { allow: "GET" };
   const ndjson = /^\/cohorts\/([^/]+)\/members\.ndjson$/.exec(path);
   if (ndjson) return method === "GET" ? { run: (url, env) => membersNdjson(env, ndjson[1]) } : { allow: "GET" };
   const cohort = /^\/cohorts\/([^/]+)\/?$/.exec(path);
@@ -213,6 +233,21 @@ async function membersNdjson(env, rawCohort) {
     },
   });
   return new Response(stream, { status: 200, headers: { "content-type": "application/x-ndjson" } });
+}
+
+async function syncHistory(url, env, rawCohort) {
+  const cohort = cohortObject(env, rawCohort);
+  if (cohort === null) return badPath();
+  const limitText = url.searchParams.get("limit");
+  const limit = limitText === null ? 20 : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 200) {
+    return json(400, { error: { message: "limit must be a whole number from 1 to 200", code: 400 } });
+  }
+  const syncs = await cohort.syncs(limit);
+  if (syncs.length === 0 && (await cohort.info()) === null) {
+    return json(404, { error: { message: `no cohort ${decode(rawCohort)} has been synced here`, code: 404 } });
+  }
+  return json(200, { syncs });
 }
 
 async function forget(env, rawCohort) {

@@ -13,6 +13,8 @@ import { SyncTracker } from "cohort-sync";
 //   row a page (Float64Array bytes). When the tracker says the sync is complete, a bit
 //   per ordinal says who was listed and one scan deletes the rest (the sweep).
 // - `tracker(part, bytes)`: the SyncTracker's bytes, in parts under SQLite's value limit.
+// - `sync_stats`: counters per session and action for operators (pages, replays, added,
+//   removed, refused): accounting only, no decision reads them; the last 200 are kept.
 // - `meta`: one "state" row: the listing under way, the member count, the next ordinal.
 
 /**
@@ -37,6 +39,12 @@ export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, data TEXT, n INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS listed (seq INTEGER NOT NULL, ns BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS tracker (part INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS sync_stats (
+  sid TEXT NOT NULL, action TEXT NOT NULL, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL,
+  pages INTEGER NOT NULL DEFAULT 0, replays INTEGER NOT NULL DEFAULT 0, added INTEGER NOT NULL DEFAULT 0,
+  removed INTEGER NOT NULL DEFAULT 0, refused INTEGER NOT NULL DEFAULT 0, last_refusal TEXT, touched INTEGER NOT NULL,
+  PRIMARY KEY (sid, action)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 `;
 
@@ -124,12 +132,40 @@ export class MembershipStore {
       state.sessionId = sessionId;
       if (cohort) state.cohort = cohort;
     }
+    this.count(sessionId, action, {
+      pages: outcome.duplicate ? 0 : 1,
+      replays: outcome.duplicate ? 1 : 0,
+      added: outcome.added.length,
+      removed: outcome.removed.length + outcome.swept,
+    });
     if (outcome.duplicate && !outcome.sessionComplete) return outcome;
     state.size = (state.size ?? 0) + outcome.added.length - outcome.removed.length - outcome.swept;
     state.updatedAt = new Date().toISOString();
     this.saveState(state);
     outcome.size = state.size;
     return outcome;
+  }
+
+  /** Adds to a session's counters (`refusal`: why a page was refused, when one was). */
+  count(sid, action, { pages = 0, replays = 0, added = 0, removed = 0, refused = 0 }, refusal = null) {
+    const now = Date.now();
+    this.sql.exec(
+      `INSERT INTO sync_stats (sid, action, first_at, last_at, pages, replays, added, removed, refused, last_refusal, touched)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(touched), 0) + 1 FROM sync_stats))
+       ON CONFLICT (sid, action) DO UPDATE SET last_at = excluded.last_at, pages = pages + excluded.pages,
+         replays = replays + excluded.replays, added = added + excluded.added, removed = removed + excluded.removed,
+         refused = refused + excluded.refused, last_refusal = coalesce(excluded.last_refusal, last_refusal),
+         touched = excluded.touched`,
+      sid, action, now, now, pages, replays, added, removed, refused, refusal,
+    );
+    // `touched` orders sessions by their last page (clocks tie within a millisecond).
+    this.sql.exec("DELETE FROM sync_stats WHERE touched < (SELECT touched FROM sync_stats ORDER BY touched DESC LIMIT 1 OFFSET 199)");
+  }
+
+  /** The counters per session and action: a Map keyed `${sid}\u0000${action}`. */
+  stats() {
+    const rows = this.sql.exec("SELECT * FROM sync_stats").toArray();
+    return new Map(rows.map((row) => [`${row.sid}\u0000${row.action}`, row]));
   }
 
   /** A full sync starts (or starts over): who earlier pages listed no longer counts. */

@@ -177,6 +177,8 @@ test("membership: diffs, plans, CohortState and SyncTracker", () => {
   expectShape(tracker.observe({ action: "members", sessionId: "s", page: { count: 1, total: 2 } }), memberOf("SyncTracker", "observe"), "a decision");
   for (const member of ["pendingSession", "pendingTotalPages"]) expectShape(tracker[member], memberOf("SyncTracker", member), `SyncTracker.${member}`);
   expectShape(tracker.toBytes(), memberOf("SyncTracker", "toBytes"), "SyncTracker.toBytes");
+  tracker.observe({ action: "add_members", sessionId: "d", page: null, fingerprint: "0".repeat(32) });
+  expectShape(tracker.sessions(), memberOf("SyncTracker", "sessions"), "SyncTracker.sessions");
   tracker.free();
 });
 

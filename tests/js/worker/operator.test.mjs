@@ -135,3 +135,50 @@ test("methods, credentials and arguments", T, async () => {
   assert.equal((await call("GET", "/cohorts/ops/dead-letters?limit=0")).status, 400);
   assert.equal((await call("GET", "/cohorts/%E0%A4%A/dead-letters")).status, 400);
 });
+
+test("GET /cohorts/:id/syncs: recent sessions, newest first, with pages, status, counters and refusals", T, async () => {
+  refuse = false;
+  const pages = planSync(null, ids(7, "s"), options("ops-syncs", "full-1", { batchSize: 3 }));
+  assert.equal((await w.post(pages[0])).status, 200);
+  assert.equal((await w.post(pages[2])).status, 200);
+  assert.equal((await w.post(pages[0])).status, 200, "a replay");
+  const bad = JSON.parse(pages[1]);
+  bad.parameters.page_info.page_count = 9;
+  assert.equal((await w.post(JSON.stringify(bad))).status, 400);
+  let [full] = (await call("GET", "/cohorts/ops-syncs/syncs")).json.syncs;
+  assert.deepEqual(
+    { ...full, firstPageAt: typeof full.firstPageAt, lastPageAt: typeof full.lastPageAt, refused: { ...full.refused, lastReason: typeof full.refused.lastReason } },
+    {
+      sessionId: "full-1",
+      action: "members",
+      status: "waiting",
+      pages: { received: 2, total: 3 },
+      missingPages: [2],
+      firstPageAt: "string",
+      lastPageAt: "string",
+      added: 4,
+      removed: 0,
+      replays: 1,
+      refused: { count: 1, lastReason: "string" },
+    },
+  );
+  assert.match(full.refused.lastReason, /page_out_of_range/);
+  assert.equal((await w.post(pages[1])).status, 200);
+  for (const body of planSync(ids(7, "s"), ids(6, "s"), options("ops-syncs", "diff-1"))) assert.equal((await w.post(body)).status, 200);
+  const refusedOnly = JSON.parse(planSync(null, ["q"], options("ops-syncs", "never"))[0]);
+  refusedOnly.parameters.members = [{ mixpanel_distinct_id: 5 }];
+  assert.equal((await w.post(JSON.stringify(refusedOnly))).status, 400);
+  const syncs = (await call("GET", "/cohorts/ops-syncs/syncs?limit=10")).json.syncs;
+  assert.deepEqual(
+    syncs.map((s) => [s.sessionId, s.action, s.status, s.added, s.removed]),
+    [
+      ["never", "members", "refused", 0, 0],
+      ["diff-1", "remove_members", "complete", 0, 1],
+      ["diff-1", "add_members", "complete", 0, 0],
+      ["full-1", "members", "complete", 7, 0],
+    ],
+  );
+  assert.equal((await call("GET", "/cohorts/ops-syncs/syncs?limit=1")).json.syncs.length, 1);
+  assert.equal((await call("GET", "/cohorts/ops-syncs/syncs?limit=0")).status, 400);
+  assert.equal((await call("GET", "/cohorts/no-such-cohort/syncs")).status, 404);
+});
