@@ -25,6 +25,10 @@ export class CohortObject extends DurableObject {
     ctx.storage.sql.exec(SCHEMA + OUTBOX_SCHEMA + PAGE_LOG_SCHEMA);
     this.store = new MembershipStore(ctx.storage.sql, { ordinalsPerScan: Number(env.SWEEP_ORDINALS_PER_SCAN) || undefined });
     this.log = new PageLog(ctx.storage.sql);
+    /** What the registry has yet to hear (the cohort, syncs completed), after commit. */
+    this.registryNews = [];
+    /** Whether the registry has heard of this cohort since this object woke. */
+    this.knownToRegistry = false;
     this.applyDelayMs = nonNegativeInt(env.APPLY_DELAY_MS, DEFAULT_APPLY_DELAY_MS);
     this.applyPages = nonNegativeInt(env.APPLY_PAGES_PER_RUN, DEFAULT_APPLY_PAGES) || DEFAULT_APPLY_PAGES;
     this.maxLoggedPages = nonNegativeInt(env.MAX_LOGGED_PAGES, DEFAULT_MAX_LOGGED_PAGES);
@@ -60,6 +64,7 @@ export class CohortObject extends DurableObject {
       members,
       cohort: { projectId: page.projectId, cohortId: page.cohortId, cohortName: page.cohortName ?? null },
     });
+    const news = [];
     this.ctx.storage.transactionSync(() => {
       if (record.length <= MAX_BOUND_CHARS) {
         this.log.append(record);
@@ -67,9 +72,11 @@ export class CohortObject extends DurableObject {
         // Too big for one SQLite value (members with large properties, forwarding on):
         // applied now, after everything logged before it, so the order still holds.
         this.applyAllLogged();
-        this.withTracker((tracker) => this.applyOne(JSON.parse(record), tracker));
+        this.withTracker((tracker) => this.applyOne(JSON.parse(record), tracker, news));
       }
     });
+    this.registryNews.push(...news);
+    if (!this.knownToRegistry) this.registryNews.push({ cohortId: page.cohortId, name: page.cohortName ?? null, completed: null });
     // Backpressure: when pages come faster than the alarm applies them (ids joining in no
     // order at millions of members), the request that finds the log over its bound
     // applies the excess before answering, so the log (and what a read must apply
@@ -77,6 +84,7 @@ export class CohortObject extends DurableObject {
     const excess = this.log.size() - this.maxLoggedPages;
     if (excess > 0) this.applyLogged(excess);
     await this.outbox.schedule();
+    await this.tellRegistry();
     return { logged: true };
   }
 
@@ -86,15 +94,34 @@ export class CohortObject extends DurableObject {
    * Returns how many pages it applied.
    */
   applyLogged(limit) {
-    return this.ctx.storage.transactionSync(() => {
+    const news = [];
+    const applied = this.ctx.storage.transactionSync(() => {
       const pages = this.log.take(limit);
       if (pages.length === 0) return 0;
       this.withTracker((tracker) => {
-        for (const { page } of pages) this.applyOne(page, tracker);
+        for (const { page } of pages) this.applyOne(page, tracker, news);
       });
       this.log.removeThrough(pages[pages.length - 1].seq);
       return pages.length;
     });
+    this.registryNews.push(...news); // only once committed
+    return applied;
+  }
+
+  /**
+   * Tells the registry (GET /cohorts) what it has yet to hear. Best effort: a failure is
+   * logged, and the registry catches up at this cohort's next completed sync.
+   */
+  async tellRegistry() {
+    if (this.registryNews.length === 0 || !this.env.REGISTRY) return;
+    const news = this.registryNews.splice(0);
+    try {
+      const registry = this.env.REGISTRY.get(this.env.REGISTRY.idFromName("registry"));
+      for (const { cohortId, ...what } of news) await registry.note(cohortId, what);
+      this.knownToRegistry = true;
+    } catch (error) {
+      console.error("cohort-sync: telling the registry failed", error?.stack ?? error);
+    }
   }
 
   /** Runs `fn(tracker)` with the stored SyncTracker, and stores it after. Call in a transaction. */
@@ -112,10 +139,16 @@ export class CohortObject extends DurableObject {
    * Applies one page (a `PageLog` record) as the tracker decides, and queues the changes
    * it caused. Call in a transaction.
    */
-  applyOne(page, tracker) {
+  applyOne(page, tracker, news) {
     const decision = tracker.observe({ action: page.action, sessionId: page.sessionId, page: page.page, fingerprint: page.fingerprint });
+    const told = (result) => {
+      const cohortId = page.cohort?.cohortId;
+      if (!cohortId || !(result.firstSeen || result.sessionComplete)) return;
+      const completed = result.sessionComplete ? { at: new Date().toISOString(), sessionId: page.sessionId } : null;
+      news.push({ cohortId, name: page.cohort.cohortName ?? null, completed });
+    };
     if (destinations(this.env).length === 0) {
-      this.store.apply(page, decision);
+      told(this.store.apply(page, decision));
       return;
     }
     const cohort = { ...page.cohort, sessionId: page.sessionId };
@@ -125,6 +158,7 @@ export class CohortObject extends DurableObject {
     // A full sync's end may remove any number of members: queued 1000 at a time.
     const result = this.store.apply(page, decision, { sweptOut: (removed) => queue([], removed) });
     if (!result.duplicate) queue(result.added, result.removed);
+    told(result);
   }
 
   /** Applies the whole log, a run of pages at a time; returns how many pages. */
@@ -137,6 +171,7 @@ export class CohortObject extends DurableObject {
   /** Applies the whole log, so a read sees every page answered 200. */
   async catchUp() {
     if (this.applyAllLogged() > 0) await this.outbox.schedule();
+    await this.tellRegistry();
   }
 
   /** `null` for a cohort never synced here. */
@@ -253,10 +288,14 @@ export class CohortObject extends DurableObject {
    * cohort no longer synced here; a later page starts it afresh.
    */
   async forget() {
+    const cohortId = this.store.state().cohort?.cohortId;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     // deleteAll drops the tables too; this object lives on and may get the next page.
     this.ctx.storage.sql.exec(SCHEMA + OUTBOX_SCHEMA + PAGE_LOG_SCHEMA);
+    this.registryNews = [];
+    this.knownToRegistry = false;
+    if (cohortId && this.env.REGISTRY) await this.env.REGISTRY.get(this.env.REGISTRY.idFromName("registry")).forget(cohortId);
   }
 
   /** Pages accepted but not yet applied (inspection; reads apply them first). */
@@ -273,6 +312,7 @@ export class CohortObject extends DurableObject {
     } catch (error) {
       failed = error;
     }
+    await this.tellRegistry();
     await this.outbox.deliver((dest, request, key) => send(this.env, dest, request, key));
     if (failed) throw failed;
   }

@@ -10,6 +10,7 @@ import { failureMessage } from "./message.js";
 
 export { CohortObject } from "./cohort.js";
 export { ProfilesObject } from "./profiles.js";
+export { RegistryObject } from "./registry.js";
 
 const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
 
@@ -167,6 +168,7 @@ function operatorRoute(path, method) {
     if (method === "DELETE") return { run: (url, env) => deadLetters(url, holder(env), "drop") };
     return { allow: "GET, DELETE" };
   }
+  if (/^\/cohorts\/?$/.test(path)) return method === "GET" ? { run: (url, env) => everyCohort(env) } : { allow: "GET" };
   if (/^\/profiles\/?$/.test(path)) {
     return method === "GET" ? { run: async (url, env) => json(200, { outbox: await profilesObject(env).counts() }) } : { allow: "GET" };
   }
@@ -233,6 +235,36 @@ async function membersNdjson(env, rawCohort) {
     },
   });
   return new Response(stream, { status: 200, headers: { "content-type": "application/x-ndjson" } });
+}
+
+/**
+ * Every cohort synced here: the registry's list, each with its live figures from its own
+ * object (asked in parallel; a cohort forgotten since is left out).
+ */
+async function everyCohort(env) {
+  const registry = env.REGISTRY.get(env.REGISTRY.idFromName("registry"));
+  const known = await registry.list();
+  // Each object applies its page log first, telling the registry of syncs completed by
+  // it; the list is read again for those.
+  const live = await Promise.all(known.map((entry) => env.COHORTS.get(env.COHORTS.idFromName(entry.cohortId)).info()));
+  const latest = new Map((await registry.list()).map((entry) => [entry.cohortId, entry]));
+  const listed = known.map((entry) => latest.get(entry.cohortId) ?? entry);
+  const cohorts = listed.flatMap((entry, i) => {
+    const info = live[i];
+    if (info === null) return [];
+    return [{
+      cohortId: entry.cohortId,
+      cohortName: info.cohortName ?? entry.cohortName,
+      size: info.size,
+      lastPageAt: info.updatedAt,
+      sessionId: info.sessionId,
+      lastCompletedSync: entry.lastCompletedSync,
+      pendingSession: info.pendingSession,
+      outbox: info.outbox,
+      firstSeenAt: entry.firstSeenAt,
+    }];
+  });
+  return json(200, { cohorts });
 }
 
 async function syncHistory(url, env, rawCohort) {

@@ -106,7 +106,7 @@ export class MembershipStore {
    */
   apply({ action, sessionId, members, cohort }, decision, { sweptOut = null } = {}) {
     const state = this.state();
-    const outcome = { added: [], removed: [], swept: 0, duplicate: false, sessionComplete: false, size: state.size ?? 0 };
+    const outcome = { added: [], removed: [], swept: 0, duplicate: false, sessionComplete: false, size: state.size ?? 0, firstSeen: !state.updatedAt };
     if (decision.sweepFirst) {
       outcome.swept += this.sweep(state, sweptOut);
       outcome.sessionComplete = true;

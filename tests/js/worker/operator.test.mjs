@@ -182,3 +182,39 @@ test("GET /cohorts/:id/syncs: recent sessions, newest first, with pages, status,
   assert.equal((await call("GET", "/cohorts/ops-syncs/syncs?limit=0")).status, 400);
   assert.equal((await call("GET", "/cohorts/no-such-cohort/syncs")).status, 404);
 });
+
+test("GET /cohorts: every cohort synced here, with its live figures; a forgotten one leaves the list", T, async () => {
+  refuse = false;
+  for (const body of planSync(null, ["a", "b", "c"], options("reg-a", "s1"))) assert.equal((await w.post(body)).status, 200);
+  const [first] = planSync(null, ids(5, "r"), options("reg-b", "s1", { batchSize: 2 }));
+  assert.equal((await w.post(first)).status, 200);
+  const byId = async () => Object.fromEntries((await call("GET", "/cohorts")).json.cohorts.map((c) => [c.cohortId, c]));
+  const listed = await byId();
+  assert.deepEqual(
+    {
+      ...listed["reg-a"],
+      lastPageAt: typeof listed["reg-a"].lastPageAt,
+      firstSeenAt: typeof listed["reg-a"].firstSeenAt,
+      lastCompletedSync: { ...listed["reg-a"].lastCompletedSync, at: typeof listed["reg-a"].lastCompletedSync.at },
+      outbox: Object.keys(listed["reg-a"].outbox), // forwarding is on here: requests may be in flight
+    },
+    {
+      cohortId: "reg-a",
+      cohortName: "Operators",
+      size: 3,
+      lastPageAt: "string",
+      sessionId: "s1",
+      lastCompletedSync: { at: "string", sessionId: "s1" },
+      pendingSession: null,
+      outbox: ["pending", "dead"],
+      firstSeenAt: "string",
+    },
+  );
+  assert.equal(listed["reg-b"].size, 2);
+  assert.equal(listed["reg-b"].lastCompletedSync, null, "its full sync is still under way");
+  assert.deepEqual(listed["reg-b"].pendingSession, { sessionId: "s1", totalPages: 3 });
+  assert.equal((await call("DELETE", "/cohorts/reg-a")).status, 200);
+  assert.equal((await byId())["reg-a"], undefined);
+  assert.equal((await call("GET", "/cohorts", { auth: false })).status, 401);
+  assert.equal((await call("POST", "/cohorts")).status, 405);
+});

@@ -64,6 +64,7 @@ export async function startWorker({ vars = {}, persist = storageDir(), hooks = f
     durableObjects: {
       COHORTS: { className: "CohortObject", useSQLite: true },
       PROFILES: { className: "ProfilesObject", useSQLite: true },
+      REGISTRY: { className: "RegistryObject", useSQLite: true },
     },
     durableObjectsPersist: persist,
     bindings: {

@@ -8,6 +8,7 @@ import { CohortObject as ProductionCohortObject } from "../../../worker/src/coho
 
 export { default } from "../../../worker/src/index.js";
 export { ProfilesObject } from "../../../worker/src/profiles.js";
+export { RegistryObject } from "../../../worker/src/registry.js";
 
 export class CohortObject extends ProductionCohortObject {
   constructor(ctx, env) {
