@@ -198,6 +198,12 @@ export class CohortObject extends DurableObject {
     return this.store.has(id);
   }
 
+  /** A member lookup with its history (see MembershipStore.lookup). */
+  async lookup(id) {
+    await this.catchUp();
+    return this.store.lookup(id);
+  }
+
   /** A page of members in id order; the cursor is the last id, base64url. `null`: bad cursor. */
   async list(limit, cursor) {
     await this.catchUp();

@@ -138,8 +138,8 @@ async function read(url, [, rawCohort, rawMember], env) {
   const info = await cohort.info();
   if (info === null) return json(404, { error: { message: `no cohort ${cohortId} has been synced here`, code: 404 } });
   if (memberId !== undefined) {
-    const member = await cohort.has(memberId);
-    return json(member ? 200 : 404, { member });
+    const found = await cohort.lookup(memberId);
+    return json(found.member ? 200 : 404, found);
   }
   if (url.pathname.replace(/\/$/, "").endsWith("/members")) {
     const limitText = url.searchParams.get("limit");

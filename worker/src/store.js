@@ -4,7 +4,7 @@ import { SyncTracker } from "cohort-sync";
 // uses, docs/rules.md); this file only carries the decisions out, in SQL rather than in
 // memory so a cohort of 10M members fits the 128 MB isolate:
 //
-// - `members(id, data, n)`: `n` is the member's ordinal, given when it joins and never
+// - `members(id, data, n, joined_at, joined_session)`: `n` is the member's ordinal, given when it joins and never
 //   changed. A page of known members writes nothing to this table: 1000 distinct ids in
 //   no order touch hundreds of its B-tree pages, so a write per listed member would cost
 //   several times the read that finds their ordinals (docs/design-notes.md, "The
@@ -12,6 +12,8 @@ import { SyncTracker } from "cohort-sync";
 // - `listed(seq, ns)`: the ordinals each page of the full sync under way listed, one
 //   row a page (Float64Array bytes). When the tracker says the sync is complete, a bit
 //   per ordinal says who was listed and one scan deletes the rest (the sweep).
+// - `departures(id, left_at, session)`: when members left, for the member lookup; the
+//   last DEPARTURES_KEPT, and at most DEPARTURES_PER_SWEEP from one full sync's sweep.
 // - `tracker(part, bytes)`: the SyncTracker's bytes, in parts under SQLite's value limit.
 // - `sync_stats`: counters per session and action for operators (pages, replays, added,
 //   removed, refused): accounting only, no decision reads them; the last 200 are kept.
@@ -36,7 +38,8 @@ const ORDINALS_PER_SCAN = 12_000_000;
 const BYTE_VALUES = Uint8Array.from({ length: 256 }, (_, i) => i).buffer;
 
 export const SCHEMA = `
-CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, data TEXT, n INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, data TEXT, n INTEGER NOT NULL, joined_at INTEGER, joined_session TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS departures (id TEXT PRIMARY KEY, left_at INTEGER NOT NULL, session TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS listed (seq INTEGER NOT NULL, ns BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS tracker (part INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS sync_stats (
@@ -47,6 +50,10 @@ CREATE TABLE IF NOT EXISTS sync_stats (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 `;
+
+/** Departures remembered for the member lookup; one sweep records at most the second number. */
+const DEPARTURES_KEPT = 100_000;
+const DEPARTURES_PER_SWEEP = 10_000;
 
 /** The tracker's bytes are written in parts of at most this many (SQLite's value limit). */
 const TRACKER_PART_BYTES = 1_000_000;
@@ -108,7 +115,9 @@ export class MembershipStore {
     const state = this.state();
     const outcome = { added: [], removed: [], swept: 0, duplicate: false, sessionComplete: false, size: state.size ?? 0, firstSeen: !state.updatedAt };
     if (decision.sweepFirst) {
-      outcome.swept += this.sweep(state, sweptOut);
+      // The pageless full sync that ended is the session that decided these departures,
+      // but only the page that showed its end is known here: its session is recorded.
+      outcome.swept += this.sweep(state, sweptOut, sessionId);
       outcome.sessionComplete = true;
     }
     if (decision.duplicate) {
@@ -122,11 +131,12 @@ export class MembershipStore {
             .toArray()
             .map((r) => [r.id, r.data]),
         );
+        this.departed(outcome.removed.map(([id]) => id), sessionId);
       } else {
-        outcome.added = this.addListed(members, state, decision.mark);
+        outcome.added = this.addListed(members, state, decision.mark, sessionId);
       }
       if (decision.sweepAfter) {
-        outcome.swept += this.sweep(state, sweptOut);
+        outcome.swept += this.sweep(state, sweptOut, sessionId);
         outcome.sessionComplete = true;
       }
       state.sessionId = sessionId;
@@ -181,7 +191,7 @@ export class MembershipStore {
    * under way the page's ordinals are logged for its sweep. Returns the joiners as
    * `[id, data]`.
    */
-  addListed(members, state, mark) {
+  addListed(members, state, mark, sessionId) {
     // (Parts of ~500k characters: ids may be long, and one bound value must stay under 2 MB.)
     const rows = [];
     let first = 0;
@@ -218,7 +228,12 @@ export class MembershipStore {
     // (1000 random uuids into 200k rows: 18.6 -> 14.8 ms in native SQLite).
     const byId = added.length > 1 ? [...added].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) : added;
     for (const part of boundedJson(byId)) {
-      this.sql.exec("INSERT INTO members (id, data, n) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)", part);
+      this.sql.exec(
+        "INSERT INTO members (id, data, n, joined_at, joined_session) SELECT value ->> 0, value ->> 1, value ->> 2, ?, ? FROM json_each(?)",
+        Date.now(),
+        sessionId,
+        part,
+      );
     }
     for (const part of boundedJson(changed)) {
       this.sql.exec("UPDATE members SET data = j.value ->> 1 FROM json_each(?) AS j WHERE members.id = j.value ->> 0", part);
@@ -231,7 +246,7 @@ export class MembershipStore {
   }
 
   /** Ends the full sync: members no page of it listed leave. Returns how many. */
-  sweep(state, sweptOut) {
+  sweep(state, sweptOut, sessionId) {
     if (state.listing == null) return 0;
     state.nextOrdinal ??= this.sql.exec("SELECT coalesce(max(n), 0) + 1 AS n FROM members").one().n;
     // One bit per ordinal: set = listed. 10M members: 1.25 MB, once per full sync.
@@ -259,6 +274,11 @@ export class MembershipStore {
           after = rows[rows.length - 1].id;
         }
       }
+      // Who leaves, for the member lookup (bounded: a whole cohort may leave at once).
+      const room = DEPARTURES_PER_SWEEP - Math.min(swept, DEPARTURES_PER_SWEEP);
+      if (room > 0) {
+        this.departed(this.sql.exec(`SELECT id FROM members WHERE ${unlisted} LIMIT ?`, ...args, room).toArray().map((r) => r.id), sessionId);
+      }
       // rowsWritten is the rows deleted: `members` has no secondary index to count.
       swept += this.sql.exec(`DELETE FROM members WHERE ${unlisted}`, ...args).rowsWritten;
     }
@@ -269,6 +289,40 @@ export class MembershipStore {
 
   has(id) {
     return this.sql.exec("SELECT 1 FROM members WHERE id = ?", id).toArray().length > 0;
+  }
+
+  /** Records that `ids` left in `sessionId`, keeping the last DEPARTURES_KEPT. */
+  departed(ids, sessionId) {
+    if (ids.length === 0) return;
+    const now = Date.now();
+    for (const part of boundedJson(ids)) {
+      this.sql.exec(
+        "INSERT OR REPLACE INTO departures (id, left_at, session) SELECT value, ?, ? FROM json_each(?)",
+        now,
+        sessionId,
+        part,
+      );
+    }
+    const count = this.sql.exec("SELECT count(*) AS n FROM departures").one().n;
+    if (count > DEPARTURES_KEPT * 1.1) {
+      this.sql.exec("DELETE FROM departures WHERE left_at < (SELECT left_at FROM departures ORDER BY left_at DESC LIMIT 1 OFFSET ?)", DEPARTURES_KEPT);
+    }
+  }
+
+  /**
+   * What is known of one id: `{ member, since: { at, sessionId } | null, left: { at,
+   * sessionId } | null }` (`left` for a member is an earlier departure, before it joined
+   * again).
+   */
+  lookup(id) {
+    const row = this.sql.exec("SELECT joined_at, joined_session FROM members WHERE id = ?", id).toArray()[0];
+    const gone = this.sql.exec("SELECT left_at, session FROM departures WHERE id = ?", id).toArray()[0];
+    const at = (ms) => new Date(ms).toISOString();
+    return {
+      member: row !== undefined,
+      since: row?.joined_at == null ? null : { at: at(row.joined_at), sessionId: row.joined_session },
+      left: gone === undefined ? null : { at: at(gone.left_at), sessionId: gone.session },
+    };
   }
 
   /** Members in id order after `after` (exclusive). */

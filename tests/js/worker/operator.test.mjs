@@ -218,3 +218,24 @@ test("GET /cohorts: every cohort synced here, with its live figures; a forgotten
   assert.equal((await call("GET", "/cohorts", { auth: false })).status, 401);
   assert.equal((await call("POST", "/cohorts")).status, 405);
 });
+
+test("GET /cohorts/:id/members/:distinctId says since when, and for one who left, when and by which session", T, async () => {
+  refuse = false;
+  for (const body of planSync(null, ["stay", "go", "swept"], options("ops-who", "s1"))) assert.equal((await w.post(body)).status, 200);
+  const stay = (await w.get("/cohorts/ops-who/members/stay")).json;
+  assert.equal(stay.member, true);
+  assert.equal(stay.since.sessionId, "s1");
+  assert.ok(!Number.isNaN(Date.parse(stay.since.at)));
+  assert.equal(stay.left, null);
+  for (const body of planSync(["stay", "go", "swept"], ["stay", "swept"], options("ops-who", "d1"))) assert.equal((await w.post(body)).status, 200);
+  const go = await w.get("/cohorts/ops-who/members/go");
+  assert.equal(go.status, 404);
+  assert.deepEqual({ ...go.json, left: { ...go.json.left, at: typeof go.json.left.at } }, { member: false, since: null, left: { at: "string", sessionId: "d1" } });
+  for (const body of planSync(null, ["stay", "go"], options("ops-who", "s2"))) assert.equal((await w.post(body)).status, 200);
+  const swept = (await w.get("/cohorts/ops-who/members/swept")).json;
+  assert.deepEqual([swept.member, swept.left?.sessionId], [false, "s2"], "a full sync's sweep records who left");
+  const back = (await w.get("/cohorts/ops-who/members/go")).json;
+  assert.deepEqual([back.member, back.since.sessionId, back.left.sessionId], [true, "s2", "d1"], "joined again; the earlier departure stays known");
+  const never = await w.get("/cohorts/ops-who/members/never-here");
+  assert.deepEqual([never.status, never.json], [404, { member: false, since: null, left: null }]);
+});
