@@ -7,6 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { changeRequests, destinations, send } from "./forward.js";
 import { OUTBOX_SCHEMA, Outbox } from "./outbox.js";
+import { logEvent } from "./log.js";
 import { PAGE_LOG_SCHEMA, PageLog } from "./pagelog.js";
 import { MAX_BOUND_CHARS, MembershipStore, SCHEMA } from "./store.js";
 
@@ -142,6 +143,17 @@ export class CohortObject extends DurableObject {
   applyOne(page, tracker, news) {
     const decision = tracker.observe({ action: page.action, sessionId: page.sessionId, page: page.page, fingerprint: page.fingerprint });
     const told = (result) => {
+      logEvent("applied", {
+        cohort: page.cohort?.cohortId ?? null,
+        session: page.sessionId,
+        action: page.action,
+        page: page.page?.count ?? null,
+        total: page.page?.total ?? null,
+        added: result.added.length,
+        removed: result.removed.length + result.swept,
+        duplicate: result.duplicate,
+        sessionComplete: result.sessionComplete,
+      });
       const cohortId = page.cohort?.cohortId;
       if (!cohortId || !(result.firstSeen || result.sessionComplete)) return;
       const completed = result.sessionComplete ? { at: new Date().toISOString(), sessionId: page.sessionId } : null;

@@ -7,6 +7,7 @@ import { refusal } from "./auth.js";
 import { TooLarge, readLimited } from "./body.js";
 import { destinations } from "./forward.js";
 import { failureMessage } from "./message.js";
+import { logEvent } from "./log.js";
 
 export { CohortObject } from "./cohort.js";
 export { ProfilesObject } from "./profiles.js";
@@ -46,11 +47,21 @@ export default {
 };
 
 async function webhook(request, env) {
+  const started = Date.now();
+  const answer = await answerWebhook(request, env);
+  logEvent("page", { ...answer.facts, status: answer.response.status, ms: Date.now() - started });
+  return answer.response;
+}
+
+/** The webhook's answer, with what the log line says of the page. */
+async function answerWebhook(request, env) {
+  const facts = {};
+  const done = (response) => ({ response, facts });
   // Credentials first: an unauthenticated client must not make the Worker buffer a byte.
   const why = await refusal(request, env);
   if (why) {
     await discard(request);
-    return mixpanelAnswer(null, { code: 401, message: why }, challenge());
+    return done(mixpanelAnswer(null, { code: 401, message: why }, challenge()));
   }
   const max = positiveInt(env.MAX_BODY_BYTES, DEFAULT_MAX_BODY);
   let bytes;
@@ -60,7 +71,7 @@ async function webhook(request, env) {
     if (error instanceof TooLarge) {
       // Cancelled, so the answer goes out now rather than after the rest has arrived.
       await discard(request);
-      return mixpanelAnswer(null, { code: 413, message: `the body is over ${max} bytes` });
+      return done(mixpanelAnswer(null, { code: 413, message: `the body is over ${max} bytes` }));
     }
     throw error;
   }
@@ -70,15 +81,24 @@ async function webhook(request, env) {
   const report = validatePayload(bytes, { maxBytes: max, ids: true });
   // Echoed whenever the body says one, known or not (Mixpanel matches answers by it).
   const action = typeof report.action === "string" ? report.action : null;
+  Object.assign(facts, {
+    cohort: report.cohortId,
+    session: report.sessionId,
+    action,
+    page: report.page?.count ?? null,
+    total: report.page?.total ?? null,
+    members: report.memberCount,
+  });
   if (!report.valid) {
     const message = failureMessage(report.errors);
+    facts.problem = report.errors[0]?.code ?? null;
     await countRefusal(env, report, message);
-    return mixpanelAnswer(action, { code: 400, message });
+    return done(mixpanelAnswer(action, { code: 400, message }));
   }
   const accepted = String(env.ACCEPT_COHORTS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   if (accepted.length > 0 && !accepted.includes(report.cohortId)) {
     // 404 pauses this sync in Mixpanel: it is pointed at an endpoint that does not take it.
-    return mixpanelAnswer(action, { code: 404, message: `cohort ${report.cohortId} is not synced to this endpoint` });
+    return done(mixpanelAnswer(action, { code: 404, message: `cohort ${report.cohortId} is not synced to this endpoint` }));
   }
   const cohort = env.COHORTS.get(env.COHORTS.idFromName(report.cohortId));
   // Resolves only once the page and its outbox entries are durably stored.
@@ -86,9 +106,9 @@ async function webhook(request, env) {
     await applyPage(cohort, report, forwarding, bytes);
   } catch (error) {
     console.error("cohort-sync: storing the page failed", error?.stack ?? error);
-    return mixpanelAnswer(action, { code: 503, message: "the webhook could not store this page; it will be retried" });
+    return done(mixpanelAnswer(action, { code: 503, message: "the webhook could not store this page; it will be retried" }));
   }
-  return mixpanelAnswer(action, null);
+  return done(mixpanelAnswer(action, null));
 }
 
 /**

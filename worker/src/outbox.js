@@ -11,6 +11,8 @@
 // - Each request carries `Idempotency-Key: <object>:<seq>`; the one window for a repeat
 //   is the runtime dying between the destination's 2xx and the row's deletion.
 
+import { logEvent } from "./log.js";
+
 export const OUTBOX_SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, dest TEXT NOT NULL, request TEXT NOT NULL,
@@ -131,11 +133,20 @@ export class Outbox {
         if (!head || head.next_at > Date.now()) break;
         sent++;
         let result;
+        const started = Date.now();
         try {
           result = await send(dest, JSON.parse(head.request), `${this.name}:${head.seq}`);
         } catch (error) {
           result = { retry: String(error?.message ?? error) };
         }
+        logEvent("delivery", {
+          object: this.name,
+          destination: dest,
+          status: result.ok ? "ok" : result.dead !== undefined ? "dead" : "retry",
+          attempt: head.attempts + 1,
+          ms: Date.now() - started,
+          ...(result.ok ? {} : { error: String(result.dead ?? result.retry).slice(0, 200) }),
+        });
         if (result.deadLetter) {
           // Part of the request failed for good (CleverTap's per-record refusals): kept.
           this.sql.exec(

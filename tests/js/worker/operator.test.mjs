@@ -239,3 +239,24 @@ test("GET /cohorts/:id/members/:distinctId says since when, and for one who left
   const never = await w.get("/cohorts/ops-who/members/never-here");
   assert.deepEqual([never.status, never.json], [404, { member: false, since: null, left: null }]);
 });
+
+test("structured log lines: one when a page is answered, one when it is applied, one per delivery attempt", T, async () => {
+  refuse = false;
+  const from = w.events.length;
+  for (const body of planSync(null, ["l1", "l2"], options("ops-logs", "s1"))) assert.equal((await w.post(body)).status, 200);
+  const bad = JSON.parse(planSync(null, ["l3"], options("ops-logs", "s2"))[0]);
+  bad.parameters.members[0].mixpanel_distinct_id = 7;
+  assert.equal((await w.post(JSON.stringify(bad))).status, 400);
+  await eventually(async () => (await w.get("/cohorts/ops-logs")).json.outbox.pending === 0, 20_000, "deliveries");
+  await eventually(() => w.events.slice(from).some((e) => e.event === "delivery" && e.destination === "clevertap"), 10_000, "a delivery line");
+  const events = w.events.slice(from);
+  const page = events.find((e) => e.event === "page" && e.cohort === "ops-logs" && e.status === 200);
+  assert.deepEqual({ ...page, ms: typeof page.ms }, { event: "page", cohort: "ops-logs", session: "s1", action: "members", page: 1, total: 1, members: 2, status: 200, ms: "number" });
+  const refused = events.find((e) => e.event === "page" && e.cohort === "ops-logs" && e.status === 400);
+  assert.equal(refused.problem, "wrong_type");
+  const applied = events.find((e) => e.event === "applied" && e.cohort === "ops-logs");
+  assert.deepEqual(applied, { event: "applied", cohort: "ops-logs", session: "s1", action: "members", page: 1, total: 1, added: 2, removed: 0, duplicate: false, sessionComplete: true });
+  const delivery = events.find((e) => e.event === "delivery" && e.destination === "clevertap");
+  assert.deepEqual(Object.keys(delivery).sort(), ["attempt", "destination", "event", "ms", "object", "status"]);
+  assert.equal(delivery.status, "ok");
+});

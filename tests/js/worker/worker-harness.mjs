@@ -41,7 +41,25 @@ export async function startWorker({ vars = {}, persist = storageDir(), hooks = f
   const pkgFiles = readdirSync(pkgDir, { recursive: true })
     .filter((f) => !String(f).startsWith("node_modules") && !String(f).startsWith("cli") && typeOf(String(f)))
     .map((f) => join(pkgDir, String(f)));
+  // The Worker's structured event lines (worker/src/log.js), parsed, for tests to read;
+  // everything else the runtime prints goes to the console as before.
+  const events = [];
+  const relay = (stream, to) => {
+    let rest = "";
+    stream.on("data", (chunk) => {
+      const lines = (rest + chunk).split("\n");
+      rest = lines.pop();
+      for (const line of lines) {
+        if (line.startsWith('{"event":')) events.push(JSON.parse(line));
+        else to.write(`${line}\n`);
+      }
+    });
+  };
   const mf = new Miniflare({
+    handleRuntimeStdio(stdout, stderr) {
+      relay(stdout, process.stdout);
+      relay(stderr, process.stderr);
+    },
     host: "127.0.0.1",
     port: 0,
     cf: false,
@@ -90,6 +108,8 @@ export async function startWorker({ vars = {}, persist = storageDir(), hooks = f
     mf,
     origin,
     persist,
+    /** The structured event lines printed so far (`{ event, … }`). */
+    events,
     /** POST a webhook body; `auth` false for none, a string for a given header. */
     async post(body, { auth = AUTH, headers = {} } = {}) {
       const res = await fetch(`${origin}/webhook`, {
