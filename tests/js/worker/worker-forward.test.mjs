@@ -186,6 +186,11 @@ describe("forwarding", T, () => {
       await post(w, planSync(null, ["r1", "r2"], options("restart-fw", "s1"))[0]);
       await eventually(async () => (await w.get("/cohorts/restart-fw")).json.outbox.pending === 1, 10_000, "a queued upload");
       await w.stop();
+      // A retry the stopped runtime had already sent is still refused: only then does the
+      // destination recover (otherwise its 2xx would land with no runtime left to record
+      // it, the one documented window for a repeat).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await eventually(() => clevertap.inFlight === 0, 10_000, "no request in flight");
       clevertap.failNext(0);
       w = await startWorker({ vars, persist });
       // Any request wakes the object; its alarm was persisted with the outbox.

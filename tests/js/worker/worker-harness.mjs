@@ -158,7 +158,10 @@ function safeJson(text) {
 export async function startRecorder(answer) {
   const received = [];
   let failures = [];
+  let inFlight = 0;
   const server = createServer((req, res) => {
+    inFlight++;
+    res.on("close", () => inFlight--);
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
@@ -180,6 +183,10 @@ export async function startRecorder(answer) {
     received,
     failNext(n, status = 503) {
       failures = Array(n).fill(status);
+    },
+    /** Requests received and not yet answered. */
+    get inFlight() {
+      return inFlight;
     },
     close: () => new Promise((resolve) => server.close(resolve)),
   };
