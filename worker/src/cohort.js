@@ -55,14 +55,15 @@ export class CohortObject extends DurableObject {
    */
   async apply(page) {
     const forwarding = destinations(this.env).length > 0;
-    const sent = forwarding && page.body ? JSON.parse(decoder.decode(page.body)).parameters.members : null;
-    const members = page.ids.map((id, i) => [id, sent ? keptMember(sent[i]) : null]);
+    // With forwarding on, the body's text is logged as it came and its members are read
+    // when the page is applied: parsing and reshaping them is not the answer's work.
     const record = JSON.stringify({
       action: page.action,
       sessionId: page.sessionId,
       page: page.page,
       fingerprint: page.fingerprint ?? null,
-      members,
+      ids: page.ids,
+      body: forwarding && page.body ? decoder.decode(page.body) : null,
       cohort: { projectId: page.projectId, cohortId: page.cohortId, cohortName: page.cohortName ?? null },
     });
     const news = [];
@@ -140,7 +141,8 @@ export class CohortObject extends DurableObject {
    * Applies one page (a `PageLog` record) as the tracker decides, and queues the changes
    * it caused. Call in a transaction.
    */
-  applyOne(page, tracker, news) {
+  applyOne(logged, tracker, news) {
+    const page = withMembers(logged);
     const decision = tracker.observe({ action: page.action, sessionId: page.sessionId, page: page.page, fingerprint: page.fingerprint });
     const told = (result) => {
       logEvent("applied", {
@@ -334,6 +336,16 @@ export class CohortObject extends DurableObject {
     await this.outbox.deliver((dest, request, key) => send(this.env, dest, request, key));
     if (failed) throw failed;
   }
+}
+
+/**
+ * A logged page with its `members` as `[id, data]` pairs: `data` is the member as sent
+ * (kept short, see keptMember) when the body was logged for forwarding, else null.
+ */
+function withMembers(logged) {
+  if (logged.members) return logged;
+  const sent = logged.body === null ? null : JSON.parse(logged.body).parameters.members;
+  return { ...logged, body: null, members: logged.ids.map((id, i) => [id, sent ? keptMember(sent[i]) : null]) };
 }
 
 function toBase64Url(text) {
