@@ -292,10 +292,8 @@ export class CohortObject extends DurableObject {
   }
 
   /** Sends dead letters again (`ids`, or all when null); returns how many. */
-  async redriveDeadLetters(ids) {
-    const moved = this.outbox.redrive(ids);
-    if (moved > 0) await this.outbox.schedule();
-    return moved;
+  redriveDeadLetters(ids) {
+    return this.outbox.redrive(ids);
   }
 
   /** Drops dead letters (`ids`, or all when null); returns how many. */

@@ -238,9 +238,8 @@ async function deadLetters(url, object, what) {
  * held in memory.
  */
 async function membersNdjson(env, rawCohort) {
-  const cohort = cohortObject(env, rawCohort);
-  if (cohort === null) return badPath();
-  if ((await cohort.info()) === null) return json(404, { error: { message: `no cohort ${decode(rawCohort)} has been synced here`, code: 404 } });
+  const cohort = await syncedCohort(env, rawCohort);
+  if (cohort instanceof Response) return cohort;
   const encoder = new TextEncoder();
   let cursor = null;
   let done = false;
@@ -302,10 +301,17 @@ async function syncHistory(url, env, rawCohort) {
   return json(200, { syncs });
 }
 
-async function forget(env, rawCohort) {
+/** The object of a cohort synced here, or the answer saying why not (400 or 404). */
+async function syncedCohort(env, rawCohort) {
   const cohort = cohortObject(env, rawCohort);
   if (cohort === null) return badPath();
   if ((await cohort.info()) === null) return json(404, { error: { message: `no cohort ${decode(rawCohort)} has been synced here`, code: 404 } });
+  return cohort;
+}
+
+async function forget(env, rawCohort) {
+  const cohort = await syncedCohort(env, rawCohort);
+  if (cohort instanceof Response) return cohort;
   await cohort.forget();
   return json(200, { forgotten: decode(rawCohort) });
 }

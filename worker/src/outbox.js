@@ -71,9 +71,10 @@ export class Outbox {
 
   /**
    * Sends dead letters again: each goes back to the end of its destination's queue, with
-   * its attempts reset, in one transaction. `ids`: which ones (null: all). Returns how many.
+   * its attempts reset, in one transaction, and the alarm is set for them. `ids`: which
+   * ones (null: all). Resolves to how many.
    */
-  redrive(ids) {
+  async redrive(ids) {
     const moved = this.ctx.storage.transactionSync(() => {
       const rows = this.deadRows(ids);
       for (const row of rows) {
@@ -82,6 +83,7 @@ export class Outbox {
       }
       return rows.length;
     });
+    if (moved > 0) await this.schedule();
     return moved;
   }
 

@@ -74,10 +74,8 @@ export class ProfilesObject extends DurableObject {
     return this.outbox.deadLetters(limit);
   }
 
-  async redriveDeadLetters(ids) {
-    const moved = this.outbox.redrive(ids);
-    if (moved > 0) await this.outbox.schedule();
-    return moved;
+  redriveDeadLetters(ids) {
+    return this.outbox.redrive(ids);
   }
 
   dropDeadLetters(ids) {
