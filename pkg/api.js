@@ -58,11 +58,75 @@ function call(fn, ...args) {
 }
 
 export function validatePayload(body, options) {
-  return call(wasm.validatePayload, body, options);
+  return call(wasm.validatePayload, asBytes(body), options);
 }
 
+const utf8 = new TextDecoder();
+const utf8Encoder = new TextEncoder();
+
+// A string body crosses into the wasm as its UTF-8 bytes: wasm-bindgen copies strings a
+// character at a time (0.6 ms for a 271 KB page; TextEncoder takes 0.05 ms). A string
+// with a lone surrogate crosses as it is, for the wasm to refuse (TextEncoder would make
+// it U+FFFD, a different id).
+function asBytes(body) {
+  return typeof body === "string" && body.isWellFormed?.() ? utf8Encoder.encode(body) : body;
+}
+
+// The wasm validates the body and reads its envelope; V8 builds the member objects from
+// the body as sent, and the wasm says which typed fields Mixpanel's reserved properties
+// fill. So no member crosses out of the wasm: 1.9x JSON.parse for a 1000-member page,
+// where members built in wasm and parsed again from JSON text took 3.9x.
 export function parsePayload(body, options) {
-  return call(wasm.parsePayload, body, options);
+  const { page, sources, fills, texts } = call(wasm.parsePayloadHead, asBytes(body), options);
+  // An object body has its members built in the wasm; so do all bodies while someone has
+  // made a key of Object.prototype enumerable, which `for...in` below would see.
+  if (fills === null) return page;
+  if (prototypeHasEnumerableKeys()) return call(wasm.parsePayload, body, options);
+  let sent;
+  try {
+    const text = typeof body === "string" ? body : utf8.decode(body);
+    sent = JSON.parse(text).parameters.members;
+  } catch {
+    // Text V8 reads otherwise than the wasm (a string with a byte order mark), or bytes
+    // TextDecoder refuses (a shared buffer): the wasm builds the members itself.
+    return call(wasm.parsePayload, body, options);
+  }
+  const members = (page.members = sent.map(memberAsSent));
+  for (let i = 0; i < fills.length; i += 2) {
+    const member = members[fills[i]];
+    const [field, key] = sources[fills[i + 1]];
+    member[field] = member.properties[key];
+  }
+  for (const [index, field, text] of texts) members[index][field] = text;
+  return page;
+}
+
+function prototypeHasEnumerableKeys() {
+  for (const _ in {}) return true;
+  return false;
+}
+
+// A member object as sent, with its documented keys as typed fields and every other key
+// in `properties`. A loop rather than rest properties (`{ email, ...properties }`): 0.05 ms
+// less a 1000-member page. "__proto__" is defined, not assigned, so it stays a plain key.
+function memberAsSent(sent) {
+  const properties = {};
+  let distinctId, email = null, firstName = null, lastName = null, phoneNumber = null;
+  for (const key in sent) {
+    const value = sent[key];
+    switch (key) {
+      case "mixpanel_distinct_id": distinctId = value; break;
+      case "email": email = value; break;
+      case "first_name": firstName = value; break;
+      case "last_name": lastName = value; break;
+      case "phone_number": phoneNumber = value; break;
+      case "__proto__":
+        Object.defineProperty(properties, key, { value, enumerable: true, writable: true, configurable: true });
+        break;
+      default: properties[key] = value;
+    }
+  }
+  return { distinctId, email, firstName, lastName, phoneNumber, properties };
 }
 
 export function webhookResponse(action, error) {

@@ -199,3 +199,103 @@ fn a_member_with_a_hundred_thousand_keys_is_linear_enough() {
     // Not a timing assertion of speed, a guard against quadratic blow-up (minutes).
     assert!(started.elapsed().as_secs() < 30);
 }
+
+/// A typed field's value as a reserved or documented key may send it.
+fn sent_value() -> impl Strategy<Value = Option<Value>> {
+    prop_oneof![
+        Just(None),
+        Just(Some(Value::Null)),
+        Just(Some(json!(""))),
+        text().prop_map(|t| Some(json!(t))),
+        any::<i64>().prop_map(|n| Some(json!(n))),
+        Just(Some(json!(1.5))),
+        Just(Some(json!({ "a": 1 }))),
+    ]
+}
+
+/// Members as the real sender mixes them: documented keys (string, null or absent),
+/// Mixpanel's reserved ones with any value, `$distinct_id` with or without
+/// `mixpanel_distinct_id`, reserved keys sent twice or escaped.
+fn mixed_member() -> impl Strategy<Value = String> {
+    (
+        text(),
+        any::<bool>(),
+        proptest::collection::vec((0usize..4, prop_oneof![Just(None), Just(Some(Value::Null)), text().prop_map(|t| Some(json!(t)))]), 0..4),
+        proptest::collection::vec((0usize..4, sent_value(), any::<bool>()), 0..6),
+    )
+        .prop_map(|(id, documented_id, documented, reserved)| {
+            const DOCUMENTED: [&str; 4] = ["email", "first_name", "last_name", "phone_number"];
+            const RESERVED: [&str; 4] = ["$email", "$first_name", "$last_name", "$phone"];
+            const ESCAPED: [&str; 4] = ["$\\u0065mail", "$first_nam\\u0065", "$last_nam\\u0065", "$phon\\u0065"];
+            let mut parts = Vec::new();
+            if documented_id {
+                parts.push(format!("\"mixpanel_distinct_id\":{}", json!(id)));
+            }
+            parts.push(format!("\"$distinct_id\":{}", json!(id)));
+            let mut used = [false; 4];
+            for (at, value) in documented {
+                if let (false, Some(value)) = (used[at], value) {
+                    used[at] = true;
+                    parts.push(format!("\"{}\":{value}", DOCUMENTED[at]));
+                }
+            }
+            for (at, value, escaped) in reserved {
+                if let Some(value) = value {
+                    parts.push(format!("\"{}\":{value}", if escaped { ESCAPED[at] } else { RESERVED[at] }));
+                }
+            }
+            format!("{{{}}}", parts.join(","))
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// `parse_page_head` gives the same page as `parse_payload` once its members are built
+    /// from the members as sent (documented keys as typed fields) and its fills applied.
+    #[test]
+    fn page_head_and_fills_rebuild_parsed_members(members in proptest::collection::vec(mixed_member(), 0..12)) {
+        let body = format!(
+            r#"{{"action":"members","parameters":{{"mixpanel_project_id":"p","mixpanel_cohort_id":"c","mixpanel_session_id":"s","members":[{}]}}}}"#,
+            members.join(",")
+        );
+        let parsed = parse_payload(body.as_bytes(), &options());
+        let head = cohort_sync::parse_page_head(body.as_bytes(), &options());
+        let (parsed, (mut head, fills)) = match (parsed, head) {
+            (Ok(parsed), Ok(head)) => (parsed, head),
+            (Err(a), Err(b)) => {
+                prop_assert_eq!(a.errors, b.errors);
+                return Ok(());
+            }
+            (a, b) => return Err(TestCaseError::fail(format!("{a:?} against {b:?}"))),
+        };
+        let sent: Value = serde_json::from_str(&body).unwrap();
+        let text_of = |m: &Value, key: &str| m.get(key).and_then(Value::as_str).map(str::to_owned);
+        head.members = sent["parameters"]["members"].as_array().unwrap().iter().zip(&parsed.members).map(|(m, p)| {
+            cohort_sync::Member {
+                distinct_id: text_of(m, "mixpanel_distinct_id").unwrap_or_default(),
+                email: text_of(m, "email"),
+                first_name: text_of(m, "first_name"),
+                last_name: text_of(m, "last_name"),
+                phone_number: text_of(m, "phone_number"),
+                properties: p.properties.clone(),
+            }
+        }).collect();
+        for fill in fills {
+            let member = &mut head.members[fill.member];
+            // A string property's value as a JSON reader reads it, else the text given.
+            let value = fill.text.clone().or_else(|| {
+                let raw = member.properties.get(fill.field.reserved_key())?;
+                serde_json::from_str::<String>(raw).ok()
+            });
+            match fill.field {
+                cohort_sync::MemberField::DistinctId => member.distinct_id = value.unwrap_or_default(),
+                cohort_sync::MemberField::Email => member.email = value,
+                cohort_sync::MemberField::FirstName => member.first_name = value,
+                cohort_sync::MemberField::LastName => member.last_name = value,
+                cohort_sync::MemberField::PhoneNumber => member.phone_number = value,
+            }
+        }
+        prop_assert_eq!(head, parsed);
+    }
+}

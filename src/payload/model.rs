@@ -106,21 +106,87 @@ pub struct Member {
     pub properties: Properties,
 }
 
+/// A member's typed fields, numbered as the validator's key list numbers them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberField {
+    DistinctId = 0,
+    Email = 1,
+    FirstName = 2,
+    LastName = 3,
+    PhoneNumber = 4,
+}
+
+impl MemberField {
+    /// The field's name in results (`Member` as JavaScript sees it).
+    pub fn name(self) -> &'static str {
+        match self {
+            MemberField::DistinctId => "distinctId",
+            MemberField::Email => "email",
+            MemberField::FirstName => "firstName",
+            MemberField::LastName => "lastName",
+            MemberField::PhoneNumber => "phoneNumber",
+        }
+    }
+
+    /// Mixpanel's reserved property that stands in for the field.
+    pub const fn reserved_key(self) -> &'static str {
+        match self {
+            MemberField::DistinctId => "$distinct_id",
+            MemberField::Email => "$email",
+            MemberField::FirstName => "$first_name",
+            MemberField::LastName => "$last_name",
+            MemberField::PhoneNumber => "$phone",
+        }
+    }
+
+    pub const ALL: [MemberField; 5] = [
+        MemberField::DistinctId,
+        MemberField::Email,
+        MemberField::FirstName,
+        MemberField::LastName,
+        MemberField::PhoneNumber,
+    ];
+}
+
+/// Mixpanel's reserved properties, which the real sender puts on members beside or
+/// instead of the documented keys, and the typed field each stands in for when that
+/// field is absent or null.
+pub const RESERVED_FIELDS: [MemberField; 4] =
+    [MemberField::Email, MemberField::PhoneNumber, MemberField::FirstName, MemberField::LastName];
+
+/// What a reserved property sent as `raw` JSON text gives its typed field: a non-empty
+/// string, or a whole number sent as digits (a phone number), as sent.
+pub fn reserved_text(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
+    Properties::text_of(raw).filter(|text| !text.is_empty())
+}
+
+/// A typed field of member number `member` that its reserved property gave it, for a
+/// reader that builds members from the body itself (`parse_page_head`). `text` is `None`
+/// when the property was a string, which is the value as any JSON reader reads it; a
+/// number sent as digits gives the digits as sent, which only this says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fill {
+    pub member: usize,
+    pub field: MemberField,
+    pub text: Option<String>,
+}
+
 impl Member {
-    /// Fills the typed fields the member lacks from Mixpanel's reserved properties, which
-    /// the real sender puts on members (`$email`, `$phone`, `$first_name`, `$last_name`)
-    /// beside or instead of the documented keys. The documented key wins when both are
-    /// there; the reserved ones stay in `properties` as sent.
+    /// Fills the typed fields the member lacks from [`RESERVED_FIELDS`]. The documented
+    /// key wins when both are there; the reserved ones stay in `properties` as sent.
     pub fn fill_from_reserved(&mut self) {
-        let fill = |field: &mut Option<String>, properties: &Properties, key: &str| {
-            if field.is_none() {
-                *field = properties.get_text(key).filter(|text| !text.is_empty()).map(|text| text.into_owned());
+        for field in RESERVED_FIELDS {
+            let slot = match field {
+                MemberField::Email => &mut self.email,
+                MemberField::PhoneNumber => &mut self.phone_number,
+                MemberField::FirstName => &mut self.first_name,
+                MemberField::LastName => &mut self.last_name,
+                MemberField::DistinctId => continue,
+            };
+            if slot.is_none() {
+                *slot = self.properties.get(field.reserved_key()).and_then(reserved_text).map(|text| text.into_owned());
             }
-        };
-        fill(&mut self.email, &self.properties, "$email");
-        fill(&mut self.phone_number, &self.properties, "$phone");
-        fill(&mut self.first_name, &self.properties, "$first_name");
-        fill(&mut self.last_name, &self.properties, "$last_name");
+        }
     }
 }
 
@@ -167,7 +233,12 @@ impl Properties {
     /// `key`'s value as text, where it is a JSON string or an integer (an id exported as
     /// a number is still an id: `123456` reads as `"123456"`); `None` otherwise.
     pub fn get_text(&self, key: &str) -> Option<std::borrow::Cow<'_, str>> {
-        let raw = self.get(key)?;
+        Self::text_of(self.get(key)?)
+    }
+
+    /// The text of a value sent as `raw` JSON: a string, or a whole number written as
+    /// digits (`-` allowed), as sent.
+    pub fn text_of(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
         let mut reader = crate::json::Reader::new(raw.as_bytes(), 0);
         match reader.peek_kind().ok()? {
             crate::json::Kind::String => Some(reader.read_string().ok()?.decode()),

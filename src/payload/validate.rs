@@ -32,10 +32,17 @@ const MEMBER_FIELDS: [&str; 5] = ["mixpanel_distinct_id", "email", "first_name",
 /// `mixpanel_distinct_id` is absent. Looked for among the other keys only: a sixth name in
 /// the list above cost every key of every member a comparison (12% of a page in wasm).
 const RESERVED_DISTINCT_ID: &[u8] = b"$distinct_id";
+/// The keys of [`RESERVED_FIELDS`], in its order.
+const RESERVED_KEYS: [&str; 4] = [
+    RESERVED_FIELDS[0].reserved_key(),
+    RESERVED_FIELDS[1].reserved_key(),
+    RESERVED_FIELDS[2].reserved_key(),
+    RESERVED_FIELDS[3].reserved_key(),
+];
 
 /// Validates one webhook body. Never fails: every problem is in the report.
 pub fn validate_payload(body: &[u8], options: &ValidateOptions) -> ValidationReport {
-    Walk::run(body, options, false).report
+    Walk::run(body, options, Build::Nothing).report
 }
 
 /// Validates one webhook body and, when it is valid, returns its distinct ids too (in
@@ -44,7 +51,7 @@ pub fn validate_payload_with_ids<'a>(
     body: &'a [u8],
     options: &ValidateOptions,
 ) -> (ValidationReport, Vec<Cow<'a, [u8]>>) {
-    let walked = Walk::run(body, options, false);
+    let walked = Walk::run(body, options, Build::Nothing);
     let ids = if walked.report.valid { walked.ids.into_iter().map(|seen| seen.id).collect() } else { Vec::new() };
     (walked.report, ids)
 }
@@ -62,7 +69,7 @@ pub struct PageIds<'a> {
 /// Validates one webhook body and returns its ids; `Err` holds the report when it is
 /// not valid. The fast path of `CohortState::apply` on raw bytes.
 pub fn read_page_ids<'a>(body: &'a [u8], options: &ValidateOptions) -> Result<PageIds<'a>, ValidationReport> {
-    let walked = Walk::run(body, options, false);
+    let walked = Walk::run(body, options, Build::Nothing);
     let report = walked.report;
     match (report.valid, Action::parse(report.action.as_deref().unwrap_or("")), &report.session_id, report.page) {
         (true, Some(action), Some(session_id), page) => Ok(PageIds {
@@ -79,12 +86,28 @@ pub fn read_page_ids<'a>(body: &'a [u8], options: &ValidateOptions) -> Result<Pa
 struct Walked<'a> {
     report: ValidationReport,
     members: Vec<Member>,
+    fills: Vec<Fill>,
     ids: Vec<SeenId<'a>>,
 }
 
 /// Validates and reads one webhook body; `Err` holds the report when it is not valid.
 pub fn parse_payload(body: &[u8], options: &ValidateOptions) -> Result<CohortPage, ValidationReport> {
-    let Walked { report, members, .. } = Walk::run(body, options, true);
+    let Walked { report, members, .. } = Walk::run(body, options, Build::Members);
+    page_of(report, members)
+}
+
+/// Validates one webhook body and reads everything but its members: the page with no
+/// members, and the typed fields that Mixpanel's reserved properties give members (the
+/// rest of each member is its object as sent, with the documented keys as typed fields).
+/// For a host that builds the member objects from the body itself, faster than any
+/// member crossing out of the wasm. `Err` holds the report when the body is not valid.
+pub fn parse_page_head(body: &[u8], options: &ValidateOptions) -> Result<(CohortPage, Vec<Fill>), ValidationReport> {
+    let Walked { report, fills, .. } = Walk::run(body, options, Build::Fills);
+    Ok((page_of(report, Vec::new())?, fills))
+}
+
+/// A valid report's page, with `members`.
+fn page_of(report: ValidationReport, members: Vec<Member>) -> Result<CohortPage, ValidationReport> {
     if !report.valid {
         return Err(report);
     }
@@ -121,18 +144,32 @@ struct SeenId<'a> {
     offset: usize,
 }
 
+/// What a walk builds besides its report.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Build {
+    Nothing,
+    /// Member objects (`parse_payload`).
+    Members,
+    /// Only the typed fields reserved properties give members (`parse_page_head`, whose
+    /// caller gets no warnings, so repeated ids, only ever a warning, are not looked for).
+    Fills,
+}
+
 /// One pass over a body. `collect` is whether members are built (parse) or only
-/// checked (validate). A runtime flag, not a const generic: two copies of the walk cost
-/// ~10 KB of gzipped wasm and saved no measurable time.
+/// checked (validate); `fills` whether reserved properties' stand-ins are noted. Runtime
+/// flags, not const generics: two copies of the walk cost ~10 KB of gzipped wasm and
+/// saved no measurable time.
 struct Walk<'a> {
     reader: Reader<'a>,
     options: ValidateOptions,
     collect: bool,
+    note_fills: bool,
     errors: ProblemList,
     warnings: ProblemList,
     report: ValidationReport,
     seen_ids: Vec<SeenId<'a>>,
     members: Vec<Member>,
+    fills: Vec<Fill>,
 }
 
 /// Which keys of one object were seen (by their index in a fixed list of names), to
@@ -196,11 +233,12 @@ fn member_path(index: usize, field: Option<&str>) -> String {
 }
 
 impl<'a> Walk<'a> {
-    fn run(body: &'a [u8], options: &ValidateOptions, collect: bool) -> Walked<'a> {
+    fn run(body: &'a [u8], options: &ValidateOptions, build: Build) -> Walked<'a> {
         let mut walk = Walk {
             reader: Reader::new(body, 0),
             options: *options,
-            collect,
+            collect: build == Build::Members,
+            note_fills: build == Build::Fills,
             errors: ProblemList::default(),
             warnings: ProblemList::default(),
             report: ValidationReport {
@@ -219,6 +257,7 @@ impl<'a> Walk<'a> {
             },
             seen_ids: Vec::with_capacity(1024),
             members: Vec::new(),
+            fills: Vec::new(),
         };
         if body.len() > options.max_bytes {
             walk.error(Problem::new(
@@ -253,7 +292,7 @@ impl<'a> Walk<'a> {
         locate(body, errors.iter_mut().chain(warnings.iter_mut()));
         self.report.errors = errors;
         self.report.warnings = warnings;
-        Walked { report: self.report, members: self.members, ids: self.seen_ids }
+        Walked { report: self.report, members: self.members, fills: self.fills, ids: self.seen_ids }
     }
 
     fn document(&mut self) -> Result<(), SyntaxError> {
@@ -612,6 +651,10 @@ impl<'a> Walk<'a> {
         let mut reserved_id: Option<JsonStr<'a>> = None;
         let mut fields: [Option<String>; 4] = Default::default();
         let mut properties: Vec<(String, String)> = Vec::new();
+        // For fills: the typed fields sent as strings, and where each reserved key's
+        // (last) value is.
+        let mut texts = Seen::default();
+        let mut reserved_values: [Option<(usize, usize)>; 4] = [None; 4];
         self.reader.begin_object()?;
         let mut first = true;
         while let Some((slot, key)) = self.reader.next_key_among(first, &MEMBER_FIELDS)? {
@@ -623,7 +666,12 @@ impl<'a> Walk<'a> {
                     self.reader.skip_value()?;
                 }
                 Some(0) => distinct_id = self.distinct_id(index)?,
-                Some(slot) => fields[slot - 1] = self.optional_text(index, MEMBER_FIELDS[slot])?,
+                Some(slot) => {
+                    if self.note_fills && self.reader.peek_kind()? == Kind::String {
+                        texts.first(slot);
+                    }
+                    fields[slot - 1] = self.optional_text(index, MEMBER_FIELDS[slot])?;
+                }
                 // Other keys (`$distinct_id` among them) are the member's properties.
                 None => {
                     let reserved = key.raw == RESERVED_DISTINCT_ID
@@ -639,6 +687,11 @@ impl<'a> Walk<'a> {
                         }
                         self.reader.skip_value()?
                     };
+                    if self.note_fills {
+                        if let Some(at) = slot_of(&key, &RESERVED_KEYS) {
+                            reserved_values[at] = Some((from, to));
+                        }
+                    }
                     if self.collect {
                         // The reader checked these bytes: valid JSON, valid UTF-8.
                         let raw = String::from_utf8_lossy(&self.reader.bytes()[from..to]).into_owned();
@@ -651,6 +704,9 @@ impl<'a> Walk<'a> {
             match reserved_id {
                 Some(token) if !token.decode_bytes().is_empty() => {
                     distinct_id = self.reserved_distinct_id(index, token);
+                    if self.note_fills {
+                        self.fills.push(Fill { member: index, field: MemberField::DistinctId, text: None });
+                    }
                 }
                 _ => self.error(
                     Problem::new(
@@ -675,7 +731,27 @@ impl<'a> Walk<'a> {
             member.fill_from_reserved();
             self.members.push(member);
         }
+        if self.note_fills {
+            self.note_reserved_fills(index, texts, &reserved_values);
+        }
         Ok(())
+    }
+
+    /// The fills [`Member::fill_from_reserved`] would make on member `index`: from each
+    /// reserved value (`at` in the body) whose typed field was not sent as a string.
+    fn note_reserved_fills(&mut self, index: usize, texts: Seen, reserved_values: &[Option<(usize, usize)>; 4]) {
+        for (field, at) in RESERVED_FIELDS.iter().zip(reserved_values) {
+            let Some((from, to)) = *at else { continue };
+            if texts.has(*field as usize) {
+                continue;
+            }
+            // The reader checked these bytes: valid JSON, valid UTF-8.
+            let raw = String::from_utf8_lossy(&self.reader.bytes()[from..to]);
+            if let Some(text) = reserved_text(&raw) {
+                let text = (!raw.starts_with('"')).then(|| text.into_owned());
+                self.fills.push(Fill { member: index, field: *field, text });
+            }
+        }
     }
 
     /// A member without `mixpanel_distinct_id` whose `$distinct_id` (Mixpanel's reserved
@@ -736,7 +812,11 @@ impl<'a> Walk<'a> {
             self.warn(Problem::new(ProblemCode::LongId, member_path(index, Some(field)), message).at(token.start));
         }
         let owned = if self.collect { Some(token.decode().into_owned()) } else { None };
-        self.seen_ids.push(SeenId { id, index, offset: token.start });
+        // The head's reader returns no warnings: ids are remembered only to find repeats
+        // (a warning) and for the id lists of the other builds.
+        if !self.note_fills {
+            self.seen_ids.push(SeenId { id, index, offset: token.start });
+        }
         owned
     }
 
