@@ -25,7 +25,8 @@ function run(cmd, args) {
   }
 }
 
-run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown"]);
+// --locked: the versions are the ones pinned in Cargo.lock.pinned (scripts/setup.sh).
+run("cargo", ["build", "--locked", "--release", "--target", "wasm32-unknown-unknown"]);
 
 // Start from an empty dist/ so no stale file from an older build can ship.
 rmSync(outDir, { recursive: true, force: true });

@@ -5,6 +5,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# 0. Cargo.lock, from the committed pins: Cargo.lock.pinned is Cargo.lock without the
+#    `source` lines that name the registry (the repository names no registry's host);
+#    the pinned versions and checksums are all there. Each registry crate's source is
+#    the one cargo itself gives Cargo.toml's dependencies. Builds are `--locked`, so a
+#    dependency change without new pins (scripts/pin-crates.sh) fails loudly.
+if [ -f Cargo.lock.pinned ] && ! { [ -f Cargo.lock ] && grep -v '^source = ' Cargo.lock | cmp -s - Cargo.lock.pinned; }; then
+  registry=$(cargo metadata --no-deps --offline --format-version 1 | grep -o '"source":"registry+[^"]*"' | head -n 1 | sed 's/^"source":"//; s/"$//')
+  if [ -z "$registry" ]; then
+    echo "setup: cargo metadata named no registry source for Cargo.toml's dependencies" >&2
+    exit 1
+  fi
+  [ -f Cargo.lock ] && echo "setup: Cargo.lock differs from Cargo.lock.pinned; rewriting it (after a deliberate update, run scripts/pin-crates.sh)"
+  awk -v source="$registry" '/^checksum = /{ print "source = \"" source "\"" } { print }' Cargo.lock.pinned > Cargo.lock
+  echo "setup: wrote Cargo.lock from Cargo.lock.pinned"
+fi
+
 # 1. The wasm target for rustc.
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   echo "setup: adding rust target wasm32-unknown-unknown"
