@@ -425,6 +425,10 @@ export function brazeCohortChanges(page, options) {
   return Object.defineProperty(requests, "skipped", { value: skipped, enumerable: false });
 }
 
+export function forwardingRequests(page, options) {
+  return callRaw(wasm.forwardingRequests, page, options);
+}
+
 export function encodeSegmentMembership(ids) {
   return call(() => wasm.encodeSegmentMembership(jsonList(ids, "ids")));
 }

@@ -120,6 +120,14 @@ export interface ValidationReport {
    * {@link SyncTracker.observe} takes it.
    */
   fingerprint?: string;
+  /**
+   * With {@link ValidatePayloadOptions.memberSpans}: where each member object is in the
+   * body's text, flat `[start0, end0, start1, end1, …]` UTF-16 offsets (`text.slice(start,
+   * end)` is the member as sent), the text being the string given or the bytes as
+   * `new TextDecoder().decode` reads them (without a leading byte order mark); `[]` when
+   * the page is not valid, `null` for a parsed object body (its text was not sent).
+   */
+  memberSpans?: number[] | null;
 }
 
 /** Options of {@link validatePayload}. */
@@ -129,6 +137,11 @@ export interface ValidatePayloadOptions extends ValidateOptions {
    * receiver that stores ids needs, without building member objects. Default `false`.
    */
   ids?: boolean;
+  /**
+   * Also say where each member object is in the body's text (`memberSpans`), read in the
+   * same pass: to keep members as they were sent without parsing the body. Default `false`.
+   */
+  memberSpans?: boolean;
 }
 
 /**
@@ -741,6 +754,29 @@ export type BrazeRequests = BrazeRequest[] & { readonly skipped: SkippedMember[]
  * per change. Members without an id are not sent: they are listed in `skipped`.
  */
 export function brazeCohortChanges(page: PageInput, options?: BrazeOptions | null): BrazeRequests;
+
+/** Options of {@link forwardingRequests}: a destination is built when its options are given. Unknown keys are refused. */
+export interface ForwardingOptions {
+  /** CleverTap uploads, as {@link cleverTapUploads} with `format: "json"` builds them. */
+  clevertap?: { ts?: number | null } | null;
+  /** Braze partner cohort requests, as {@link brazeCohortChanges} builds them. */
+  braze?: BrazeOptions | null;
+}
+
+/** Every destination's request bodies for one page, as JSON text ready to send; `null` for a destination not asked for. */
+export interface ForwardingRequests {
+  clevertap: string[] | null;
+  braze: { requests: string[]; skipped: SkippedMember[] } | null;
+}
+
+/**
+ * Every destination's requests for one page from one read of it: what a receiver that
+ * forwards needs a page, in one call (the page is read once, not once per destination).
+ *
+ * @example
+ * const { clevertap, braze } = forwardingRequests(body, { clevertap: {}, braze: { userIdProperty: "$braze_id" } });
+ */
+export function forwardingRequests(page: PageInput, options: ForwardingOptions): ForwardingRequests;
 
 // ---- Audiences (SegmentMembership) ------------------------------------------------
 

@@ -83,10 +83,24 @@ pub fn check_payload(data: &[u8]) {
     assert_eq!(ids.is_ok(), report.valid, "read_page_ids and validate_payload disagree");
     let applied = CohortState::with_seed(1).apply_body(data, &options);
     assert_eq!(applied.is_ok(), report.valid, "apply_body and validate_payload disagree");
-    let (with_ids, listed) = validate_payload_with_ids(data, &options);
+    let (with_ids, listing) = validate_payload_with_ids(data, &options);
+    let listed = listing.ids;
     assert_eq!(with_ids, report, "validate_payload_with_ids reports otherwise");
     if let Ok(ids) = &ids {
         assert_eq!(listed, ids.ids, "validate_payload_with_ids lists other ids");
+        assert_eq!(listing.member_spans.len(), listed.len(), "a span for each member");
+        let mut after = 0;
+        for &(start, end) in &listing.member_spans {
+            assert!(after <= start && start < end && end <= data.len(), "spans in order, inside the body");
+            assert!(data[start] == b'{' && data[end - 1] == b'}', "a span is a member object");
+            after = end;
+        }
+        let offsets: Vec<usize> = listing.member_spans.iter().flat_map(|&(a, b)| [a, b]).collect();
+        let units = crate::text::utf16_offsets(data, &offsets);
+        let text = String::from_utf8_lossy(data);
+        for (offset, unit) in offsets.iter().zip(&units) {
+            assert_eq!(*unit, text[..*offset].encode_utf16().count(), "UTF-16 offset of byte {offset}");
+        }
     } else {
         assert!(listed.is_empty(), "ids listed for an invalid page");
     }

@@ -63,3 +63,25 @@ mod tests {
         }
     }
 }
+
+/// The UTF-16 offsets (what JavaScript strings index by) of ascending byte `offsets` into
+/// valid UTF-8 `text`, each at a character boundary: a character of four bytes is two
+/// UTF-16 units, every other character one.
+pub fn utf16_offsets(text: &[u8], offsets: &[usize]) -> Vec<usize> {
+    if text.is_ascii() {
+        return offsets.to_vec();
+    }
+    let mut units = 0;
+    let mut at = 0;
+    offsets
+        .iter()
+        .map(|&offset| {
+            let offset = offset.min(text.len()).max(at);
+            for &byte in &text[at..offset] {
+                units += usize::from(byte & 0xC0 != 0x80) + usize::from(byte >= 0xF0);
+            }
+            at = offset;
+            units
+        })
+        .collect()
+}

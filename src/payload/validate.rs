@@ -45,15 +45,24 @@ pub fn validate_payload(body: &[u8], options: &ValidateOptions) -> ValidationRep
     Walk::run(body, options, Build::Nothing).report
 }
 
-/// Validates one webhook body and, when it is valid, returns its distinct ids too (in
-/// page order, repeats kept), from the same pass.
-pub fn validate_payload_with_ids<'a>(
-    body: &'a [u8],
-    options: &ValidateOptions,
-) -> (ValidationReport, Vec<Cow<'a, [u8]>>) {
+/// What a valid page lists besides its report, read in the same pass: its distinct ids
+/// (in page order, repeats kept) and where each member object is in the body (`[start,
+/// end)` byte offsets), so a host can keep members as they were sent without reading the
+/// body again. Both are empty for a body that is not valid.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageListing<'a> {
+    pub ids: Vec<Cow<'a, [u8]>>,
+    pub member_spans: Vec<(usize, usize)>,
+}
+
+/// Validates one webhook body and, when it is valid, lists its ids and members too.
+pub fn validate_payload_with_ids<'a>(body: &'a [u8], options: &ValidateOptions) -> (ValidationReport, PageListing<'a>) {
     let walked = Walk::run(body, options, Build::Nothing);
-    let ids = if walked.report.valid { walked.ids.into_iter().map(|seen| seen.id).collect() } else { Vec::new() };
-    (walked.report, ids)
+    if !walked.report.valid {
+        return (walked.report, PageListing::default());
+    }
+    let ids = walked.ids.into_iter().map(|seen| seen.id).collect();
+    (walked.report, PageListing { ids, member_spans: walked.spans })
 }
 
 /// A valid page as the membership engine needs it: the call and its distinct ids,
@@ -88,6 +97,7 @@ struct Walked<'a> {
     members: Vec<Member>,
     fills: Vec<Fill>,
     ids: Vec<SeenId<'a>>,
+    spans: Vec<(usize, usize)>,
 }
 
 /// Validates and reads one webhook body; `Err` holds the report when it is not valid.
@@ -168,6 +178,8 @@ struct Walk<'a> {
     warnings: ProblemList,
     report: ValidationReport,
     seen_ids: Vec<SeenId<'a>>,
+    /// Where each member object is in the body: `[start, end)` byte offsets.
+    member_spans: Vec<(usize, usize)>,
     members: Vec<Member>,
     fills: Vec<Fill>,
 }
@@ -256,6 +268,7 @@ impl<'a> Walk<'a> {
                 warnings: Vec::new(),
             },
             seen_ids: Vec::with_capacity(1024),
+            member_spans: Vec::with_capacity(1024),
             members: Vec::new(),
             fills: Vec::new(),
         };
@@ -292,7 +305,7 @@ impl<'a> Walk<'a> {
         locate(body, errors.iter_mut().chain(warnings.iter_mut()));
         self.report.errors = errors;
         self.report.warnings = warnings;
-        Walked { report: self.report, members: self.members, fills: self.fills, ids: self.seen_ids }
+        Walked { report: self.report, members: self.members, fills: self.fills, ids: self.seen_ids, spans: self.member_spans }
     }
 
     fn document(&mut self) -> Result<(), SyntaxError> {
@@ -656,6 +669,7 @@ impl<'a> Walk<'a> {
         let mut texts = Seen::default();
         let mut reserved_values: [Option<(usize, usize)>; 4] = [None; 4];
         self.reader.begin_object()?;
+        let opened = self.reader.pos() - 1;
         let mut first = true;
         while let Some((slot, key)) = self.reader.next_key_among(first, &MEMBER_FIELDS)? {
             first = false;
@@ -700,6 +714,7 @@ impl<'a> Walk<'a> {
                 }
             }
         }
+        self.member_spans.push((opened, self.reader.pos()));
         if !seen.has(0) {
             match reserved_id {
                 Some(token) if !token.decode_bytes().is_empty() => {
@@ -924,12 +939,14 @@ mod tests {
     fn ids_come_with_the_report_only_when_valid_in_page_order() {
         let body = br#"{"action":"members","parameters":{"mixpanel_project_id":"1","mixpanel_cohort_id":"2","mixpanel_cohort_name":"n","mixpanel_cohort_description":"d","mixpanel_session_id":"s","page_info":{"page_count":1,"total_pages":1},"members":[{"mixpanel_distinct_id":"b"},{"mixpanel_distinct_id":"a\u00e9"},{"mixpanel_distinct_id":"b"}]}}"#;
         let options = super::ValidateOptions::default();
-        let (report, ids) = super::validate_payload_with_ids(body, &options);
+        let (report, listing) = super::validate_payload_with_ids(body, &options);
         assert!(report.valid);
-        let ids: Vec<String> = ids.iter().map(|id| String::from_utf8(id.to_vec()).unwrap()).collect();
+        let ids: Vec<String> = listing.ids.iter().map(|id| String::from_utf8(id.to_vec()).unwrap()).collect();
         assert_eq!(ids, ["b", "a\u{e9}", "b"]);
-        let (report, ids) = super::validate_payload_with_ids(b"{", &options);
-        assert!(!report.valid && ids.is_empty());
+        let members: Vec<&[u8]> = listing.member_spans.iter().map(|&(a, b)| &body[a..b]).collect();
+        assert_eq!(members, [&br#"{"mixpanel_distinct_id":"b"}"#[..], br#"{"mixpanel_distinct_id":"a\u00e9"}"#, br#"{"mixpanel_distinct_id":"b"}"#]);
+        let (report, listing) = super::validate_payload_with_ids(b"{", &options);
+        assert!(!report.valid && listing.ids.is_empty() && listing.member_spans.is_empty());
     }
 
     #[test]

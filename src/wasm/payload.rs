@@ -49,40 +49,75 @@ pub(super) fn read_body(body: &JsValue) -> Result<WebhookBody, Problem> {
 
 /// With `ids: true` a valid page's report also lists its distinct ids (`ids`), read in
 /// the same pass: what a receiver that stores ids needs, without `parsePayload`'s objects.
+/// With `memberSpans: true`, where each member object is in the body's text
+/// (`memberSpans`: flat `start, end` UTF-16 offsets), so a receiver can keep members as
+/// sent without reading the body again.
 #[wasm_bindgen(js_name = validatePayload)]
 pub fn validate_payload(body: JsValue, options: JsValue) -> Exported {
-    let (options, fields) = validate_options_with(&options, &["ids"])?;
+    let (options, fields) = validate_options_with(&options, &["ids", "memberSpans"])?;
     let body = match read_body(&body) {
         Ok(body) => body,
         Err(problem) => return json(&rejected_body(problem)),
     };
-    if fields.boolean("ids")? != Some(true) {
+    let (ids, spans) = (fields.boolean("ids")? == Some(true), fields.boolean("memberSpans")? == Some(true));
+    if !ids && !spans {
         let mut report = payload::validate_payload(&body.bytes, &options);
         body.place(report.errors.iter_mut().chain(report.warnings.iter_mut()));
         return json(&report);
     }
-    let (mut report, ids) = payload::validate_payload_with_ids(&body.bytes, &options);
+    let (mut report, listing) = payload::validate_payload_with_ids(&body.bytes, &options);
     body.place(report.errors.iter_mut().chain(report.warnings.iter_mut()));
     let mut text = report.to_json();
-    // The report is one JSON object: its closing brace makes way for the ids and the
-    // page's content key (what tells pageless pages apart: SyncTracker.observe takes it).
+    // The report is one JSON object: its closing brace makes way for what was asked for.
     text.pop();
     let mut w = crate::json::JsonWriter::new();
-    w.begin_array();
-    for id in &ids {
-        w.string(&String::from_utf8_lossy(id));
+    w.begin_object();
+    if ids {
+        write_ids(&mut w, &report, &listing.ids);
     }
-    w.end_array();
-    text.push_str(",\"ids\":");
-    text.push_str(&w.finish());
-    if let (true, Some(action)) = (report.valid, report.action.as_deref().and_then(crate::payload::Action::parse)) {
-        let key = crate::state::fingerprint(action, ids.iter().map(|id| &**id));
-        text.push_str(",\"fingerprint\":\"");
-        text.push_str(&crate::state::fingerprint_hex(key));
-        text.push('"');
+    if spans {
+        write_member_spans(&mut w, &body, &listing.member_spans);
+    }
+    w.end_object();
+    // `{` and `}` of the writer's object go; its fields join the report's.
+    let fields = w.finish();
+    if fields.len() > 2 {
+        text.push(',');
+        text.push_str(crate::text::cut(&fields, 1, fields.len() - 1));
     }
     text.push('}');
     Ok(text)
+}
+
+/// `ids`, and the page's content key (what tells pageless pages apart:
+/// `SyncTracker.observe` takes it).
+fn write_ids(w: &mut crate::json::JsonWriter, report: &ValidationReport, ids: &[std::borrow::Cow<'_, [u8]>]) {
+    w.key("ids").begin_array();
+    for id in ids {
+        w.string(&String::from_utf8_lossy(id));
+    }
+    w.end_array();
+    if let (true, Some(action)) = (report.valid, report.action.as_deref().and_then(crate::payload::Action::parse)) {
+        let key = crate::state::fingerprint(action, ids.iter().map(|id| &**id));
+        w.key("fingerprint").string(&crate::state::fingerprint_hex(key));
+    }
+}
+
+/// `memberSpans` in UTF-16 units of the text as `TextDecoder` decodes the body (which
+/// drops a leading byte order mark); `null` for an object body, whose text was made here.
+fn write_member_spans(w: &mut crate::json::JsonWriter, body: &WebhookBody, spans: &[(usize, usize)]) {
+    w.key("memberSpans");
+    if !body.as_sent {
+        w.null();
+        return;
+    }
+    let bytes: Vec<usize> = spans.iter().flat_map(|&(start, end)| [start, end]).collect();
+    let bom = usize::from(body.bytes.starts_with(&[0xEF, 0xBB, 0xBF]));
+    w.begin_array();
+    for unit in crate::text::utf16_offsets(&body.bytes, &bytes) {
+        w.uint((unit - bom) as u64);
+    }
+    w.end_array();
 }
 
 #[wasm_bindgen(js_name = parsePayload)]

@@ -13,6 +13,7 @@ import {
   audienceProperties,
   brazeCohortChanges,
   cleverTapUploads,
+  forwardingRequests,
   decodeSegmentMembership,
   encodeSegmentMembership,
   engageBatches,
@@ -251,6 +252,11 @@ const uploads: CleverTapUpload[] = cleverTapUploads(bodies[0]!, ctOptions);
 cleverTapUploads(parsePayload("{}"));
 cleverTapUploads(body, null);
 const requestBodies: string[] = cleverTapUploads(body, { ts: 1, format: "json" });
+const forwarded = forwardingRequests(body, { clevertap: { ts: 1 }, braze: { simplifiedIdMerge: true } });
+const forwardedBodies: string[] = [...(forwarded.clevertap ?? []), ...(forwarded.braze?.requests ?? [])];
+const spans: number[] | null | undefined = validatePayload(body, { memberSpans: true }).memberSpans;
+void forwardedBodies.length;
+void spans;
 const asObjects: CleverTapUpload[] = cleverTapUploads(body, { format: "objects" });
 // @ts-expect-error: "json" gives strings, not uploads
 const notObjects: CleverTapUpload[] = cleverTapUploads(body, { format: "json" });

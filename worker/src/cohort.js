@@ -49,14 +49,14 @@ export class CohortObject extends DurableObject {
    * Accepts a page the Worker has validated: `{ action, projectId, cohortId, cohortName,
    * sessionId, page, fingerprint, ids }` (`page`: `{ count, total }`, or null for a pageless
    * body, known by its `fingerprint`; `ids`: the members' distinct ids as the package read
-   * them) and, with forwarding on, the raw `body`, whose members as sent are kept for the
-   * destinations. Resolves once the page is durably logged; the alarm (or the next read)
-   * applies it.
+   * them) and, with forwarding on, the raw `body` and its `memberSpans` (where each
+   * member is in its text), whose members as sent are kept for the destinations. Resolves
+   * once the page is durably logged; the alarm (or the next read) applies it.
    */
   async apply(page) {
     const forwarding = destinations(this.env).length > 0;
-    // With forwarding on, the body's text is logged as it came and its members are read
-    // when the page is applied: parsing and reshaping them is not the answer's work.
+    // With forwarding on, the body's text is logged as it came, with where its members
+    // are: the members are cut out of it when the page is applied, never parsed.
     const record = JSON.stringify({
       action: page.action,
       sessionId: page.sessionId,
@@ -64,6 +64,7 @@ export class CohortObject extends DurableObject {
       fingerprint: page.fingerprint ?? null,
       ids: page.ids,
       body: forwarding && page.body ? decoder.decode(page.body) : null,
+      spans: forwarding && page.body ? page.memberSpans : null,
       cohort: { projectId: page.projectId, cohortId: page.cohortId, cohortName: page.cohortName ?? null },
     });
     const news = [];
@@ -337,13 +338,20 @@ export class CohortObject extends DurableObject {
 }
 
 /**
- * A logged page with its `members` as `[id, data]` pairs: `data` is the member as sent
- * (kept short, see keptMember) when the body was logged for forwarding, else null.
+ * A logged page with its `members` as `[id, data]` pairs: `data` is the member's text as
+ * sent (kept short, see keptMember) when the body was logged for forwarding, else null.
  */
 function withMembers(logged) {
   if (logged.members) return logged;
-  const sent = logged.body === null ? null : JSON.parse(logged.body).parameters.members;
-  return { ...logged, body: null, members: logged.ids.map((id, i) => [id, sent ? keptMember(sent[i]) : null]) };
+  const { body, spans } = logged;
+  const data = (i) => (body === null ? null : keptText(logged.ids[i], body.slice(spans[2 * i], spans[2 * i + 1])));
+  return { ...logged, body: null, spans: null, members: logged.ids.map((id, i) => [id, data(i)]) };
+}
+
+/** A member's text as sent, unless it is over MAX_KEPT_MEMBER_CHARS: then what keptMember keeps, the id first. */
+function keptText(id, text) {
+  if (text.length <= MAX_KEPT_MEMBER_CHARS) return text;
+  return keptMember({ mixpanel_distinct_id: id, ...JSON.parse(text) });
 }
 
 function toBase64Url(text) {

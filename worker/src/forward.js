@@ -2,7 +2,7 @@
 // destinations configured in the Worker's vars and secrets, with the package's builders.
 // Requests go through the outbox (outbox.js); this file says what they are and how each
 // destination's answer is read.
-import { brazeCohortChanges, cleverTapUploads, readCleverTapResponse } from "cohort-sync";
+import { forwardingRequests, readCleverTapResponse } from "cohort-sync";
 import { byStatus } from "./outbox.js";
 
 const CLEVERTAP_DEFAULT_URL = "https://api.clevertap.com/1/upload";
@@ -16,9 +16,13 @@ export function destinations(env) {
   return on;
 }
 
-/** A webhook body holding `members` (raw Mixpanel member objects), for the builders. */
+/**
+ * A webhook body of `members` (`[id, data]`: data is the member's text as sent, or null
+ * when only the id is known), for the builders. The members' texts go in as they are:
+ * the builders read each member's id by the same rules as the page it came in.
+ */
 function changeBody(action, cohort, members) {
-  return JSON.stringify({
+  const head = JSON.stringify({
     action,
     parameters: {
       mixpanel_project_id: cohort.projectId,
@@ -27,49 +31,49 @@ function changeBody(action, cohort, members) {
       mixpanel_cohort_description: "",
       mixpanel_session_id: cohort.sessionId,
       page_info: { page_count: 1, total_pages: 1 },
-      members,
+      members: [],
     },
   });
+  const list = members.map(([id, data]) => data ?? `{"mixpanel_distinct_id":${JSON.stringify(id)}}`).join(",");
+  return `${head.slice(0, -"]}}".length)}${list}]}}`;
 }
 
 /**
  * The outbox entries for one page's changes: `added` / `removed` are `[id, data]`
- * (data: the member's JSON as Mixpanel sent it, or null when only the id is known).
+ * (data: the member's text as Mixpanel sent it, or null when only the id is known).
  * Returns `[dest, request]` pairs in the order they must be delivered.
  */
 export function changeRequests(env, cohort, added, removed) {
   const entries = [];
   const dests = destinations(env);
   if (dests.length === 0) return entries;
-  // The id the rulebook decided on (a member may have sent only `$distinct_id`).
-  const member = ([id, data]) => (data ? { ...JSON.parse(data), mixpanel_distinct_id: id } : { mixpanel_distinct_id: id });
+  const options = {
+    clevertap: dests.includes("clevertap") ? {} : null,
+    braze: dests.includes("braze")
+      ? { userIdProperty: env.BRAZE_USER_ID_PROPERTY || null, simplifiedIdMerge: String(env.BRAZE_SIMPLIFIED_ID_MERGE).toLowerCase() === "true" }
+      : null,
+  };
   for (const [action, changes] of [["add_members", added], ["remove_members", removed]]) {
     for (let i = 0; i < changes.length; i += 1000) {
       const chunk = changes.slice(i, i + 1000);
-      const body = changeBody(action, cohort, chunk.map(member));
-      if (dests.includes("clevertap")) {
+      // One read of the changes builds every destination's requests.
+      const built = options.clevertap || options.braze ? forwardingRequests(changeBody(action, cohort, chunk), options) : null;
+      if (built?.clevertap) {
         const headers = {
           "content-type": "application/json",
           "x-clevertap-account-id": env.CLEVERTAP_ACCOUNT_ID,
           "x-clevertap-passcode": env.CLEVERTAP_PASSCODE,
         };
-        for (const upload of cleverTapUploads(body, { format: "json" })) {
+        for (const upload of built.clevertap) {
           entries.push(["clevertap", { url: env.CLEVERTAP_UPLOAD_URL || CLEVERTAP_DEFAULT_URL, headers, body: upload }]);
         }
       }
-      if (dests.includes("braze")) {
-        const options = {
-          userIdProperty: env.BRAZE_USER_ID_PROPERTY || null,
-          simplifiedIdMerge: String(env.BRAZE_SIMPLIFIED_ID_MERGE).toLowerCase() === "true",
-        };
-        const requests = brazeCohortChanges(body, options);
-        if (requests.skipped.length > 0) {
-          console.warn(`cohort-sync: ${requests.skipped.length} members have no Braze user id; not sent`);
+      if (built?.braze) {
+        if (built.braze.skipped.length > 0) {
+          console.warn(`cohort-sync: ${built.braze.skipped.length} members have no Braze user id; not sent`);
         }
         const headers = { "content-type": "application/json", authorization: `Bearer ${env.BRAZE_API_KEY}` };
-        for (const request of requests) {
-          entries.push(["braze", { url: env.BRAZE_COHORT_URL, headers, body: JSON.stringify(request) }]);
-        }
+        for (const body of built.braze.requests) entries.push(["braze", { url: env.BRAZE_COHORT_URL, headers, body }]);
       }
       if (dests.includes("profiles")) {
         entries.push(["profiles", {

@@ -76,9 +76,10 @@ async function answerWebhook(request, env) {
     throw error;
   }
   // The ids (and the page's content key) come from the same pass as the validation; with
-  // forwarding on, the members as sent are also kept for the destinations.
+  // forwarding on, so does where each member is in the body, kept as sent for the
+  // destinations.
   const forwarding = destinations(env).length > 0;
-  const report = validatePayload(bytes, { maxBytes: max, ids: true });
+  const report = validatePayload(bytes, { maxBytes: max, ids: true, memberSpans: forwarding });
   // Echoed whenever the body says one, known or not (Mixpanel matches answers by it).
   const action = typeof report.action === "string" ? report.action : null;
   Object.assign(facts, {
@@ -137,7 +138,7 @@ function applyPage(cohort, report, forwarding, bytes) {
     page: report.page,
     fingerprint: report.fingerprint,
     ids: report.ids,
-    ...(forwarding ? { body: bytes } : {}),
+    ...(forwarding ? { body: bytes, memberSpans: report.memberSpans } : {}),
   });
 }
 

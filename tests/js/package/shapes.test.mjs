@@ -142,6 +142,8 @@ test("every runtime export is declared, and every declared value export exists",
 test("webhook payloads: reports, pages and replies have exactly the declared shapes", () => {
   expectShape(cs.validatePayload(body), returnOf("validatePayload", 1), "a valid report");
   expectShape(cs.validatePayload(body, { ids: true }), returnOf("validatePayload", 0), "a report with ids and fingerprint");
+  expectShape(cs.validatePayload(body, { ids: true, memberSpans: true }), returnOf("validatePayload", 0), "a report with ids and member spans");
+  expectShape(cs.validatePayload({ action: "members" }, { memberSpans: true }), returnOf("validatePayload", 1), "an object body's member spans");
   expectShape(cs.validatePayload(realBody), returnOf("validatePayload", 1), "the real sender's body");
   expectShape(cs.validatePayload('{"action":"members","parameters":{"members":[1]}} x'), returnOf("validatePayload", 1), "an invalid one (positions)");
   expectShape(cs.validatePayload({ action: 7 }), returnOf("validatePayload", 1), "an invalid parsed object");
@@ -199,6 +201,8 @@ test("identity and destinations", () => {
   const answer = JSON.stringify({ status: "partial", processed: 1, unprocessed: [{ status: "fail", code: 509, error: "bad", record: uploads[0].d[0] }] });
   expectShape(cs.readCleverTapResponse(uploads[0], 200, answer), returnOf("readCleverTapResponse"), "an upload outcome");
   expectShape(cs.brazeCohortChanges(page), returnOf("brazeCohortChanges"), "Braze requests with skipped");
+  expectShape(cs.forwardingRequests(page, { clevertap: {}, braze: {} }), returnOf("forwardingRequests"), "every destination's requests");
+  expectShape(cs.forwardingRequests(page, {}), returnOf("forwardingRequests"), "no destination");
 });
 
 test("audiences and ingestion", () => {
