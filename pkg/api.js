@@ -407,7 +407,7 @@ export function matchMembers(page, index, rule) {
 }
 
 export function cleverTapUploads(page, options) {
-  return callRaw(wasm.cleverTapUploads, page, options);
+  return callRaw(wasm.cleverTapUploads, asBytes(page), options);
 }
 
 export function readCleverTapResponse(upload, status, body) {
@@ -420,13 +420,13 @@ export function readCleverTapResponse(upload, status, body) {
 }
 
 export function brazeCohortChanges(page, options) {
-  const { requests, skipped } = call(() => wasm.brazeCohortChanges(page, options));
+  const { requests, skipped } = call(() => wasm.brazeCohortChanges(asBytes(page), options));
   // The array the contract names, carrying the members that could not be sent.
   return Object.defineProperty(requests, "skipped", { value: skipped, enumerable: false });
 }
 
 export function forwardingRequests(page, options) {
-  return callRaw(wasm.forwardingRequests, page, options);
+  return callRaw(wasm.forwardingRequests, asBytes(page), options);
 }
 
 export function encodeSegmentMembership(ids) {

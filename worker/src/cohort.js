@@ -63,19 +63,19 @@ export class CohortObject extends DurableObject {
       page: page.page,
       fingerprint: page.fingerprint ?? null,
       ids: page.ids,
-      body: forwarding && page.body ? decoder.decode(page.body) : null,
       spans: forwarding && page.body ? page.memberSpans : null,
       cohort: { projectId: page.projectId, cohortId: page.cohortId, cohortName: page.cohortName ?? null },
     });
+    const body = forwarding && page.body ? decoder.decode(page.body) : null;
     const news = [];
     this.ctx.storage.transactionSync(() => {
-      if (record.length <= MAX_BOUND_CHARS) {
-        this.log.append(record);
+      if (record.length <= MAX_BOUND_CHARS && (body?.length ?? 0) <= MAX_BOUND_CHARS) {
+        this.log.append(record, body);
       } else {
         // Too big for one SQLite value (members with large properties, forwarding on):
         // applied now, after everything logged before it, so the order still holds.
         this.applyAllLogged();
-        this.withTracker((tracker) => this.applyOne(JSON.parse(record), tracker, news));
+        this.withTracker((tracker) => this.applyOne({ ...JSON.parse(record), body }, tracker, news));
       }
     });
     this.registryNews.push(...news);

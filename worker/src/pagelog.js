@@ -14,8 +14,11 @@
 // Exactness is unchanged: pages are applied in the order they were accepted, through the
 // same MembershipStore.apply, and a page and its removal from the log commit together.
 
+// `page`: the page as JSON, without its body; `body`: the body's text as it came, kept
+// apart so that logging it is a copy, not a JSON escape of every quote in it (with
+// forwarding on; null otherwise).
 export const PAGE_LOG_SCHEMA = `
-CREATE TABLE IF NOT EXISTS page_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, page TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS page_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, page TEXT NOT NULL, body TEXT, at INTEGER NOT NULL);
 `;
 
 export class PageLog {
@@ -23,9 +26,9 @@ export class PageLog {
     this.sql = sql;
   }
 
-  /** Logs a validated page: `MembershipStore.apply`'s argument as JSON text. */
-  append(record) {
-    this.sql.exec("INSERT INTO page_log (page, at) VALUES (?, ?)", record, Date.now());
+  /** Logs a validated page: `MembershipStore.apply`'s argument as JSON text, and its body's text or null. */
+  append(record, body) {
+    this.sql.exec("INSERT INTO page_log (page, body, at) VALUES (?, ?, ?)", record, body, Date.now());
   }
 
   /** When the oldest logged page was accepted (ms), or null when the log is empty. */
@@ -37,12 +40,12 @@ export class PageLog {
     return this.sql.exec("SELECT count(*) AS n FROM page_log").one().n;
   }
 
-  /** The oldest `limit` pages, in arrival order: `[{ seq, page }]`. */
+  /** The oldest `limit` pages, in arrival order: `[{ seq, page }]`, each page with its `body`. */
   take(limit) {
     return this.sql
-      .exec("SELECT seq, page FROM page_log ORDER BY seq LIMIT ?", limit)
+      .exec("SELECT seq, page, body FROM page_log ORDER BY seq LIMIT ?", limit)
       .toArray()
-      .map((row) => ({ seq: row.seq, page: JSON.parse(row.page) }));
+      .map((row) => ({ seq: row.seq, page: { ...JSON.parse(row.page), body: row.body } }));
   }
 
   /** Forgets the pages up to `seq` (applied in the same transaction). */
