@@ -279,6 +279,11 @@ impl<'de> Deserialize<'de> for Raw {
 }
 
 impl Raw {
+    /// The value, `undefined` when the option is absent.
+    pub fn value(&self) -> &JsValue {
+        &self.0
+    }
+
     /// The value unless it is `undefined` or `null` (both mean the default).
     fn given(&self) -> Option<&JsValue> {
         (!self.0.is_undefined() && !self.0.is_null()).then_some(&self.0)
@@ -404,89 +409,5 @@ impl<'de> de::MapAccess<'de> for Entries {
 
     fn next_value_seed<V: de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Self::Error> {
         seed.deserialize(serde_wasm_bindgen::Deserializer::from(std::mem::take(&mut self.value)))
-    }
-}
-
-/// An options object, read field by field. Unknown keys are refused, so a typo such as
-/// `maxMember` is an error rather than silently ignored. Being replaced by [`options`].
-pub struct Fields {
-    object: Option<js_sys::Object>,
-    what: &'static str,
-}
-
-impl Fields {
-    pub fn read(value: &JsValue, what: &'static str, allowed: &[&str]) -> Result<Fields, BindingError> {
-        if value.is_undefined() || value.is_null() {
-            return Ok(Fields { object: None, what });
-        }
-        if !value.is_object() || is_array(value) {
-            return Err(BindingError::invalid_argument(format!("{what} must be an object, got {}", type_name(value))));
-        }
-        let object: js_sys::Object = value.clone().unchecked_into();
-        let keys =
-            object_keys(value).map_err(|_| BindingError::invalid_argument(format!("{what} could not be read")))?;
-        for key in keys.iter() {
-            let key = key.as_string().unwrap_or_default();
-            if !allowed.contains(&key.as_str()) {
-                return Err(BindingError::invalid_argument(format!(
-                    "{what}: unknown option \"{key}\" (expected {})",
-                    allowed.join(", ")
-                )));
-            }
-        }
-        Ok(Fields { object: Some(object), what })
-    }
-
-    fn get(&self, key: &str) -> Result<JsValue, BindingError> {
-        let Some(object) = &self.object else { return Ok(JsValue::UNDEFINED) };
-        js_sys::Reflect::get(object, &JsValue::from_str(key))
-            .map_err(|_| BindingError::invalid_argument(format!("{}.{key} could not be read", self.what)))
-    }
-
-    /// A field's raw value (`undefined` when absent).
-    pub fn value(&self, key: &str) -> Result<JsValue, BindingError> {
-        self.get(key)
-    }
-
-    /// A boolean field; absent (`undefined`/`null`) is `None`.
-    pub fn boolean(&self, key: &str) -> Result<Option<bool>, BindingError> {
-        let value = self.get(key)?;
-        if value.is_undefined() || value.is_null() {
-            return Ok(None);
-        }
-        value.as_bool().map(Some).ok_or_else(|| {
-            BindingError::invalid_argument(format!(
-                "{}.{key} must be true or false, got {}",
-                self.what,
-                type_name(&value)
-            ))
-        })
-    }
-
-    /// A number field; absent (`undefined`/`null`) is `None`.
-    pub fn number(&self, key: &str) -> Result<Option<f64>, BindingError> {
-        let value = self.get(key)?;
-        if value.is_undefined() || value.is_null() {
-            return Ok(None);
-        }
-        value.as_f64().map(Some).ok_or_else(|| {
-            BindingError::invalid_argument(format!("{}.{key} must be a number, got {}", self.what, type_name(&value)))
-        })
-    }
-
-    /// A string field; absent (`undefined`/`null`) is `None`.
-    pub fn string(&self, key: &str) -> Result<Option<String>, BindingError> {
-        let value = self.get(key)?;
-        if value.is_undefined() || value.is_null() {
-            return Ok(None);
-        }
-        match exact_string(&value, &format!("{}.{key}", self.what))? {
-            Some(text) => Ok(Some(text)),
-            None => Err(BindingError::invalid_argument(format!(
-                "{}.{key} must be a string, got {}",
-                self.what,
-                type_name(&value)
-            ))),
-        }
     }
 }

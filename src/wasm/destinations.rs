@@ -1,20 +1,29 @@
 //! Exports for "Destinations" (docs/api.md): CleverTap uploads and answers, Braze cohort
 //! changes. Pages arrive as a body or a `parsePayload` page.
 
-use super::convert::{argument_problem, body_bytes, invalid, json, whole_number, Exported, Fields};
-use super::identity::non_empty;
+use super::convert::{argument_problem, body_bytes, invalid, json, options, whole_number, Exported, Raw};
+use super::identity::braze_rule;
 use super::payload::read_page;
 use crate::destinations;
-use crate::identity::IdentityRule;
 use crate::json::args::read_upload_records;
+use serde::Deserialize;
 use wasm_bindgen::prelude::*;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct UploadOptions {
+    #[serde(default)]
+    ts: Raw,
+    #[serde(default)]
+    format: Raw,
+}
 
 /// `format: "objects"` (default) gives `{ d }` objects; `"json"` gives each upload's
 /// request body as text, ready to send (no parse on the way out, none on the way in).
 #[wasm_bindgen(js_name = cleverTapUploads)]
-pub fn clevertap_uploads(page: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    let fields = Fields::read(&options, "options", &["ts", "format"])?;
-    let as_text = match fields.string("format")?.as_deref() {
+pub fn clevertap_uploads(page: JsValue, options_value: JsValue) -> Result<JsValue, JsValue> {
+    let given: UploadOptions = options(&options_value, "options")?;
+    let as_text = match given.format.string("options.format")?.as_deref() {
         None | Some("objects") => false,
         Some("json") => true,
         Some(other) => return Err(invalid(format!("options.format must be \"objects\" or \"json\", got \"{other}\""))),
@@ -22,7 +31,8 @@ pub fn clevertap_uploads(page: JsValue, options: JsValue) -> Result<JsValue, JsV
     let page = read_page(&page)?;
     let now = (js_sys::Date::now() / 1000.0).floor();
     // Past 10^11 a "seconds" value is the year 5138: it is milliseconds by mistake.
-    let ts = whole_number(fields.number("ts")?, "options.ts (unix seconds)", 0.0, 1e11)?.unwrap_or(now) as u64;
+    let ts =
+        whole_number(given.ts.number("options.ts")?, "options.ts (unix seconds)", 0.0, 1e11)?.unwrap_or(now) as u64;
     let bodies = destinations::clevertap_uploads(&page, ts);
     if as_text {
         return Ok(bodies.into_iter().map(JsValue::from).collect::<js_sys::Array>().into());
@@ -52,11 +62,7 @@ pub fn read_clevertap_response(upload: &[u8], status: JsValue, body: JsValue) ->
 
 #[wasm_bindgen(js_name = brazeCohortChanges)]
 pub fn braze_cohort_changes(page: JsValue, options: JsValue) -> Exported {
-    let fields = Fields::read(&options, "options", &["userIdProperty", "simplifiedIdMerge"])?;
-    let rule = IdentityRule::Braze {
-        user_id_property: non_empty(fields.string("userIdProperty")?, "userIdProperty")?,
-        simplified_id_merge: fields.boolean("simplifiedIdMerge")?.unwrap_or(false),
-    };
+    let rule = braze_rule(&options, false)?;
     let page = read_page(&page)?;
     if page.cohort_id.is_empty() {
         return Err(invalid("the page has no cohortId"));
