@@ -2,10 +2,11 @@
 //! UTF-8 JSON bytes (api.js).
 
 use super::convert::{
-    argument_problem, exact_string, invalid, json, type_name, whole_number, BindingError, Exported, Fields,
+    argument_problem, exact_string, invalid, json, options, type_name, whole_number, BindingError, Exported, Raw,
 };
 use crate::audience;
 use crate::json::args::{read_audiences, read_profile_updates, read_text_list};
+use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 fn audience_error(error: audience::AudienceError) -> JsValue {
@@ -37,22 +38,36 @@ pub fn segment_membership_contains(value: JsValue, id: JsValue) -> Result<bool, 
     Ok(audience::segment_membership_contains(&value, &id))
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AudienceOptions {
+    #[serde(default)]
+    per_audience: Raw,
+}
+
 #[wasm_bindgen(js_name = audienceProperties)]
-pub fn audience_properties(audiences: &[u8], options: JsValue) -> Exported {
-    let fields = Fields::read(&options, "options", &["perAudience"])?;
+pub fn audience_properties(audiences: &[u8], options_value: JsValue) -> Exported {
+    let given: AudienceOptions = options(&options_value, "options")?;
+    let per_audience = given.per_audience.boolean("options.perAudience")?.unwrap_or(false);
     let audiences = read_audiences(audiences).map_err(|p| argument_problem("audiences", p))?;
-    json(
-        &audience::audience_properties(&audiences, fields.boolean("perAudience")?.unwrap_or(false))
-            .map_err(audience_error)?,
-    )
+    json(&audience::audience_properties(&audiences, per_audience).map_err(audience_error)?)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EngageOptions {
+    #[serde(default)]
+    token: Raw,
+    #[serde(default)]
+    max_per_request: Raw,
 }
 
 #[wasm_bindgen(js_name = engageBatches)]
-pub fn engage_batches(updates: &[u8], options: JsValue) -> Exported {
-    let fields = Fields::read(&options, "options", &["token", "maxPerRequest"])?;
-    let token = fields.string("token")?.unwrap_or_default();
-    let max =
-        whole_number(fields.number("maxPerRequest")?, "options.maxPerRequest", 1.0, 2000.0)?.unwrap_or(2000.0) as usize;
+pub fn engage_batches(updates: &[u8], options_value: JsValue) -> Exported {
+    let given: EngageOptions = options(&options_value, "options")?;
+    let token = given.token.string("options.token")?.unwrap_or_default();
+    let max = given.max_per_request.number("options.maxPerRequest")?;
+    let max = whole_number(max, "options.maxPerRequest", 1.0, 2000.0)?.unwrap_or(2000.0) as usize;
     let updates = read_profile_updates(updates).map_err(|p| argument_problem("updates", p))?;
     json(&audience::engage_batches(&updates, &token, max).map_err(audience_error)?)
 }

@@ -3,6 +3,8 @@
 use crate::json::ToJson;
 use crate::problem::Problem;
 use js_sys::{ArrayBuffer, Uint8Array};
+use serde::de::{self, DeserializeOwned};
+use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// What an export throws: a `CohortSyncError` (the package's class, which `api.js`
@@ -261,90 +263,151 @@ pub fn whole_number(value: Option<f64>, name: &str, min: f64, max: f64) -> Resul
     }
 }
 
-/// An options object, read field by field. Unknown keys are refused, so a typo such as
-/// `maxMember` is an error rather than silently ignored.
+/// An option's value as the caller gave it (`undefined` when absent), checked by the
+/// export that reads it: serde's own type errors would not name the option, and numbers
+/// keep their range checks ([`whole_number`]).
 ///
-/// Hand-written rather than serde-wasm-bindgen: serde's deserialisation (and the float
-/// formatting its error messages pull in) cost ~10 KB of gzipped wasm for three option
-/// objects.
-pub struct Fields {
-    object: Option<js_sys::Object>,
-    what: &'static str,
+/// Option structs mark each `Raw` field `#[serde(default)]` rather than the whole struct:
+/// the struct-wide default builds a default struct on every read, which is more code.
+#[derive(Default)]
+pub struct Raw(JsValue);
+
+impl<'de> Deserialize<'de> for Raw {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Raw, D::Error> {
+        serde_wasm_bindgen::preserve::deserialize(deserializer).map(Raw)
+    }
 }
 
-impl Fields {
-    pub fn read(value: &JsValue, what: &'static str, allowed: &[&str]) -> Result<Fields, BindingError> {
-        if value.is_undefined() || value.is_null() {
-            return Ok(Fields { object: None, what });
-        }
-        if !value.is_object() || is_array(value) {
-            return Err(BindingError::invalid_argument(format!("{what} must be an object, got {}", type_name(value))));
-        }
-        let object: js_sys::Object = value.clone().unchecked_into();
-        let keys =
-            object_keys(value).map_err(|_| BindingError::invalid_argument(format!("{what} could not be read")))?;
-        for key in keys.iter() {
-            let key = key.as_string().unwrap_or_default();
-            if !allowed.contains(&key.as_str()) {
-                return Err(BindingError::invalid_argument(format!(
-                    "{what}: unknown option \"{key}\" (expected {})",
-                    allowed.join(", ")
-                )));
+impl Raw {
+    /// The value, `undefined` when the option is absent.
+    pub fn value(&self) -> &JsValue {
+        &self.0
+    }
+
+    /// The value unless it is `undefined` or `null` (both mean the default).
+    fn given(&self) -> Option<&JsValue> {
+        (!self.0.is_undefined() && !self.0.is_null()).then_some(&self.0)
+    }
+
+    /// A boolean option named `name`.
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, BindingError> {
+        let Some(value) = self.given() else { return Ok(None) };
+        match value.as_bool() {
+            Some(flag) => Ok(Some(flag)),
+            None => {
+                Err(BindingError::invalid_argument(format!("{name} must be true or false, got {}", type_name(value))))
             }
         }
-        Ok(Fields { object: Some(object), what })
     }
 
-    fn get(&self, key: &str) -> Result<JsValue, BindingError> {
-        let Some(object) = &self.object else { return Ok(JsValue::UNDEFINED) };
-        js_sys::Reflect::get(object, &JsValue::from_str(key))
-            .map_err(|_| BindingError::invalid_argument(format!("{}.{key} could not be read", self.what)))
-    }
-
-    /// A field's raw value (`undefined` when absent).
-    pub fn value(&self, key: &str) -> Result<JsValue, BindingError> {
-        self.get(key)
-    }
-
-    /// A boolean field; absent (`undefined`/`null`) is `None`.
-    pub fn boolean(&self, key: &str) -> Result<Option<bool>, BindingError> {
-        let value = self.get(key)?;
-        if value.is_undefined() || value.is_null() {
-            return Ok(None);
+    /// A number option named `name` (its range is the caller's: [`whole_number`]).
+    pub fn number(&self, name: &str) -> Result<Option<f64>, BindingError> {
+        let Some(value) = self.given() else { return Ok(None) };
+        match value.as_f64() {
+            Some(number) => Ok(Some(number)),
+            None => Err(BindingError::invalid_argument(format!("{name} must be a number, got {}", type_name(value)))),
         }
-        value.as_bool().map(Some).ok_or_else(|| {
-            BindingError::invalid_argument(format!(
-                "{}.{key} must be true or false, got {}",
-                self.what,
-                type_name(&value)
-            ))
-        })
     }
 
-    /// A number field; absent (`undefined`/`null`) is `None`.
-    pub fn number(&self, key: &str) -> Result<Option<f64>, BindingError> {
-        let value = self.get(key)?;
-        if value.is_undefined() || value.is_null() {
-            return Ok(None);
-        }
-        value.as_f64().map(Some).ok_or_else(|| {
-            BindingError::invalid_argument(format!("{}.{key} must be a number, got {}", self.what, type_name(&value)))
-        })
-    }
-
-    /// A string field; absent (`undefined`/`null`) is `None`.
-    pub fn string(&self, key: &str) -> Result<Option<String>, BindingError> {
-        let value = self.get(key)?;
-        if value.is_undefined() || value.is_null() {
-            return Ok(None);
-        }
-        match exact_string(&value, &format!("{}.{key}", self.what))? {
+    /// A string option named `name`, refused when it holds a lone surrogate ([`exact_string`]).
+    pub fn string(&self, name: &str) -> Result<Option<String>, BindingError> {
+        let Some(value) = self.given() else { return Ok(None) };
+        match exact_string(value, name)? {
             Some(text) => Ok(Some(text)),
-            None => Err(BindingError::invalid_argument(format!(
-                "{}.{key} must be a string, got {}",
-                self.what,
-                type_name(&value)
-            ))),
+            None => Err(BindingError::invalid_argument(format!("{name} must be a string, got {}", type_name(value)))),
         }
+    }
+}
+
+/// An options argument named `what` read into `T`, a `#[derive(Deserialize)]` struct
+/// of [`Raw`] fields that refuses unknown keys (so a typo such as `maxMember` is an
+/// error rather than silently ignored). `undefined` and `null` mean every default;
+/// anything else must be an object.
+///
+/// serde never reads the caller's object: serde-wasm-bindgen reads through imports that
+/// are not caught, and a getter or Proxy throwing through a wasm method would leave its
+/// handle borrowed for good. It reads a copy instead ([`option_entries`]), and each value
+/// crosses as a handle that serde does not look into.
+pub fn options<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, BindingError> {
+    let entries = option_entries(value, what)?;
+    T::deserialize(Entries { entries: entries.into_iter(), value: JsValue::UNDEFINED })
+        .map_err(|error| serde_error(error, what))
+}
+
+/// An options argument's own enumerable string keys with their values, read through
+/// caught imports: an inert copy of it. The values are not copied: they are read later
+/// only through typeof checks and caught imports ([`Raw`], [`array_items`]), or, a nested
+/// object, by [`options`] again.
+fn option_entries(value: &JsValue, what: &str) -> Result<Vec<(String, JsValue)>, BindingError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Vec::new());
+    }
+    if !value.is_object() || is_array(value) {
+        return Err(BindingError::invalid_argument(format!("{what} must be an object, got {}", type_name(value))));
+    }
+    let mut entries = Vec::new();
+    for key in object_keys(value).map_err(|_| unreadable(what))?.iter() {
+        let item = js_sys::Reflect::get(value, &key).map_err(|_| unreadable(what))?;
+        entries.push((key.as_string().unwrap_or_default(), item));
+    }
+    Ok(entries)
+}
+
+#[cold]
+fn unreadable(what: &str) -> BindingError {
+    BindingError::invalid_argument(format!("{what} could not be read"))
+}
+
+/// What serde found wrong (an unknown key), as `invalid_argument` naming the argument.
+#[cold]
+fn serde_error(error: serde_wasm_bindgen::Error, what: &str) -> BindingError {
+    let error = JsValue::from(error);
+    let message = js_sys::Reflect::get(&error, &JsValue::from_str("message")).ok().and_then(|m| m.as_string());
+    BindingError::invalid_argument(format!("{what}: {}", message.unwrap_or_default()))
+}
+
+/// An options object as serde reads it: every key (serde-wasm-bindgen would look up
+/// only the struct's own field names, so `deny_unknown_fields` would never see an
+/// unknown key), each value through serde-wasm-bindgen (as a [`Raw`] handle).
+struct Entries {
+    entries: std::vec::IntoIter<(String, JsValue)>,
+    value: JsValue,
+}
+
+impl<'de> de::Deserializer<'de> for Entries {
+    type Error = serde_wasm_bindgen::Error;
+
+    fn deserialize_any<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_map(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+        unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+impl Entries {
+    /// The next key, its value kept for `next_value_seed`: one body for every options type.
+    #[inline(never)]
+    fn next_key(&mut self) -> Option<String> {
+        let (key, value) = self.entries.next()?;
+        self.value = value;
+        Some(key)
+    }
+}
+
+impl<'de> de::MapAccess<'de> for Entries {
+    type Error = serde_wasm_bindgen::Error;
+
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Self::Error> {
+        match self.next_key() {
+            Some(key) => seed.deserialize(de::value::StringDeserializer::new(key)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Self::Error> {
+        seed.deserialize(serde_wasm_bindgen::Deserializer::from(std::mem::take(&mut self.value)))
     }
 }

@@ -1,26 +1,35 @@
 //! Exports for "Destinations" (docs/api.md): CleverTap uploads and answers, Braze cohort
 //! changes. Pages arrive as a body or a `parsePayload` page.
 
-use super::convert::{argument_problem, body_bytes, invalid, json, whole_number, Exported, Fields};
-use super::identity::non_empty;
+use super::convert::{argument_problem, body_bytes, invalid, json, options, whole_number, Exported, Raw};
+use super::identity::braze_rule;
 use super::payload::read_page;
 use crate::destinations;
-use crate::identity::IdentityRule;
 use crate::json::args::read_upload_records;
 use crate::json::ToJson;
+use serde::Deserialize;
 use wasm_bindgen::prelude::*;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct UploadOptions {
+    #[serde(default)]
+    ts: Raw,
+    #[serde(default)]
+    format: Raw,
+}
 
 /// `format: "objects"` (default) gives `{ d }` objects; `"json"` gives each upload's
 /// request body as text, ready to send (no parse on the way out, none on the way in).
 #[wasm_bindgen(js_name = cleverTapUploads)]
-pub fn clevertap_uploads(page: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    let fields = Fields::read(&options, "options", &["ts", "format"])?;
-    let as_text = match fields.string("format")?.as_deref() {
+pub fn clevertap_uploads(page: JsValue, options_value: JsValue) -> Result<JsValue, JsValue> {
+    let given: UploadOptions = options(&options_value, "options")?;
+    let as_text = match given.format.string("options.format")?.as_deref() {
         None | Some("objects") => false,
         Some("json") => true,
         Some(other) => return Err(invalid(format!("options.format must be \"objects\" or \"json\", got \"{other}\""))),
     };
-    let ts = clevertap_ts(&fields, "options")?;
+    let ts = clevertap_ts(&given.ts, "options.ts")?;
     let page = read_page(&page)?;
     let bodies = destinations::clevertap_uploads(&page, ts);
     if as_text {
@@ -49,21 +58,11 @@ pub fn read_clevertap_response(upload: &[u8], status: JsValue, body: JsValue) ->
     json(&destinations::read_clevertap_response(&records, status as u16, &body))
 }
 
-/// The upload time, `ts` in `what`, in unix seconds (default: now).
-fn clevertap_ts(fields: &Fields, what: &str) -> Result<u64, JsValue> {
+/// The upload time in unix seconds, the option `name` (default: now).
+fn clevertap_ts(ts: &Raw, name: &str) -> Result<u64, JsValue> {
     let now = (js_sys::Date::now() / 1000.0).floor();
     // Past 10^11 a "seconds" value is the year 5138: it is milliseconds by mistake.
-    let ts = whole_number(fields.number("ts")?, &format!("{what}.ts (unix seconds)"), 0.0, 1e11)?;
-    Ok(ts.unwrap_or(now) as u64)
-}
-
-const BRAZE_OPTIONS: [&str; 2] = ["userIdProperty", "simplifiedIdMerge"];
-
-fn braze_rule(fields: &Fields) -> Result<IdentityRule, JsValue> {
-    Ok(IdentityRule::Braze {
-        user_id_property: non_empty(fields.string("userIdProperty")?, "userIdProperty")?,
-        simplified_id_merge: fields.boolean("simplifiedIdMerge")?.unwrap_or(false),
-    })
+    Ok(whole_number(ts.number(name)?, name, 0.0, 1e11)?.unwrap_or(now) as u64)
 }
 
 /// Braze needs the cohort's id in every request.
@@ -77,8 +76,25 @@ fn braze_page(page: &JsValue) -> Result<crate::payload::CohortPage, JsValue> {
 
 #[wasm_bindgen(js_name = brazeCohortChanges)]
 pub fn braze_cohort_changes(page: JsValue, options: JsValue) -> Exported {
-    let rule = braze_rule(&Fields::read(&options, "options", &BRAZE_OPTIONS)?)?;
+    let rule = braze_rule(&options, false)?;
     json(&destinations::braze_cohort_changes(&braze_page(&page)?, &rule))
+}
+
+/// `forwardingRequests`' options: a destination is built when its options are given.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForwardingOptions {
+    #[serde(default)]
+    clevertap: Raw,
+    #[serde(default)]
+    braze: Raw,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CleverTapForwarding {
+    #[serde(default)]
+    ts: Raw,
 }
 
 /// Every destination's requests for one page from one read of it, what a forwarding
@@ -86,36 +102,32 @@ pub fn braze_cohort_changes(page: JsValue, options: JsValue) -> Exported {
 /// given (an object, `{}` for the defaults). `clevertap`: the upload bodies as JSON text;
 /// `braze`: `{ requests, skipped }`, request bodies as JSON text.
 #[wasm_bindgen(js_name = forwardingRequests)]
-pub fn forwarding_requests(page: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    let fields = Fields::read(&options, "options", &["clevertap", "braze"])?;
-    let given = |value: &JsValue| !value.is_undefined() && !value.is_null();
-    let clevertap = fields.value("clevertap")?;
-    let ts = match given(&clevertap) {
-        true => Some(clevertap_ts(&Fields::read(&clevertap, "options.clevertap", &["ts"])?, "options.clevertap")?),
+pub fn forwarding_requests(page: JsValue, options_value: JsValue) -> Result<JsValue, JsValue> {
+    let given: ForwardingOptions = options(&options_value, "options")?;
+    let wanted = |raw: &Raw| !raw.value().is_undefined() && !raw.value().is_null();
+    let ts = match wanted(&given.clevertap) {
+        true => {
+            let clevertap: CleverTapForwarding = options(given.clevertap.value(), "options.clevertap")?;
+            Some(clevertap_ts(&clevertap.ts, "options.clevertap.ts")?)
+        }
         false => None,
     };
-    let braze = fields.value("braze")?;
-    let rule = match given(&braze) {
-        true => Some(braze_rule(&Fields::read(&braze, "options.braze", &BRAZE_OPTIONS)?)?),
-        false => None,
-    };
+    let rule = if wanted(&given.braze) { Some(braze_rule(given.braze.value(), false)?) } else { None };
     let page = if rule.is_some() { braze_page(&page)? } else { read_page(&page)? };
     let texts = |bodies: Vec<String>| bodies.into_iter().map(JsValue::from).collect::<js_sys::Array>();
     let out = js_sys::Object::new();
-    let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&out, &JsValue::from_str(key), value).map(|_| ());
-    set("clevertap", &ts.map_or(JsValue::NULL, |ts| texts(destinations::clevertap_uploads(&page, ts)).into()))?;
+    let set = |on: &js_sys::Object, key: &str, value: &JsValue| js_sys::Reflect::set(on, &JsValue::from_str(key), value);
+    set(&out, "clevertap", &ts.map_or(JsValue::NULL, |ts| texts(destinations::clevertap_uploads(&page, ts)).into()))?;
     let braze = match rule {
         Some(rule) => {
             let changes = destinations::braze_cohort_changes(&page, &rule);
-            let requests = texts(changes.requests);
-            let skipped = js_sys::JSON::parse(&changes.skipped.to_json())?;
             let both = js_sys::Object::new();
-            js_sys::Reflect::set(&both, &JsValue::from_str("requests"), &requests)?;
-            js_sys::Reflect::set(&both, &JsValue::from_str("skipped"), &skipped)?;
+            set(&both, "requests", &texts(changes.requests))?;
+            set(&both, "skipped", &js_sys::JSON::parse(&changes.skipped.to_json())?)?;
             both.into()
         }
         None => JsValue::NULL,
     };
-    set("braze", &braze)?;
+    set(&out, "braze", &braze)?;
     Ok(out.into())
 }

@@ -3,12 +3,13 @@
 //! or a `parsePayload` page.
 
 use super::convert::{
-    argument_problem, array_items, exact_string, invalid, is_array, json, snapshot_bytes, type_name, BindingError,
-    Exported, Fields,
+    argument_problem, array_items, exact_string, invalid, is_array, json, options, snapshot_bytes, type_name,
+    BindingError, Exported, Raw,
 };
 use super::payload::read_page;
 use crate::identity::{self, IdentityIndex, IdentityRule};
 use crate::json::args::{read_member_list, read_string_list};
+use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 /// An optional name that, when given, must not be empty (an empty one would silently
@@ -18,6 +19,42 @@ pub(super) fn non_empty(value: Option<String>, name: &str) -> Result<Option<Stri
         Some(text) if text.is_empty() => Err(invalid(format!("{name} must not be empty"))),
         other => Ok(other),
     }
+}
+
+/// Braze's identity options: a rule's `braze` object, and `brazeCohortChanges`'s options.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct BrazeOptions {
+    #[serde(default)]
+    user_id_property: Raw,
+    #[serde(default)]
+    simplified_id_merge: Raw,
+}
+
+/// The Braze rule that the options object `value` describes: `rule.braze` (`in_rule`) or
+/// `brazeCohortChanges`'s options.
+pub(super) fn braze_rule(value: &JsValue, in_rule: bool) -> Result<IdentityRule, JsValue> {
+    let (what, user_id_name, merge_name) = match in_rule {
+        true => ("rule.braze", "rule.braze.userIdProperty", "rule.braze.simplifiedIdMerge"),
+        false => ("options", "options.userIdProperty", "options.simplifiedIdMerge"),
+    };
+    let given: BrazeOptions = options(value, what)?;
+    Ok(IdentityRule::Braze {
+        user_id_property: non_empty(given.user_id_property.string(user_id_name)?, "userIdProperty")?,
+        simplified_id_merge: given.simplified_id_merge.boolean(merge_name)?.unwrap_or(false),
+    })
+}
+
+/// A rule given as an object: one of `braze` or `properties` (with `fallbackToDistinctId`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RuleObject {
+    #[serde(default)]
+    braze: Raw,
+    #[serde(default)]
+    properties: Raw,
+    #[serde(default)]
+    fallback_to_distinct_id: Raw,
 }
 
 /// `"clevertap"`, `"braze"`, `{ braze: { userIdProperty?, simplifiedIdMerge? } }` or
@@ -33,21 +70,16 @@ fn rule_argument(rule: &JsValue) -> Result<IdentityRule, JsValue> {
         }
         None => {}
     }
-    let outer = Fields::read(rule, "rule", &["braze", "properties", "fallbackToDistinctId"])?;
-    let braze = outer.value("braze")?;
-    if !braze.is_undefined() {
-        let fields = Fields::read(&braze, "rule.braze", &["userIdProperty", "simplifiedIdMerge"])?;
-        return Ok(IdentityRule::Braze {
-            user_id_property: non_empty(fields.string("userIdProperty")?, "userIdProperty")?,
-            simplified_id_merge: fields.boolean("simplifiedIdMerge")?.unwrap_or(false),
-        });
+    let given: RuleObject = options(rule, "rule")?;
+    if !given.braze.value().is_undefined() {
+        return braze_rule(given.braze.value(), true);
     }
-    let properties = outer.value("properties")?;
-    if !is_array(&properties) {
+    let properties = given.properties.value();
+    if !is_array(properties) {
         return Err(invalid("rule must be \"clevertap\", \"braze\", { braze: {…} } or { properties: [...] }"));
     }
     let mut names = Vec::new();
-    for (i, name) in array_items(&properties, "rule.properties")?.iter().enumerate() {
+    for (i, name) in array_items(properties, "rule.properties")?.iter().enumerate() {
         match name.as_string().filter(|n| !n.is_empty()) {
             Some(name) => names.push(name),
             None => return Err(invalid(format!("rule.properties[{i}] must be a non-empty string"))),
@@ -55,7 +87,7 @@ fn rule_argument(rule: &JsValue) -> Result<IdentityRule, JsValue> {
     }
     Ok(IdentityRule::Custom {
         properties: names,
-        fallback_to_distinct_id: outer.boolean("fallbackToDistinctId")?.unwrap_or(true),
+        fallback_to_distinct_id: given.fallback_to_distinct_id.boolean("rule.fallbackToDistinctId")?.unwrap_or(true),
     })
 }
 

@@ -1,30 +1,45 @@
 //! Exports for "Mixpanel ingestion" (docs/api.md): events and profile updates arrive as
 //! UTF-8 bytes of a JSON array or NDJSON (api.js).
 
-use super::convert::{invalid, json, type_name, whole_number, BindingError, Exported, Fields};
+use super::convert::{invalid, json, options, type_name, whole_number, BindingError, Exported, Raw};
 use super::identity::non_empty;
 use crate::ingest::{self, ProfileKind};
+use serde::Deserialize;
 use wasm_bindgen::prelude::*;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EventOptions {
+    #[serde(default)]
+    now: Raw,
+}
 
 /// `text`: the events as a JSON array or NDJSON (bytes).
 #[wasm_bindgen(js_name = validateEvents)]
-pub fn validate_events(text: &[u8], options: JsValue) -> Exported {
-    let fields = Fields::read(&options, "options", &["now"])?;
-    let now = whole_number(fields.number("now")?, "options.now", 0.0, 2f64.powi(53))?.unwrap_or_else(js_sys::Date::now)
-        as u64;
+pub fn validate_events(text: &[u8], options_value: JsValue) -> Exported {
+    let given: EventOptions = options(&options_value, "options")?;
+    let now = given.now.number("options.now")?;
+    let now = whole_number(now, "options.now", 0.0, 2f64.powi(53))?.unwrap_or_else(js_sys::Date::now) as u64;
     json(&ingest::validate_events(text, now))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ProfileOptions {
+    #[serde(default)]
+    token: Raw,
 }
 
 /// `options.token`: the project token the caller will put into updates without one.
 #[wasm_bindgen(js_name = validateProfiles)]
-pub fn validate_profiles(text: &[u8], kind: JsValue, options: JsValue) -> Exported {
+pub fn validate_profiles(text: &[u8], kind: JsValue, options_value: JsValue) -> Exported {
     let kind = match kind.as_string().as_deref() {
         Some("user") => ProfileKind::User,
         Some("group") => ProfileKind::Group,
         _ => return Err(invalid("kind must be \"user\" or \"group\"")),
     };
-    let fields = Fields::read(&options, "options", &["token"])?;
-    let token = non_empty(fields.string("token")?, "options.token")?;
+    let given: ProfileOptions = options(&options_value, "options")?;
+    let token = non_empty(given.token.string("options.token")?, "options.token")?;
     json(&ingest::validate_profiles(text, kind, token.as_deref()))
 }
 

@@ -1,29 +1,54 @@
 //! Exports for "Webhook payloads" (docs/api.md).
 
-use super::convert::{json, type_name, whole_number, BindingError, Exported, Fields, WebhookBody};
+use super::convert::{json, options, type_name, whole_number, BindingError, Exported, Raw, WebhookBody};
 use crate::json::ToJson;
 use crate::payload::{self, ValidateOptions, ValidationReport, WebhookError, DEFAULT_FAILURE_STATUS};
 use crate::problem::{Problem, ProblemCode};
+use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-/// `{ maxMembers, maxBytes }` (docs/api.md), also taken by `CohortState.apply`.
-pub(super) fn validate_options(value: &JsValue) -> Result<ValidateOptions, BindingError> {
-    Ok(validate_options_with(value, &[])?.0)
+/// `{ maxMembers, maxBytes }` (docs/api.md), taken by `parsePayload` and `CohortState.apply`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LimitOptions {
+    #[serde(default)]
+    max_members: Raw,
+    #[serde(default)]
+    max_bytes: Raw,
 }
 
-/// [`validate_options`] plus the `extra` keys a call takes besides, read from the same object.
-fn validate_options_with(value: &JsValue, extra: &[&str]) -> Result<(ValidateOptions, Fields), BindingError> {
-    let keys: Vec<&str> = ["maxMembers", "maxBytes"].iter().chain(extra).copied().collect();
-    let fields = Fields::read(value, "options", &keys)?;
+/// `validatePayload`'s options: the limits, and whether to list the ids and members.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ValidatePayloadOptions {
+    #[serde(default)]
+    max_members: Raw,
+    #[serde(default)]
+    max_bytes: Raw,
+    #[serde(default)]
+    ids: Raw,
+    #[serde(default)]
+    member_spans: Raw,
+}
+
+/// The limits as the core takes them.
+fn limits(max_members: &Raw, max_bytes: &Raw) -> Result<ValidateOptions, BindingError> {
     let defaults = ValidateOptions::default();
     let max = usize::MAX as f64;
-    let options = ValidateOptions {
-        max_members: whole_number(fields.number("maxMembers")?, "options.maxMembers", 0.0, max)?
+    let max_members = max_members.number("options.maxMembers")?;
+    let max_bytes = max_bytes.number("options.maxBytes")?;
+    Ok(ValidateOptions {
+        max_members: whole_number(max_members, "options.maxMembers", 0.0, max)?
             .map_or(defaults.max_members, |v| v as usize),
-        max_bytes: whole_number(fields.number("maxBytes")?, "options.maxBytes", 0.0, 2f64.powi(53))?
+        max_bytes: whole_number(max_bytes, "options.maxBytes", 0.0, 2f64.powi(53))?
             .map_or(defaults.max_bytes, |v| v.min(max) as usize),
-    };
-    Ok((options, fields))
+    })
+}
+
+/// The options of `parsePayload` and `CohortState.apply`.
+pub(super) fn validate_options(value: &JsValue) -> Result<ValidateOptions, BindingError> {
+    let given: LimitOptions = options(value, "options")?;
+    limits(&given.max_members, &given.max_bytes)
 }
 
 /// A body of the wrong type is a problem with the input, reported like any other.
@@ -53,13 +78,15 @@ pub(super) fn read_body(body: &JsValue) -> Result<WebhookBody, Problem> {
 /// (`memberSpans`: flat `start, end` UTF-16 offsets), so a receiver can keep members as
 /// sent without reading the body again.
 #[wasm_bindgen(js_name = validatePayload)]
-pub fn validate_payload(body: JsValue, options: JsValue) -> Exported {
-    let (options, fields) = validate_options_with(&options, &["ids", "memberSpans"])?;
+pub fn validate_payload(body: JsValue, options_value: JsValue) -> Exported {
+    let given: ValidatePayloadOptions = options(&options_value, "options")?;
+    let options = limits(&given.max_members, &given.max_bytes)?;
+    let ids = given.ids.boolean("options.ids")? == Some(true);
+    let spans = given.member_spans.boolean("options.memberSpans")? == Some(true);
     let body = match read_body(&body) {
         Ok(body) => body,
         Err(problem) => return json(&rejected_body(problem)),
     };
-    let (ids, spans) = (fields.boolean("ids")? == Some(true), fields.boolean("memberSpans")? == Some(true));
     if !ids && !spans {
         let mut report = payload::validate_payload(&body.bytes, &options);
         body.place(report.errors.iter_mut().chain(report.warnings.iter_mut()));
@@ -245,6 +272,16 @@ fn rejected_body(problem: Problem) -> ValidationReport {
     }
 }
 
+/// `webhookResponse`'s `error`: `{ message, code? }`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ErrorArgument {
+    #[serde(default)]
+    message: Raw,
+    #[serde(default)]
+    code: Raw,
+}
+
 #[wasm_bindgen(js_name = webhookResponse)]
 pub fn webhook_response(action: JsValue, error: JsValue) -> Exported {
     let action = match action.as_string() {
@@ -259,11 +296,11 @@ pub fn webhook_response(action: JsValue, error: JsValue) -> Exported {
     let error = if error.is_null() || error.is_undefined() {
         None
     } else {
-        let fields = Fields::read(&error, "error", &["message", "code"])?;
-        let Some(message) = fields.string("message")? else {
+        let given: ErrorArgument = options(&error, "error")?;
+        let Some(message) = given.message.string("error.message")? else {
             return Err(BindingError::invalid_argument("error.message must be a string").into());
         };
-        let code = whole_number(fields.number("code")?, "error.code", 0.0, 65535.0)?
+        let code = whole_number(given.code.number("error.code")?, "error.code", 0.0, 65535.0)?
             .map_or(DEFAULT_FAILURE_STATUS, |c| c as u16);
         Some(WebhookError::new(message, code).map_err(BindingError::invalid_argument)?)
     };
