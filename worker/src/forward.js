@@ -102,6 +102,9 @@ export async function send(env, dest, request, key) {
   });
   const text = await response.text();
   if (dest === "clevertap") {
+    // A whole request refused or failed: as any destination's (a refusal's dead letter
+    // keeps the request and an excerpt of the answer).
+    if (response.status < 200 || response.status >= 300) return byStatus(response.status, text);
     // CleverTap answers 200 with per-record failures: retry what can succeed, keep only that.
     const outcome = readCleverTapResponse(request.body, response.status, text);
     const deadLetter =
@@ -109,8 +112,11 @@ export async function send(env, dest, request, key) {
         ? { request: { ...request, body: JSON.stringify({ d: outcome.failed.map((f) => f.record).filter(Boolean) }) }, error: JSON.stringify(outcome.failed.slice(0, 20)) }
         : undefined;
     if (outcome.retry.length > 0) {
-      const rest = { ...request, body: JSON.stringify({ d: outcome.retry }) };
-      return { retry: `CleverTap: ${outcome.retry.length} records to retry (HTTP ${response.status})`, request: rest, deadLetter };
+      const reason = `CleverTap: ${outcome.retry.length} records to retry (HTTP ${response.status})`;
+      // Everything again: the same request, under the same key. Only some records: a new
+      // request of just those (which the outbox sends under a key of its own).
+      const all = outcome.delivered === 0 && outcome.failed.length === 0;
+      return all ? { retry: reason } : { retry: reason, request: { ...request, body: JSON.stringify({ d: outcome.retry }) }, deadLetter };
     }
     return { ok: true, deadLetter };
   }

@@ -9,14 +9,19 @@
 //   `dead_letters`, kept until an operator sends it again (redrive: back to the end of
 //   its destination's queue) or drops it (the dead-letter routes, README "The Worker").
 // - Each request carries `Idempotency-Key: <object>:<seq>`; the one window for a repeat
-//   is the runtime dying between the destination's 2xx and the row's deletion.
+//   is the runtime dying between the destination's 2xx and the row's deletion. When a
+//   destination took part of a request and the rest is to be sent again (CleverTap's
+//   per-record answers), the rest is another body, so it goes under a key of its own,
+//   `<object>:<seq>.<part>`: a destination that honours keys would drop it under the
+//   first one. Retrying that same rest keeps its key.
 
 import { logEvent } from "./log.js";
 
 export const OUTBOX_SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, dest TEXT NOT NULL, request TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, last_error TEXT
+  attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, last_error TEXT,
+  part INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS outbox_by_dest ON outbox (dest, seq);
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -137,7 +142,8 @@ export class Outbox {
         let result;
         const started = Date.now();
         try {
-          result = await send(dest, JSON.parse(head.request), `${this.name}:${head.seq}`);
+          const key = head.part === 0 ? `${this.name}:${head.seq}` : `${this.name}:${head.seq}.${head.part}`;
+          result = await send(dest, JSON.parse(head.request), key);
         } catch (error) {
           result = { retry: String(error?.message ?? error) };
         }
@@ -170,8 +176,9 @@ export class Outbox {
           const attempts = head.attempts + 1;
           const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(attempts - 1, 30));
           this.sql.exec(
-            "UPDATE outbox SET attempts = ?, next_at = ?, last_error = ?, request = ? WHERE seq = ?",
-            attempts, Date.now() + delay, String(result.retry), result.request ? JSON.stringify(result.request) : head.request, head.seq,
+            "UPDATE outbox SET attempts = ?, next_at = ?, last_error = ?, request = ?, part = ? WHERE seq = ?",
+            attempts, Date.now() + delay, String(result.retry),
+            result.request ? JSON.stringify(result.request) : head.request, result.request ? head.part + 1 : head.part, head.seq,
           );
           break; // this destination waits; the others go on
         }

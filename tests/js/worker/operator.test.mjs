@@ -52,7 +52,7 @@ test("dead letters: seen with what was sent and why, sent again once the destina
   assert.equal(letter.destination, "clevertap");
   assert.equal(letter.request.url, `${clevertap.url}/1/upload`);
   assert.match(letter.request.body, /"Partner Sync"/);
-  assert.match(letter.error, /HTTP 400/, "CleverTap's refusal, per record");
+  assert.match(letter.error, /^HTTP 400: .*Invalid account/, "CleverTap's refusal of the whole request, with an excerpt of its answer");
   assert.equal(letter.attempts, 1);
   assert.ok(!Number.isNaN(Date.parse(letter.failedAt)));
 

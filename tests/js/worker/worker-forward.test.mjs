@@ -130,11 +130,12 @@ describe("forwarding", T, () => {
     }
   });
 
-  test("CleverTap partial answers: retryable records again (only them), refused ones to dead letters", T, async () => {
+  test("CleverTap partial answers: retryable records again (only them, under a key of their own), refused ones to dead letters", T, async () => {
     let calls = 0;
     const partial = await startRecorder((req, body) => {
       calls++;
       const d = JSON.parse(body).d;
+      if (calls === 2) return [503, "busy"]; // the rest, refused whole once: sent again as it was
       if (calls === 1) {
         return [200, JSON.stringify({
           status: "partial",
@@ -150,11 +151,15 @@ describe("forwarding", T, () => {
     const w = await startWorker({ vars: { CLEVERTAP_ACCOUNT_ID: "A", CLEVERTAP_PASSCODE: "P", CLEVERTAP_UPLOAD_URL: partial.url } });
     try {
       await post(w, planSync(null, ["p", "q", "r"], options("partial", "s1"))[0]);
-      await eventually(() => partial.received.length >= 2, 20_000, "the retry");
+      await eventually(() => partial.received.length >= 3, 30_000, "the retries");
       await eventually(async () => (await w.get("/cohorts/partial")).json.outbox.pending === 0, 20_000, "an empty outbox");
       assert.equal(partial.received[0].json.d.length, 3);
       assert.deepEqual(partial.received[1].json.d, [partial.received[0].json.d[0]], "only the retryable record again");
-      assert.equal(partial.received.length, 2);
+      assert.deepEqual(partial.received[2].json.d, partial.received[1].json.d, "the rest again, whole");
+      assert.equal(partial.received.length, 3);
+      const [first, rest, again] = partial.received.map((r) => r.headers["idempotency-key"]);
+      assert.equal(rest, `${first}.1`, "the rest is another body: a key of its own, derived from the first");
+      assert.equal(again, rest, "a retry of the rest keeps its key");
       assert.equal((await w.get("/cohorts/partial")).json.outbox.dead, 1, "the refused record is kept");
     } finally {
       await w.destroy();

@@ -1,0 +1,57 @@
+// Benchmark: many cohorts syncing at once into the one Mixpanel profiles object, which
+// keeps every user's SegmentMembership (worker/src/profiles.js), in real workerd. Each
+// cohort's full sync of new members is posted page by page, all cohorts at once; the
+// clock stops when every cohort has applied its pages and the profiles object has sent
+// every /engage update (a local recorder answers them).
+//   node bench/profiles.bench.mjs                      # 40 cohorts × 5 pages of 1000
+//   COHORTS=40 PAGES=10 OVERLAP=0.5 node bench/profiles.bench.mjs
+// OVERLAP is the share of users each cohort has in common with the others (a user in
+// several cohorts has one SegmentMembership listing them all).
+import { planSync } from "cohort-sync";
+import { startRecorder, startWorker } from "../tests/js/worker/worker-harness.mjs";
+import { result } from "./result.mjs";
+
+const COHORTS = Number(process.env.COHORTS ?? 40);
+const PAGES = Number(process.env.PAGES ?? 5);
+const OVERLAP = Number(process.env.OVERLAP ?? 0.5);
+const SHARED = Math.round(1000 * PAGES * OVERLAP);
+
+/** Cohort `c`'s users: the shared ones first, then its own. */
+const users = (c) => Array.from({ length: 1000 * PAGES }, (_, i) => (i < SHARED ? `shared-${i}` : `c${c}-${i}`));
+
+const engage = await startRecorder(() => [200, "1"]);
+const w = await startWorker({ vars: { MIXPANEL_TOKEN: "t", MIXPANEL_ENGAGE_URL: engage.url } });
+try {
+  console.log(`profiles benchmark: ${COHORTS} cohorts × ${PAGES} pages of 1000 new members (${OVERLAP * 100}% of each cohort's users in every cohort), ${new Date().toISOString().slice(0, 10)}`);
+  const started = performance.now();
+  const answers = [];
+  await Promise.all(
+    Array.from({ length: COHORTS }, async (_, c) => {
+      const bodies = planSync(null, users(c), { projectId: "1", cohortId: `bench-${c}`, cohortName: `Bench ${c}`, sessionId: "s1", batchSize: 1000 });
+      for (const body of bodies) {
+        const t = performance.now();
+        const r = await w.post(body);
+        answers.push(performance.now() - t);
+        if (r.status !== 200) throw new Error(`cohort ${c}: ${r.status} ${r.text}`);
+      }
+    }),
+  );
+  const posted = performance.now() - started;
+  for (;;) {
+    const outboxes = await Promise.all(Array.from({ length: COHORTS }, async (_, c) => (await w.get(`/cohorts/bench-${c}`)).json.outbox.pending));
+    const profiles = await (await w.profiles()).counts();
+    if (outboxes.every((n) => n === 0) && profiles.pending === 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const total = performance.now() - started;
+  const updates = COHORTS * 1000 * PAGES;
+  answers.sort((a, b) => a - b);
+  const median = answers[answers.length >> 1];
+  console.log(`  pages answered: median ${median.toFixed(1)} ms; all posted after ${(posted / 1000).toFixed(1)} s`);
+  console.log(`  every SegmentMembership update sent after ${(total / 1000).toFixed(1)} s: ${updates.toLocaleString("en")} membership changes, ${engage.received.length} /engage bodies, ${(total / updates * 1000).toFixed(1)} µs a change`);
+  result(`profiles object, ${COHORTS} cohorts at once: until every /engage update is sent, per membership change`, (total / updates) * 1000, null, { unit: "µs" });
+  result(`profiles object, ${COHORTS} cohorts at once: page answer median`, median, null, {});
+} finally {
+  await w.destroy();
+  await engage.close();
+}
