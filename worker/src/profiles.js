@@ -7,6 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import { audienceProperties, engageBatches, engageUrl } from "cohort-sync";
 import { send } from "./forward.js";
 import { OUTBOX_SCHEMA, Outbox } from "./outbox.js";
+import { boundedJson } from "./store.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS memberships (distinct_id TEXT NOT NULL, cohort_id TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (distinct_id, cohort_id)) WITHOUT ROWID;
@@ -37,16 +38,22 @@ export class ProfilesObject extends DurableObject {
     this.ctx.storage.transactionSync(() => {
       if (this.sql.exec("SELECT 1 FROM received WHERE key = ?", key).toArray().length > 0) return;
       this.sql.exec("INSERT INTO received (key, at) VALUES (?, ?)", key, Date.now());
+      // Set-wise, a bounded part of the ids at a time: the change, then every changed
+      // user's cohorts in one read.
+      const cohorts = new Map(ids.map((id) => [id, []]));
+      for (const part of boundedJson(ids)) {
+        if (member) this.sql.exec("INSERT OR REPLACE INTO memberships SELECT value, ?, ? FROM json_each(?)", cohortId, cohortName, part);
+        else this.sql.exec("DELETE FROM memberships WHERE cohort_id = ? AND distinct_id IN (SELECT value FROM json_each(?))", cohortId, part);
+        const rows = this.sql.exec(
+          "SELECT m.distinct_id AS user, m.cohort_id AS id, m.name FROM memberships AS m WHERE m.distinct_id IN (SELECT value FROM json_each(?)) ORDER BY m.distinct_id, m.cohort_id",
+          part,
+        );
+        for (const { user, id, name } of rows) cohorts.get(user).push({ id, name, member: true });
+      }
+      const perAudience = String(this.env.MIXPANEL_PER_AUDIENCE).toLowerCase() === "true";
       const updates = [];
-      for (const id of ids) {
-        if (member) this.sql.exec("INSERT OR REPLACE INTO memberships VALUES (?, ?, ?)", id, cohortId, cohortName);
-        else this.sql.exec("DELETE FROM memberships WHERE distinct_id = ? AND cohort_id = ?", id, cohortId);
-        const audiences = this.sql
-          .exec("SELECT cohort_id AS id, name FROM memberships WHERE distinct_id = ? ORDER BY cohort_id", id)
-          .toArray()
-          .map((a) => ({ id: a.id, name: a.name, member: true }));
+      for (const [id, audiences] of cohorts) {
         if (!member) audiences.push({ id: cohortId, name: cohortName, member: false });
-        const perAudience = String(this.env.MIXPANEL_PER_AUDIENCE).toLowerCase() === "true";
         updates.push({ distinctId: id, properties: audienceProperties(audiences, { perAudience }) });
       }
       const url = this.env.MIXPANEL_ENGAGE_URL || engageUrl(this.env.MIXPANEL_REGION === "eu" ? "eu" : "us");

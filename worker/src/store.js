@@ -343,7 +343,7 @@ export class MembershipStore {
  * bound value much over 2 MB is refused by SQLite in workerd, and with forwarding on a
  * page's members can carry that much.
  */
-function boundedJson(rows, { limit = MAX_BOUND_CHARS, counted = false } = {}) {
+export function boundedJson(rows, { limit = MAX_BOUND_CHARS, counted = false } = {}) {
   const parts = [];
   let part = [];
   let length = 0;
