@@ -13,7 +13,7 @@
 // For comparison in the same process: the plain-JavaScript receiver (JSON.parse + a Map
 // of members in memory, nothing durable) on the same pages.
 import { planSync } from "cohort-sync";
-import { startRecorder, startWorker } from "../tests/js/worker/worker-harness.mjs";
+import { AUTH, startRecorder, startWorker } from "../tests/js/worker/worker-harness.mjs";
 import { result } from "./result.mjs";
 
 const MEMBERS = Number(process.env.MEMBERS ?? 200_000);
@@ -129,6 +129,15 @@ if (FORWARD === "off" || FORWARD === "both") {
     result("Worker, 1000-member page, forwarding off: median (known members)", second.median, plain.median, { goal: "≤ 10 ms", plainLabel: "JSON.parse + Map in memory" });
     const info = (await w.get("/cohorts/bench-off")).json;
     console.log(`  cohort held: ${info.size.toLocaleString("en")} members`);
+    // The whole membership streamed (GET /cohorts/:id/members.ndjson), read as it comes.
+    const t = performance.now();
+    const res = await fetch(`${w.origin}/cohorts/bench-off/members.ndjson`, { headers: { authorization: AUTH } });
+    let lines = 0;
+    for await (const chunk of res.body) for (const byte of chunk) if (byte === 10) lines++;
+    const streamed = performance.now() - t;
+    if (lines !== info.size) throw new Error(`members.ndjson: ${lines} lines for ${info.size} members`);
+    console.log(`  members.ndjson: ${lines.toLocaleString("en")} lines in ${(streamed / 1000).toFixed(1)} s (${Math.round(lines / streamed * 1000).toLocaleString("en")} members a second)`);
+    result(`members.ndjson, ${lines.toLocaleString("en")} members: whole stream`, streamed, null, {});
   } finally {
     await w.destroy();
   }
