@@ -16,6 +16,8 @@ const benches = [
   ["Membership", "bench/membership.bench.mjs", quick ? { MEMBERS: "200000" } : {}],
   ["Destinations and ingestion", "bench/destinations.bench.mjs", {}],
   ["The Worker in workerd", "bench/worker.bench.mjs", quick ? { MEMBERS: "20000" } : {}],
+  ["Forwarding in workerd", "bench/forwarding.bench.mjs", quick ? { ROUNDS: "20" } : {}],
+  ["The profiles object in workerd", "bench/profiles.bench.mjs", quick ? { COHORTS: "10", PAGES: "2" } : {}],
 ];
 
 const rows = [];
