@@ -37,6 +37,7 @@ export class CohortObject extends DurableObject {
       name: `cohort:${ctx.id.toString().slice(0, 16)}`,
       baseDelayMs: Number(env.FORWARD_RETRY_BASE_MS) || undefined,
       maxDelayMs: Number(env.FORWARD_RETRY_MAX_MS) || undefined,
+      analytics: env.ANALYTICS,
       // The one alarm also applies the page log: due once its oldest page has waited.
       otherWorkDue: () => {
         const oldest = this.log.oldest();
@@ -156,7 +157,7 @@ export class CohortObject extends DurableObject {
         removed: result.removed.length + result.swept,
         duplicate: result.duplicate,
         sessionComplete: result.sessionComplete,
-      });
+      }, this.env.ANALYTICS);
       const cohortId = page.cohort?.cohortId;
       if (!cohortId || !(result.firstSeen || result.sessionComplete)) return;
       const completed = result.sessionComplete ? { at: new Date().toISOString(), sessionId: page.sessionId } : null;

@@ -49,7 +49,7 @@ export default {
 async function webhook(request, env) {
   const started = Date.now();
   const answer = await answerWebhook(request, env);
-  logEvent("page", { ...answer.facts, status: answer.response.status, ms: Date.now() - started });
+  logEvent("page", { ...answer.facts, status: answer.response.status, ms: Date.now() - started }, env.ANALYTICS);
   return answer.response;
 }
 

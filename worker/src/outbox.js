@@ -35,8 +35,9 @@ const SENDS_PER_RUN = 50;
 
 export class Outbox {
   /** `otherWorkDue()`: when the object's other alarm work is due (ms), or null. */
-  constructor(ctx, { name, baseDelayMs = 1000, maxDelayMs = 300_000, otherWorkDue = () => null }) {
+  constructor(ctx, { name, baseDelayMs = 1000, maxDelayMs = 300_000, otherWorkDue = () => null, analytics }) {
     this.otherWorkDue = otherWorkDue;
+    this.analytics = analytics;
     this.ctx = ctx;
     this.sql = ctx.storage.sql;
     this.name = name;
@@ -154,7 +155,7 @@ export class Outbox {
           attempt: head.attempts + 1,
           ms: Date.now() - started,
           ...(result.ok ? {} : { error: String(result.dead ?? result.retry).slice(0, 200) }),
-        });
+        }, this.analytics);
         if (result.deadLetter) {
           // Part of the request failed for good (CleverTap's per-record refusals): kept.
           this.sql.exec(

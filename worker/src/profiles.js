@@ -26,6 +26,7 @@ export class ProfilesObject extends DurableObject {
       name: "profiles",
       baseDelayMs: Number(env.FORWARD_RETRY_BASE_MS) || undefined,
       maxDelayMs: Number(env.FORWARD_RETRY_MAX_MS) || undefined,
+      analytics: env.ANALYTICS,
     });
   }
 

@@ -15,7 +15,10 @@ let refuse = true; // the destinations refuse for good (400) until told otherwis
 before(async () => {
   clevertap = await startRecorder(() => (refuse ? [400, '{"status":"fail","error":"Invalid account"}'] : [200, '{"status":"success","processed":1,"unprocessed":[]}']));
   mixpanel = await startRecorder(() => (refuse ? [400, '{"error":"bad token"}'] : [200, "1"]));
+  // With an Analytics Engine dataset bound: every route and delivery below also writes
+  // its data points (which the local dataset keeps nowhere), and must work as without.
   w = await startWorker({
+    analytics: true,
     vars: {
       CLEVERTAP_ACCOUNT_ID: "A",
       CLEVERTAP_PASSCODE: "P",

@@ -33,9 +33,10 @@ export const storageDir = () => mkdtempSync(join(tmpdir(), "cohort-sync-worker-"
 /**
  * Starts the Worker. `vars` are added to (and override) the test defaults; `persist` is
  * the storage folder (reuse it to "restart" the runtime); `hooks` runs the cohort
- * objects with fault hooks (worker-hooks.js) instead of the production ones.
+ * objects with fault hooks (worker-hooks.js) instead of the production ones; `analytics`
+ * binds an Analytics Engine dataset as ANALYTICS.
  */
-export async function startWorker({ vars = {}, persist = storageDir(), hooks = false } = {}) {
+export async function startWorker({ vars = {}, persist = storageDir(), hooks = false, analytics = false } = {}) {
   const srcDir = join(workerDir, "src");
   const sources = readdirSync(srcDir).filter((f) => f.endsWith(".js"));
   const pkgFiles = readdirSync(pkgDir, { recursive: true })
@@ -85,6 +86,8 @@ export async function startWorker({ vars = {}, persist = storageDir(), hooks = f
       REGISTRY: { className: "RegistryObject", useSQLite: true },
     },
     durableObjectsPersist: persist,
+    // The Analytics Engine dataset as Wrangler binds it locally (it keeps nothing).
+    ...(analytics ? { analyticsEngineDatasets: { ANALYTICS: { dataset: "cohort_sync" } } } : {}),
     bindings: {
       WEBHOOK_USERNAME: CREDENTIALS.user,
       WEBHOOK_PASSWORD: CREDENTIALS.password,
