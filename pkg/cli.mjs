@@ -2,6 +2,7 @@
 // `npx cohort-sync …`: validate webhook bodies, or replay Mixpanel's side of a sync
 // against an endpoint. The commands live in ./cli/; this file only dispatches.
 import { readFileSync } from "node:fs";
+import { didYouMean } from "./cli/args.mjs";
 
 const HELP = `Usage: cohort-sync <command> [options]
 
@@ -10,7 +11,10 @@ Commands:
   replay --url URL SCENARIO  play Mixpanel's side of a sync against a webhook
   help [command]             help for a command
 
-Run 'cohort-sync <command> --help' for its options. --version prints the version.`;
+Run 'cohort-sync <command> --help' for its options. --version prints the version.
+
+Exit status: 0 success, 1 the check or the replay found a problem,
+2 usage error or a file that cannot be read (each command's --help says more).`;
 
 const COMMANDS = {
   validate: () => import("./cli/validate.mjs"),
@@ -36,7 +40,8 @@ async function run(argv) {
     return run([rest[0], "--help"]);
   }
   if (!Object.hasOwn(COMMANDS, command)) {
-    process.stderr.write(`cohort-sync: unknown command ${JSON.stringify(command)}\n\n${HELP}\n`);
+    const guess = didYouMean(command.replace(/^-+/, ""), Object.keys(COMMANDS));
+    process.stderr.write(`cohort-sync: unknown command ${JSON.stringify(command)}${guess}\n\n${HELP}\n`);
     return 2;
   }
   const { main } = await COMMANDS[command]();

@@ -1,5 +1,6 @@
-// Progress of `cohort-sync replay` on stderr: a progress bar redrawn in place on a
-// terminal, plain log lines otherwise (pipes, CI logs, tests).
+// Progress on stderr. `cohort-sync replay`: a progress bar redrawn in place on a
+// terminal, plain log lines otherwise (pipes, CI logs, tests). `cohort-sync validate`:
+// a count of files done, on a terminal only (a log of every file would repeat stdout).
 import { formatDuration } from "./scenario.mjs";
 
 const BAR = 24;
@@ -15,6 +16,7 @@ function describeAnswer(e) {
  */
 export function createProgress({ stream = process.stderr, tty = Boolean(stream.isTTY), quiet = false } = {}) {
   if (quiet) return { onProgress() {}, stop() {} };
+  const seenProblems = new Set();
   const st = { syncs: 1, n: 0, atLabel: "T", pageIndex: 0, pages: 1, delivered: 0, retries: 0, barShown: false };
 
   const bar = () => {
@@ -70,7 +72,13 @@ export function createProgress({ stream = process.stderr, tty = Boolean(stream.i
         } else {
           log(`           ${what} → ${describeAnswer(e)}: retries exhausted`);
         }
-        for (const p of e.problems ?? []) log(`             answer: ${p.code}: ${p.message}`);
+        for (const p of e.problems ?? []) {
+          // A failing endpoint gives every retry the same answer: shown once; the summary counts them.
+          const key = JSON.stringify([e.status, p.code, p.message]);
+          if (seenProblems.has(key)) continue;
+          seenProblems.add(key);
+          log(`             answer: ${p.code}: ${p.message} (repeats are counted in the summary)`);
+        }
         break;
       }
       case "sync-done":
@@ -84,4 +92,37 @@ export function createProgress({ stream = process.stderr, tty = Boolean(stream.i
     }
   }
   return { onProgress, stop: clear };
+}
+
+/** How long a run goes before its count appears: quick runs stay quiet. */
+const COUNT_DELAY_MS = 1000;
+/** Least time between redraws of the count. */
+const COUNT_REDRAW_MS = 100;
+
+/**
+ * `{ update(done), stop() }`: "validating: 1200/5000 files (24%)" redrawn in place on
+ * `stream`, only when it is a terminal and only once the run has taken more than a
+ * second; `stop` clears it. `update` is cheap to call per item: it redraws at most every
+ * 100 ms. `now` is the clock (milliseconds).
+ */
+export function createCountProgress({ total, noun = "item", verb = "validating", stream = process.stderr, tty = Boolean(stream.isTTY), quiet = false, now = () => performance.now() }) {
+  if (quiet || !tty) return { update() {}, stop() {} };
+  const started = now();
+  let shown = false;
+  let drawnAt = -Infinity;
+  return {
+    update(done) {
+      const t = now();
+      if (t - started <= COUNT_DELAY_MS || t - drawnAt < COUNT_REDRAW_MS) return;
+      const percent = Math.floor((done / total) * 100);
+      const line = `${verb}: ${done}/${total} ${noun}${total === 1 ? "" : "s"} (${percent}%)`;
+      stream.write(`\r\x1b[2K${line.slice(0, (stream.columns || 100) - 1)}`);
+      shown = true;
+      drawnAt = t;
+    },
+    stop() {
+      if (shown) stream.write("\r\x1b[2K");
+      shown = false;
+    },
+  };
 }

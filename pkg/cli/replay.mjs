@@ -13,11 +13,13 @@
 //   from the top: a new session, planned again from the last successful snapshot, so
 //   pages already delivered are sent again (delivery is at-least-once).
 import { randomUUID } from "node:crypto";
-import { parseArgs } from "node:util";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { CohortSyncError, classifyStatus, planSync, retryDelays } from "../node.js";
 import { formatDuration, formatTime, isParsedScenario, parseScenario } from "./scenario.mjs";
 import { createProgress } from "./progress.mjs";
+import { UsageError, parseOptions } from "./args.mjs";
+import { describeNetworkError, describeReadError } from "./human.mjs";
 
 /** How long Mixpanel keeps the last successful snapshot (3 days; docs/domain.md). */
 export const SNAPSHOT_TTL_MS = 3 * 86_400_000;
@@ -111,8 +113,7 @@ async function post(fetchImpl, target, body, timeoutMs) {
     });
     return { status: res.status, text: await res.text(), error: null };
   } catch (e) {
-    const cause = e?.cause?.message ?? e?.cause?.code;
-    const error = e?.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : String(cause ?? e?.message ?? e);
+    const error = e?.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : describeNetworkError(e);
     return { status: null, text: null, error };
   }
 }
@@ -294,13 +295,50 @@ export async function replay(scenario, options = {}) {
 
 // ---- the command ------------------------------------------------------------------
 
-export const HELP = `Usage: cohort-sync replay --url URL [options] SCENARIO.json
+/** Where the package's scenarios are installed (node_modules/cohort-sync/scenarios/). */
+export const SCENARIOS_DIR = fileURLToPath(new URL("../scenarios/", import.meta.url));
+const naturally = new Intl.Collator("en", { numeric: true }).compare;
+
+/** The first sentence of a description, cut to `width` characters at a word. */
+function firstSentence(text, width) {
+  const sentence = text.split(/(?<=[.:;])\s/)[0].replace(/[.:;]$/, "");
+  if (sentence.length <= width) return sentence;
+  return `${sentence.slice(0, width - 1).replace(/\s+\S*$/, "")}…`;
+}
+
+/** The bundled scenarios, one line each: file name and what it plays. */
+function bundledScenarioLines() {
+  let names;
+  try {
+    names = readdirSync(SCENARIOS_DIR).filter((f) => f.endsWith(".json")).sort(naturally);
+  } catch {
+    return ["  (none found: the package's scenarios/ folder is missing)"];
+  }
+  const width = Math.max(...names.map((n) => n.length));
+  return names.map((name) => {
+    let description = "";
+    try {
+      description = JSON.parse(readFileSync(`${SCENARIOS_DIR}${name}`, "utf8")).description ?? "";
+    } catch {
+      // An unreadable scenario is still worth listing by name.
+    }
+    return `  ${name.padEnd(width)}  ${firstSentence(description, 76 - width)}`.trimEnd();
+  });
+}
+
+/** `cohort-sync replay --help`: computed when asked, as it lists the installed scenarios. */
+export function helpText() {
+  return `Usage: cohort-sync replay --url URL [options] SCENARIO.json
 
 Plays Mixpanel's side of Cohort Sync against a webhook endpoint: a full sync in
 pages, then add_members/remove_members diffs every 30 minutes of Mixpanel time,
 with Mixpanel's retries (429, 5xx, no answer), pauses (400, 401, 403, 404),
 restarts from the top after a failed sync and 3-day snapshot expiry.
 SCENARIO.json describes the cohort over time ("-" reads stdin); see the README.
+To check a webhook body instead, use 'cohort-sync validate'.
+
+Bundled scenarios, in ${SCENARIOS_DIR}
+${bundledScenarioLines().join("\n")}
 
 Options:
   --url URL          the webhook endpoint (required); http: or https:
@@ -316,8 +354,24 @@ Options:
   --quiet            no progress on stderr
   -h, --help         this help
 
-Exit status: 0 the scenario completed, 1 the sync paused or failed,
-2 usage error or invalid scenario.`;
+Exit status:
+  0  the scenario completed (the last sync succeeded)
+  1  the sync paused or its last sync failed (or, with --strict, answers were
+     not in Mixpanel's shape)
+  2  usage error, a scenario that cannot be read, or an invalid scenario`;
+}
+
+const OPTIONS = {
+  url: { type: "string" },
+  user: { type: "string" },
+  password: { type: "string" },
+  speed: { type: "string" },
+  timeout: { type: "string" },
+  json: { type: "boolean" },
+  strict: { type: "boolean" },
+  quiet: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+};
 
 function usage(message) {
   process.stderr.write(`cohort-sync replay: ${message}\nTry 'cohort-sync replay --help'.\n`);
@@ -328,30 +382,33 @@ function readInput(file) {
   return new Uint8Array(file === "-" ? readFileSync(0) : readFileSync(file));
 }
 
+/** The scenario in `file`, or the words for why not (for stderr). */
+function loadScenario(file) {
+  let bytes;
+  try {
+    bytes = readInput(file);
+  } catch (e) {
+    return { problem: describeReadError(e, file) };
+  }
+  try {
+    return { scenario: parseScenario(bytes, { source: file === "-" ? "<stdin>" : file }) };
+  } catch (e) {
+    if (e instanceof CohortSyncError) return { problem: e.message };
+    throw e;
+  }
+}
+
 export async function main(argv) {
   let args;
   try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        url: { type: "string" },
-        user: { type: "string" },
-        password: { type: "string" },
-        speed: { type: "string" },
-        timeout: { type: "string" },
-        json: { type: "boolean" },
-        strict: { type: "boolean" },
-        quiet: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
+    args = parseOptions(argv, OPTIONS);
   } catch (e) {
-    return usage(e.message);
+    if (e instanceof UsageError) return usage(e.message);
+    throw e;
   }
   const { values: o, positionals } = args;
   if (o.help) {
-    process.stdout.write(`${HELP}\n`);
+    process.stdout.write(`${helpText()}\n`);
     return 0;
   }
   if (!o.url) return usage("--url is required");
@@ -359,16 +416,10 @@ export async function main(argv) {
   const timeoutMs = o.timeout === undefined ? 10_000 : Number(o.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) return usage(`--timeout must be a whole number of milliseconds ≥ 1, got ${JSON.stringify(o.timeout)}`);
 
-  const file = positionals[0];
-  let scenario;
-  try {
-    scenario = parseScenario(readInput(file), { source: file === "-" ? "<stdin>" : file });
-  } catch (e) {
-    if (e instanceof CohortSyncError) {
-      process.stderr.write(`cohort-sync replay: ${e.message}\n`);
-      return 2;
-    }
-    return usage(`cannot read ${file}: ${e.message}`);
+  const { scenario, problem } = loadScenario(positionals[0]);
+  if (problem) {
+    process.stderr.write(`cohort-sync replay: ${problem}\n`);
+    return 2;
   }
 
   const progress = createProgress({ stream: process.stderr, quiet: o.quiet });
@@ -391,6 +442,32 @@ export async function main(argv) {
   process.stdout.write(o.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
   if (summary.verdict !== "completed") return 1;
   return o.strict && summary.answerProblems.length ? 1 : 0;
+}
+
+/** Kinds of answer problem listed in the text summary; --json has every one. */
+const SHOWN_PROBLEM_GROUPS = 10;
+
+/**
+ * Answer problems grouped by status, code and message, in order of first appearance: a
+ * failing endpoint gives the same answer to every retry, and one line with a count says
+ * that better than a line per request.
+ */
+function groupAnswerProblems(problems) {
+  const groups = new Map();
+  for (const p of problems) {
+    const key = JSON.stringify([p.status, p.code, p.message]);
+    const g = groups.get(key);
+    if (g) g.list.push(p);
+    else groups.set(key, { first: p, list: [p] });
+  }
+  return [...groups.values()];
+}
+
+function describeProblemGroup({ first: p, list }) {
+  if (list.length === 1) return `${p.at} ${p.action} page ${p.page}: ${p.code}: ${p.message}`;
+  const last = list.at(-1);
+  const when = last.at === p.at ? p.at : `${p.at} to ${last.at}`;
+  return `${list.length} answers were HTTP ${p.status} (${when}): ${p.code}: ${p.message}`;
 }
 
 const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -420,8 +497,9 @@ export function formatSummary(s) {
   );
   if (s.answerProblems.length) {
     out.push(`${plural(s.answerProblems.length, "answer problem")}:`);
-    for (const p of s.answerProblems.slice(0, 10)) out.push(`  ${p.at} ${p.action} page ${p.page}: ${p.code}: ${p.message}`);
-    if (s.answerProblems.length > 10) out.push(`  … and ${s.answerProblems.length - 10} more (see --json)`);
+    const groups = groupAnswerProblems(s.answerProblems);
+    for (const g of groups.slice(0, SHOWN_PROBLEM_GROUPS)) out.push(`  ${describeProblemGroup(g)}`);
+    if (groups.length > SHOWN_PROBLEM_GROUPS) out.push(`  … and ${groups.length - SHOWN_PROBLEM_GROUPS} more kinds (see --json)`);
   }
   out.push(`Mixpanel's snapshot: ${s.snapshot ? `${plural(s.snapshot.members, "member")} as of ${s.snapshot.at}` : "none (no sync succeeded)"}; the cohort has ${plural(s.members, "member")}`);
   out.push(`verdict: ${s.verdict.toUpperCase()}: ${s.reason}`);

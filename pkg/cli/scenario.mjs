@@ -221,6 +221,11 @@ export function parseScenario(input, { source = "scenario" } = {}) {
     problems.add("not_an_object", [], `a scenario is a JSON object with "cohort" and "steps"; got ${show(doc)}`);
     throw invalid(source, problems.list);
   }
+  if ("action" in doc && "parameters" in doc) {
+    // The easiest mix-up: both kinds of file sit side by side as *.json.
+    problems.add("webhook_body", [], "this is a webhook body, not a scenario: use `cohort-sync validate` to check it (a scenario has \"cohort\" and \"steps\")");
+    throw invalid(source, problems.list);
+  }
   problems.unknownKeys(doc, TOP_KEYS, [], "the scenario");
 
   const name = doc.name === undefined ? null : nonEmptyString(doc, "name", [], problems, true);
@@ -333,6 +338,7 @@ const parsed = new WeakSet();
 export const isParsedScenario = (value) => parsed.has(value);
 
 function invalid(source, problems) {
-  const lines = problems.map((p) => `  ${p.path || "(document)"}: ${p.message}`);
+  // The empty pointer is named as `validate` and the validator page name it.
+  const lines = problems.map((p) => `  ${p.path || '"" (whole body)'}: ${p.message}`);
   return new CohortSyncError("invalid_scenario", `${source}: invalid scenario (${problems.length} problem${problems.length === 1 ? "" : "s"})\n${lines.join("\n")}`, problems);
 }

@@ -2,38 +2,118 @@
 // bytes: BOMs and bad UTF-8 included), with the package's validatePayload.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { validatePayload } from "../node.js";
+import { UsageError, parseOptions } from "./args.mjs";
+import { describeReadError, humanizeSizes } from "./human.mjs";
+import { createCountProgress } from "./progress.mjs";
 
 export const HELP = `Usage: cohort-sync validate [options] FILE…
 
 Checks Mixpanel Cohort Sync webhook bodies and prints a verdict per file: each
 problem with its code, message, JSON Pointer and line:column, or a summary of
-the page. "-" reads stdin; a directory means every *.json file under it.
+the page. "-" reads stdin.
+
+A FOLDER means every *.json file under it (.JSON too), in natural order (p2
+before p10). Symbolic links to folders inside it are not followed; node_modules
+and folders whose name starts with "." are skipped.
 
 Options:
   --json             one JSON document on stdout: [{ file, valid, problems, summary }]
   --max-members N    most members a page may hold (1000)
-  --max-bytes N      largest body accepted, in bytes (10485760)
+  --max-bytes N      largest body accepted, in bytes (10485760, 10 MiB)
   -h, --help         this help
 
-Exit status: 0 every file is valid, 1 some file has problems,
-2 usage error or a file that cannot be read.`;
+Files that cannot be read are reported on stderr. On a terminal, a run over
+many files shows its progress on stderr after a second.
 
-/** `FILE…` → files, directories expanded to their *.json files (sorted). */
-function expand(args) {
-  const out = [];
-  for (const arg of args) {
-    let dir = false;
+Exit status:
+  0  every file is valid (warnings do not count)
+  1  some file has errors
+  2  usage error, or a file or folder that cannot be read`;
+
+const OPTIONS = {
+  json: { type: "boolean" },
+  "max-members": { type: "string" },
+  "max-bytes": { type: "string" },
+  help: { type: "boolean", short: "h" },
+};
+
+/** Natural order: "p2" before "p10". */
+const naturally = new Intl.Collator("en", { numeric: true }).compare;
+const isJsonName = (name) => name.toLowerCase().endsWith(".json");
+/** Folders a search for webhook bodies never wants: dependencies, .git and other dot-folders. */
+const isSkippedFolder = (name) => name === "node_modules" || name.startsWith(".");
+
+/**
+ * The *.json files under `dir`, depth first, each folder in natural order. A symbolic
+ * link to a folder is not followed (`loop -> ..` would list the tree again and again);
+ * a link to a file is read. Folders that cannot be listed are returned as `unreadable`.
+ */
+export function findJsonFiles(dir) {
+  const found = { files: [], unlinkedFolders: [], unreadable: [] };
+  const walk = (folder) => {
+    let entries;
     try {
-      dir = arg !== "-" && statSync(arg).isDirectory();
-    } catch {
-      // Not there: reading it reports the error.
+      entries = readdirSync(folder, { withFileTypes: true });
+    } catch (e) {
+      found.unreadable.push({ folder, error: e });
+      return;
     }
-    if (!dir) out.push(arg);
-    else {
-      const found = readdirSync(arg, { recursive: true }).filter((f) => f.endsWith(".json")).sort();
-      out.push(...found.map((f) => join(arg, f)));
+    entries.sort((a, b) => naturally(a.name, b.name));
+    for (const entry of entries) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) {
+        if (!isSkippedFolder(entry.name)) walk(path);
+      } else if (entry.isSymbolicLink()) {
+        const target = statOrNull(path);
+        if (target?.isDirectory()) found.unlinkedFolders.push(path);
+        else if (isJsonName(entry.name)) found.files.push(path); // a broken link is reported when read
+      } else if (isJsonName(entry.name)) {
+        found.files.push(path);
+      }
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+function statOrNull(path) {
+  try {
+    return statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** A file or folder that cannot be read, as a result (its words go to stderr in text output). */
+function unreadableResult(file, error) {
+  return {
+    file,
+    valid: false,
+    unreadable: true,
+    problems: [{ severity: "error", code: "unreadable_file", path: "", message: describeReadError(error, file) }],
+    summary: null,
+  };
+}
+
+/**
+ * The command line's FILE… as work: `{ files, notes, unreadable }`. Folders named on the
+ * command line are followed even when they are links: the user asked for them.
+ */
+function expand(args) {
+  const out = { files: [], notes: [], unreadable: [] };
+  for (const arg of args) {
+    if (arg === "-" || !statOrNull(arg)?.isDirectory()) {
+      out.files.push(arg); // reading it reports what is wrong
+      continue;
+    }
+    const found = findJsonFiles(arg);
+    out.files.push(...found.files);
+    out.unreadable.push(...found.unreadable.map((u) => unreadableResult(u.folder, u.error)));
+    if (found.unlinkedFolders.length) {
+      const shown = found.unlinkedFolders.slice(0, 3).join(", ");
+      const more = found.unlinkedFolders.length > 3 ? ` and ${found.unlinkedFolders.length - 3} more` : "";
+      out.notes.push(`not following symbolic links to folders: ${shown}${more}`);
     }
   }
   return out;
@@ -45,13 +125,7 @@ export function validateFile(file, options = {}) {
   try {
     bytes = new Uint8Array(file === "-" ? readFileSync(0) : readFileSync(file));
   } catch (e) {
-    return {
-      file,
-      valid: false,
-      unreadable: true,
-      problems: [{ severity: "error", code: "unreadable_file", path: "", message: `cannot read ${file === "-" ? "stdin" : file}: ${e.code ?? e.message}` }],
-      summary: null,
-    };
+    return unreadableResult(file, e);
   }
   const r = validatePayload(bytes, options);
   const problems = [
@@ -75,27 +149,30 @@ export function validateFile(file, options = {}) {
 /** Problems listed per file in the text output; --json has them all. */
 const SHOWN = 20;
 const where = (p) => (p.line ? ` (${p.line}:${p.column})` : "");
+/** The empty pointer, named as the validator page names it. */
+const WHOLE_BODY = '"" (whole body)';
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-/** A result as text. */
+/** A problem's message for people: sizes in units (--json keeps the wasm's bytes). */
+const readableMessage = (p) => (p.code === "body_too_large" ? humanizeSizes(p.message) : p.message);
+
+/** A readable file's result as text (unreadable ones are errors, on stderr). */
 export function formatResult(result) {
   const name = result.file === "-" ? "<stdin>" : result.file;
+  if (result.unreadable) return result.problems[0].message; // "no such file: nope.json"
   const lines = [];
   const errors = result.problems.filter((p) => p.severity === "error").length;
   const warnings = result.problems.length - errors;
-  if (result.unreadable) {
-    lines.push(`${name}: UNREADABLE: ${result.problems[0].message}`);
-    return lines.join("\n");
-  }
   const s = result.summary;
   if (result.valid) {
     const page = s.page ? `page ${s.page.count} of ${s.page.total}` : "pageless (no page_info)";
     const cohort = `cohort ${s.cohortId}${s.cohortName ? ` "${s.cohortName}"` : ""}, project ${s.projectId}, session ${s.sessionId}`;
-    lines.push(`${name}: valid: ${s.action}, ${page}, ${s.memberCount} member${s.memberCount === 1 ? "" : "s"}; ${cohort}${warnings ? `; ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}`);
+    lines.push(`${name}: valid: ${s.action}, ${page}, ${plural(s.memberCount, "member")}; ${cohort}${warnings ? `; ${plural(warnings, "warning")}` : ""}`);
   } else {
-    lines.push(`${name}: INVALID: ${errors} error${errors === 1 ? "" : "s"}${warnings ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}`);
+    lines.push(`${name}: INVALID: ${plural(errors, "error")}${warnings ? `, ${plural(warnings, "warning")}` : ""}`);
   }
   for (const p of result.problems.slice(0, SHOWN)) {
-    lines.push(`  ${p.severity.padEnd(7)} ${p.code} at ${p.path === "" ? '"" (the document)' : p.path}${where(p)}: ${p.message}`);
+    lines.push(`  ${p.severity.padEnd(7)} ${p.code} at ${p.path === "" ? WHOLE_BODY : p.path}${where(p)}: ${readableMessage(p)}`);
   }
   if (result.problems.length > SHOWN) lines.push(`  … and ${result.problems.length - SHOWN} more (--json lists them all)`);
   return lines.join("\n");
@@ -109,51 +186,67 @@ function usage(message) {
 function positiveInt(text, name) {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a whole number ≥ 1, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number ≥ 1, got ${JSON.stringify(text)}`);
   return n;
+}
+
+function readArgs(argv) {
+  const { values, positionals } = parseOptions(argv, OPTIONS);
+  const limits = {};
+  const maxMembers = positiveInt(values["max-members"], "--max-members");
+  const maxBytes = positiveInt(values["max-bytes"], "--max-bytes");
+  if (maxMembers !== undefined) limits.maxMembers = maxMembers;
+  if (maxBytes !== undefined) limits.maxBytes = maxBytes;
+  return { values, positionals, limits };
+}
+
+/** Every file validated in order, with a progress line on a terminal for long runs. */
+function validateAll(files, limits, { showProgress }) {
+  const progress = createCountProgress({ total: files.length, noun: "file", quiet: !showProgress });
+  const results = [];
+  for (const file of files) {
+    results.push(validateFile(file, limits));
+    progress.update(results.length);
+  }
+  progress.stop();
+  return results;
+}
+
+function printText(results) {
+  const readable = results.filter((r) => !r.unreadable);
+  if (readable.length) process.stdout.write(`${readable.map(formatResult).join("\n")}\n`);
+  if (results.length > 1) {
+    const valid = results.filter((r) => r.valid).length;
+    const unreadable = results.length - readable.length;
+    process.stdout.write(`\n${results.length} files: ${valid} valid, ${readable.length - valid} invalid${unreadable ? `, ${unreadable} unreadable` : ""}\n`);
+  }
 }
 
 export function main(argv) {
   let args;
-  let options;
   try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: "boolean" },
-        "max-members": { type: "string" },
-        "max-bytes": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-    options = {};
-    const maxMembers = positiveInt(args.values["max-members"], "--max-members");
-    const maxBytes = positiveInt(args.values["max-bytes"], "--max-bytes");
-    if (maxMembers !== undefined) options.maxMembers = maxMembers;
-    if (maxBytes !== undefined) options.maxBytes = maxBytes;
+    args = readArgs(argv);
   } catch (e) {
-    return usage(e.message);
+    if (e instanceof UsageError) return usage(e.message);
+    throw e;
   }
-  if (args.values.help) {
+  const { values, positionals, limits } = args;
+  if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  if (args.positionals.length === 0) return usage("no FILE given (use - for stdin)");
-  if (args.positionals.filter((f) => f === "-").length > 1) return usage("stdin (-) can be read once");
+  if (positionals.length === 0) return usage("no FILE given (use - for stdin)");
+  if (positionals.filter((f) => f === "-").length > 1) return usage("stdin (-) can be read once");
 
-  const files = expand(args.positionals);
-  if (files.length === 0) return usage(`no *.json file in ${args.positionals.join(", ")}`);
-  const results = files.map((f) => validateFile(f, options));
-  if (args.values.json) {
+  const work = expand(positionals);
+  for (const note of work.notes) process.stderr.write(`cohort-sync validate: ${note}\n`);
+  if (work.files.length === 0 && work.unreadable.length === 0) return usage(`no *.json file in ${positionals.join(", ")}`);
+  const results = [...work.unreadable, ...validateAll(work.files, limits, { showProgress: !values.json })];
+  for (const r of results.filter((x) => x.unreadable)) process.stderr.write(`cohort-sync validate: ${formatResult(r)}\n`);
+  if (values.json) {
     process.stdout.write(`${JSON.stringify(results.map(({ unreadable, ...r }) => r), null, 2)}\n`);
   } else {
-    process.stdout.write(`${results.map(formatResult).join("\n")}\n`);
-    if (results.length > 1) {
-      const valid = results.filter((r) => r.valid).length;
-      const unreadable = results.filter((r) => r.unreadable).length;
-      process.stdout.write(`\n${results.length} files: ${valid} valid, ${results.length - valid - unreadable} invalid${unreadable ? `, ${unreadable} unreadable` : ""}\n`);
-    }
+    printText(results);
   }
   if (results.some((r) => r.unreadable)) return 2;
   return results.every((r) => r.valid) ? 0 : 1;

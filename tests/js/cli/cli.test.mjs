@@ -5,7 +5,7 @@
 // worked example. Run by scripts/test-js.mjs from the scratch project.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -113,7 +113,9 @@ describe("cohort-sync (the installed bin)", () => {
     assert.equal(v.stdout.trim(), JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")).version);
     const unknown = await run(["frobnicate"]);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /unknown command "frobnicate"/);
+    assert.match(unknown.stderr, /unknown command "frobnicate"\n/);
+    assert.match((await run(["valdate"])).stderr, /^cohort-sync: unknown command "valdate" \(did you mean validate\?\)\n/);
+    assert.match(r.stdout, /Exit status: 0 success, 1 .*\n2 usage error/);
     assert.equal((await run([])).code, 2);
   });
 });
@@ -198,15 +200,132 @@ describe("cohort-sync validate", () => {
     const out = json(missing);
     assert.equal(out[0].valid, true);
     assert.deepEqual([out[1].valid, out[1].summary, out[1].problems[0].code], [false, null, "unreadable_file"]);
-    assert.match(out[1].problems[0].message, /ENOENT/);
-    const text = await run(["validate", join(tmp, "nope.json")]);
+    assert.equal(out[1].problems[0].message, `no such file: ${join(tmp, "nope.json")}`);
+    // In words, on stderr; stdout keeps the verdicts of the files that could be read.
+    const text = await run(["validate", good, join(tmp, "nope.json")]);
     assert.equal(text.code, 2);
-    assert.match(text.stdout, /nope\.json: UNREADABLE: cannot read .*ENOENT/);
+    assert.equal(text.stderr, `cohort-sync validate: no such file: ${join(tmp, "nope.json")}\n`);
+    assert.doesNotMatch(text.stdout, /nope|ENOENT/);
+    assert.match(text.stdout, /add_members\.json: valid: [^]*2 files: 1 valid, 0 invalid, 1 unreadable\n$/);
+    const folder = await run(["validate", join(tmp, "nope.json", "deeper.json")]);
+    assert.equal(folder.stderr, `cohort-sync validate: no such file: ${join(tmp, "nope.json", "deeper.json")}\n`);
     for (const args of [["validate"], ["validate", "--nope", good], ["validate", "--max-members", "x", good], ["validate", "-", "-"]]) {
       const u = await run(args);
       assert.equal(u.code, 2, args.join(" "));
       assert.match(u.stderr, /^cohort-sync validate: /);
     }
+  });
+
+  test("unknown options and option mistakes are told in the command's words, with a suggestion", T, async () => {
+    const good = join(FIXTURES, "valid/add_members.json");
+    const cases = [
+      [["validate", "--jsn", good], "unknown option --jsn (did you mean --json?)"],
+      [["validate", "--max", good], "unknown option --max (did you mean --max-members or --max-bytes?)"],
+      [["validate", "--max-member", "3", good], "unknown option --max-member (did you mean --max-members?)"],
+      [["validate", "--frobnicate", good], "unknown option --frobnicate"],
+      [["validate", "-x", good], "unknown option -x"],
+      [["validate", "--json=yes", good], "--json takes no value"],
+      [["validate", good, "--max-bytes"], "--max-bytes needs a value"],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run(args);
+      assert.equal(r.code, 2, args.join(" "));
+      assert.equal(r.stdout, "");
+      assert.equal(r.stderr, `cohort-sync validate: ${message}\nTry 'cohort-sync validate --help'.\n`);
+    }
+    const replayed = await run(["replay", "--urll", "http://127.0.0.1:1/", join(SCENARIOS, "seed-example.json")]);
+    assert.equal(replayed.code, 2);
+    assert.equal(replayed.stderr, "cohort-sync replay: unknown option --urll (did you mean --url?)\nTry 'cohort-sync replay --help'.\n");
+    const swallowed = await run(["replay", "--url", "--json", join(SCENARIOS, "seed-example.json")]);
+    assert.equal(swallowed.code, 2);
+    assert.match(swallowed.stderr, /^cohort-sync replay: --url needs a value, not the option --json/);
+  });
+
+  test("a folder: no symlinked folders followed, node_modules and dot-folders skipped, .JSON read, natural order", T, async () => {
+    const root = join(tmp, "folder");
+    const body = readFileSync(join(FIXTURES, "valid/add_members.json"));
+    const put = (rel) => {
+      mkdirSync(dirname(join(root, rel)), { recursive: true });
+      writeFileSync(join(root, rel), body);
+    };
+    for (const rel of ["p10.json", "p2.JSON", "p1.json", "notes.txt", "sub/a.json", "node_modules/dep/x.json", ".git/y.json", ".cache/z.json"]) put(rel);
+    symlinkSync("..", join(root, "sub", "loop")); // a loop: following it lists the tree again and again
+    symlinkSync(join(root, "p1.json"), join(root, "sub", "linked.json")); // a link to a file is read
+    const r = await run(["validate", "--json", root]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      json(r).map((e) => e.file.slice(root.length + 1)),
+      ["p1.json", "p2.JSON", "p10.json", "sub/a.json", "sub/linked.json"],
+    );
+    assert.equal(r.stderr, `cohort-sync validate: not following symbolic links to folders: ${join(root, "sub", "loop")}\n`);
+    // Named on the command line, a folder inside one of the skipped kinds is read.
+    const named = await run(["validate", "--json", join(root, "node_modules")]);
+    assert.deepEqual(json(named).map((e) => e.file), [join(root, "node_modules/dep/x.json")]);
+  });
+
+  test("sizes: human units in text, bytes in --json", T, async () => {
+    const over = join(tmp, "over.json");
+    writeFileSync(over, " ".repeat(10_800_000));
+    const text = await run(["validate", over]);
+    assert.equal(text.code, 1);
+    assert.match(text.stdout, /error {3}body_too_large at "" \(whole body\): the body is 10\.3 MiB; the limit is 10 MiB\n/);
+    const data = await run(["validate", "--json", over]);
+    assert.equal(json(data)[0].problems[0].message, "the body is 10800000 bytes; the limit is 10485760 bytes");
+    assert.equal(json(data)[0].summary.bytes, 10_800_000);
+    // One byte over: the units alone would read "10.0 MiB; the limit is 10 MiB".
+    writeFileSync(over, " ".repeat(10 * 1024 * 1024 + 1));
+    const barely = await run(["validate", over]);
+    assert.match(barely.stdout, /the body is 10\.0 MiB \(10485761 bytes\); the limit is 10 MiB \(10485760 bytes\)\n/);
+    const small = await run(["validate", "--max-bytes", "100", join(FIXTURES, "valid/add_members.json")]);
+    assert.match(small.stdout, /the body is \d+ bytes; the limit is 100 bytes\n/);
+    rmSync(over);
+  });
+
+  test("progress: on a terminal after a second, redrawn in place and cleared; nothing on a pipe or with --json", T, async () => {
+    const { createCountProgress } = await import(pathToFileURL(join(pkgDir, "cli/progress.mjs")));
+    const fake = (isTTY) => ({ isTTY, columns: 80, text: "", write(s) { this.text += s; } });
+    let clock = 0;
+    const now = () => clock;
+    const tty = fake(true);
+    const p = createCountProgress({ total: 5000, noun: "file", stream: tty, now });
+    clock = 999;
+    p.update(100);
+    assert.equal(tty.text, "", "nothing in the first second");
+    clock = 1001;
+    p.update(1200);
+    assert.equal(tty.text, "\r\x1b[2Kvalidating: 1200/5000 files (24%)");
+    clock = 1050;
+    p.update(1300);
+    assert.equal(tty.text, "\r\x1b[2Kvalidating: 1200/5000 files (24%)", "at most every 100 ms");
+    clock = 1200;
+    p.update(5000);
+    p.stop();
+    assert.equal(tty.text, "\r\x1b[2Kvalidating: 1200/5000 files (24%)\r\x1b[2Kvalidating: 5000/5000 files (100%)\r\x1b[2K");
+    const quick = fake(true);
+    const q = createCountProgress({ total: 3, stream: quick, now: () => 0 });
+    q.update(3);
+    q.stop();
+    assert.equal(quick.text, "", "a quick run leaves nothing behind");
+    const pipe = fake(false);
+    clock = 0;
+    const n = createCountProgress({ total: 10, stream: pipe, now });
+    clock = 5000;
+    n.update(5);
+    n.stop();
+    assert.equal(pipe.text, "");
+
+    // The command on a pipe, over many files: stderr stays empty.
+    const many = join(tmp, "many");
+    mkdirSync(many);
+    for (let i = 1; i <= 300; i++) cpSync(join(FIXTURES, "valid/add_members.json"), join(many, `p${i}.json`));
+    for (const args of [["validate", many], ["validate", "--json", many]]) {
+      const r = await run(args);
+      assert.equal(r.code, 0);
+      assert.equal(r.stderr, "", args.join(" "));
+    }
+    const listed = json(await run(["validate", "--json", many])).map((e) => e.file.slice(many.length + 1));
+    assert.deepEqual(listed.slice(0, 3), ["p1.json", "p2.json", "p3.json"]);
+    assert.equal(listed.at(-1), "p300.json");
   });
 
   test("- reads stdin; a directory means its *.json files; --help; --max-members", T, async () => {
@@ -216,7 +335,7 @@ describe("cohort-sync validate", () => {
     assert.deepEqual(json(r).map((e) => [e.file, e.valid, e.summary.action, e.summary.memberCount]), [["-", true, "add_members", 2]]);
     const garbage = await run(["validate", "-"], { input: "{nope" });
     assert.equal(garbage.code, 1);
-    assert.match(garbage.stdout, /^<stdin>: INVALID: 1 error\n  error   invalid_json at "" \(the document\) \(1:2\): /);
+    assert.match(garbage.stdout, /^<stdin>: INVALID: 1 error\n  error   invalid_json at "" \(whole body\) \(1:2\): /);
     const dir = await run(["validate", "--json", join(FIXTURES, "valid")]);
     assert.equal(dir.code, 0);
     assert.equal(json(dir).length, fixtures("valid").length);
@@ -226,6 +345,8 @@ describe("cohort-sync validate", () => {
     const help = await run(["validate", "--help"]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: cohort-sync validate/);
+    assert.match(help.stdout, /Exit status:\n  0  every file is valid.*\n  1  some file has errors\n  2  usage error, or a file or folder that cannot be read/);
+    assert.match(help.stdout, /Symbolic links to folders inside it are not followed; node_modules\nand folders whose name starts with "\." are skipped/);
     assert.match((await run(["help", "validate"])).stdout, /^Usage: cohort-sync validate/);
   });
 });
@@ -556,7 +677,7 @@ describe("cohort-sync replay", () => {
     assert.equal(r.code, 1);
     const s = json(r);
     assert.deepEqual([s.verdict, s.requests, s.retries, s.failedSyncs], ["failed", 6, 5, 1]);
-    assert.match(s.syncs[0].pages[0].attempts[0].error, /ECONNREFUSED/);
+    assert.equal(s.syncs[0].pages[0].attempts[0].error, `connection refused by ${new URL(url).hostname}:${new URL(url).port}`);
     assert.equal(s.syncs[0].pages[0].attempts[0].status, null);
 
     const server = await webhook();
@@ -566,6 +687,23 @@ describe("cohort-sync replay", () => {
       assert.equal(ok.code, 0, ok.stderr);
       assert.equal(server.requests[0].headers.authorization, `Basic ${Buffer.from("us@er:p:ss").toString("base64")}`);
       assert.equal(json(ok).url, server.url, "credentials are not echoed");
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("the same non-JSON 500 to every retry is reported once, with a count", T, async () => {
+    const server = await webhook(() => ({ status: 500, body: "<html>Internal Server Error</html>" }));
+    try {
+      const file = scenarioFile(small([{ at: "T", set: ["A"] }], { until: "T+1h" }));
+      const r = await run(["replay", "--url", server.url, "--speed", "0", file]);
+      assert.equal(r.code, 1);
+      assert.equal(server.requests.length, 18); // 3 syncs × 6 attempts
+      assert.match(r.stdout, /18 answer problems:\n  18 answers were HTTP 500 \(T to T\+1h\): not_json: the body is not JSON: "<html>Internal Server Error<\/html>"\n/);
+      assert.equal(r.stdout.match(/Internal Server Error/g).length, 1);
+      assert.equal(r.stderr.match(/Internal Server Error/g).length, 1, r.stderr);
+      const data = json(await run(["replay", "--url", server.url, "--speed", "0", "--json", file]));
+      assert.equal(data.answerProblems.length, 18, "--json keeps every one");
     } finally {
       await server.close();
     }
@@ -596,7 +734,7 @@ describe("cohort-sync replay", () => {
       [["replay", "--url", "http://127.0.0.1:1/"], /a scenario file is required/],
       [["replay", "--url", "ftp://127.0.0.1/", good], /must be http: or https:/],
       [["replay", "--url", "http://127.0.0.1:1/", "--speed", "fast", good], /speed must be a number/],
-      [["replay", "--url", "http://127.0.0.1:1/", join(tmp, "missing.json")], /cannot read .*missing\.json/],
+      [["replay", "--url", "http://127.0.0.1:1/", join(tmp, "missing.json")], /^cohort-sync replay: no such file: .*missing\.json\n$/],
     ];
     for (const [args, message] of cases) {
       const r = await run(args);
@@ -637,6 +775,14 @@ describe("cohort-sync replay", () => {
     const help = await run(["replay", "--help"]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: cohort-sync replay --url URL/);
+    // The bundled scenarios, by name, and where they are installed.
+    assert.ok(help.stdout.includes(`Bundled scenarios, in ${join(SCENARIOS, "/")}\n`), help.stdout);
+    for (const name of ["churn.json", "multi-page.json", "seed-example.json"]) assert.match(help.stdout, new RegExp(`\n  ${name} +\\S`));
+    assert.match(help.stdout, /Exit status:\n  0  .*\n  1  .*\n(.*\n)*  2  usage error/);
+    // A webhook body is the easiest file to pass by mistake.
+    const body = await run(["replay", "--url", "http://127.0.0.1:1/", join(FIXTURES, "valid/add_members.json")]);
+    assert.equal(body.code, 2);
+    assert.match(body.stderr, /invalid scenario \(1 problem\)\n  "" \(whole body\): this is a webhook body, not a scenario: use `cohort-sync validate` to check it/);
   });
 
   test("replay() in code: the summary, and progress events in order", T, async () => {
