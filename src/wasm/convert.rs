@@ -4,7 +4,7 @@ use crate::json::ToJson;
 use crate::problem::Problem;
 use js_sys::{ArrayBuffer, Uint8Array};
 use serde::de::{self, DeserializeOwned};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::fmt;
 use wasm_bindgen::{JsCast, JsValue};
@@ -93,9 +93,19 @@ impl From<crate::payload::PayloadError> for BindingError {
     }
 }
 
-/// The JSON text of a result.
+/// The JSON text of a result, for `api.js` to `JSON.parse`: what large results cross as
+/// (member lists, ids, request bodies, reports with a problem per member), since one
+/// `JSON.parse` builds them faster than a crossing per string or field would.
 pub fn json<T: ToJson + ?Sized>(value: &T) -> Exported {
     Ok(value.to_json())
+}
+
+/// A small result (a reply, a decision, a few fields) as the plain object its JSON would
+/// parse to: `None` is `null`, maps are objects. Keys are set by assignment, so none may
+/// be `__proto__`: they are field names, or `In <name>` (audience properties).
+pub fn value<T: Serialize + ?Sized>(result: &T) -> Result<JsValue, JsValue> {
+    const PLAIN: serde_wasm_bindgen::Serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    result.serialize(&PLAIN).map_err(JsValue::from)
 }
 
 /// A webhook body as given: its own bytes (`as_sent`), or JSON text made here from the
