@@ -1,7 +1,9 @@
 // The thin adapter between the wasm-bindgen glue and users: the ONLY place where results
-// are decoded. No domain logic lives here; every decision is made in Rust. Each wasm
-// export returns a JSON string, or throws a CohortSyncError (the class below, which the
-// wasm is given on first use).
+// are decoded. No domain logic lives here; every decision is made in Rust. A wasm export
+// returns JSON text (large results: `call` parses it), a plain object made by
+// serde-wasm-bindgen (small results), bytes, a boolean or a number (`callRaw` passes
+// those on), or throws a CohortSyncError (the class below, which the wasm is given on
+// first use).
 import * as wasm from "./dist/cohort_sync.js";
 import { state } from "./ready.js";
 
@@ -130,20 +132,20 @@ function memberAsSent(sent) {
 }
 
 export function webhookResponse(action, error) {
-  return call(wasm.webhookResponse, action, error);
+  return callRaw(wasm.webhookResponse, action, error);
 }
 
 export function classifyStatus(status) {
-  return call(wasm.classifyStatus, status);
+  return callRaw(wasm.classifyStatus, status);
 }
 
 export function retryDelays() {
-  return call(wasm.retryDelays);
+  return callRaw(wasm.retryDelays);
 }
 
 // ---- Membership -------------------------------------------------------------------
 
-// Calls whose result is not JSON text (bytes, booleans, numbers, handles).
+// Calls whose result is not JSON text (plain objects, bytes, booleans, numbers, handles).
 function callRaw(fn, ...args) {
   ready();
   try {
@@ -280,12 +282,12 @@ export class SyncTracker {
   /** `{ action, sessionId, page: { count, total } | null, fingerprint? }` → the decision. */
   observe(page) {
     if (page === null || typeof page !== "object") {
-      return call(() => {
+      return callRaw(() => {
         throw new CohortSyncError("invalid_argument", `observe takes { action, sessionId, page, fingerprint }, got ${page === null ? "null" : typeof page}`);
       });
     }
     const { action, sessionId, page: numbers, fingerprint } = page;
-    return call(() => this.#live().observe(action, sessionId, numbers?.count ?? null, numbers?.total ?? null, fingerprint));
+    return callRaw(() => this.#live().observe(action, sessionId, numbers?.count ?? null, numbers?.total ?? null, fingerprint));
   }
 
   /** The session of an unfinished full sync, or null. */
@@ -295,7 +297,7 @@ export class SyncTracker {
 
   /** The remembered sessions, most recent first (see index.d.ts `SyncSession`). */
   sessions() {
-    return call(() => this.#live().sessions());
+    return callRaw(() => this.#live().sessions());
   }
 
   /** The page count of the unfinished full sync; null when none, or when it is pageless. */
@@ -342,7 +344,7 @@ export function resolveIdentity(member, rule) {
       throw new CohortSyncError("invalid_argument", `member must be an object, got ${member === null ? "null" : typeof member}`);
     });
   }
-  return call(() => wasm.resolveIdentity(jsonValue([member], "member"), rule));
+  return callRaw(() => wasm.resolveIdentity(jsonValue([member], "member"), rule));
 }
 
 /** The identities a destination already knows (see index.d.ts). */
@@ -442,7 +444,7 @@ export function segmentMembershipContains(value, id) {
 }
 
 export function audienceProperties(audiences, options) {
-  return call(() => wasm.audienceProperties(jsonList(audiences, "audiences"), options));
+  return callRaw(() => wasm.audienceProperties(jsonList(audiences, "audiences"), options));
 }
 
 export function engageBatches(updates, options) {

@@ -6,7 +6,8 @@
 //! `contains`, so membership of 11034 means the whole quoted token `'11034'` occurs.
 //! Optionally one property per audience, `In <External Name>` = true / false.
 
-use crate::json::{JsonWriter, ToJson};
+use crate::json::JsonWriter;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AudienceError {
@@ -122,13 +123,16 @@ pub struct AudienceProperties {
     pub flags: Vec<(String, bool)>,
 }
 
-impl ToJson for AudienceProperties {
-    fn write_json(&self, w: &mut JsonWriter) {
-        w.begin_object().field("SegmentMembership", &self.segment_membership);
+/// `{ SegmentMembership, "In <name>": bool… }`, in audience order. Written out rather
+/// than derived: the flags' keys are the audiences' names, not field names.
+impl Serialize for AudienceProperties {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1 + self.flags.len()))?;
+        map.serialize_entry("SegmentMembership", &self.segment_membership)?;
         for (key, value) in &self.flags {
-            w.field(key, value);
+            map.serialize_entry(key, value)?;
         }
-        w.end_object();
+        map.end()
     }
 }
 
@@ -213,10 +217,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            props.to_json(),
+            serde_json::to_string(&props).unwrap(),
             r#"{"SegmentMembership":"'11036','11034'","In Aspiring Athenians":true,"In Ibiza Dreamers":true,"In Possible Parisians":false}"#
         );
-        assert_eq!(audience_properties(&[], false).unwrap().to_json(), r#"{"SegmentMembership":""}"#);
+        assert_eq!(
+            serde_json::to_string(&audience_properties(&[], false).unwrap()).unwrap(),
+            r#"{"SegmentMembership":""}"#
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use crate::json::{JsonWriter, ToJson};
 use crate::payload::{CohortPage, Member};
 use crate::state::IdSet;
+use serde::Serialize;
 use std::borrow::Cow;
 
 pub const CLEVERTAP_ID: &str = "$CleverTap_user_id";
@@ -42,16 +43,10 @@ impl IdentityRule {
 }
 
 /// A member's identity at a destination and the property it came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResolvedIdentity {
     pub identity: String,
     pub source: String,
-}
-
-impl ToJson for ResolvedIdentity {
-    fn write_json(&self, w: &mut JsonWriter) {
-        w.begin_object().field("identity", &self.identity).field("source", &self.source).end_object();
-    }
 }
 
 pub fn resolve_identity(member: &Member, rule: &IdentityRule) -> Option<ResolvedIdentity> {

@@ -2,9 +2,11 @@
 
 use crate::json::{JsonWriter, ToJson};
 use crate::problem::Problem;
+use serde::Serialize;
 
-/// What a call asks the receiver to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a call asks the receiver to do: `"members"`, `"add_members"` or `"remove_members"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Action {
     /// The full membership ("replace the users you have"), possibly over several pages of
     /// one session; removals are known only when every page has arrived.

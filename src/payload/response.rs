@@ -1,9 +1,10 @@
 //! The receiver's answer to Mixpanel, and how Mixpanel (the sender) reacts to answers.
 
-use crate::json::{JsonWriter, ToJson};
+use crate::json::JsonWriter;
+use serde::Serialize;
 
 /// An HTTP reply in the shape Mixpanel expects.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WebhookResponse {
     pub status: u16,
     pub headers: ResponseHeaders,
@@ -11,8 +12,9 @@ pub struct WebhookResponse {
     pub body: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResponseHeaders {
+    #[serde(rename = "content-type")]
     pub content_type: &'static str,
 }
 
@@ -54,22 +56,9 @@ pub fn webhook_response(action: Option<&str>, error: Option<&WebhookError>) -> W
     }
 }
 
-impl ToJson for WebhookResponse {
-    fn write_json(&self, w: &mut JsonWriter) {
-        w.begin_object().field("status", &self.status);
-        w.key("headers").begin_object().field("content-type", self.headers.content_type).end_object();
-        w.field("body", &self.body).end_object();
-    }
-}
-
-impl ToJson for SenderReaction {
-    fn write_json(&self, w: &mut JsonWriter) {
-        w.string(self.as_str());
-    }
-}
-
-/// What the sender does after an answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the sender does after an answer: `"success"`, `"retry"` or `"pause"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SenderReaction {
     /// 2xx: the sync (or page) succeeded.
     Success,
@@ -130,6 +119,17 @@ mod tests {
             r#"{"action":"members","status":"failure","error":{"message":"bad \"page\"","code":400}}"#
         );
         assert_eq!(webhook_response(None, None).body, r#"{"action":null,"status":"success"}"#);
+    }
+
+    #[test]
+    fn replies_and_reactions_serialize_as_the_package_returns_them() {
+        let reply = serde_json::to_string(&webhook_response(Some("members"), None)).unwrap();
+        assert_eq!(
+            reply,
+            r#"{"status":200,"headers":{"content-type":"application/json"},"body":"{\"action\":\"members\",\"status\":\"success\"}"}"#
+        );
+        assert_eq!(serde_json::to_string(&classify_status(503)).unwrap(), r#""retry""#);
+        assert_eq!(serde_json::to_string(&retry_delays()).unwrap(), "[1875,3750,7500,15000,30000]");
     }
 
     #[test]

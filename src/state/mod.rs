@@ -18,7 +18,7 @@ mod tracker;
 pub use idset::IdSet;
 pub use snapshot::{read_snapshot_ids, snapshot_ids, SnapshotError};
 pub use tracker::{
-    fingerprint, fingerprint_hex, parse_fingerprint_hex, Decision, PagePlace, SessionView, SyncTracker,
+    fingerprint, fingerprint_hex, parse_fingerprint_hex, Decision, PagePlace, SessionReport, SessionView, SyncTracker,
     REMEMBERED_PAGES, REMEMBERED_SESSIONS,
 };
 

@@ -23,6 +23,7 @@
 
 use super::PageSet;
 use crate::payload::Action;
+use serde::Serialize;
 use std::collections::VecDeque;
 
 /// How many sessions' pages are kept to recognise replays.
@@ -90,7 +91,8 @@ pub fn parse_fingerprint_hex(hex: &str) -> Option<u128> {
 /// What a store must do with one page, in this order: `sweep_first`, then (unless
 /// `duplicate`) `start_listing`, apply the action (marking joiners and known members as
 /// listed when `mark`), then `sweep_after`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Decision {
     /// A pageless full sync ended (the sender moved on): members it did not list leave
     /// before this page applies.
@@ -106,18 +108,6 @@ pub struct Decision {
     pub sweep_after: bool,
 }
 
-impl crate::json::ToJson for Decision {
-    fn write_json(&self, w: &mut crate::json::JsonWriter) {
-        w.begin_object()
-            .field("sweepFirst", &self.sweep_first)
-            .field("duplicate", &self.duplicate)
-            .field("startListing", &self.start_listing)
-            .field("mark", &self.mark)
-            .field("sweepAfter", &self.sweep_after)
-            .end_object();
-    }
-}
-
 /// One remembered session (and action), for reports.
 pub struct SessionView<'a> {
     seen: &'a SeenSession,
@@ -127,7 +117,7 @@ pub struct SessionView<'a> {
 /// How many missing page numbers a report lists at most.
 const MISSING_LISTED: usize = 20;
 
-impl SessionView<'_> {
+impl<'a> SessionView<'a> {
     pub fn session_id(&self) -> &str {
         &self.seen.session_id
     }
@@ -164,20 +154,33 @@ impl SessionView<'_> {
         }
         missing
     }
+
+    /// What an operator sees of the session.
+    pub fn report(&self) -> SessionReport<'a> {
+        let seen = self.seen;
+        SessionReport {
+            session_id: &seen.session_id,
+            action: seen.action,
+            total_pages: seen.total_pages,
+            pages_received: seen.pages.len() + seen.bodies.len(),
+            missing_pages: self.missing_pages(),
+            status: self.status(),
+        }
+    }
 }
 
-impl crate::json::ToJson for SessionView<'_> {
-    fn write_json(&self, w: &mut crate::json::JsonWriter) {
-        let seen = self.seen;
-        w.begin_object()
-            .field("sessionId", seen.session_id.as_str())
-            .field("action", &seen.action)
-            .field("totalPages", &seen.total_pages)
-            .field("pagesReceived", &(seen.pages.len() + seen.bodies.len()))
-            .field("missingPages", &self.missing_pages())
-            .field("status", self.status())
-            .end_object();
-    }
+/// A remembered session as reported (`SyncTracker.sessions()`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionReport<'a> {
+    pub session_id: &'a str,
+    pub action: Action,
+    /// `None`: pageless.
+    pub total_pages: Option<u64>,
+    pub pages_received: usize,
+    /// Up to [`MISSING_LISTED`] page numbers not received.
+    pub missing_pages: Vec<u64>,
+    pub status: &'static str,
 }
 
 /// The full sync under way.
@@ -403,6 +406,20 @@ mod tests {
         );
         tracker.observe(Action::AddMembers, "next", numbered(1, 1));
         assert_eq!(tracker.sessions().find(|v| v.session_id() == "pageless").unwrap().status(), "complete");
+        let report = tracker.sessions().find(|v| v.session_id() == "old").unwrap().report();
+        assert_eq!(
+            serde_json::to_string(&report).unwrap(),
+            r#"{"sessionId":"old","action":"members","totalPages":2,"pagesReceived":1,"missingPages":[2],"status":"replaced"}"#
+        );
+    }
+
+    #[test]
+    fn decisions_serialize_with_camel_case_keys_in_order() {
+        let decision = SyncTracker::new().observe(Action::Members, "s", PagePlace::Numbered { page: 1, total: 1 });
+        assert_eq!(
+            serde_json::to_string(&decision).unwrap(),
+            r#"{"sweepFirst":false,"duplicate":false,"startListing":true,"mark":true,"sweepAfter":true}"#
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! UTF-8 JSON bytes (api.js).
 
 use super::convert::{
-    argument_problem, exact_string, invalid, json, options, type_name, whole_number, BindingError, Exported, Raw,
+    argument_problem, exact_string, invalid, json, options, type_name, value, whole_number, BindingError, Exported, Raw,
 };
 use crate::audience;
 use crate::json::args::{read_audiences, read_profile_updates, read_text_list};
@@ -46,11 +46,11 @@ struct AudienceOptions {
 }
 
 #[wasm_bindgen(js_name = audienceProperties)]
-pub fn audience_properties(audiences: &[u8], options_value: JsValue) -> Exported {
+pub fn audience_properties(audiences: &[u8], options_value: JsValue) -> Result<JsValue, JsValue> {
     let given: AudienceOptions = options(&options_value, "options")?;
     let per_audience = given.per_audience.boolean("options.perAudience")?.unwrap_or(false);
     let audiences = read_audiences(audiences).map_err(|p| argument_problem("audiences", p))?;
-    json(&audience::audience_properties(&audiences, per_audience).map_err(audience_error)?)
+    value(&audience::audience_properties(&audiences, per_audience).map_err(audience_error)?)
 }
 
 #[derive(Deserialize)]

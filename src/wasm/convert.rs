@@ -4,7 +4,9 @@ use crate::json::ToJson;
 use crate::problem::Problem;
 use js_sys::{ArrayBuffer, Uint8Array};
 use serde::de::{self, DeserializeOwned};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use std::cell::Cell;
+use std::fmt;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// What an export throws: a `CohortSyncError` (the package's class, which `api.js`
@@ -91,9 +93,19 @@ impl From<crate::payload::PayloadError> for BindingError {
     }
 }
 
-/// The JSON text of a result.
+/// The JSON text of a result, for `api.js` to `JSON.parse`: what large results cross as
+/// (member lists, ids, request bodies, reports with a problem per member), since one
+/// `JSON.parse` builds them faster than a crossing per string or field would.
 pub fn json<T: ToJson + ?Sized>(value: &T) -> Exported {
     Ok(value.to_json())
+}
+
+/// A small result (a reply, a decision, a few fields) as the plain object its JSON would
+/// parse to: `None` is `null`, maps are objects. Keys are set by assignment, so none may
+/// be `__proto__`: they are field names, or `In <name>` (audience properties).
+pub fn value<T: Serialize + ?Sized>(result: &T) -> Result<JsValue, JsValue> {
+    const PLAIN: serde_wasm_bindgen::Serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    result.serialize(&PLAIN).map_err(JsValue::from)
 }
 
 /// A webhook body as given: its own bytes (`as_sent`), or JSON text made here from the
@@ -272,9 +284,33 @@ pub fn whole_number(value: Option<f64>, name: &str, min: f64, max: f64) -> Resul
 #[derive(Default)]
 pub struct Raw(JsValue);
 
+/// The newtype name under which [`Value`] hands a `Raw` its JavaScript value.
+const RAW: &str = "cohort_sync::Raw";
+
+thread_local! {
+    /// The value [`Value`] is handing to the `Raw` being read: serde's data model has no
+    /// JavaScript values, so the handle goes around it (one thread, one read at a time).
+    static HANDED: Cell<JsValue> = const { Cell::new(JsValue::UNDEFINED) };
+}
+
 impl<'de> Deserialize<'de> for Raw {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Raw, D::Error> {
-        serde_wasm_bindgen::preserve::deserialize(deserializer).map(Raw)
+        deserializer.deserialize_newtype_struct(RAW, RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> de::Visitor<'de> for RawVisitor {
+    type Value = Raw;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("an option's value")
+    }
+
+    /// [`Value`] has put the value aside: take it.
+    fn visit_unit<E: de::Error>(self) -> Result<Raw, E> {
+        Ok(Raw(HANDED.with(Cell::take)))
     }
 }
 
@@ -324,10 +360,9 @@ impl Raw {
 /// error rather than silently ignored). `undefined` and `null` mean every default;
 /// anything else must be an object.
 ///
-/// serde never reads the caller's object: serde-wasm-bindgen reads through imports that
-/// are not caught, and a getter or Proxy throwing through a wasm method would leave its
-/// handle borrowed for good. It reads a copy instead ([`option_entries`]), and each value
-/// crosses as a handle that serde does not look into.
+/// serde never reads the caller's object: a getter or Proxy throwing through a wasm
+/// method would leave its handle borrowed for good. It reads a copy instead
+/// ([`option_entries`]), each value a handle that serde does not look into ([`Value`]).
 pub fn options<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, BindingError> {
     let entries = option_entries(value, what)?;
     T::deserialize(Entries { entries: entries.into_iter(), value: JsValue::UNDEFINED })
@@ -360,22 +395,63 @@ fn unreadable(what: &str) -> BindingError {
 
 /// What serde found wrong (an unknown key), as `invalid_argument` naming the argument.
 #[cold]
-fn serde_error(error: serde_wasm_bindgen::Error, what: &str) -> BindingError {
-    let error = JsValue::from(error);
-    let message = js_sys::Reflect::get(&error, &JsValue::from_str("message")).ok().and_then(|m| m.as_string());
-    BindingError::invalid_argument(format!("{what}: {}", message.unwrap_or_default()))
+fn serde_error(error: OptionsError, what: &str) -> BindingError {
+    BindingError::invalid_argument(format!("{what}: {}", error.0))
 }
 
-/// An options object as serde reads it: every key (serde-wasm-bindgen would look up
-/// only the struct's own field names, so `deny_unknown_fields` would never see an
-/// unknown key), each value through serde-wasm-bindgen (as a [`Raw`] handle).
+/// What serde reports about an options object. Only an unknown key can happen (every
+/// field is a defaulted [`Raw`], every key a string), and serde's own message for it
+/// names the key and the known ones. Type errors do not describe the value found:
+/// formatting serde's `Unexpected` (floats, escaped strings) links ~14 KB gzipped of
+/// code, which the default methods would do for messages no caller can get.
+pub struct OptionsError(String);
+
+impl de::Error for OptionsError {
+    #[cold]
+    fn custom<T: fmt::Display>(message: T) -> Self {
+        OptionsError(message.to_string())
+    }
+
+    #[cold]
+    fn invalid_type(_: de::Unexpected, expected: &dyn de::Expected) -> Self {
+        OptionsError(format!("invalid type, expected {expected}"))
+    }
+
+    #[cold]
+    fn invalid_value(_: de::Unexpected, expected: &dyn de::Expected) -> Self {
+        OptionsError(format!("invalid value, expected {expected}"))
+    }
+
+    #[cold]
+    fn invalid_length(_: usize, expected: &dyn de::Expected) -> Self {
+        OptionsError(format!("invalid length, expected {expected}"))
+    }
+}
+
+impl fmt::Display for OptionsError {
+    fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+/// The message as it is (a derived `Debug` would escape it, linking `str`'s `Debug`).
+impl fmt::Debug for OptionsError {
+    fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for OptionsError {}
+
+/// An options object as serde reads it: every key, so that `deny_unknown_fields` sees
+/// the unknown ones, each value as a [`Value`].
 struct Entries {
     entries: std::vec::IntoIter<(String, JsValue)>,
     value: JsValue,
 }
 
 impl<'de> de::Deserializer<'de> for Entries {
-    type Error = serde_wasm_bindgen::Error;
+    type Error = OptionsError;
 
     fn deserialize_any<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         visitor.visit_map(self)
@@ -398,7 +474,7 @@ impl Entries {
 }
 
 impl<'de> de::MapAccess<'de> for Entries {
-    type Error = serde_wasm_bindgen::Error;
+    type Error = OptionsError;
 
     fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Self::Error> {
         match self.next_key() {
@@ -408,6 +484,36 @@ impl<'de> de::MapAccess<'de> for Entries {
     }
 
     fn next_value_seed<V: de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Self::Error> {
-        seed.deserialize(serde_wasm_bindgen::Deserializer::from(std::mem::take(&mut self.value)))
+        seed.deserialize(Value(std::mem::take(&mut self.value)))
+    }
+}
+
+/// One option's value as serde reads it: only as a [`Raw`], which it hands the value
+/// (through [`HANDED`]) without serde looking into it.
+struct Value(JsValue);
+
+impl<'de> de::Deserializer<'de> for Value {
+    type Error = OptionsError;
+
+    fn deserialize_newtype_struct<V: de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        if name != RAW {
+            return self.deserialize_any(visitor);
+        }
+        HANDED.with(|slot| slot.set(self.0));
+        visitor.visit_unit()
+    }
+
+    #[cold]
+    fn deserialize_any<V: de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(OptionsError("an option is read only as a Raw value".into()))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+        unit_struct seq tuple tuple_struct map struct enum identifier ignored_any
     }
 }

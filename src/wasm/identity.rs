@@ -3,7 +3,7 @@
 //! or a `parsePayload` page.
 
 use super::convert::{
-    argument_problem, array_items, exact_string, invalid, is_array, json, options, snapshot_bytes, type_name,
+    argument_problem, array_items, exact_string, invalid, is_array, json, options, snapshot_bytes, type_name, value,
     BindingError, Exported, Raw,
 };
 use super::payload::read_page;
@@ -93,11 +93,11 @@ fn rule_argument(rule: &JsValue) -> Result<IdentityRule, JsValue> {
 
 /// `member`: the JSON bytes of `[member]` (api.js wraps it).
 #[wasm_bindgen(js_name = resolveIdentity)]
-pub fn resolve_identity(member: &[u8], rule: JsValue) -> Exported {
+pub fn resolve_identity(member: &[u8], rule: JsValue) -> Result<JsValue, JsValue> {
     let rule = rule_argument(&rule)?;
     let members = read_member_list(member).map_err(|p| argument_problem("member", p))?;
     let member = members.first().ok_or_else(|| invalid("member is missing"))?;
-    json(&identity::resolve_identity(member, &rule))
+    value(&identity::resolve_identity(member, &rule))
 }
 
 #[wasm_bindgen]

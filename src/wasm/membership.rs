@@ -4,8 +4,8 @@
 //! `JSON.stringify`); ids are read with the core's argument readers.
 
 use super::convert::{
-    argument_problem, array_items, exact_string, is_array, json, options, snapshot_bytes, type_name, whole_number,
-    BindingError, Exported, Raw,
+    argument_problem, array_items, exact_string, is_array, json, options, snapshot_bytes, type_name, value,
+    whole_number, BindingError, Exported, Raw,
 };
 use super::payload::{page_argument, validate_options, PageArgument};
 use crate::json::args::{read_member_list, read_string_list};
@@ -165,6 +165,7 @@ impl CohortStateHandle {
             })?,
             PageArgument::Page(page) => self.inner.apply_page(&page),
         };
+        // JSON text: `added` and `removed` can hold every member of the cohort.
         json(&outcome)
     }
 
@@ -233,7 +234,7 @@ impl SyncTrackerHandle {
         page: JsValue,
         total: JsValue,
         fingerprint: JsValue,
-    ) -> Exported {
+    ) -> Result<JsValue, JsValue> {
         let action = action
             .as_string()
             .and_then(|a| crate::payload::Action::parse(&a))
@@ -261,7 +262,7 @@ impl SyncTrackerHandle {
                 }
             }
         };
-        json(&self.inner.observe(action, &session_id, place))
+        value(&self.inner.observe(action, &session_id, place))
     }
 
     #[wasm_bindgen(js_name = pendingSession)]
@@ -269,9 +270,9 @@ impl SyncTrackerHandle {
         self.inner.pending_session().map(str::to_string)
     }
 
-    /// The remembered sessions, most recent first (`SessionView` as JSON).
-    pub fn sessions(&self) -> Exported {
-        json(&self.inner.sessions().collect::<Vec<_>>())
+    /// The remembered sessions, most recent first (`SessionReport`s): a few dozen.
+    pub fn sessions(&self) -> Result<JsValue, JsValue> {
+        value(&self.inner.sessions().map(|session| session.report()).collect::<Vec<_>>())
     }
 
     /// `undefined` when no full sync is under way or it is pageless.

@@ -1,9 +1,10 @@
 //! The thin binding layer: converts JavaScript values, calls the core, converts back.
 //!
-//! Every export returns JSON text, which the package's `api.js` turns into plain objects
-//! with `JSON.parse` (one crossing, fast, and immune to `__proto__` keys), and every
-//! failure is thrown as a `CohortSyncError` (`convert::BindingError`, the class registered
-//! by `api.js`). No domain logic lives here.
+//! Large results cross as JSON text, which the package's `api.js` turns into plain
+//! objects with `JSON.parse` (one crossing, fast, and immune to `__proto__` keys); small
+//! ones (a reply, a decision) as plain objects made by serde-wasm-bindgen
+//! (`convert::value`). Every failure is thrown as a `CohortSyncError`
+//! (`convert::BindingError`, the class registered by `api.js`). No domain logic lives here.
 
 mod alloc;
 mod audience;

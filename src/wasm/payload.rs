@@ -1,6 +1,6 @@
 //! Exports for "Webhook payloads" (docs/api.md).
 
-use super::convert::{json, options, type_name, whole_number, BindingError, Exported, Raw, WebhookBody};
+use super::convert::{json, options, type_name, value, whole_number, BindingError, Exported, Raw, WebhookBody};
 use crate::json::ToJson;
 use crate::payload::{self, ValidateOptions, ValidationReport, WebhookError, DEFAULT_FAILURE_STATUS};
 use crate::problem::{Problem, ProblemCode};
@@ -283,7 +283,7 @@ struct ErrorArgument {
 }
 
 #[wasm_bindgen(js_name = webhookResponse)]
-pub fn webhook_response(action: JsValue, error: JsValue) -> Exported {
+pub fn webhook_response(action: JsValue, error: JsValue) -> Result<JsValue, JsValue> {
     let action = match action.as_string() {
         Some(text) => Some(text),
         None if action.is_null() || action.is_undefined() => None,
@@ -304,21 +304,21 @@ pub fn webhook_response(action: JsValue, error: JsValue) -> Exported {
             .map_or(DEFAULT_FAILURE_STATUS, |c| c as u16);
         Some(WebhookError::new(message, code).map_err(BindingError::invalid_argument)?)
     };
-    json(&payload::webhook_response(action.as_deref(), error.as_ref()))
+    value(&payload::webhook_response(action.as_deref(), error.as_ref()))
 }
 
 #[wasm_bindgen(js_name = classifyStatus)]
-pub fn classify_status(status: JsValue) -> Exported {
+pub fn classify_status(status: JsValue) -> Result<JsValue, JsValue> {
     let Some(number) = status.as_f64() else {
         return Err(
             BindingError::invalid_argument(format!("status must be a number, got {}", type_name(&status))).into()
         );
     };
     let status = whole_number(Some(number), "status", 100.0, 599.0)?.unwrap_or(0.0) as u16;
-    json(&payload::classify_status(status))
+    value(&payload::classify_status(status))
 }
 
 #[wasm_bindgen(js_name = retryDelays)]
-pub fn retry_delays() -> Exported {
-    json(&payload::retry_delays())
+pub fn retry_delays() -> Result<JsValue, JsValue> {
+    value(&payload::retry_delays())
 }
