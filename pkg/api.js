@@ -451,6 +451,10 @@ export function engageBatches(updates, options) {
   return call(() => wasm.engageBatches(jsonList(updates, "updates"), options));
 }
 
+export function segmentMembershipUpdates(users, options) {
+  return call(() => wasm.segmentMembershipUpdates(jsonList(users, "users"), options));
+}
+
 export function engageUrl(region) {
   return call(() => wasm.engageUrl(region));
 }

@@ -851,6 +851,28 @@ export interface EngageOptions {
  */
 export function engageBatches(updates: Iterable<ProfileUpdate> & object, options: EngageOptions): string[];
 
+/** One user and every audience whose membership their profile must show. */
+export interface UserAudiences {
+  distinctId: string;
+  audiences: Audience[];
+}
+
+/** Options of {@link segmentMembershipUpdates}: {@link engageBatches}' and {@link audienceProperties}' together. */
+export interface SegmentMembershipUpdateOptions extends EngageOptions {
+  /** Also an `In <name>` true/false property per audience. Default `false`. */
+  perAudience?: boolean;
+}
+
+/**
+ * `/engage` request bodies giving each user their audience properties: what
+ * {@link audienceProperties} makes for each user, batched as {@link engageBatches} does,
+ * in one call (for a receiver updating many users' `SegmentMembership` at once).
+ *
+ * @example
+ * const bodies = segmentMembershipUpdates([{ distinctId: "u1", audiences: [{ id: "11036", name: "Athenians", member: true }] }], { token });
+ */
+export function segmentMembershipUpdates(users: Iterable<UserAudiences> & object, options: SegmentMembershipUpdateOptions): string[];
+
 /** Mixpanel's data residency: the standard (US) or the EU server. */
 export type MixpanelRegion = "us" | "eu";
 

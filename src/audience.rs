@@ -136,6 +136,42 @@ impl Serialize for AudienceProperties {
     }
 }
 
+impl AudienceProperties {
+    /// The properties as the JSON object text of a `$set`.
+    pub fn set_json(&self) -> String {
+        let mut w = JsonWriter::with_capacity(32 + self.segment_membership.len() + 24 * self.flags.len());
+        w.begin_object().field("SegmentMembership", &self.segment_membership);
+        for (key, value) in &self.flags {
+            w.field(key, value);
+        }
+        w.end_object();
+        w.finish()
+    }
+}
+
+/// One user and every audience whose membership their profile must show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserAudiences {
+    pub distinct_id: String,
+    pub audiences: Vec<Audience>,
+}
+
+/// The `$set` request bodies that give each user their audience properties:
+/// [`audience_properties`] for each, then [`engage_batches`], in one pass. What a
+/// receiver keeping `SegmentMembership` for many users at once needs.
+pub fn segment_membership_updates(
+    users: &[UserAudiences],
+    per_audience: bool,
+    token: &str,
+    max_per_request: usize,
+) -> Result<Vec<String>, AudienceError> {
+    let updates = users
+        .iter()
+        .map(|user| Ok((user.distinct_id.clone(), audience_properties(&user.audiences, per_audience)?.set_json())))
+        .collect::<Result<Vec<_>, AudienceError>>()?;
+    engage_batches(&updates, token, max_per_request)
+}
+
 /// Mixpanel's profile endpoints: the standard server and the EU one.
 pub fn engage_url(eu: bool) -> &'static str {
     if eu {
@@ -224,6 +260,16 @@ mod tests {
             serde_json::to_string(&audience_properties(&[], false).unwrap()).unwrap(),
             r#"{"SegmentMembership":""}"#
         );
+        assert_eq!(props.set_json(), serde_json::to_string(&props).unwrap());
+        let users = [
+            UserAudiences { distinct_id: "u1".into(), audiences: vec![Audience { id: "11036".into(), name: None, member: true }] },
+            UserAudiences { distinct_id: "u2".into(), audiences: vec![Audience { id: "11036".into(), name: None, member: false }] },
+        ];
+        assert_eq!(
+            segment_membership_updates(&users, false, "t", 2000).unwrap(),
+            [r#"[{"$token":"t","$distinct_id":"u1","$set":{"SegmentMembership":"'11036'"}},{"$token":"t","$distinct_id":"u2","$set":{"SegmentMembership":""}}]"#]
+        );
+        assert_eq!(segment_membership_updates(&users, true, "t", 2000).unwrap_err().code(), "invalid_argument");
     }
 
     #[test]

@@ -252,6 +252,24 @@ pub fn read_audiences(text: &[u8]) -> Result<Vec<crate::audience::Audience>, Pro
     })
 }
 
+/// `[{ distinctId, audiences }]` for `segmentMembershipUpdates`; a problem in a user's
+/// audiences points into them (`/0/audiences/1/member`).
+pub fn read_user_audiences(text: &[u8]) -> Result<Vec<crate::audience::UserAudiences>, Problem> {
+    read_objects(text, |fields, path, at| {
+        let distinct_id = fields
+            .get("distinctId")
+            .filter(|raw| raw.starts_with('"'))
+            .and_then(|_| fields.text("distinctId"))
+            .ok_or_else(|| field_problem(path, "distinctId", "a string", at))?;
+        let raw = fields.get("audiences").ok_or_else(|| field_problem(path, "audiences", "an array", at))?;
+        let audiences = read_audiences(raw.as_bytes()).map_err(|mut problem| {
+            problem.path = format!("{path}/audiences{}", problem.path);
+            problem.at(at)
+        })?;
+        Ok(crate::audience::UserAudiences { distinct_id, audiences })
+    })
+}
+
 /// `[{ distinctId, properties }]` for `engageBatches`: ids and the JSON of each object.
 pub fn read_profile_updates(text: &[u8]) -> Result<Vec<(String, String)>, Problem> {
     read_objects(text, |fields, path, at| {

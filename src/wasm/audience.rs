@@ -5,7 +5,7 @@ use super::convert::{
     argument_problem, exact_string, invalid, json, options, type_name, value, whole_number, BindingError, Exported, Raw,
 };
 use crate::audience;
-use crate::json::args::{read_audiences, read_profile_updates, read_text_list};
+use crate::json::args::{read_audiences, read_profile_updates, read_text_list, read_user_audiences};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
@@ -70,6 +70,30 @@ pub fn engage_batches(updates: &[u8], options_value: JsValue) -> Exported {
     let max = whole_number(max, "options.maxPerRequest", 1.0, 2000.0)?.unwrap_or(2000.0) as usize;
     let updates = read_profile_updates(updates).map_err(|p| argument_problem("updates", p))?;
     json(&audience::engage_batches(&updates, &token, max).map_err(audience_error)?)
+}
+
+/// The token and the batch size of `engageBatches`, and `perAudience`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MembershipUpdateOptions {
+    #[serde(default)]
+    token: Raw,
+    #[serde(default)]
+    max_per_request: Raw,
+    #[serde(default)]
+    per_audience: Raw,
+}
+
+/// `audienceProperties` for every user and `engageBatches` of the lot, in one call.
+#[wasm_bindgen(js_name = segmentMembershipUpdates)]
+pub fn segment_membership_updates(users: &[u8], options_value: JsValue) -> Exported {
+    let given: MembershipUpdateOptions = options(&options_value, "options")?;
+    let token = given.token.string("options.token")?.unwrap_or_default();
+    let max = given.max_per_request.number("options.maxPerRequest")?;
+    let max = whole_number(max, "options.maxPerRequest", 1.0, 2000.0)?.unwrap_or(2000.0) as usize;
+    let per_audience = given.per_audience.boolean("options.perAudience")?.unwrap_or(false);
+    let users = read_user_audiences(users).map_err(|p| argument_problem("users", p))?;
+    json(&audience::segment_membership_updates(&users, per_audience, &token, max).map_err(audience_error)?)
 }
 
 #[wasm_bindgen(js_name = engageUrl)]

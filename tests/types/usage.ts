@@ -17,6 +17,7 @@ import {
   decodeSegmentMembership,
   encodeSegmentMembership,
   engageBatches,
+  segmentMembershipUpdates,
   engageUrl,
   importBatches,
   isMtuExempt,
@@ -325,6 +326,8 @@ const engageOptions: EngageOptions = { token: "project-token", maxPerRequest: 20
 const engageBodies: string[] = engageBatches(updates, engageOptions);
 // @ts-expect-error the token is required
 engageBatches(updates, {});
+const membershipBodies: string[] = segmentMembershipUpdates([{ distinctId: "u-1", audiences: [{ id: "1", name: "n", member: true }] }], { token: "t", perAudience: true });
+void membershipBodies;
 const region: MixpanelRegion = "eu";
 const engageEndpoints: string[] = [engageUrl(region), engageUrl("us"), engageUrl()];
 // @ts-expect-error only "us" and "eu"

@@ -4,7 +4,7 @@
 // outbox key), this object keeps who is in which cohort and queues `$set` updates with
 // the whole list for each changed user, delivered through its own outbox to /engage.
 import { DurableObject } from "cloudflare:workers";
-import { audienceProperties, engageBatches, engageUrl } from "cohort-sync";
+import { engageUrl, segmentMembershipUpdates } from "cohort-sync";
 import { send } from "./forward.js";
 import { OUTBOX_SCHEMA, Outbox } from "./outbox.js";
 import { boundedJson } from "./store.js";
@@ -52,13 +52,14 @@ export class ProfilesObject extends DurableObject {
         for (const { user, id, name } of rows) cohorts.get(user).push({ id, name, member: true });
       }
       const perAudience = String(this.env.MIXPANEL_PER_AUDIENCE).toLowerCase() === "true";
-      const updates = [];
-      for (const [id, audiences] of cohorts) {
+      const users = [];
+      for (const [distinctId, audiences] of cohorts) {
         if (!member) audiences.push({ id: cohortId, name: cohortName, member: false });
-        updates.push({ distinctId: id, properties: audienceProperties(audiences, { perAudience }) });
+        users.push({ distinctId, audiences });
       }
       const url = this.env.MIXPANEL_ENGAGE_URL || engageUrl(this.env.MIXPANEL_REGION === "eu" ? "eu" : "us");
-      for (const body of engageBatches(updates, { token: this.env.MIXPANEL_TOKEN })) {
+      // Every changed user's properties and their request bodies: one call for the change.
+      for (const body of segmentMembershipUpdates(users, { token: this.env.MIXPANEL_TOKEN, perAudience })) {
         this.outbox.add("mixpanel", { url, headers: { "content-type": "application/json", accept: "text/plain" }, body });
       }
     });

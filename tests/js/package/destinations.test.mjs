@@ -20,6 +20,7 @@ const {
   encodeSegmentMembership,
   engageBatches,
   engageUrl,
+  segmentMembershipUpdates,
   importBatches,
   isMtuExempt,
   matchMembers,
@@ -769,6 +770,25 @@ describe("audienceProperties and engageBatches (docs/domain.md)", () => {
     assert.deepEqual(engageBatches([], { token: "tok" }), []);
     const proto = JSON.parse(engageBatches([JSON.parse('{"distinctId":"a","properties":{"__proto__":{"x":1}}}')], { token: "t" })[0]);
     assert.equal(JSON.stringify(proto), '[{"$token":"t","$distinct_id":"a","$set":{"__proto__":{"x":1}}}]');
+  });
+
+  test("segmentMembershipUpdates: what audienceProperties and engageBatches make, in one call", T, () => {
+    const users = range(2500).map((i) => ({ distinctId: `u-${i}`, audiences: audiences.slice(0, 1 + (i % 3)) }));
+    for (const options of [{ token: "tok" }, { token: "tok", perAudience: true, maxPerRequest: 700 }]) {
+      const { perAudience, ...batching } = options;
+      const apart = engageBatches(users.map((u) => ({ distinctId: u.distinctId, properties: audienceProperties(u.audiences, { perAudience }) })), batching);
+      assert.deepEqual(segmentMembershipUpdates(users, options), apart);
+    }
+    const problem = (fn) => assert.throws(fn, (e) => e instanceof CohortSyncError && e.code === "invalid_argument" && /users/.test(e.message));
+    problem(() => segmentMembershipUpdates([{ distinctId: "u", audiences: [{ id: "1", member: "yes" }] }], { token: "t" }));
+    problem(() => segmentMembershipUpdates([{ distinctId: 5, audiences: [] }], { token: "t" }));
+    assert.throws(
+      () => segmentMembershipUpdates([{ distinctId: "u", audiences: [] }, { distinctId: "v", audiences: [{ id: "1", member: "yes" }] }], { token: "t" }),
+      (e) => e.problems[0].path === "/1/audiences/0/member",
+      "the problem points into the user's audiences",
+    );
+    assert.throws(() => segmentMembershipUpdates([{ distinctId: "u", audiences: [{ id: "1", member: true }] }], { token: "t", perAudience: true }), (e) => e.code === "invalid_argument", "per audience needs names");
+    assert.throws(() => segmentMembershipUpdates([], { token: "t", perAudiences: true }), (e) => e.code === "invalid_argument" && /perAudiences/.test(e.message));
   });
 
   test("2500 updates: ≤ 2000 (or maxPerRequest) per body, none lost or repeated, in order", T, () => {

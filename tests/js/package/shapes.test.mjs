@@ -215,6 +215,7 @@ test("audiences and ingestion", () => {
     "audience properties",
   );
   expectShape(cs.engageBatches([{ distinctId: "u", properties: { a: 1 } }], { token: "t" }), returnOf("engageBatches"), "engage bodies");
+  expectShape(cs.segmentMembershipUpdates([{ distinctId: "u", audiences: [{ id: "1", name: "n", member: true }] }], { token: "t", perAudience: true }), returnOf("segmentMembershipUpdates"), "membership update bodies");
   expectShape(cs.engageUrl("eu"), returnOf("engageUrl"), "the engage URL");
   expectShape(cs.validateEvents([event(1), event(2, { $insert_id: "n/a" }), { event: "" }], { now: NOW }), returnOf("validateEvents"), "an event report");
   expectShape(cs.validateProfiles([{ $token: "t", $distinct_id: "u", $set: { a: 1 } }, { $distinct_id: "u" }], "user"), returnOf("validateProfiles"), "a profile report");
