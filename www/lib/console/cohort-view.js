@@ -77,8 +77,13 @@ export function createCohortView(context) {
 
   const path = (rest = "") => `/cohorts/${segment(cohortId)}${rest}`;
 
+  // Actions refresh the summary as they finish, so two reads can overlap: only the latest
+  // one asked is drawn, or an older answer arriving last would show stale counts.
+  let summaryRead = 0;
   async function loadSummary() {
+    const read = ++summaryRead;
     const info = await context.client.get(path());
+    if (read !== summaryRead) return info;
     $("cohort-h").replaceChildren(info.cohortName || info.cohortId, info.cohortName ? el("span", { className: "mono muted id" }, info.cohortId) : null);
     const rows = [
       ["Cohort id", el("span", { className: "mono" }, info.cohortId)],

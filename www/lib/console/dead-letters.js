@@ -18,7 +18,8 @@ export function errorSummary(error) {
     const records = JSON.parse(error);
     if (Array.isArray(records) && records.length > 0 && records.every((r) => r !== null && typeof r === "object")) {
       const reasons = [...new Set(records.map((r) => r.error ?? (r.code !== undefined ? `code ${r.code}` : "no reason given")))];
-      return `${plural(records.length, "record")} refused: ${reasons.slice(0, 3).join("; ")}${reasons.length > 3 ? "; …" : ""}`;
+      // The Worker records the first few failures only, so this is what is listed, not a total.
+      return `Records refused: ${reasons.slice(0, 3).join("; ")}${reasons.length > 3 ? "; …" : ""} (${plural(records.length, "record")} listed)`;
     }
   } catch {
     // Not JSON: the status and an excerpt of the answer, shown as they are.
@@ -37,7 +38,8 @@ export function createDeadLetters(container, path, context, changed = () => {}) 
   const redriveAll = el("button", { type: "button", className: "button" }, "Redrive all");
   const dropAll = el("button", { type: "button", className: "button danger-outline" }, "Drop all…");
   const toolbar = el("div", { className: "toolbar letters-toolbar" }, redriveAll, dropAll);
-  const empty = el("p", { className: "empty" }, "No dead letters: every destination took what was sent to it, or is still being tried.");
+  // Focusable from script only: when the last letter goes, focus lands here, not on <body>.
+  const empty = el("p", { className: "empty", tabIndex: -1 }, "No dead letters: every destination took what was sent to it, or is still being tried.");
   const more = el("p", { className: "note" });
   const list = el("ol", { className: "letters" });
   container.replaceChildren(toolbar, empty, list, more);
@@ -53,21 +55,21 @@ export function createDeadLetters(container, path, context, changed = () => {}) 
     } finally {
       for (const b of buttons) b.disabled = false;
       await load();
-      changed();
+      await changed();
     }
   }
 
   const sentAgain = (n) => `Sent ${plural(n, "dead letter")} again: ${n === 1 ? "it is" : "they are"} back at the end of ${n === 1 ? "its" : "their"} destination's queue.`;
 
   redriveAll.addEventListener("click", () =>
-    act([redriveAll, dropAll], async () => sentAgain((await context.client.post(`${path}/redrive`)).redriven)),
+    act([redriveAll, dropAll], async () => sentAgain((await context.client.post(`${path}/redrive`)).redriven)).then(() => focusAfter()),
   );
   dropAll.addEventListener("click", async () => {
     const n = shown.length;
     const question = `Drop ${n >= LIMIT ? "every" : n === 1 ? "the" : `all ${n}`} dead letter${n === 1 ? "" : "s"} for good? The changes they carry will never reach their destinations.`;
     if (!(await confirmInline(dropAll, question, "Drop them"))) return;
     await act([redriveAll, dropAll], async () => `Dropped ${plural((await context.client.del(path)).dropped, "dead letter")}.`);
-    redriveAll.focus();
+    focusAfter();
   });
 
   function letterItem(letter) {
@@ -110,18 +112,25 @@ export function createDeadLetters(container, path, context, changed = () => {}) 
     );
   }
 
-  /** After a letter's action: focus stays in the list (the next letter), not on <body>. */
+  /** After an action, focus stays in the list (the first letter left, else the empty state). */
   function focusAfter() {
-    (list.querySelector(".letter-actions .button") ?? redriveAll).focus();
+    (list.querySelector(".letter-actions .button") ?? empty).focus();
   }
 
+  // Only the latest read is drawn: an older answer arriving last would bring back letters
+  // already redriven or dropped.
+  let reads = 0;
   async function load() {
+    const read = ++reads;
+    let letters;
     try {
-      shown = (await context.client.get(`${path}?limit=${LIMIT}`)).deadLetters;
+      letters = (await context.client.get(`${path}?limit=${LIMIT}`)).deadLetters;
     } catch (error) {
       context.fail(error);
       return shown;
     }
+    if (read !== reads) return letters;
+    shown = letters;
     list.replaceChildren(...shown.map(letterItem));
     empty.hidden = shown.length > 0;
     toolbar.hidden = shown.length === 0;
