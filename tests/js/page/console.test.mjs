@@ -295,6 +295,12 @@ describe("the operator console in Chromium against the Worker in workerd", () =>
       await lookup(page, "u-001");
       await page.click("#cohort-dead .letter details summary");
       await shot(page, `console-${name}-cohort.png`);
+      // The confirm step, and the sign-in's refusal, close up.
+      await page.click("#cohort-dead .letter .danger-outline");
+      await page.locator("#cohort-dead .letter").first().screenshot({ path: join(results, `console-${name}-confirm.png`) });
+      await page.click("#sign-out");
+      await signIn(page, { password: "wrong" });
+      await page.locator("#signin").screenshot({ path: join(results, `console-${name}-refused.png`) });
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       assert.equal(overflow, 0, `no horizontal page scroll at ${width}px`);
       await page.finish();
