@@ -66,14 +66,13 @@ function syncItem(sync) {
 }
 
 /**
- * `context`: `{ client, say, fail, forgotten(cohortId) }`, read at each call. Returns `{ show(cohortId) }`,
- * which loads everything for that cohort (rejecting with the ApiError when the cohort
- * itself cannot be read).
+ * `context`: `{ client, say, fail, forgotten(cohortId) }`, read at each call. Returns
+ * `{ show(cohortId) }`, which loads everything for that cohort (rejecting with the
+ * ApiError when the cohort itself cannot be read).
  */
 export function createCohortView(context) {
   const fail = (error) => context.fail(error);
   let cohortId = null;
-  let dead = null;
 
   const path = (rest = "") => `/cohorts/${segment(cohortId)}${rest}`;
 
@@ -133,6 +132,7 @@ export function createCohortView(context) {
         : [el("strong", { className: "no" }, "Not in the cohort. "), who, " is not a member.", ...(found.left ? [" It last left ", ...session(found.left)] : [" No departure is recorded (the last 100,000 are kept): it may never have been one."])];
       out.replaceChildren(...parts);
     } catch (error) {
+      if (error.kind === "credentials") return fail(error); // signs out, saying why
       out.dataset.state = "error";
       out.textContent = error.message;
     }
@@ -170,10 +170,10 @@ export function createCohortView(context) {
     $("cohort-summary").replaceChildren();
     $("syncs").replaceChildren();
     drawForget();
-    dead = createDeadLetters($("cohort-dead"), path("/dead-letters"), context, () => loadSummary().catch(fail));
+    const dead = createDeadLetters($("cohort-dead"), path("/dead-letters"), context, () => loadSummary().catch(fail));
     await loadSummary();
     await Promise.all([loadSyncs().catch(fail), dead.load()]);
   }
 
-  return { show, refresh: () => show(cohortId) };
+  return { show };
 }
