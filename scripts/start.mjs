@@ -5,7 +5,7 @@
 // 127.0.0.1 that refuses every upload, so the console has real dead letters to show.
 //   node scripts/start.mjs            # stays up until Ctrl-C
 //   node scripts/start.mjs --check    # the same, then stops: exit 0 when the cohort
-//                                     # appeared and its refused uploads are dead letters
+//                                     # appeared and the console's origin may call the Worker
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -137,7 +137,9 @@ cohort-sync is running locally:
   if (check) {
     // The console's origin may read the operators' routes (CONSOLE_ORIGINS reached the Worker).
     const cors = (await fetch(`${origin}/cohorts`, { headers: { ...auth, origin: consoleOrigins[0] } })).headers.get("access-control-allow-origin");
-    const ok = summary.verdict === "completed" && cohort.size === summary.members && cohort.outbox.dead > 0 && cors === consoleOrigins[0];
+    // Dead letters are counted, not required: on storage kept from an earlier run they may
+    // have been dropped in the console already (the test starts from empty storage).
+    const ok = summary.verdict === "completed" && cohort.size === summary.members && cors === consoleOrigins[0];
     console.log(
       `start --check: ${ok ? "OK" : "FAILED"}: the Worker holds ${cohort.size} members, the scenario expects ${summary.members}; ` +
         `${cohort.outbox.dead} dead letters; the console's origin ${cors === consoleOrigins[0] ? "is" : "is NOT"} allowed`,

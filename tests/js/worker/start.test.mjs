@@ -1,8 +1,9 @@
 // `npm start`'s last step (scripts/start.mjs): wrangler dev serving the Worker on
 // 127.0.0.1, the validator page and the operator's console served, a sample sync replayed
 // into the Worker with a CleverTap stand-in that refuses every upload; --check stops
-// after and exits 0 only when the cohort holds what the scenario sent, its refused
-// uploads are dead letters, and the console's origin may call the Worker (CORS).
+// after and exits 0 only when the cohort holds what the scenario sent and the console's
+// origin may call the Worker (CORS). From empty storage, the refused uploads are dead
+// letters for the console to show.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
