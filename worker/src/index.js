@@ -5,6 +5,7 @@
 import { validatePayload, webhookResponse } from "cohort-sync";
 import { refusal } from "./auth.js";
 import { TooLarge, readLimited } from "./body.js";
+import { corsHeaders, isOperatorPath, preflight, withHeaders } from "./cors.js";
 import { destinations } from "./forward.js";
 import { failureMessage } from "./message.js";
 import { logEvent } from "./log.js";
@@ -18,33 +19,40 @@ const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    try {
-      if (url.pathname === "/webhook") {
-        if (request.method !== "POST") return json(405, { error: { message: "POST a webhook body here", code: 405 } }, { allow: "POST" });
-        return await webhook(request, env);
-      }
-      const operator = operatorRoute(url.pathname, request.method);
-      if (operator) {
-        if (operator.allow) return json(405, { error: { message: `use ${operator.allow} here`, code: 405 } }, { allow: operator.allow });
-        const why = await refusal(request, env);
-        if (why) return json(401, { error: { message: why, code: 401 } }, challenge());
-        return await operator.run(url, env);
-      }
-      const route = /^\/cohorts\/([^/]+)(?:\/members(?:\/([^/]+))?)?\/?$/.exec(url.pathname);
-      if (route) {
-        if (request.method !== "GET") return json(405, { error: { message: "only GET here", code: 405 } }, { allow: "GET" });
-        const why = await refusal(request, env);
-        if (why) return json(401, { error: { message: why, code: 401 } }, challenge());
-        return await read(url, route, env);
-      }
-      return json(404, { error: { message: `no route for ${request.method} ${url.pathname}`, code: 404 } });
-    } catch (error) {
-      // Whatever failed (storage, the object, a bug): 5xx, which Mixpanel retries.
-      console.error("cohort-sync: request failed", error?.stack ?? error);
-      return mixpanelAnswer(null, { code: 503, message: "the webhook could not store this page; it will be retried" });
-    }
+    if (!isOperatorPath(url.pathname)) return respond(request, url, env);
+    // The operators' routes answer the console page's CORS requests (cors.js).
+    return preflight(request, env) ?? withHeaders(await respond(request, url, env), corsHeaders(request, env));
   },
 };
+
+/** The answer to any request, by route (docs/api.md). */
+async function respond(request, url, env) {
+  try {
+    if (url.pathname === "/webhook") {
+      if (request.method !== "POST") return json(405, { error: { message: "POST a webhook body here", code: 405 } }, { allow: "POST" });
+      return await webhook(request, env);
+    }
+    const operator = operatorRoute(url.pathname, request.method);
+    if (operator) {
+      if (operator.allow) return json(405, { error: { message: `use ${operator.allow} here`, code: 405 } }, { allow: operator.allow });
+      const why = await refusal(request, env);
+      if (why) return json(401, { error: { message: why, code: 401 } }, challenge());
+      return await operator.run(url, env);
+    }
+    const route = /^\/cohorts\/([^/]+)(?:\/members(?:\/([^/]+))?)?\/?$/.exec(url.pathname);
+    if (route) {
+      if (request.method !== "GET") return json(405, { error: { message: "only GET here", code: 405 } }, { allow: "GET" });
+      const why = await refusal(request, env);
+      if (why) return json(401, { error: { message: why, code: 401 } }, challenge());
+      return await read(url, route, env);
+    }
+    return json(404, { error: { message: `no route for ${request.method} ${url.pathname}`, code: 404 } });
+  } catch (error) {
+    // Whatever failed (storage, the object, a bug): 5xx, which Mixpanel retries.
+    console.error("cohort-sync: request failed", error?.stack ?? error);
+    return mixpanelAnswer(null, { code: 503, message: "the webhook could not store this page; it will be retried" });
+  }
+}
 
 async function webhook(request, env) {
   const started = Date.now();
