@@ -1,4 +1,5 @@
-//! Writing JSON text: what every result crosses the wasm boundary as.
+//! Writing JSON text: what large results (member lists, reports, request bodies) cross the
+//! wasm boundary as; small ones cross as plain objects through serde-wasm-bindgen.
 //!
 //! Hand-written rather than serde_json's serializer: with the reader already ours, it
 //! keeps serde_json out of the wasm (about 12 KB gzipped), and a member's exported
