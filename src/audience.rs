@@ -262,12 +262,20 @@ mod tests {
         );
         assert_eq!(props.set_json(), serde_json::to_string(&props).unwrap());
         let users = [
-            UserAudiences { distinct_id: "u1".into(), audiences: vec![Audience { id: "11036".into(), name: None, member: true }] },
-            UserAudiences { distinct_id: "u2".into(), audiences: vec![Audience { id: "11036".into(), name: None, member: false }] },
+            UserAudiences {
+                distinct_id: "u1".into(),
+                audiences: vec![Audience { id: "11036".into(), name: None, member: true }],
+            },
+            UserAudiences {
+                distinct_id: "u2".into(),
+                audiences: vec![Audience { id: "11036".into(), name: None, member: false }],
+            },
         ];
         assert_eq!(
             segment_membership_updates(&users, false, "t", 2000).unwrap(),
-            [r#"[{"$token":"t","$distinct_id":"u1","$set":{"SegmentMembership":"'11036'"}},{"$token":"t","$distinct_id":"u2","$set":{"SegmentMembership":""}}]"#]
+            [
+                r#"[{"$token":"t","$distinct_id":"u1","$set":{"SegmentMembership":"'11036'"}},{"$token":"t","$distinct_id":"u2","$set":{"SegmentMembership":""}}]"#
+            ]
         );
         assert_eq!(segment_membership_updates(&users, true, "t", 2000).unwrap_err().code(), "invalid_argument");
     }

@@ -25,8 +25,9 @@ mod wasm;
 
 pub use diff::{diff_members, MemberDiff};
 pub use payload::{
-    classify_status, parse_page_head, parse_payload, read_page, retry_delays, validate_payload, webhook_response, Action, CohortPage,
-    Fill, Member, MemberField, PageInfo, PayloadError, SenderReaction, ValidateOptions, ValidationReport, WebhookError, WebhookResponse,
+    classify_status, parse_page_head, parse_payload, read_page, retry_delays, validate_payload, webhook_response,
+    Action, CohortPage, Fill, Member, MemberField, PageInfo, PayloadError, SenderReaction, ValidateOptions,
+    ValidationReport, WebhookError, WebhookResponse,
 };
 pub use plan::{plan_sync, PlanError, PlanOptions};
 pub use problem::{Problem, ProblemCode};

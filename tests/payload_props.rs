@@ -220,7 +220,10 @@ fn mixed_member() -> impl Strategy<Value = String> {
     (
         text(),
         any::<bool>(),
-        proptest::collection::vec((0usize..4, prop_oneof![Just(None), Just(Some(Value::Null)), text().prop_map(|t| Some(json!(t)))]), 0..4),
+        proptest::collection::vec(
+            (0usize..4, prop_oneof![Just(None), Just(Some(Value::Null)), text().prop_map(|t| Some(json!(t)))]),
+            0..4,
+        ),
         proptest::collection::vec((0usize..4, sent_value(), any::<bool>()), 0..6),
     )
         .prop_map(|(id, documented_id, documented, reserved)| {

@@ -6,7 +6,10 @@ mod validate;
 
 pub use model::*;
 pub use response::*;
-pub use validate::{parse_page_head, parse_payload, read_page_ids, validate_payload, validate_payload_with_ids, PageIds, PageListing, LONG_ID_CHARS};
+pub use validate::{
+    parse_page_head, parse_payload, read_page_ids, validate_payload, validate_payload_with_ids, PageIds, PageListing,
+    LONG_ID_CHARS,
+};
 
 /// Why a webhook body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

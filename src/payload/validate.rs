@@ -305,7 +305,13 @@ impl<'a> Walk<'a> {
         locate(body, errors.iter_mut().chain(warnings.iter_mut()));
         self.report.errors = errors;
         self.report.warnings = warnings;
-        Walked { report: self.report, members: self.members, fills: self.fills, ids: self.seen_ids, spans: self.member_spans }
+        Walked {
+            report: self.report,
+            members: self.members,
+            fills: self.fills,
+            ids: self.seen_ids,
+            spans: self.member_spans,
+        }
     }
 
     fn document(&mut self) -> Result<(), SyntaxError> {
@@ -944,7 +950,14 @@ mod tests {
         let ids: Vec<String> = listing.ids.iter().map(|id| String::from_utf8(id.to_vec()).unwrap()).collect();
         assert_eq!(ids, ["b", "a\u{e9}", "b"]);
         let members: Vec<&[u8]> = listing.member_spans.iter().map(|&(a, b)| &body[a..b]).collect();
-        assert_eq!(members, [&br#"{"mixpanel_distinct_id":"b"}"#[..], br#"{"mixpanel_distinct_id":"a\u00e9"}"#, br#"{"mixpanel_distinct_id":"b"}"#]);
+        assert_eq!(
+            members,
+            [
+                &br#"{"mixpanel_distinct_id":"b"}"#[..],
+                br#"{"mixpanel_distinct_id":"a\u00e9"}"#,
+                br#"{"mixpanel_distinct_id":"b"}"#
+            ]
+        );
         let (report, listing) = super::validate_payload_with_ids(b"{", &options);
         assert!(!report.valid && listing.ids.is_empty() && listing.member_spans.is_empty());
     }

@@ -116,7 +116,8 @@ pub fn forwarding_requests(page: JsValue, options_value: JsValue) -> Result<JsVa
     let page = if rule.is_some() { braze_page(&page)? } else { read_page(&page)? };
     let texts = |bodies: Vec<String>| bodies.into_iter().map(JsValue::from).collect::<js_sys::Array>();
     let out = js_sys::Object::new();
-    let set = |on: &js_sys::Object, key: &str, value: &JsValue| js_sys::Reflect::set(on, &JsValue::from_str(key), value);
+    let set =
+        |on: &js_sys::Object, key: &str, value: &JsValue| js_sys::Reflect::set(on, &JsValue::from_str(key), value);
     set(&out, "clevertap", &ts.map_or(JsValue::NULL, |ts| texts(destinations::clevertap_uploads(&page, ts)).into()))?;
     let braze = match rule {
         Some(rule) => {
