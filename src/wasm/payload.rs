@@ -147,14 +147,19 @@ fn write_member_spans(w: &mut crate::json::JsonWriter, body: &WebhookBody, spans
     w.end_array();
 }
 
-#[wasm_bindgen(js_name = parsePayload)]
-pub fn parse_payload(body: JsValue, options: JsValue) -> Exported {
-    let options = validate_options(&options)?;
-    let body = read_body(&body).map_err(|problem| BindingError {
+/// A body that must be one: anything else throws `invalid_argument` with its problem.
+fn body_argument(body: &JsValue) -> Result<WebhookBody, BindingError> {
+    read_body(body).map_err(|problem| BindingError {
         code: "invalid_argument",
         message: problem.message.clone(),
         problems: vec![problem],
-    })?;
+    })
+}
+
+#[wasm_bindgen(js_name = parsePayload)]
+pub fn parse_payload(body: JsValue, options: JsValue) -> Exported {
+    let options = validate_options(&options)?;
+    let body = body_argument(&body)?;
     let page = payload::read_page(&body.bytes, &options).map_err(|error| {
         let mut error = BindingError::from(error);
         body.place(error.problems.iter_mut());
@@ -173,11 +178,7 @@ pub fn parse_payload(body: JsValue, options: JsValue) -> Exported {
 #[wasm_bindgen(js_name = parsePayloadHead)]
 pub fn parse_payload_head(body: JsValue, options: JsValue) -> Exported {
     let options = validate_options(&options)?;
-    let body = read_body(&body).map_err(|problem| BindingError {
-        code: "invalid_argument",
-        message: problem.message.clone(),
-        problems: vec![problem],
-    })?;
+    let body = body_argument(&body)?;
     let refused = |report: ValidationReport| {
         let mut error = BindingError::from(payload::PayloadError::InvalidPayload(report.errors));
         body.place(error.problems.iter_mut());
