@@ -73,25 +73,28 @@ async function fullSync(worker, cohortId, count, sessionId) {
   }
   if (process.stderr.isTTY) process.stderr.write("\r");
   const t = performance.now();
-  const read = await worker.get(`/cohorts/${cohortId}`);
+  const read = await get(worker, `/cohorts/${cohortId}`);
   if (read.status !== 200) throw new Error(`read: ${read.status} ${read.text}`);
   samples.appliedMs = busy + performance.now() - t;
   return samples;
 }
 
 /**
- * POSTs a page; a connection the local front end closed is tried again (at a 10M-member
- * run's length that happens): a page sent again is a replay the Worker recognises.
+ * A request tried again when the local front end closed its connection (at a 10M-member
+ * run's length that happens): reads change nothing, and a page sent again is a replay
+ * the Worker recognises.
  */
-async function post(worker, bytes) {
+async function retried(request) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await worker.post(bytes);
+      return await request();
     } catch (error) {
       if (attempt === 3 || !["ECONNRESET", "UND_ERR_SOCKET"].includes(error?.cause?.code)) throw error;
     }
   }
 }
+const post = (worker, bytes) => retried(() => worker.post(bytes));
+const get = (worker, path) => retried(() => worker.get(path));
 
 function plainReceiver(count) {
   // The plain way: parse, keep members in a Map, sweep at the end; in memory only.
@@ -145,11 +148,11 @@ if (FORWARD === "off" || FORWARD === "both") {
       console.log(`  forwarding off, second full sync: median ${ms(second.median)}, p99 ${ms(second.p99)}, max ${ms(second.max)} a page (all members known); all applied after ${ms(secondRun.appliedMs / secondRun.length)} a page`);
       result("Worker, 1000-member page, forwarding off: median (known members)", second.median, plain.median, { goal: "≤ 10 ms", plainLabel: "JSON.parse + Map in memory" });
     }
-    const info = (await w.get("/cohorts/bench-off")).json;
+    const info = (await get(w, "/cohorts/bench-off")).json;
     console.log(`  cohort held: ${info.size.toLocaleString("en")} members`);
     // The whole membership streamed (GET /cohorts/:id/members.ndjson), read as it comes.
     const t = performance.now();
-    const res = await fetch(`${w.origin}/cohorts/bench-off/members.ndjson`, { headers: { authorization: AUTH } });
+    const res = await retried(() => fetch(`${w.origin}/cohorts/bench-off/members.ndjson`, { headers: { authorization: AUTH } }));
     let lines = 0;
     for await (const chunk of res.body) for (const byte of chunk) if (byte === 10) lines++;
     const streamed = performance.now() - t;
