@@ -152,10 +152,24 @@ export function createMembers() {
     table.closest(".table-wrap").hidden = rows.length === 0;
   }
 
+  let previewed = null; // the first request, shown as JSON only while its box is open
+  const toggle = $("records-json-toggle");
+  toggle.addEventListener("click", () => {
+    toggle.setAttribute("aria-expanded", String(toggle.getAttribute("aria-expanded") !== "true"));
+    drawPreview();
+  });
+
   function preview(value, cut) {
+    previewed = value;
     $("records-json").hidden = value === null;
     $("records-json-cut").textContent = cut ? ` (${cut})` : "";
-    $("records-json-body").textContent = value === null ? "" : JSON.stringify(value, null, 2);
+    drawPreview();
+  }
+
+  function drawPreview() {
+    const open = toggle.getAttribute("aria-expanded") === "true" && previewed !== null;
+    $("records-json-box").hidden = !open;
+    $("records-json-body").textContent = open ? JSON.stringify(previewed, null, 2) : "";
   }
 
   function clearRecords(note) {

@@ -14,6 +14,8 @@ const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 const lossyDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 // Problems that mean the text is not JSON that Format could re-indent.
 const UNREADABLE = new Set(["invalid_json", "invalid_utf8", "empty_body", "body_too_large", "nesting_too_deep"]);
+// Edits that arrive as one change, not a burst of keystrokes.
+const WHOLE_EDITS = new Set(["insertFromPaste", "insertFromDrop", "deleteByCut", "historyUndo", "historyRedo"]);
 
 export function setupValidator() {
   const panel = $("panel-validate");
@@ -188,10 +190,15 @@ export function setupValidator() {
   }
 
   // ---- events ------------------------------------------------------------------
-  textarea.addEventListener("input", () => {
+  textarea.addEventListener("input", (event) => {
     rawFile = null; // edited: the text is what counts now
     $("file-note").hidden = true;
-    scheduled();
+    // Keystrokes come in bursts, so they wait for a pause; a paste, drop, cut or undo is
+    // one change, checked at once.
+    if (WHOLE_EDITS.has(event.inputType)) {
+      scheduled.cancel();
+      update();
+    } else scheduled();
   });
   for (const type of ["keyup", "click", "select", "focus"]) textarea.addEventListener(type, showCaret);
 
