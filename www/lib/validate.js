@@ -5,6 +5,7 @@ import { validatePayload } from "../../pkg/web.js";
 import { $, debounce, el, formatBytes, plural } from "./dom.js";
 import { fillExampleSelect, loadExample } from "./examples.js";
 import { formatJson } from "./format.js";
+import { createKeeper } from "./keep.js";
 import { createMembers } from "./members.js";
 import { indexOfProblem, lineColumnOf, tokenEnd } from "./position.js";
 import { workerReply } from "./response.js";
@@ -193,6 +194,7 @@ export function setupValidator() {
   textarea.addEventListener("input", (event) => {
     rawFile = null; // edited: the text is what counts now
     $("file-note").hidden = true;
+    keeper.edited();
     // Keystrokes come in bursts, so they wait for a pause; a paste, drop, cut or undo is
     // one change, checked at once.
     if (WHOLE_EDITS.has(event.inputType)) {
@@ -207,13 +209,29 @@ export function setupValidator() {
     if (button) reveal(shown[Number(button.dataset.index)]);
   });
 
-  fillExampleSelect($("example"));
-  $("example").addEventListener("change", async (event) => {
-    const name = event.target.value;
-    if (!name) return;
+  const select = $("example");
+  fillExampleSelect(select);
+  const keeper = createKeeper({
+    select,
+    notice: $("kept"),
+    message: $("kept-text"),
+    undo: $("kept-undo"),
+    read: () => ({ text: textarea.value, raw: rawFile }),
+    write: ({ text, raw }) => setText(text, raw),
+  });
+  let chosen = 0; // the latest choice wins when the arrow keys outrun the fetches
+  select.addEventListener("change", async () => {
+    const name = select.value;
+    const option = select.selectedOptions[0];
+    $("file-note").hidden = true;
+    if (name === "own") return keeper.restore();
+    const mine = ++chosen;
     try {
-      $("file-note").hidden = true;
-      setText(await loadExample(name));
+      const text = await loadExample(name);
+      if (mine !== chosen) return;
+      keeper.replacing(`the example “${option.textContent}”`);
+      setText(text);
+      keeper.showing({ name });
     } catch (error) {
       $("file-note").textContent = `The example could not be loaded: ${error.message}`;
       $("file-note").hidden = false;
@@ -226,11 +244,15 @@ export function setupValidator() {
     event.target.value = ""; // the same file can be opened again
   });
 
-  $("format").addEventListener("click", () => setText(formatJson(textarea.value)));
+  $("format").addEventListener("click", () => {
+    setText(formatJson(textarea.value));
+    keeper.edited(); // no longer the example's text as bundled
+  });
   $("clear").addEventListener("click", () => {
-    $("example").value = "";
     $("file-note").hidden = true;
+    keeper.replacing("Clear");
     setText("");
+    keeper.showing();
     textarea.focus();
   });
 
@@ -251,8 +273,9 @@ export function setupValidator() {
       ? `${file.name} (${formatBytes(bytes.length)}) is not valid UTF-8: the report is for its exact bytes. Editing replaces the bad bytes with U+FFFD.`
       : `Opened ${file.name} (${formatBytes(bytes.length)}).`;
     note.hidden = false;
-    $("example").value = "";
+    keeper.replacing(file.name);
     setText(text, raw);
+    keeper.showing({ file: true });
   }
 
   update();

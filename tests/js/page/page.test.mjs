@@ -256,6 +256,52 @@ describe("the validator page in Chromium", () => {
     await page.finish();
   });
 
+  test("the Example list never drops the user's text: Undo brings it back, and the list names what the editor holds", T, async () => {
+    const page = await open();
+    const listed = () => page.$eval("#example", (s) => s.selectedOptions[0].textContent);
+    const mine = '{"action": "members", "parameters": {"mine": true}}';
+    await setPayload(page, mine);
+    assert.equal(await listed(), "(your text)");
+    assert.equal(await page.isVisible("#kept"), false);
+
+    // The arrow keys move through the list: each step shows an example at once…
+    await page.focus("#example");
+    for (const label of ["members page 1 of 2 (5 members)", "add_members"]) {
+      const revision = await page.getAttribute("#panel-validate", "data-revision");
+      await page.keyboard.press("ArrowDown");
+      await page.waitForFunction((r) => document.getElementById("panel-validate").dataset.revision !== r, revision);
+      assert.equal(await listed(), label);
+      assert.notEqual(await page.inputValue("#payload"), mine);
+      // …and the user's text is kept, with a way back.
+      assert.equal(await page.isVisible("#kept"), true);
+      assert.match(await page.textContent("#kept"), /Your text was replaced by the example “members page 1 of 2 \(5 members\)”\. It is kept/);
+    }
+    await page.click("#kept-undo");
+    assert.equal(await page.inputValue("#payload"), mine);
+    assert.equal(await listed(), "(your text)");
+    assert.equal(await page.isVisible("#kept"), false);
+    assert.match(await page.textContent("#verdict"), /Invalid/);
+
+    // "(your text)" in the list brings it back too.
+    await chooseExample(page, "valid-add-members");
+    await chooseExample(page, "own");
+    assert.equal(await page.inputValue("#payload"), mine);
+
+    // Edit an example: the list no longer names it.
+    await chooseExample(page, "valid-members-page");
+    await page.focus("#payload");
+    await page.keyboard.press("Control+End");
+    await page.keyboard.type(" ");
+    await page.waitForFunction(() => document.getElementById("example").selectedOptions[0].textContent === "(your text)");
+
+    // Clear keeps it too; an example replacing an example keeps nothing.
+    await page.click("#clear");
+    assert.match(await page.textContent("#kept"), /replaced by Clear/);
+    await page.click("#kept-undo");
+    assert.match(await page.inputValue("#payload"), /"action": "members"[\s\S]* $/);
+    await page.finish();
+  });
+
   test("clicking a problem (or Enter on it) selects its spot in the editor", T, async () => {
     const page = await open({ height: 600 });
     // ASCII: the textarea index is the problem's byte offset.
