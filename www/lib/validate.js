@@ -15,6 +15,9 @@ const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 const lossyDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 // Problems that mean the text is not JSON that Format could re-indent.
 const UNREADABLE = new Set(["invalid_json", "invalid_utf8", "empty_body", "body_too_large", "nesting_too_deep"]);
+// Problems drawn before "Show N more problems": the list grows with the page, never
+// hiding problems in a box of its own.
+const FIRST_PROBLEMS = 5;
 // Edits that arrive as one change, not a burst of keystrokes.
 const WHOLE_EDITS = new Set(["insertFromPaste", "insertFromDrop", "deleteByCut", "historyUndo", "historyRedo"]);
 
@@ -27,7 +30,8 @@ export function setupValidator() {
   let rawFile = null;
   let current = { bytes: new Uint8Array(0), fromFile: false }; // what the last report read
   let revision = 0;
-  let shown = []; // the problems listed, in order (a button's data-index points here)
+  let shown = []; // the problems found, in order (a button's data-index points here)
+  let allProblems = false; // every problem drawn, not only the first few
 
   /** Validates and redraws everything. Raw bytes (Uint8Array) are the fast path. */
   function update() {
@@ -96,9 +100,11 @@ export function setupValidator() {
   }
 
   function renderProblems(problems) {
+    if (problems.length <= FIRST_PROBLEMS) allProblems = false;
+    const drawn = allProblems ? problems : problems.slice(0, FIRST_PROBLEMS);
     const list = $("problems");
     list.replaceChildren(
-      ...problems.map((p, i) =>
+      ...drawn.map((p, i) =>
         el(
           "li",
           {},
@@ -131,6 +137,9 @@ export function setupValidator() {
     shown = problems;
     $("problems-empty").hidden = problems.length > 0;
     $("problem-count").textContent = problems.length ? String(problems.length) : "";
+    const more = problems.length - drawn.length;
+    $("problems-more").hidden = more === 0;
+    $("problems-more").textContent = `Show ${plural(more, "more problem")}`;
   }
 
   function renderSummary(report) {
@@ -207,6 +216,11 @@ export function setupValidator() {
   $("problems").addEventListener("click", (event) => {
     const button = event.target.closest("button.problem");
     if (button) reveal(shown[Number(button.dataset.index)]);
+  });
+  $("problems-more").addEventListener("click", () => {
+    allProblems = true;
+    renderProblems(shown);
+    $("problems").querySelectorAll("button.problem")[FIRST_PROBLEMS]?.focus(); // the first one new to the list
   });
 
   const select = $("example");

@@ -302,6 +302,28 @@ describe("the validator page in Chromium", () => {
     await page.finish();
   });
 
+  test("many problems: the first five, the count, and a button for the rest; nothing hidden in a scrolling box", T, async () => {
+    const page = await open();
+    await setPayload(page, body(12, (p) => p.parameters.members.forEach((m) => delete m.mixpanel_distinct_id)));
+    const total = Number(await page.textContent("#problem-count"));
+    assert.ok(total >= 12, `${total} problems`);
+    assert.equal((await problems(page)).length, 5);
+    assert.equal(await page.textContent("#problems-more"), `Show ${total - 5} more problems`);
+    assert.equal(await page.isVisible("#problems-more"), true);
+    const scrolls = () => page.$eval("#problems", (ol) => ol.scrollHeight > ol.clientHeight + 1);
+    assert.equal(await scrolls(), false, "the list does not scroll inside its own box");
+    await page.click("#problems-more");
+    assert.equal((await problems(page)).length, total);
+    assert.equal(await page.isHidden("#problems-more"), true);
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.index), "5", "focus on the first problem new to the list");
+    assert.equal(await scrolls(), false);
+    // Fixing all but one: the list is short again.
+    await setPayload(page, body(3, (p) => delete p.parameters.members[0].mixpanel_distinct_id));
+    assert.equal((await problems(page)).length, 1);
+    assert.equal(await page.isHidden("#problems-more"), true);
+    await page.finish();
+  });
+
   test("clicking a problem (or Enter on it) selects its spot in the editor", T, async () => {
     const page = await open({ height: 600 });
     // ASCII: the textarea index is the problem's byte offset.
