@@ -451,6 +451,27 @@ describe("the validator page in Chromium", () => {
     await page.finish();
   });
 
+  test("at 360 px the tables' key columns (identity, from) are on screen", T, async () => {
+    const page = await open({ width: 360, height: 780 });
+    await chooseExample(page, "valid-members-page");
+    const offscreen = (selector) =>
+      page.$$eval(selector, (cells) => {
+        const width = document.documentElement.clientWidth;
+        return cells
+          .map((td) => ({ text: td.textContent, rect: td.getBoundingClientRect() }))
+          .filter(({ rect }) => rect.width === 0 || rect.left < 0 || rect.right > width)
+          .map(({ text, rect }) => `${text} at ${Math.round(rect.left)}–${Math.round(rect.right)}`);
+      });
+    // The identity table: Identity and From; the CleverTap uploads: Identity.
+    assert.deepEqual(await offscreen("#identities tbody td:nth-child(3), #identities tbody td:nth-child(4)"), []);
+    assert.deepEqual(await offscreen("#records tbody td:nth-child(2)"), []);
+    // Each value is labelled with its column.
+    assert.equal(await page.$eval("#identities tbody td:nth-child(4)", (td) => getComputedStyle(td, "::before").content), '"From"');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.equal(overflow, 0);
+    await page.finish();
+  });
+
   test("tabs: a real tablist, with the arrow keys", T, async () => {
     const page = await open();
     await page.focus("#tab-validate");
