@@ -22,18 +22,20 @@ export function setupDiff() {
       note.classList.toggle("error-text", Boolean(read[name].error));
       note.textContent = read[name].error ?? read[name].what;
     }
-    if (read.previous.error || read.current.error) return show(null);
+    const invalid = Object.keys(sides).filter((name) => read[name].error);
+    if (invalid.length) return show(null, null, "", `the ${invalid.join(" and the ")} ${invalid.length > 1 ? "lists are" : "list is"} not valid`);
     try {
       show(diffMembers(read.previous.ids, read.current.ids), read.current.ids);
     } catch (error) {
-      show(null, null, errorText(error)); // e.g. a number among the ids (its path says where)
+      show(null, null, errorText(error), "the lists could not be compared"); // e.g. a number among the ids (its path says where)
     }
   }
 
-  function show(diff, current, error = "") {
+  /** Shows a diff, or (`diff` null) marks the last one shown out of date and says why. */
+  function show(diff, current, error = "", why = "") {
     $("diff-error").hidden = !error;
     $("diff-error").textContent = error;
-    $("diff-result").classList.toggle("stale", diff === null);
+    markStale(diff === null ? why : "");
     if (!diff) return;
     const added = new Set(diff.added);
     const unchanged = [...new Set(current)].filter((id) => !added.has(id));
@@ -49,6 +51,13 @@ export function setupDiff() {
     update();
   });
   update();
+}
+
+/** The results stay on screen when a side breaks, marked out of date (`why`), not faded. */
+function markStale(why) {
+  $("diff-stale").hidden = !why;
+  $("diff-stale").textContent = why ? `Out of date: ${why}. The results below are for the last lists that could be compared.` : "";
+  for (const id of ["diff-result", "diff-lists"]) $(id).classList.toggle("stale", Boolean(why));
 }
 
 function fill(name, ids) {

@@ -511,9 +511,21 @@ describe("the validator page in Chromium", () => {
     await page.fill("#diff-cur", '["a", 7]');
     await page.waitForSelector("#diff-error:not([hidden])");
     assert.match(await page.textContent("#diff-error"), /invalid_argument: current: .*\/1/);
-    // An invalid body on one side: its problem.
+    // An invalid body on one side: its problem, and the last results marked out of date.
+    await page.fill("#diff-cur", "A\nC\nE\nF\n");
+    await page.waitForSelector("#diff-error", { state: "hidden" });
+    assert.equal(await page.isHidden("#diff-stale"), true);
     await page.fill("#diff-prev", '{"action":"members"}');
     await page.waitForFunction(() => /missing_field/.test(document.getElementById("diff-prev-note").textContent));
+    assert.equal(await page.textContent("#diff-stale"), "Out of date: the previous list is not valid. The results below are for the last lists that could be compared.");
+    assert.equal(await page.getAttribute("#diff-lists", "class"), "lists stale");
+    assert.deepEqual(await page.$$eval("#diff-lists h2", (hs) => hs.map((h) => getComputedStyle(h, "::after").content)), Array(3).fill('"out of date"'));
+    // Marked, not faded: nothing is drawn at reduced opacity (it failed contrast).
+    const faded = await page.$$eval("#panel-diff *", (nodes) => nodes.filter((n) => getComputedStyle(n).opacity !== "1").map((n) => n.id || n.className));
+    assert.deepEqual(faded, []);
+    await page.fill("#diff-prev", "A\nB\n");
+    await page.waitForSelector("#diff-stale", { state: "hidden" });
+    assert.equal(await page.getAttribute("#diff-lists", "class"), "lists");
     await page.finish();
   });
 
