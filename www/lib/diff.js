@@ -3,6 +3,7 @@
 // JSON array (of ids or member objects) or one id per line.
 import { diffMembers, parsePayload } from "../../pkg/web.js";
 import { $, debounce, el, errorText, plural } from "./dom.js";
+import { whereText } from "./position.js";
 
 const LIST_ROWS = 200; // ids drawn per list
 const encoder = new TextEncoder();
@@ -78,7 +79,7 @@ function readIds(text) {
       return { ids: page.members.map((m) => m.distinctId), what: `${plural(page.members.length, "member")} of a ${page.action} page.` };
     } catch (error) {
       const first = error.problems?.[0];
-      const where = first ? ` (${first.code} at ${first.path || '""'}${first.line ? `, line ${first.line}, column ${first.column}` : ""})` : "";
+      const where = first ? ` (${first.code} ${whereText(first)})` : "";
       return { error: `${errorText(error)}${where}` };
     }
   }

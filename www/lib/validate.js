@@ -7,7 +7,7 @@ import { fillExampleSelect, loadExample } from "./examples.js";
 import { formatJson } from "./format.js";
 import { createKeeper } from "./keep.js";
 import { createMembers } from "./members.js";
-import { indexOfProblem, lineColumnOf, tokenEnd } from "./position.js";
+import { indexOfProblem, lineColumnOf, pointerText, stoppedReading, tokenEnd } from "./position.js";
 import { workerReply } from "./response.js";
 
 const encoder = new TextEncoder();
@@ -124,12 +124,7 @@ export function setupValidator() {
             el("span", { className: "badge" }, p.warning ? "warning" : "error"),
             el("code", { className: "problem-code" }, p.code),
             el("span", { className: "problem-message" }, p.message),
-            el(
-              "span",
-              { className: "problem-where" },
-              el("code", { className: "pointer" }, p.path === "" ? '"" (whole body)' : p.path),
-              p.line ? el("span", { className: "linecol" }, `line ${p.line}, column ${p.column}`) : null,
-            ),
+            problemWhere(p),
           ),
         ),
       ),
@@ -296,10 +291,19 @@ export function setupValidator() {
   return { setText, update };
 }
 
+/** Where a problem is: its JSON Pointer and line:column, or where reading stopped. */
+function problemWhere(p) {
+  const at = p.line ? `line ${p.line}, column ${p.column}` : null;
+  if (stoppedReading(p)) return el("span", { className: "problem-where" }, el("span", { className: "linecol" }, `reading stopped at ${at}`));
+  return el("span", { className: "problem-where" }, el("code", { className: "pointer" }, pointerText(p.path)), at && el("span", { className: "linecol" }, at));
+}
+
 /** "members · page 1 of 2 · 5 members" (as much of it as the report could read). */
 function describePage(report) {
+  // A body over the size limit is not read at all: its action is unknown, not missing.
+  const tooLarge = report.errors.some((p) => p.code === "body_too_large");
   return [
-    report.action ?? "no action",
+    report.action ?? (tooLarge ? "action not read (over the size limit)" : "no action"),
     report.page ? `page ${report.page.count} of ${report.page.total}` : report.valid ? "pageless" : null,
     report.memberCount === null ? null : plural(report.memberCount, "member"),
   ]

@@ -216,8 +216,10 @@ describe("the validator page in Chromium", () => {
       assert.equal(await page.getAttribute("#verdict", "data-state"), "invalid", text);
       const [first] = await problems(page);
       assert.deepEqual([first.code, first.path, `${first.line}:${first.column}`], [code, path, at], text);
-      // What a person reads: the code, the pointer and the position, as text.
-      assert.ok(first.text.includes(code) && first.text.includes(path === "" ? '""' : path), first.text);
+      // What a person reads: the code, the pointer (or where reading stopped) and the
+      // position, as text; the empty pointer in the CLI's words.
+      const where = code === "invalid_json" ? "reading stopped at " : path === "" ? '"" (whole body)' : path;
+      assert.ok(first.text.includes(code) && first.text.includes(where), first.text);
       assert.ok(first.text.includes(`line ${first.line}, column ${first.column}`), first.text);
     }
     // A repeated distinct id is a warning: still valid, listed with its pointer.
@@ -240,6 +242,38 @@ describe("the validator page in Chromium", () => {
     const refused = await reply(page);
     assert.equal(refused.status, "HTTP/1.1 400 Bad Request");
     assert.match(refused.body.error.message, /too_long at \/parameters\/mixpanel_session_id/);
+    await page.finish();
+  });
+
+  test("where reading stopped: invalid JSON points at the character; an oversized body's action is not called missing", T, async () => {
+    const page = await open();
+    const broken = '{\n  "action": "members",\n  "parameters": {,}\n}';
+    await setPayload(page, broken);
+    const [p] = await problems(page);
+    assert.equal(p.code, "invalid_json");
+    assert.match(p.text, /reading stopped at line 3, column 18$/);
+    assert.ok(!p.text.includes("whole body"), p.text);
+    await page.click("#problems button.problem");
+    assert.equal(await page.$eval("#payload", (t) => t.value[t.selectionStart]), ",", "the caret is on the character where reading stopped");
+
+    // The empty pointer reads the same everywhere: a bare array, and a diff side.
+    await setPayload(page, "[]");
+    assert.match((await problems(page))[0].text, /"" \(whole body\)/);
+    await page.click("#tab-diff");
+    await page.fill("#diff-prev", "{,}");
+    await page.waitForFunction(() => /invalid_json reading stopped at line 1, column 2/.test(document.getElementById("diff-prev-note").textContent));
+    await page.click("#tab-validate");
+
+    // Over 10 MiB: 413, and the verdict does not say "no action" of a body that has one.
+    const revision = await page.getAttribute("#panel-validate", "data-revision");
+    const huge = JSON.stringify({ action: "add_members", parameters: { padding: "x".repeat(10.5 * 1024 * 1024) } });
+    await page.setInputFiles("#file", { name: "huge.json", mimeType: "application/json", buffer: Buffer.from(huge) });
+    await page.waitForFunction((r) => document.getElementById("panel-validate").dataset.revision !== r, revision, { timeout: 60_000 });
+    assert.equal((await problems(page))[0].code, "body_too_large");
+    assert.equal(await page.textContent("#response-status"), "HTTP/1.1 413 Content Too Large");
+    const verdict = await page.textContent("#verdict");
+    assert.ok(!verdict.includes("no action"), verdict);
+    assert.match(verdict, /action not read \(over the size limit\)/);
     await page.finish();
   });
 
@@ -334,8 +368,8 @@ describe("the validator page in Chromium", () => {
     const sel = await page.$eval("#payload", (t) => ({ start: t.selectionStart, end: t.selectionEnd, focused: document.activeElement === t, top: t.scrollTop }));
     assert.equal(sel.start, p.offset);
     assert.equal(sel.start, indexOf(text, p.line, p.column));
-    assert.equal(text[sel.start], "{", "the member object is selected");
-    assert.ok(sel.end > sel.start);
+    // The whole member object the field is missing from is selected, not its "{" alone.
+    assert.deepEqual(JSON.parse(text.slice(sel.start, sel.end)), (({ mixpanel_distinct_id, ...rest }) => rest)(uuidMember(35)));
     assert.ok(sel.focused, "the editor has focus");
     assert.ok(sel.top > 0, "the editor scrolled to the spot");
 
@@ -351,7 +385,7 @@ describe("the validator page in Chromium", () => {
     await page.focus(`#problems button.problem >> nth=${missing}`);
     await page.keyboard.press("Enter");
     const at = await page.$eval("#payload", (t) => [t.selectionStart, t.value.slice(t.selectionStart, t.selectionEnd)]);
-    assert.deepEqual(at, [indexOf(wide, 3, 3), "{"]);
+    assert.deepEqual(at, [indexOf(wide, 3, 3), '{"email":"😀@x"}']);
     assert.notEqual(at[0], listed[missing].offset, "byte offsets were converted to textarea positions");
     assert.equal(await page.textContent("#caret"), "Ln 3, Col 3");
     await page.finish();
