@@ -2,7 +2,7 @@
 // /usr/bin/chromium), served from the repository root by scripts/serve.mjs on
 // 127.0.0.1. Runs from the repository (node --test tests/js/page/page.test.mjs) and from
 // scripts/test-js.mjs' scratch copy: the root is found by walking up from this file
-// (or given as COHORT_SYNC_ROOT). Screenshots go to <root>/.scratch/artifacts/.
+// (or given as COHORT_SYNC_ROOT). Screenshots go to <root>/test-results/.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { request } from "node:http";
@@ -25,7 +25,7 @@ function findRoot() {
 }
 
 const root = findRoot();
-const artifacts = join(root, ".scratch/artifacts");
+const artifacts = join(root, "test-results");
 let server;
 let browser;
 
@@ -677,24 +677,67 @@ describe("the validator page in Chromium", () => {
     await page.finish();
   });
 
-  test("screenshots: desktop and 360 px, light and dark", T, async () => {
+  test("axe-core finds no violations on any tab, with valid and invalid input, light or dark", T, async () => {
+    for (const colorScheme of ["light", "dark"]) {
+      const page = await open({ colorScheme, bypassCSP: true });
+      await page.addScriptTag({ path: join(root, "node_modules/axe-core/axe.min.js") });
+      const check = async (what) => {
+        const { violations } = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+        const found = violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+        assert.deepEqual(found, [], `${what}, ${colorScheme}`);
+      };
+      await check("validate, empty");
+      await chooseExample(page, "valid-members-page");
+      await page.click("#records-json-toggle");
+      await check("validate, valid, the request's JSON open");
+      await setPayload(page, body(12, (p) => p.parameters.members.forEach((m) => delete m.mixpanel_distinct_id)));
+      await check("validate, many problems");
+      await chooseExample(page, "invalid-json");
+      await check("validate, invalid JSON, the user's text kept");
+      await chooseExample(page, "warning-duplicate-member");
+      await check("validate, valid with a warning");
+
+      await page.click("#tab-diff");
+      await page.click("#diff-example");
+      await check("diff, valid");
+      await page.fill("#diff-prev", '{"action":"members"}');
+      await page.waitForSelector("#diff-stale:not([hidden])");
+      await check("diff, one side invalid, results out of date");
+
+      await page.click("#tab-segment");
+      await check("segment, valid");
+      await page.fill("#enc-in", "11036\nit's");
+      await page.fill("#dec-in", "'a', 'b'");
+      await check("segment, invalid");
+      await page.finish();
+    }
+  });
+
+  test("screenshots: 1280 px, 360 px, light and dark", T, async () => {
     for (const [device, width, height] of [["desktop", 1280, 900], ["mobile", 360, 780]]) {
       for (const colorScheme of ["light", "dark"]) {
+        const name = (what) => `validator-${device}-${colorScheme}-${what}.png`;
         const page = await open({ width, height, colorScheme });
         await chooseExample(page, "valid-members-page");
-        await shot(page, `validator-${device}-${colorScheme}.png`);
+        await page.click("#records-json-toggle");
+        await shot(page, name("valid"));
         await chooseExample(page, "member-without-distinct-id");
         await page.click("#problems button.problem");
-        await shot(page, `validator-${device}-${colorScheme}-invalid.png`);
-        if (colorScheme === "light") {
-          await page.click("#tab-diff");
-          await page.click("#diff-example");
-          await shot(page, `diff-${device}-${colorScheme}.png`);
-          await page.click("#tab-segment");
-          await page.fill("#enc-in", "11036\nit's");
-          await shot(page, `segment-${device}-${colorScheme}.png`);
-        }
-        // Nothing sticks out sideways at 360 px (tables scroll inside their own box).
+        await shot(page, name("invalid"));
+        // The user's text with many problems, then replaced by an example (kept, with Undo).
+        await setPayload(page, body(12, (p) => p.parameters.members.forEach((m) => delete m.mixpanel_distinct_id)));
+        await shot(page, name("many-problems"));
+        await chooseExample(page, "invalid-json");
+        await shot(page, name("kept"));
+        await page.click("#tab-diff");
+        await page.click("#diff-example");
+        await page.fill("#diff-prev", '{"action":"members"}');
+        await page.waitForSelector("#diff-stale:not([hidden])");
+        await shot(page, name("diff-stale"));
+        await page.click("#tab-segment");
+        await page.fill("#enc-in", "11036\nit's");
+        await shot(page, name("segment"));
+        // Nothing sticks out sideways at 360 px.
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         assert.equal(overflow, 0, `no horizontal page scroll at ${width}px`);
         await page.finish();
