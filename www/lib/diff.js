@@ -78,9 +78,11 @@ function readIds(text) {
       const page = parsePayload(encoder.encode(text));
       return { ids: page.members.map((m) => m.distinctId), what: `${plural(page.members.length, "member")} of a ${page.action} page.` };
     } catch (error) {
-      const first = error.problems?.[0];
-      const where = first ? ` (${first.code} ${whereText(first)})` : "";
-      return { error: `${errorText(error)}${where}` };
+      // The first problem in the validator tab's words (the error's own message repeats it).
+      const [first, ...rest] = error.problems ?? [];
+      if (!first) return { error: errorText(error) };
+      const more = rest.length ? ` (and ${plural(rest.length, "more problem")})` : "";
+      return { error: `${first.code}: ${first.message}, ${whereText(first)}${more}` };
     }
   }
   if (trimmed.startsWith("[")) {

@@ -261,7 +261,7 @@ describe("the validator page in Chromium", () => {
     assert.match((await problems(page))[0].text, /"" \(whole body\)/);
     await page.click("#tab-diff");
     await page.fill("#diff-prev", "{,}");
-    await page.waitForFunction(() => /invalid_json reading stopped at line 1, column 2/.test(document.getElementById("diff-prev-note").textContent));
+    await page.waitForFunction(() => /^invalid_json: .*, reading stopped at line 1, column 2$/.test(document.getElementById("diff-prev-note").textContent));
     await page.click("#tab-validate");
 
     // Over 10 MiB: 413, and the verdict does not say "no action" of a body that has one.
