@@ -10,10 +10,14 @@ const boot = document.getElementById("boot");
 
 try {
   await init();
-  setupTabs(document.querySelector('[role="tablist"]'));
+  // The other tools are set up when their tab is first shown: nothing is drawn that
+  // nobody sees.
+  const later = { "panel-diff": setupDiff, "panel-segment": setupSegment };
+  setupTabs(document.querySelector('[role="tablist"]'), (panel) => {
+    later[panel.id]?.();
+    delete later[panel.id];
+  });
   setupValidator();
-  setupDiff();
-  setupSegment();
   boot.hidden = true;
   document.documentElement.dataset.ready = "true"; // tests wait for this
 } catch (error) {

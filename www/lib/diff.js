@@ -3,6 +3,7 @@
 // JSON array (of ids or member objects) or one id per line.
 import { diffMembers, parsePayload } from "../../pkg/web.js";
 import { $, debounce, el, errorText, plural } from "./dom.js";
+import { whereText } from "./position.js";
 
 const LIST_ROWS = 200; // ids drawn per list
 const encoder = new TextEncoder();
@@ -22,18 +23,20 @@ export function setupDiff() {
       note.classList.toggle("error-text", Boolean(read[name].error));
       note.textContent = read[name].error ?? read[name].what;
     }
-    if (read.previous.error || read.current.error) return show(null);
+    const invalid = Object.keys(sides).filter((name) => read[name].error);
+    if (invalid.length) return show(null, null, "", `the ${invalid.join(" and the ")} ${invalid.length > 1 ? "lists are" : "list is"} not valid`);
     try {
       show(diffMembers(read.previous.ids, read.current.ids), read.current.ids);
     } catch (error) {
-      show(null, null, errorText(error)); // e.g. a number among the ids (its path says where)
+      show(null, null, errorText(error), "the lists could not be compared"); // e.g. a number among the ids (its path says where)
     }
   }
 
-  function show(diff, current, error = "") {
+  /** Shows a diff, or (`diff` null) marks the last one shown out of date and says why. */
+  function show(diff, current, error = "", why = "") {
     $("diff-error").hidden = !error;
     $("diff-error").textContent = error;
-    $("diff-result").classList.toggle("stale", diff === null);
+    markStale(diff === null ? why : "");
     if (!diff) return;
     const added = new Set(diff.added);
     const unchanged = [...new Set(current)].filter((id) => !added.has(id));
@@ -49,6 +52,13 @@ export function setupDiff() {
     update();
   });
   update();
+}
+
+/** The results stay on screen when a side breaks, marked out of date (`why`), not faded. */
+function markStale(why) {
+  $("diff-stale").hidden = !why;
+  $("diff-stale").textContent = why ? `Out of date: ${why}. The results below are for the last lists that could be compared.` : "";
+  for (const id of ["diff-result", "diff-lists"]) $(id).classList.toggle("stale", Boolean(why));
 }
 
 function fill(name, ids) {
@@ -68,9 +78,11 @@ function readIds(text) {
       const page = parsePayload(encoder.encode(text));
       return { ids: page.members.map((m) => m.distinctId), what: `${plural(page.members.length, "member")} of a ${page.action} page.` };
     } catch (error) {
-      const first = error.problems?.[0];
-      const where = first ? ` (${first.code} at ${first.path || '""'}${first.line ? `, line ${first.line}, column ${first.column}` : ""})` : "";
-      return { error: `${errorText(error)}${where}` };
+      // The first problem in the validator tab's words (the error's own message repeats it).
+      const [first, ...rest] = error.problems ?? [];
+      if (!first) return { error: errorText(error) };
+      const more = rest.length ? ` (and ${plural(rest.length, "more problem")})` : "";
+      return { error: `${first.code}: ${first.message}, ${whereText(first)}${more}` };
     }
   }
   if (trimmed.startsWith("[")) {

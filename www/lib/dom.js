@@ -23,13 +23,15 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
-/** `fn` called once `ms` after the last call (the latest arguments win). */
+/** `fn` called once `ms` after the last call (the latest arguments win); `.cancel()` drops a pending call. */
 export function debounce(fn, ms) {
   let timer = 0;
-  return (...args) => {
+  const call = (...args) => {
     clearTimeout(timer);
     timer = setTimeout(() => fn(...args), ms);
   };
+  call.cancel = () => clearTimeout(timer);
+  return call;
 }
 
 /** "1 member", "2 members". */

@@ -148,14 +148,28 @@ export function createMembers() {
   function setTable(headings, rows) {
     const table = $("records");
     table.tHead.replaceChildren(el("tr", {}, headings.map((h) => el("th", { scope: "col" }, h))));
-    table.tBodies[0].replaceChildren(...rows.map((cells) => el("tr", {}, cells.map((c) => el("td", {}, c)))));
+    table.tBodies[0].replaceChildren(...rows.map((cells) => el("tr", {}, cells.map((c, i) => el("td", { "data-label": headings[i] }, c)))));
     table.closest(".table-wrap").hidden = rows.length === 0;
   }
 
+  let previewed = null; // the first request, shown as JSON only while its box is open
+  const toggle = $("records-json-toggle");
+  toggle.addEventListener("click", () => {
+    toggle.setAttribute("aria-expanded", String(toggle.getAttribute("aria-expanded") !== "true"));
+    drawPreview();
+  });
+
   function preview(value, cut) {
+    previewed = value;
     $("records-json").hidden = value === null;
     $("records-json-cut").textContent = cut ? ` (${cut})` : "";
-    $("records-json-body").textContent = value === null ? "" : JSON.stringify(value, null, 2);
+    drawPreview();
+  }
+
+  function drawPreview() {
+    const open = toggle.getAttribute("aria-expanded") === "true" && previewed !== null;
+    $("records-json-box").hidden = !open;
+    $("records-json-body").textContent = open ? JSON.stringify(previewed, null, 2) : "";
   }
 
   function clearRecords(note) {
@@ -184,9 +198,9 @@ function identityRow(member, i, rule) {
   return el(
     "tr",
     { className: found ? "" : "no-identity" },
-    el("td", { className: "num" }, String(i + 1)),
-    el("td", {}, el("code", {}, member.distinctId)),
-    el("td", {}, found ? el("code", {}, found.identity) : el("span", { className: "badge warn" }, "no identity")),
-    el("td", {}, found ? el("code", { className: "muted" }, found.source) : "not sent"),
+    el("td", { className: "num", "data-label": "#" }, String(i + 1)),
+    el("td", { "data-label": "Distinct id" }, el("code", {}, member.distinctId)),
+    el("td", { "data-label": "Identity" }, found ? el("code", {}, found.identity) : el("span", { className: "badge warn" }, "no identity")),
+    el("td", { "data-label": "From" }, found ? el("code", { className: "muted" }, found.source) : "not sent"),
   );
 }

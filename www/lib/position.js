@@ -36,12 +36,36 @@ export function indexOfProblem(problem, text, bytes) {
   return 0;
 }
 
+// The empty JSON Pointer, named as the CLI names it.
+export const WHOLE_BODY = '"" (whole body)';
+// Problems where the reader stopped: their position is the spot, not their pointer ("").
+const STOPPED = new Set(["invalid_json", "invalid_utf8", "nesting_too_deep"]);
+
+/** A JSON Pointer as people read it. */
+export function pointerText(path) {
+  return path === "" ? WHOLE_BODY : path;
+}
+
+/** True for a problem that points at the character where reading stopped. */
+export function stoppedReading(problem) {
+  return STOPPED.has(problem.code) && Boolean(problem.line);
+}
+
+/** "at /action, line 2, column 13", or "reading stopped at line 3, column 18". */
+export function whereText(problem) {
+  const at = problem.line ? `line ${problem.line}, column ${problem.column}` : "";
+  if (stoppedReading(problem)) return `reading stopped at ${at}`;
+  return `at ${pointerText(problem.path)}${at ? `, ${at}` : ""}`;
+}
+
 /**
- * The end of the JSON token that starts at `start`: a whole string literal, a number
- * or literal, or the one bracket / character there. Used to highlight the spot.
+ * The end of the JSON value or token that starts at `start`: a whole object or array
+ * (to its matching bracket), a whole string literal, a number or literal, or the one
+ * character there. Used to highlight the spot.
  */
 export function tokenEnd(text, start) {
   if (start >= text.length) return start;
+  if (text[start] === "{" || text[start] === "[") return containerEnd(text, start);
   if (text[start] === '"') {
     for (let i = start + 1; i < text.length; i++) {
       if (text[i] === "\\") i++;
@@ -63,4 +87,17 @@ export function lineColumnOf(text, index) {
   let column = 1;
   for (let i = lineStart; i < index; i += text.codePointAt(i) > 0xffff ? 2 : 1) column++;
   return { line, column };
+}
+
+/** The index after the bracket that closes the object or array opening at `start`. */
+function containerEnd(text, start) {
+  let depth = 0;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+    } else if (c === "{" || c === "[") depth++;
+    else if ((c === "}" || c === "]") && --depth === 0) return i + 1;
+  }
+  return text.length; // not closed: to the end
 }

@@ -5,8 +5,9 @@ import { validatePayload } from "../../pkg/web.js";
 import { $, debounce, el, formatBytes, plural } from "./dom.js";
 import { fillExampleSelect, loadExample } from "./examples.js";
 import { formatJson } from "./format.js";
+import { createKeeper } from "./keep.js";
 import { createMembers } from "./members.js";
-import { indexOfProblem, lineColumnOf, tokenEnd } from "./position.js";
+import { indexOfProblem, lineColumnOf, pointerText, stoppedReading, tokenEnd } from "./position.js";
 import { workerReply } from "./response.js";
 
 const encoder = new TextEncoder();
@@ -14,6 +15,11 @@ const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 const lossyDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 // Problems that mean the text is not JSON that Format could re-indent.
 const UNREADABLE = new Set(["invalid_json", "invalid_utf8", "empty_body", "body_too_large", "nesting_too_deep"]);
+// Problems drawn before "Show N more problems": the list grows with the page, never
+// hiding problems in a box of its own.
+const FIRST_PROBLEMS = 5;
+// Edits that arrive as one change, not a burst of keystrokes.
+const WHOLE_EDITS = new Set(["insertFromPaste", "insertFromDrop", "deleteByCut", "historyUndo", "historyRedo"]);
 
 export function setupValidator() {
   const panel = $("panel-validate");
@@ -24,7 +30,8 @@ export function setupValidator() {
   let rawFile = null;
   let current = { bytes: new Uint8Array(0), fromFile: false }; // what the last report read
   let revision = 0;
-  let shown = []; // the problems listed, in order (a button's data-index points here)
+  let shown = []; // the problems found, in order (a button's data-index points here)
+  let allProblems = false; // every problem drawn, not only the first few
 
   /** Validates and redraws everything. Raw bytes (Uint8Array) are the fast path. */
   function update() {
@@ -93,9 +100,11 @@ export function setupValidator() {
   }
 
   function renderProblems(problems) {
+    if (problems.length <= FIRST_PROBLEMS) allProblems = false;
+    const drawn = allProblems ? problems : problems.slice(0, FIRST_PROBLEMS);
     const list = $("problems");
     list.replaceChildren(
-      ...problems.map((p, i) =>
+      ...drawn.map((p, i) =>
         el(
           "li",
           {},
@@ -115,12 +124,7 @@ export function setupValidator() {
             el("span", { className: "badge" }, p.warning ? "warning" : "error"),
             el("code", { className: "problem-code" }, p.code),
             el("span", { className: "problem-message" }, p.message),
-            el(
-              "span",
-              { className: "problem-where" },
-              el("code", { className: "pointer" }, p.path === "" ? '"" (whole body)' : p.path),
-              p.line ? el("span", { className: "linecol" }, `line ${p.line}, column ${p.column}`) : null,
-            ),
+            problemWhere(p),
           ),
         ),
       ),
@@ -128,6 +132,9 @@ export function setupValidator() {
     shown = problems;
     $("problems-empty").hidden = problems.length > 0;
     $("problem-count").textContent = problems.length ? String(problems.length) : "";
+    const more = problems.length - drawn.length;
+    $("problems-more").hidden = more === 0;
+    $("problems-more").textContent = `Show ${plural(more, "more problem")}`;
   }
 
   function renderSummary(report) {
@@ -188,10 +195,16 @@ export function setupValidator() {
   }
 
   // ---- events ------------------------------------------------------------------
-  textarea.addEventListener("input", () => {
+  textarea.addEventListener("input", (event) => {
     rawFile = null; // edited: the text is what counts now
     $("file-note").hidden = true;
-    scheduled();
+    keeper.edited();
+    // Keystrokes come in bursts, so they wait for a pause; a paste, drop, cut or undo is
+    // one change, checked at once.
+    if (WHOLE_EDITS.has(event.inputType)) {
+      scheduled.cancel();
+      update();
+    } else scheduled();
   });
   for (const type of ["keyup", "click", "select", "focus"]) textarea.addEventListener(type, showCaret);
 
@@ -199,14 +212,35 @@ export function setupValidator() {
     const button = event.target.closest("button.problem");
     if (button) reveal(shown[Number(button.dataset.index)]);
   });
+  $("problems-more").addEventListener("click", () => {
+    allProblems = true;
+    renderProblems(shown);
+    $("problems").querySelectorAll("button.problem")[FIRST_PROBLEMS]?.focus(); // the first one new to the list
+  });
 
-  fillExampleSelect($("example"));
-  $("example").addEventListener("change", async (event) => {
-    const name = event.target.value;
-    if (!name) return;
+  const select = $("example");
+  fillExampleSelect(select);
+  const keeper = createKeeper({
+    select,
+    notice: $("kept"),
+    message: $("kept-text"),
+    undo: $("kept-undo"),
+    read: () => ({ text: textarea.value, raw: rawFile }),
+    write: ({ text, raw }) => setText(text, raw),
+  });
+  let chosen = 0; // the latest choice wins when the arrow keys outrun the fetches
+  select.addEventListener("change", async () => {
+    const name = select.value;
+    const option = select.selectedOptions[0];
+    $("file-note").hidden = true;
+    if (name === "own") return keeper.restore();
+    const mine = ++chosen;
     try {
-      $("file-note").hidden = true;
-      setText(await loadExample(name));
+      const text = await loadExample(name);
+      if (mine !== chosen) return;
+      keeper.replacing(`the example “${option.textContent}”`);
+      setText(text);
+      keeper.showing({ name });
     } catch (error) {
       $("file-note").textContent = `The example could not be loaded: ${error.message}`;
       $("file-note").hidden = false;
@@ -219,11 +253,15 @@ export function setupValidator() {
     event.target.value = ""; // the same file can be opened again
   });
 
-  $("format").addEventListener("click", () => setText(formatJson(textarea.value)));
+  $("format").addEventListener("click", () => {
+    setText(formatJson(textarea.value));
+    keeper.edited(); // no longer the example's text as bundled
+  });
   $("clear").addEventListener("click", () => {
-    $("example").value = "";
     $("file-note").hidden = true;
+    keeper.replacing("Clear");
     setText("");
+    keeper.showing();
     textarea.focus();
   });
 
@@ -244,18 +282,28 @@ export function setupValidator() {
       ? `${file.name} (${formatBytes(bytes.length)}) is not valid UTF-8: the report is for its exact bytes. Editing replaces the bad bytes with U+FFFD.`
       : `Opened ${file.name} (${formatBytes(bytes.length)}).`;
     note.hidden = false;
-    $("example").value = "";
+    keeper.replacing(file.name);
     setText(text, raw);
+    keeper.showing({ file: true });
   }
 
   update();
   return { setText, update };
 }
 
+/** Where a problem is: its JSON Pointer and line:column, or where reading stopped. */
+function problemWhere(p) {
+  const at = p.line ? `line ${p.line}, column ${p.column}` : null;
+  if (stoppedReading(p)) return el("span", { className: "problem-where" }, el("span", { className: "linecol" }, `reading stopped at ${at}`));
+  return el("span", { className: "problem-where" }, el("code", { className: "pointer" }, pointerText(p.path)), at && el("span", { className: "linecol" }, at));
+}
+
 /** "members · page 1 of 2 · 5 members" (as much of it as the report could read). */
 function describePage(report) {
+  // A body over the size limit is not read at all: its action is unknown, not missing.
+  const tooLarge = report.errors.some((p) => p.code === "body_too_large");
   return [
-    report.action ?? "no action",
+    report.action ?? (tooLarge ? "action not read (over the size limit)" : "no action"),
     report.page ? `page ${report.page.count} of ${report.page.total}` : report.valid ? "pageless" : null,
     report.memberCount === null ? null : plural(report.memberCount, "member"),
   ]
