@@ -8,3 +8,4 @@ export { Profiles } from "./profiles.js";
 export { Registry } from "./registry.js";
 export { failureMessage } from "./message.js";
 export { dataPoint, logEvent } from "./log.js";
+export { authMode } from "./auth.js";
