@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { planSync } from "cohort-sync";
-import { AUTH, startWorker } from "./worker-harness.mjs";
+import { AUTH, startWorker } from "./host.mjs";
 
 const T = { timeout: 120_000 };
 const CONSOLE = "http://console.test:8788";
