@@ -42,7 +42,7 @@ export async function startWorker({ vars = {}, persist = storageDir(), hooks = f
   const pkgFiles = readdirSync(pkgDir, { recursive: true })
     .filter((f) => !String(f).startsWith("node_modules") && !String(f).startsWith("cli") && typeOf(String(f)))
     .map((f) => join(pkgDir, String(f)));
-  // The Worker's structured event lines (worker/src/log.js), parsed, for tests to read;
+  // The Worker's structured event lines (pkg/receiver/log.js), parsed, for tests to read;
   // everything else the runtime prints goes to the console as before.
   const events = [];
   const relay = (stream, to) => {
