@@ -1,6 +1,7 @@
 // The receiver behind Node's http server, or as Express-style middleware: a Node request
 // becomes a Web-standard Request (its body streamed, not buffered here: the routes read
 // it with their own ceiling) and the Response is written back, streamed too.
+import { isReceiverPath } from "./routes.js";
 
 /**
  * `(req, res, next?)` for `http.createServer` or `app.use(…)`. With `next`, requests
@@ -21,10 +22,6 @@ export function toNodeListener(receiver) {
       res.end();
     }
   };
-}
-
-function isReceiverPath(path) {
-  return path === "/webhook" || /^\/(?:cohorts|profiles)(?:\/|$)/.test(path);
 }
 
 function toRequest(req, url) {
