@@ -1,6 +1,6 @@
 // Benchmark: building every destination request for one page of 1000 members joining
 // (CleverTap uploads, Braze cohort changes, the profiles hand-off), inside real workerd,
-// with the Worker's own code (worker/src/forward.js `changeRequests`) on members kept as
+// with the receiver's own code (pkg/receiver/forward.js `changeRequests`) on members kept as
 // the Worker keeps them (their text as sent, cut out of the body by memberSpans).
 // workerd's clocks stand still while code runs, so the time is taken from outside: a
 // request that builds the page's requests 1 + ROUNDS times against one that builds them
@@ -25,7 +25,7 @@ const [page] = planSync(null, Array.from({ length: 1000 }, (_, i) => member(i)),
 
 const WORKER = `
 import { brazeCohortChanges, cleverTapUploads, forwardingRequests, parsePayload, validatePayload } from "cohort-sync";
-import { changeRequests } from "./worker/src/forward.js";
+import { changeRequests } from "./pkg/receiver/forward.js";
 const env = { CLEVERTAP_ACCOUNT_ID: "A", CLEVERTAP_PASSCODE: "P", BRAZE_API_KEY: "k", BRAZE_COHORT_URL: "http://127.0.0.1:9/braze", MIXPANEL_TOKEN: "t" };
 const cohort = { projectId: "1", cohortId: "bench", cohortName: "Bench", sessionId: "s" };
 const body = ${JSON.stringify(page)};
@@ -76,10 +76,9 @@ const mf = new Miniflare({
   modulesRoot: root,
   modules: [
     { type: "ESModule", path: join(root, "bench-worker.mjs"), contents: WORKER },
-    // A bare "cohort-sync" resolves next to the importer: one for each importing folder.
+    // A bare "cohort-sync" resolves next to the importer (the receiver's files import the
+    // package's by relative path, and are among pkgFiles).
     { type: "ESModule", path: join(root, "cohort-sync"), contents: `export * from "./pkg/${entry.replace(/^\.\//, "")}";` },
-    { type: "ESModule", path: join(root, "worker/src/cohort-sync"), contents: `export * from "../../pkg/${entry.replace(/^\.\//, "")}";` },
-    ...["forward.js", "outbox.js", "log.js"].map((f) => ({ type: "ESModule", path: join(root, "worker/src", f) })),
     ...pkgFiles.map((path) => ({ type: typeOf(path), path })),
   ],
 });

@@ -6,7 +6,7 @@
 //   IDS=random node bench/worker.bench.mjs      # ids in no order (as distinct ids arrive), not ascending
 //   MEMBERS=10000000 FORWARD=off SYNCS=1 node bench/worker.bench.mjs   # one full sync, then members.ndjson of 10M
 // The Worker answers once a page is durably logged and applies logged pages in batches
-// (worker/src/pagelog.js), so each sync also reports when its last page was applied:
+// (pkg/receiver/pagelog.js), so each sync also reports when its last page was applied:
 // sending time plus the final read. Up to MAX_LOGGED_PAGES of that work can happen
 // unseen while the next 100 bodies are made; MAX_LOGGED_PAGES=0 (every page applied
 // before its answer) gives the exact cost a page:

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npx cohort-sync …`: validate webhook bodies, or replay Mixpanel's side of a sync
-// against an endpoint. The commands live in ./cli/; this file only dispatches.
+// `npx cohort-sync …`: validate webhook bodies, replay Mixpanel's side of a sync
+// against an endpoint, or run a receiver. The commands live in ./cli/; this file only dispatches.
 import { readFileSync } from "node:fs";
 import { didYouMean } from "./cli/args.mjs";
 
@@ -9,6 +9,7 @@ const HELP = `Usage: cohort-sync <command> [options]
 Commands:
   validate FILE…             check Mixpanel Cohort Sync webhook bodies
   replay --url URL SCENARIO  play Mixpanel's side of a sync against a webhook
+  serve [--db FILE]          run the webhook receiver on a SQLite file
   help [command]             help for a command
 
 Run 'cohort-sync <command> --help' for its options. --version prints the version.
@@ -19,6 +20,7 @@ Exit status: 0 success, 1 the check or the replay found a problem,
 const COMMANDS = {
   validate: () => import("./cli/validate.mjs"),
   replay: () => import("./cli/replay.mjs"),
+  serve: () => import("./cli/serve.mjs"),
 };
 
 async function run(argv) {

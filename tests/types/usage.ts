@@ -375,3 +375,13 @@ try {
 console.log(identityText, wasNew, indexNumbers, matchedMember, skipReason, failureRecord, retryLater, deliveredCount);
 console.log(brazeIds, shouldRemove, brazeSkipped, cohortIdOf, decoded, inSegment, segmentProp, parisian, engageBodies);
 console.log(engageEndpoints, recordIndex, recordCode, severity, counts, profileReport, importBodies, exempt);
+
+// The receiver outside Cloudflare ("cohort-sync/receiver").
+import { createReceiver, toNodeListener, type Receiver, type ReceiverOptions } from "cohort-sync/receiver";
+const receiverOptions: ReceiverOptions = { db: "cohorts.db", username: "u", password: "p", acceptCohorts: ["1"], settings: { FORWARD_RETRY_BASE_MS: "50" } };
+const receiver: Receiver = createReceiver(receiverOptions);
+const answered: Promise<Response> = receiver.fetch(new Request("http://localhost/webhook", { method: "POST", body: "{}" }));
+const listener = toNodeListener(receiver);
+// @ts-expect-error maxBodyBytes is a number
+createReceiver({ maxBodyBytes: "10" });
+console.log(answered, listener, receiver.nodeHandler, receiver.close());

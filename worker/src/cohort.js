@@ -1,399 +1,66 @@
-// One cohort's Durable Object: owns its membership (store.js), the log of accepted pages
-// not yet applied (pagelog.js) and its outbox of changes to forward (outbox.js). The
-// object runs one event at a time between awaits, and each write is one synchronous
-// SQLite transaction, so concurrent pages of a cohort are serialised and a page is logged
-// (and later applied) whole or not at all. The RPC reply (and so the Worker's 200) is
-// held by the runtime until the transaction is durable.
+// One cohort's Durable Object: the receiver's Cohort (the package's, shared with the Node
+// receiver) on the object's own SQLite storage and alarm. The object runs one event at a
+// time between awaits, and the runtime holds the RPC reply (and so the Worker's 200) until
+// the transaction is durable.
 import { DurableObject } from "cloudflare:workers";
-import { changeRequests, destinations, send } from "./forward.js";
-import { OUTBOX_SCHEMA, Outbox } from "./outbox.js";
-import { logEvent } from "./log.js";
-import { PAGE_LOG_SCHEMA, PageLog } from "./pagelog.js";
-import { MAX_BOUND_CHARS, MembershipStore, SCHEMA } from "./store.js";
-
-const decoder = new TextDecoder();
-
-/** How long a logged page may wait for more to apply with it (ms): APPLY_DELAY_MS. */
-const DEFAULT_APPLY_DELAY_MS = 100;
-/** Pages the log may hold before a request applies the excess itself: MAX_LOGGED_PAGES. */
-const DEFAULT_MAX_LOGGED_PAGES = 20;
-/** Logged pages applied per alarm run, in one transaction: APPLY_PAGES_PER_RUN. */
-const DEFAULT_APPLY_PAGES = 5;
+import { Cohort } from "cohort-sync/receiver";
+import { workerHost } from "./host.js";
 
 export class CohortObject extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
-    ctx.storage.sql.exec(SCHEMA + OUTBOX_SCHEMA + PAGE_LOG_SCHEMA);
-    this.store = new MembershipStore(ctx.storage.sql, { ordinalsPerScan: Number(env.SWEEP_ORDINALS_PER_SCAN) || undefined });
-    this.log = new PageLog(ctx.storage.sql);
-    /** What the registry has yet to hear (the cohort, syncs completed), after commit. */
-    this.registryNews = [];
-    /** Whether the registry has heard of this cohort since this object woke. */
-    this.knownToRegistry = false;
-    this.applyDelayMs = nonNegativeInt(env.APPLY_DELAY_MS, DEFAULT_APPLY_DELAY_MS);
-    this.applyPages = nonNegativeInt(env.APPLY_PAGES_PER_RUN, DEFAULT_APPLY_PAGES) || DEFAULT_APPLY_PAGES;
-    this.maxLoggedPages = nonNegativeInt(env.MAX_LOGGED_PAGES, DEFAULT_MAX_LOGGED_PAGES);
-    this.outbox = new Outbox(ctx, {
-      name: `cohort:${ctx.id.toString().slice(0, 16)}`,
-      baseDelayMs: Number(env.FORWARD_RETRY_BASE_MS) || undefined,
-      maxDelayMs: Number(env.FORWARD_RETRY_MAX_MS) || undefined,
-      analytics: env.ANALYTICS,
-      // The one alarm also applies the page log: due once its oldest page has waited.
-      otherWorkDue: () => {
-        const oldest = this.log.oldest();
-        return oldest === null ? null : oldest + this.applyDelayMs;
-      },
-    });
+    this.cohort = new Cohort(ctx.storage, { env, name: ctx.id.toString().slice(0, 16), host: workerHost(env) });
   }
 
-  /**
-   * Accepts a page the Worker has validated: `{ action, projectId, cohortId, cohortName,
-   * sessionId, page, fingerprint, ids }` (`page`: `{ count, total }`, or null for a pageless
-   * body, known by its `fingerprint`; `ids`: the members' distinct ids as the package read
-   * them) and, with forwarding on, the raw `body` and its `memberSpans` (where each
-   * member is in its text), whose members as sent are kept for the destinations. Resolves
-   * once the page is durably logged; the alarm (or the next read) applies it.
-   */
-  async apply(page) {
-    const forwarding = destinations(this.env).length > 0;
-    // With forwarding on, the body's text is logged as it came, with where its members
-    // are: the members are cut out of it when the page is applied, never parsed.
-    const record = JSON.stringify({
-      action: page.action,
-      sessionId: page.sessionId,
-      page: page.page,
-      fingerprint: page.fingerprint ?? null,
-      ids: page.ids,
-      spans: forwarding && page.body ? page.memberSpans : null,
-      cohort: { projectId: page.projectId, cohortId: page.cohortId, cohortName: page.cohortName ?? null },
-    });
-    const body = forwarding && page.body ? decoder.decode(page.body) : null;
-    const news = [];
-    this.ctx.storage.transactionSync(() => {
-      if (record.length <= MAX_BOUND_CHARS && (body?.length ?? 0) <= MAX_BOUND_CHARS) {
-        this.log.append(record, body);
-      } else {
-        // Too big for one SQLite value (members with large properties, forwarding on):
-        // applied now, after everything logged before it, so the order still holds.
-        this.applyAllLogged();
-        this.withTracker((tracker) => this.applyOne({ ...JSON.parse(record), body }, tracker, news));
-      }
-    });
-    this.registryNews.push(...news);
-    if (!this.knownToRegistry) this.registryNews.push({ cohortId: page.cohortId, name: page.cohortName ?? null, completed: null });
-    // Backpressure: when pages come faster than the alarm applies them (ids joining in no
-    // order at millions of members), the request that finds the log over its bound
-    // applies the excess before answering, so the log (and what a read must apply
-    // first) stays bounded and the answer slows to the real cost instead.
-    const excess = this.log.size() - this.maxLoggedPages;
-    if (excess > 0) this.applyLogged(excess);
-    await this.outbox.schedule();
-    await this.tellRegistry();
-    return { logged: true };
+  apply(page) {
+    return this.cohort.apply(page);
   }
 
-  /**
-   * Applies up to `limit` logged pages in arrival order, in one transaction, queuing the
-   * changes they caused for the destinations.
-   * Returns how many pages it applied.
-   */
-  applyLogged(limit) {
-    const news = [];
-    const applied = this.ctx.storage.transactionSync(() => {
-      const pages = this.log.take(limit);
-      if (pages.length === 0) return 0;
-      this.withTracker((tracker) => {
-        for (const { page } of pages) this.applyOne(page, tracker, news);
-      });
-      this.log.removeThrough(pages[pages.length - 1].seq);
-      return pages.length;
-    });
-    this.registryNews.push(...news); // only once committed
-    return applied;
+  info() {
+    return this.cohort.info();
   }
 
-  /**
-   * Tells the registry (GET /cohorts) what it has yet to hear. Best effort: a failure is
-   * logged, and the registry catches up at this cohort's next completed sync.
-   */
-  async tellRegistry() {
-    if (this.registryNews.length === 0 || !this.env.REGISTRY) return;
-    const news = this.registryNews.splice(0);
-    try {
-      const registry = this.env.REGISTRY.get(this.env.REGISTRY.idFromName("registry"));
-      for (const { cohortId, ...what } of news) await registry.note(cohortId, what);
-      this.knownToRegistry = true;
-    } catch (error) {
-      console.error("cohort-sync: telling the registry failed", error?.stack ?? error);
-    }
+  has(id) {
+    return this.cohort.has(id);
   }
 
-  /** Runs `fn(tracker)` with the stored SyncTracker, and stores it after. Call in a transaction. */
-  withTracker(fn) {
-    const tracker = this.store.loadTracker();
-    try {
-      fn(tracker);
-      this.store.saveTracker(tracker);
-    } finally {
-      tracker.free();
-    }
+  lookup(id) {
+    return this.cohort.lookup(id);
   }
 
-  /**
-   * Applies one page (a `PageLog` record) as the tracker decides, and queues the changes
-   * it caused. Call in a transaction.
-   */
-  applyOne(logged, tracker, news) {
-    const page = withMembers(logged);
-    const decision = tracker.observe({ action: page.action, sessionId: page.sessionId, page: page.page, fingerprint: page.fingerprint });
-    const told = (result) => {
-      logEvent("applied", {
-        cohort: page.cohort?.cohortId ?? null,
-        session: page.sessionId,
-        action: page.action,
-        page: page.page?.count ?? null,
-        total: page.page?.total ?? null,
-        added: result.added.length,
-        removed: result.removed.length + result.swept,
-        duplicate: result.duplicate,
-        sessionComplete: result.sessionComplete,
-      }, this.env.ANALYTICS);
-      const cohortId = page.cohort?.cohortId;
-      if (!cohortId || !(result.firstSeen || result.sessionComplete)) return;
-      const completed = result.sessionComplete ? { at: new Date().toISOString(), sessionId: page.sessionId } : null;
-      news.push({ cohortId, name: page.cohort.cohortName ?? null, completed });
-    };
-    if (destinations(this.env).length === 0) {
-      told(this.store.apply(page, decision));
-      return;
-    }
-    const cohort = { ...page.cohort, sessionId: page.sessionId };
-    const queue = (added, removed) => {
-      for (const [dest, request] of changeRequests(this.env, cohort, added, removed)) this.outbox.add(dest, request);
-    };
-    // A full sync's end may remove any number of members: queued 1000 at a time.
-    const result = this.store.apply(page, decision, { sweptOut: (removed) => queue([], removed) });
-    if (!result.duplicate) queue(result.added, result.removed);
-    told(result);
+  list(limit, cursor) {
+    return this.cohort.list(limit, cursor);
   }
 
-  /** Applies the whole log, a run of pages at a time; returns how many pages. */
-  applyAllLogged() {
-    let applied = 0;
-    for (let n; (n = this.applyLogged(this.applyPages)) > 0; ) applied += n;
-    return applied;
+  syncs(limit) {
+    return this.cohort.syncs(limit);
   }
 
-  /** Applies the whole log, so a read sees every page answered 200. */
-  async catchUp() {
-    if (this.applyAllLogged() > 0) await this.outbox.schedule();
-    await this.tellRegistry();
+  refused(sessionId, action, reason) {
+    return this.cohort.refused(sessionId, action, reason);
   }
 
-  /** `null` for a cohort never synced here. */
-  async info() {
-    await this.catchUp();
-    const state = this.store.state();
-    if (!state.updatedAt) return null;
-    const tracker = this.store.loadTracker();
-    const pending = tracker.pendingSession;
-    const pendingSession = pending === null ? null : { sessionId: pending, totalPages: tracker.pendingTotalPages };
-    tracker.free();
-    return {
-      size: state.size ?? 0,
-      sessionId: state.sessionId,
-      updatedAt: state.updatedAt,
-      cohortName: state.cohort?.cohortName ?? null,
-      pendingSession,
-      outbox: this.outbox.counts(),
-    };
-  }
-
-  async has(id) {
-    await this.catchUp();
-    return this.store.has(id);
-  }
-
-  /** A member lookup with its history (see MembershipStore.lookup). */
-  async lookup(id) {
-    await this.catchUp();
-    return this.store.lookup(id);
-  }
-
-  /** A page of members in id order; the cursor is the last id, base64url. `null`: bad cursor. */
-  async list(limit, cursor) {
-    await this.catchUp();
-    let after = null;
-    if (cursor !== null) {
-      try {
-        after = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(cursor.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)));
-      } catch {
-        return null;
-      }
-    }
-    const { members, last } = this.store.list(limit, after);
-    return { members, cursor: last === null ? null : toBase64Url(last) };
-  }
-
-  /**
-   * The recent sessions, newest first, at most `limit`: what the tracker remembers of each
-   * (pages received of total, missing pages, status) with this object's counters (times,
-   * pages, replays, added, removed, refused and why). Sessions whose every page was
-   * refused are listed too (status `refused`).
-   */
-  async syncs(limit) {
-    await this.catchUp();
-    const tracker = this.store.loadTracker();
-    let sessions;
-    try {
-      sessions = tracker.sessions();
-    } finally {
-      tracker.free();
-    }
-    const stats = this.store.stats();
-    const iso = (ms) => (ms == null ? null : new Date(ms).toISOString());
-    const entry = (session, row) => ({
-      sessionId: session.sessionId,
-      action: session.action,
-      status: session.status,
-      pages: { received: session.pagesReceived, total: session.totalPages },
-      missingPages: session.missingPages,
-      firstPageAt: iso(row?.first_at),
-      lastPageAt: iso(row?.last_at),
-      added: row?.added ?? 0,
-      removed: row?.removed ?? 0,
-      replays: row?.replays ?? 0,
-      refused: { count: row?.refused ?? 0, lastReason: row?.last_refusal ?? null },
-    });
-    const list = sessions.map((session) => {
-      const key = `${session.sessionId}\u0000${session.action}`;
-      const row = stats.get(key);
-      stats.delete(key);
-      return [row?.touched ?? 0, entry(session, row)];
-    });
-    for (const row of stats.values()) {
-      if (row.pages === 0 && row.refused > 0) {
-        list.push([row.touched, entry({ sessionId: row.sid, action: row.action, status: "refused", pagesReceived: 0, totalPages: null, missingPages: [] }, row)]);
-      }
-    }
-    return list.sort((a, b) => b[0] - a[0]).slice(0, limit).map(([, e]) => e);
-  }
-
-  /**
-   * Counts a page the Worker refused (400), with why, for `syncs`, after applying what was
-   * logged before it, so the history keeps arrival order.
-   */
-  async refused(sessionId, action, reason) {
-    await this.catchUp();
-    this.store.count(sessionId, action, { refused: 1 }, String(reason).slice(0, 300));
-  }
-
-  /** Dead letters, oldest first (see Outbox.deadLetters). */
   deadLetters(limit) {
-    return this.outbox.deadLetters(limit);
+    return this.cohort.deadLetters(limit);
   }
 
-  /** Sends dead letters again (`ids`, or all when null); returns how many. */
   redriveDeadLetters(ids) {
-    return this.outbox.redrive(ids);
+    return this.cohort.redriveDeadLetters(ids);
   }
 
-  /** Drops dead letters (`ids`, or all when null); returns how many. */
   dropDeadLetters(ids) {
-    return this.outbox.drop(ids);
+    return this.cohort.dropDeadLetters(ids);
   }
 
-  /**
-   * Forgets the cohort: its members, sessions, page log, outbox and dead letters. For a
-   * cohort no longer synced here; a later page starts it afresh.
-   */
-  async forget() {
-    const cohortId = this.store.state().cohort?.cohortId;
-    await this.ctx.storage.deleteAlarm();
-    await this.ctx.storage.deleteAll();
-    // deleteAll drops the tables too; this object lives on and may get the next page.
-    this.ctx.storage.sql.exec(SCHEMA + OUTBOX_SCHEMA + PAGE_LOG_SCHEMA);
-    this.registryNews = [];
-    this.knownToRegistry = false;
-    if (cohortId && this.env.REGISTRY) await this.env.REGISTRY.get(this.env.REGISTRY.idFromName("registry")).forget(cohortId);
+  forget() {
+    return this.cohort.forget();
   }
 
-  /** Pages accepted but not yet applied (inspection; reads apply them first). */
   loggedPages() {
-    return this.log.size();
+    return this.cohort.loggedPages();
   }
 
-  async alarm() {
-    // A page that fails to apply must not hold back delivery of changes already queued;
-    // the throw afterwards makes the runtime retry the alarm with its backoff.
-    let failed = null;
-    try {
-      this.applyLogged(this.applyPages);
-    } catch (error) {
-      failed = error;
-    }
-    await this.tellRegistry();
-    await this.outbox.deliver((dest, request, key) => send(this.env, dest, request, key));
-    if (failed) throw failed;
+  alarm() {
+    return this.cohort.alarm();
   }
-}
-
-/**
- * A logged page with its `members` as `[id, data]` pairs: `data` is the member's text as
- * sent (kept short, see keptMember) when the body was logged for forwarding, else null.
- */
-function withMembers(logged) {
-  if (logged.members) return logged;
-  const { body, spans } = logged;
-  const data = (i) => (body === null ? null : keptText(logged.ids[i], body.slice(spans[2 * i], spans[2 * i + 1])));
-  return { ...logged, body: null, spans: null, members: logged.ids.map((id, i) => [id, data(i)]) };
-}
-
-/** A member's text as sent, unless it is over MAX_KEPT_MEMBER_CHARS: then what keptMember keeps, the id first. */
-function keptText(id, text) {
-  if (text.length <= MAX_KEPT_MEMBER_CHARS) return text;
-  return keptMember({ mixpanel_distinct_id: id, ...JSON.parse(text) });
-}
-
-function toBase64Url(text) {
-  let binary = "";
-  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-/** The longest member (JSON characters) kept whole for the destinations. */
-const MAX_KEPT_MEMBER_CHARS = 100_000;
-/** Longer strings (and keys) are dropped from a member over that. */
-const MAX_KEPT_VALUE_CHARS = 1024;
-
-/**
- * The member as kept for forwarding. Destinations read ids, email and phone: short
- * values. A member larger than SQLite takes in one value (~2 MB; the body may be 10 MiB)
- * would make its page fail for ever, and hold back every page after it, so a member
- * over MAX_KEPT_MEMBER_CHARS keeps only its short values, and past that only its short
- * top-level fields.
- */
-export function keptMember(m) {
-  const whole = JSON.stringify(m);
-  if (whole.length <= MAX_KEPT_MEMBER_CHARS) return whole;
-  const short = JSON.stringify(m, (key, value) =>
-    key.length > MAX_KEPT_VALUE_CHARS || (typeof value === "string" && value.length > MAX_KEPT_VALUE_CHARS) ? undefined : value,
-  );
-  if (short.length <= MAX_KEPT_MEMBER_CHARS) return short;
-  const fields = [];
-  let length = 0;
-  for (const [key, value] of Object.entries(m)) {
-    if (key.length > MAX_KEPT_VALUE_CHARS || (value !== null && typeof value === "object")) continue;
-    if (typeof value === "string" && value.length > MAX_KEPT_VALUE_CHARS) continue;
-    length += key.length + String(value).length + 8;
-    if (length > MAX_KEPT_MEMBER_CHARS) break;
-    fields.push([key, value]);
-  }
-  return JSON.stringify(Object.fromEntries(fields));
-}
-
-function nonNegativeInt(text, fallback) {
-  if (text === undefined || text === null || text === "") return fallback;
-  const n = Number(text);
-  return Number.isInteger(n) && n >= 0 ? n : fallback;
 }

@@ -1,47 +1,23 @@
-// Which cohorts are synced here: one object for the whole Worker, told by each cohort's
-// object when the cohort is first seen, when one of its syncs completes and when it is
-// forgotten — never on every page, so it costs a page nothing. `GET /cohorts` reads the
-// list here and asks each cohort's object for its live figures.
+// The registry's Durable Object (which cohorts are synced here): the receiver's Registry
+// on the object's own SQLite storage.
 import { DurableObject } from "cloudflare:workers";
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS cohorts (
-  id TEXT PRIMARY KEY, name TEXT, first_seen_at TEXT NOT NULL, last_completed_at TEXT, last_completed_session TEXT
-) WITHOUT ROWID;
-`;
+import { Registry } from "cohort-sync/receiver";
 
 export class RegistryObject extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
-    ctx.storage.sql.exec(SCHEMA);
-    this.sql = ctx.storage.sql;
+    this.registry = new Registry(ctx.storage.sql);
   }
 
-  /** A cohort was seen, or completed a sync (`completed`: `{ at, sessionId }`). */
-  note(cohortId, { name = null, completed = null } = {}) {
-    this.sql.exec(
-      `INSERT INTO cohorts (id, name, first_seen_at, last_completed_at, last_completed_session) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET name = coalesce(excluded.name, name),
-         last_completed_at = coalesce(excluded.last_completed_at, last_completed_at),
-         last_completed_session = coalesce(excluded.last_completed_session, last_completed_session)`,
-      cohortId, name, new Date().toISOString(), completed?.at ?? null, completed?.sessionId ?? null,
-    );
+  note(cohortId, what) {
+    return this.registry.note(cohortId, what);
   }
 
   forget(cohortId) {
-    this.sql.exec("DELETE FROM cohorts WHERE id = ?", cohortId);
+    return this.registry.forget(cohortId);
   }
 
-  /** Every cohort, by id: `{ cohortId, cohortName, firstSeenAt, lastCompletedSync }`. */
   list() {
-    return this.sql
-      .exec("SELECT * FROM cohorts ORDER BY id")
-      .toArray()
-      .map((row) => ({
-        cohortId: row.id,
-        cohortName: row.name,
-        firstSeenAt: row.first_seen_at,
-        lastCompletedSync: row.last_completed_at === null ? null : { at: row.last_completed_at, sessionId: row.last_completed_session },
-      }));
+    return this.registry.list();
   }
 }

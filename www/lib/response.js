@@ -2,7 +2,7 @@
 // valid page, 413 for a body over the limit, 400 with the problems in the message for
 // any other invalid page. The body itself comes from the package's webhookResponse().
 import { classifyStatus, webhookResponse } from "../../pkg/web.js";
-import { failureMessage } from "../../worker/src/message.js";
+import { failureMessage } from "../../pkg/receiver/message.js";
 
 const REASONS = { 200: "OK", 400: "Bad Request", 413: "Content Too Large" };
 

@@ -1,11 +1,11 @@
-// CORS for the operators' routes in real workerd (worker/src/cors.js): answered only for
+// CORS for the operators' routes in real workerd (pkg/receiver/cors.js): answered only for
 // the exact origins CONSOLE_ORIGINS lists, on every answer of those routes (401, 404 and
 // 405 included, so the console can say what went wrong); never on /webhook; with
 // CONSOLE_ORIGINS unset, no CORS header anywhere.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { planSync } from "cohort-sync";
-import { AUTH, startWorker } from "./worker-harness.mjs";
+import { AUTH, startWorker } from "./host.mjs";
 
 const T = { timeout: 120_000 };
 const CONSOLE = "http://console.test:8788";

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { random, reference, scenario } from "./differential.mjs";
-import { startWorker } from "./worker-harness.mjs";
+import { startWorker } from "./host.mjs";
 
 const SCENARIOS = Number(process.env.DIFFERENTIAL_SCENARIOS) || 24;
 const SEED = Number(process.env.DIFFERENTIAL_SEED) || 20261130;

@@ -1,12 +1,8 @@
-// The Worker's events as Analytics Engine data points (worker/src/log.js): which field
+// The Worker's events as Analytics Engine data points (the receiver's log.js): which field
 // goes where, so that a query written against the layout README documents keeps working.
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { test } from "node:test";
-import { workerDir } from "./worker-harness.mjs";
-
-const { dataPoint, logEvent } = await import(pathToFileURL(join(workerDir, "src/log.js")).href);
+import { dataPoint, logEvent } from "cohort-sync/receiver";
 
 test("each event's fields go to the documented blobs, doubles and index", () => {
   assert.deepEqual(dataPoint("page", { cohort: "98765", session: "s-1", action: "members", page: 2, total: 3, members: 1000, status: 200, ms: 4 }), {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { planSync } from "cohort-sync";
-import { AUTH, eventually, startRecorder, startWorker } from "./worker-harness.mjs";
+import { AUTH, eventually, startRecorder, startWorker } from "./host.mjs";
 
 const T = { timeout: 120_000 };
 const options = (cohortId, sessionId, extra = {}) => ({ projectId: "1", cohortId, cohortName: "Operators", sessionId, ...extra });

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { body, scenarios } from "../lib/scenarios.mjs";
-import { startWorker } from "./worker-harness.mjs";
+import { startWorker } from "./host.mjs";
 
 let w;
 before(async () => {

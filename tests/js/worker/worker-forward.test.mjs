@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { planSync } from "cohort-sync";
-import { eventually, startRecorder, startWorker, storageDir } from "./worker-harness.mjs";
+import { eventually, startRecorder, startWorker, storageDir } from "./host.mjs";
 
 const T = { timeout: 300_000 };
 const options = (cohortId, sessionId, extra = {}) => ({ projectId: "2345678", cohortId, cohortName: "Power users", sessionId, ...extra });

@@ -15,7 +15,7 @@ const pkgDir = dirname(fileURLToPath(import.meta.resolve("cohort-sync/package.js
 /** worker/ next to tests/ (copied into the scratch project by scripts/test-js.mjs). */
 export const workerDir = join(here, "../../../worker");
 const projectDir = join(here, "../../..");
-const entry = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")).exports["."].workerd;
+const receiverEntry = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")).exports["./receiver"].workerd;
 
 const RULES = [
   [/\.m?js$/, "ESModule"],
@@ -42,7 +42,7 @@ export async function startWorker({ vars = {}, persist = storageDir(), hooks = f
   const pkgFiles = readdirSync(pkgDir, { recursive: true })
     .filter((f) => !String(f).startsWith("node_modules") && !String(f).startsWith("cli") && typeOf(String(f)))
     .map((f) => join(pkgDir, String(f)));
-  // The Worker's structured event lines (worker/src/log.js), parsed, for tests to read;
+  // The Worker's structured event lines (pkg/receiver/log.js), parsed, for tests to read;
   // everything else the runtime prints goes to the console as before.
   const events = [];
   const relay = (stream, to) => {
@@ -71,12 +71,13 @@ export async function startWorker({ vars = {}, persist = storageDir(), hooks = f
       ...(hooks ? [{ type: "ESModule", path: join(here, "worker-hooks.js") }] : []),
       { type: "ESModule", path: join(srcDir, "index.js") },
       ...sources.filter((f) => f !== "index.js").map((f) => ({ type: "ESModule", path: join(srcDir, f) })),
-      // What Wrangler's bundler does for `import "cohort-sync"`: the `workerd` condition.
+      // What Wrangler's bundler does for `import "cohort-sync/receiver"`: the `workerd`
+      // condition of the package's exports.
       {
         type: "ESModule",
         // workerd resolves a bare specifier next to the importing module.
-        path: join(srcDir, "cohort-sync"),
-        contents: `export * from "${relative(srcDir, join(pkgDir, entry)).split(sep).join("/")}";`,
+        path: join(srcDir, "cohort-sync/receiver"),
+        contents: `export * from "${relative(join(srcDir, "cohort-sync"), join(pkgDir, receiverEntry)).split(sep).join("/")}";`,
       },
       ...pkgFiles.map((path) => ({ type: typeOf(path), path })),
     ],

@@ -14,8 +14,9 @@ export class CohortObject extends ProductionCohortObject {
   constructor(ctx, env) {
     super(ctx, env);
     this.fault = null;
-    const append = this.log.append.bind(this.log);
-    this.log.append = (record) => {
+    const log = this.cohort.log;
+    const append = log.append.bind(log);
+    log.append = (record) => {
       append(record);
       if (this.fault === "fail-in-transaction") throw new Error("injected: storage failed mid-apply");
     };

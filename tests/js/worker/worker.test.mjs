@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { planSync, validatePayload } from "cohort-sync";
-import { failureMessage } from "../../../worker/src/message.js";
-import { AUTH, basic, CREDENTIALS, eventually, startRecorder, startWorker, storageDir } from "./worker-harness.mjs";
+import { failureMessage } from "cohort-sync/receiver";
+import { AUTH, basic, CREDENTIALS, eventually, startRecorder, startWorker, storageDir } from "./host.mjs";
 
 const T = { timeout: 300_000 };
 const options = (cohortId, sessionId, extra = {}) => ({ projectId: "2345678", cohortId, cohortName: "Power users", sessionId, ...extra });

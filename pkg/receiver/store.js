@@ -1,4 +1,4 @@
-import { SyncTracker } from "cohort-sync";
+import { SyncTracker } from "../api.js";
 // The SQLite schema of one cohort's Durable Object and the membership operations on it.
 // What a page does is decided by the package's SyncTracker (the same rulebook CohortState
 // uses, docs/rules.md); this file only carries the decisions out, in SQL rather than in

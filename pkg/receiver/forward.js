@@ -1,8 +1,8 @@
 // Forwarding a cohort's real changes (members added or removed by a page) to the
-// destinations configured in the Worker's vars and secrets, with the package's builders.
+// destinations configured in the settings (the Worker's vars and secrets), with the package's builders.
 // Requests go through the outbox (outbox.js); this file says what they are and how each
 // destination's answer is read.
-import { forwardingRequests, readCleverTapResponse } from "cohort-sync";
+import { forwardingRequests, readCleverTapResponse } from "../api.js";
 import { byStatus } from "./outbox.js";
 
 const CLEVERTAP_DEFAULT_URL = "https://api.clevertap.com/1/upload";
@@ -88,11 +88,11 @@ export function changeRequests(env, cohort, added, removed) {
   return entries;
 }
 
-/** Sends one outbox request and reads the destination's answer. */
-export async function send(env, dest, request, key) {
+/** Sends one outbox request and reads the destination's answer (`host`: routes.js). */
+export async function send(env, host, dest, request, key) {
   if (dest === "profiles") {
     // A hand-off to the profiles object, which owns SegmentMembership (profiles.js).
-    await env.PROFILES.get(env.PROFILES.idFromName("profiles")).record(key, request);
+    await host.profiles().record(key, request);
     return { ok: true };
   }
   const response = await fetch(request.url, {

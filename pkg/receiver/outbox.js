@@ -1,5 +1,5 @@
 // An outbox of requests to destinations, stored in the same SQLite database (and the same
-// transaction) as the change that caused them, delivered by the Durable Object's alarm.
+// transaction) as the change that caused them, delivered when the host's alarm is due.
 //
 // - A row leaves the outbox only after its destination accepted it (2xx), so an outage
 //   of any length loses nothing: the row waits, retried with backoff capped at
@@ -34,12 +34,15 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 const SENDS_PER_RUN = 50;
 
 export class Outbox {
-  /** `otherWorkDue()`: when the object's other alarm work is due (ms), or null. */
-  constructor(ctx, { name, baseDelayMs = 1000, maxDelayMs = 300_000, otherWorkDue = () => null, analytics }) {
+  /**
+   * `storage`: the database and alarm of the object that owns the outbox (storage.md);
+   * `otherWorkDue()`: when the object's other alarm work is due (ms), or null.
+   */
+  constructor(storage, { name, baseDelayMs = 1000, maxDelayMs = 300_000, otherWorkDue = () => null, analytics }) {
     this.otherWorkDue = otherWorkDue;
     this.analytics = analytics;
-    this.ctx = ctx;
-    this.sql = ctx.storage.sql;
+    this.storage = storage;
+    this.sql = storage.sql;
     this.name = name;
     this.baseDelayMs = baseDelayMs;
     this.maxDelayMs = maxDelayMs;
@@ -81,7 +84,7 @@ export class Outbox {
    * ones (null: all). Resolves to how many.
    */
   async redrive(ids) {
-    const moved = this.ctx.storage.transactionSync(() => {
+    const moved = this.storage.transactionSync(() => {
       const rows = this.deadRows(ids);
       for (const row of rows) {
         this.sql.exec("INSERT INTO outbox (dest, request, next_at) VALUES (?, ?, ?)", row.dest, row.request, Date.now());
@@ -95,7 +98,7 @@ export class Outbox {
 
   /** Forgets dead letters (`ids`, or all when null). Returns how many. */
   drop(ids) {
-    return this.ctx.storage.transactionSync(() => {
+    return this.storage.transactionSync(() => {
       const rows = this.deadRows(ids);
       for (const row of rows) this.sql.exec("DELETE FROM dead_letters WHERE id = ?", row.id);
       return rows.length;
@@ -122,8 +125,8 @@ export class Outbox {
     const other = this.otherWorkDue();
     const next = head === null ? other : other === null ? head : Math.min(head, other);
     if (next === null) return;
-    const current = fromAlarm ? null : await this.ctx.storage.getAlarm();
-    if (current === null || current > next) await this.ctx.storage.setAlarm(next);
+    const current = fromAlarm ? null : await this.storage.getAlarm();
+    if (current === null || current > next) await this.storage.setAlarm(next);
   }
 
   /**
@@ -166,7 +169,7 @@ export class Outbox {
         if (result.ok) {
           this.sql.exec("DELETE FROM outbox WHERE seq = ?", head.seq);
         } else if (result.dead !== undefined) {
-          this.ctx.storage.transactionSync(() => {
+          this.storage.transactionSync(() => {
             this.sql.exec(
               "INSERT INTO dead_letters (seq, dest, request, attempts, failed_at, error) VALUES (?, ?, ?, ?, ?, ?)",
               head.seq, dest, head.request, head.attempts + 1, Date.now(), String(result.dead),

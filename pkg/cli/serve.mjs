@@ -1,0 +1,102 @@
+// `cohort-sync serve`: the receiver (the Worker's routes and guarantees) on one SQLite
+// file, from the command line. Settings come from the environment under the Worker's
+// names, credentials included, so a deployment moves between the two without renaming.
+import { resolve } from "node:path";
+import { createServer } from "node:http";
+import { UsageError, parseOptions } from "./args.mjs";
+
+export const HELP = `Usage: cohort-sync serve [options]
+
+Runs the webhook receiver: POST /webhook for Mixpanel, and the operators' routes
+(/cohorts…, /profiles…) of the Cloudflare Worker, with the same answers. Its state
+is one SQLite file (better-sqlite3 must be installed next to cohort-sync).
+
+Options:
+  --db FILE      the SQLite file (cohorts.db); created when absent
+  --port N       the port to listen on (8787; 0 picks a free one)
+  --host HOST    the address to listen on (127.0.0.1)
+  -h, --help     this help
+
+Settings are environment variables with the Worker's names: WEBHOOK_USERNAME and
+WEBHOOK_PASSWORD (with neither set every request is refused, unless
+ALLOW_UNAUTHENTICATED=true), MAX_BODY_BYTES, ACCEPT_COHORTS, CONSOLE_ORIGINS, and
+the forwarding settings (CLEVERTAP_*, BRAZE_*, MIXPANEL_*, FORWARD_RETRY_*).
+SIGINT or SIGTERM stops it after the requests under way.
+
+Exit status: 0 stopped by a signal, 1 the server could not start, 2 usage error.`;
+
+const OPTIONS = {
+  db: { type: "string" },
+  port: { type: "string" },
+  host: { type: "string" },
+  help: { type: "boolean", short: "h" },
+};
+
+/** The Worker's settings (worker/wrangler.toml) read from the environment, by prefix or name. */
+const SETTING = /^(?:WEBHOOK_USERNAME|WEBHOOK_PASSWORD|ALLOW_UNAUTHENTICATED|MAX_BODY_BYTES|ACCEPT_COHORTS|CONSOLE_ORIGINS|APPLY_[A-Z_]+|MAX_LOGGED_PAGES|SWEEP_ORDINALS_PER_SCAN|FORWARD_[A-Z_]+|CLEVERTAP_[A-Z_]+|BRAZE_[A-Z_]+|MIXPANEL_[A-Z_]+)$/;
+
+function usage(message) {
+  process.stderr.write(`cohort-sync serve: ${message}\nTry 'cohort-sync serve --help'.\n`);
+  return 2;
+}
+
+function readArgs(argv) {
+  const { values, positionals } = parseOptions(argv, OPTIONS);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const portText = values.port ?? "8787";
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got ${JSON.stringify(portText)}`);
+  if (values.db === "") throw new UsageError("--db must name a file");
+  return { help: values.help, db: resolve(values.db ?? "cohorts.db"), port, host: values.host ?? "127.0.0.1" };
+}
+
+export async function main(argv) {
+  let args;
+  try {
+    args = readArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) return usage(e.message);
+    throw e;
+  }
+  if (args.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const settings = Object.fromEntries(Object.entries(process.env).filter(([name]) => SETTING.test(name)));
+  const { authMode, createReceiver } = await import("../receiver/node.js");
+  let receiver;
+  try {
+    receiver = createReceiver({ db: args.db, settings });
+  } catch (error) {
+    process.stderr.write(`cohort-sync serve: cannot open ${args.db}: ${error.message}\n`);
+    return 1;
+  }
+  const server = createServer(receiver.nodeHandler);
+  try {
+    await new Promise((ok, fail) => server.once("error", fail).listen(args.port, args.host, ok));
+  } catch (error) {
+    await receiver.close();
+    process.stderr.write(`cohort-sync serve: cannot listen on ${args.host}:${args.port}: ${error.message}\n`);
+    return 1;
+  }
+  const { port } = server.address();
+  const origin = `http://${args.host.includes(":") ? `[${args.host}]` : args.host}:${port}`;
+  process.stdout.write(`cohort-sync serve: listening on ${origin} (webhook ${origin}/webhook), state in ${args.db}\n`);
+  const mode = authMode(settings).kind;
+  if (mode === "closed") {
+    process.stderr.write("cohort-sync serve: no credentials configured: every request is refused (set WEBHOOK_USERNAME and WEBHOOK_PASSWORD)\n");
+  } else if (mode === "open") {
+    process.stderr.write("cohort-sync serve: ALLOW_UNAUTHENTICATED=true: anyone who can reach it may post and read\n");
+  }
+  const signal = await new Promise((ok) => {
+    process.once("SIGINT", () => ok("SIGINT"));
+    process.once("SIGTERM", () => ok("SIGTERM"));
+  });
+  // Requests under way finish; idle keep-alive connections are closed at once.
+  const closed = new Promise((ok) => server.close(ok));
+  server.closeIdleConnections();
+  await closed;
+  await receiver.close();
+  process.stdout.write(`cohort-sync serve: stopped (${signal})\n`);
+  return 0;
+}

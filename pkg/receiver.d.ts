@@ -1,0 +1,66 @@
+// Types of "cohort-sync/receiver": the webhook receiver (the Cloudflare Worker's routes
+// and guarantees) outside Cloudflare. docs/api.md, "The receiver in Node".
+
+/** The settings, by the Worker's variable names (worker/wrangler.toml); all text. */
+export interface ReceiverSettings {
+  WEBHOOK_USERNAME?: string;
+  WEBHOOK_PASSWORD?: string;
+  ALLOW_UNAUTHENTICATED?: string;
+  MAX_BODY_BYTES?: string;
+  ACCEPT_COHORTS?: string;
+  CONSOLE_ORIGINS?: string;
+  APPLY_DELAY_MS?: string;
+  APPLY_PAGES_PER_RUN?: string;
+  MAX_LOGGED_PAGES?: string;
+  FORWARD_RETRY_BASE_MS?: string;
+  FORWARD_RETRY_MAX_MS?: string;
+  CLEVERTAP_ACCOUNT_ID?: string;
+  CLEVERTAP_PASSCODE?: string;
+  CLEVERTAP_UPLOAD_URL?: string;
+  BRAZE_API_KEY?: string;
+  BRAZE_COHORT_URL?: string;
+  BRAZE_USER_ID_PROPERTY?: string;
+  BRAZE_SIMPLIFIED_ID_MERGE?: string;
+  MIXPANEL_TOKEN?: string;
+  MIXPANEL_REGION?: string;
+  MIXPANEL_ENGAGE_URL?: string;
+  MIXPANEL_PER_AUDIENCE?: string;
+  [name: string]: string | undefined;
+}
+
+export interface ReceiverOptions {
+  /** A SQLite file (opened with better-sqlite3, closed by close()) or an open better-sqlite3 Database (left open). Default "cohorts.db". */
+  db?: string | object;
+  /** HTTP Basic credentials. With neither set, every request is refused unless allowUnauthenticated is true. */
+  username?: string;
+  password?: string;
+  allowUnauthenticated?: boolean;
+  /** The largest webhook body accepted (10 MiB); 413 past it. */
+  maxBodyBytes?: number;
+  /** The only cohorts accepted; another gets 404 (which pauses its sync in Mixpanel). */
+  acceptCohorts?: string | string[];
+  /** Origins whose pages may call the operators' routes (CORS). */
+  consoleOrigins?: string | string[];
+  /** Any other setting by the Worker's name (forwarding, retries, the page log); the options above win. */
+  settings?: ReceiverSettings;
+}
+
+/**
+ * A Node request listener (`req`: http.IncomingMessage, `res`: http.ServerResponse), or
+ * Express-style middleware when given `next`. Typed loosely so that these declarations
+ * need no @types/node.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type NodeListener = (req: any, res: any, next?: (error?: unknown) => void) => Promise<void>;
+
+export interface Receiver {
+  /** The answer to a Web-standard Request (Deno, Bun, Hono, Next.js route handlers). */
+  fetch(request: Request): Promise<Response>;
+  /** `http.createServer(receiver.nodeHandler)`, or `app.use(receiver.nodeHandler)` before any body parser. */
+  nodeHandler: NodeListener;
+  /** Stops the alarms (waiting for a run under way) and closes the file when it opened it. */
+  close(): Promise<void>;
+}
+
+export function createReceiver(options?: ReceiverOptions): Receiver;
+export function toNodeListener(receiver: Pick<Receiver, "fetch">): NodeListener;

@@ -1,0 +1,112 @@
+// The storage interface of storage.md over better-sqlite3, for the Node host: one SQLite
+// file holds the registry, the profiles and every cohort, each in tables of its own
+// (a "space": its tables' names carry its prefix, `c17_members`). Tables rather than
+// one file per cohort, so the receiver is the one file an operator copies or backs up,
+// and a cohort's transaction is still a transaction of that file; tables rather than a
+// cohort column in shared tables, so the SQL and its query plans are exactly the
+// Durable Object's, where each cohort has a database of its own.
+//
+// better-sqlite3 is loaded only here, and only when a receiver opens a file by name: it
+// is an optional peer dependency of the package, needed by the SQLite store alone.
+import { createRequire } from "node:module";
+
+/** A better-sqlite3 Database: `db` itself when it is one, else the file it names, opened. */
+export function openDatabase(db) {
+  if (typeof db !== "string") return db;
+  let Database;
+  try {
+    Database = createRequire(import.meta.url)("better-sqlite3");
+  } catch (error) {
+    throw new Error('the SQLite store needs better-sqlite3 12.x: npm install better-sqlite3', { cause: error });
+  }
+  const opened = new Database(db);
+  // WAL: reads do not wait for a writer. FULL: a commit is on disk when it returns, so a
+  // 200 (sent after the commit) survives a power cut, as a Durable Object's write does.
+  opened.pragma("journal_mode = WAL");
+  opened.pragma("synchronous = FULL");
+  return opened;
+}
+
+/** One space of `db`: `{ sql, transactionSync, deleteAll }` (storage.md), its tables named `${prefix}…`. */
+export function sqliteSpace(db, prefix) {
+  if (!/^[a-z][a-z0-9_]*_$/.test(prefix)) throw new Error(`bad table prefix ${JSON.stringify(prefix)}`);
+  // The table (and index) names the space's schemas created, and the SQL rewritten for
+  // them: each statement is rewritten and prepared once.
+  const tables = new Set();
+  let pattern = null;
+  const statements = new Map();
+  const learn = (text) => {
+    for (const [, name] of text.matchAll(/CREATE\s+(?:TABLE|INDEX)\s+IF\s+NOT\s+EXISTS\s+(\w+)/gi)) {
+      if (tables.has(name)) continue;
+      tables.add(name);
+      pattern = new RegExp(`(?<![\\w.'"])(?:${[...tables].join("|")})(?![\\w'"])`, "g");
+      statements.clear();
+    }
+  };
+  const local = (text) => (pattern === null ? text : text.replace(pattern, (name) => prefix + name));
+  const prepared = (text) => {
+    let statement = statements.get(text);
+    if (statement === undefined) {
+      statement = db.prepare(local(text));
+      statements.set(text, statement);
+    }
+    return statement;
+  };
+  const sql = {
+    exec(text, ...params) {
+      if (params.length === 0 && /^\s*CREATE\s/i.test(text)) {
+        // A schema: several statements, which only db.exec runs.
+        learn(text);
+        db.exec(local(text));
+        return cursor([], 0);
+      }
+      const statement = prepared(text);
+      const bound = params.map(bindable);
+      if (statement.reader) return cursor(statement.all(...bound).map(readable), 0);
+      return cursor([], statement.run(...bound).changes);
+    },
+  };
+  return {
+    sql,
+    transactionSync: (fn) => db.transaction(fn)(),
+    deleteAll() {
+      db.transaction(() => {
+        for (const name of tables) {
+          if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(prefix + name)) {
+            db.exec(`DROP TABLE ${prefix}${name}`);
+          }
+        }
+      })();
+      statements.clear();
+    },
+  };
+}
+
+/** What workerd's cursor offers: iteration, `toArray()`, `one()`, `rowsWritten`. */
+function cursor(rows, rowsWritten) {
+  return {
+    rowsWritten,
+    toArray: () => rows,
+    one() {
+      if (rows.length !== 1) throw new Error(`expected exactly one row, got ${rows.length}`);
+      return rows[0];
+    },
+    [Symbol.iterator]: () => rows[Symbol.iterator](),
+  };
+}
+
+/** A parameter as better-sqlite3 binds it: BLOBs come as ArrayBuffers (as workerd takes them). */
+function bindable(value) {
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (typeof value === "boolean") return value ? 1 : 0;
+  return value;
+}
+
+/** A row as workerd gives it: BLOBs as ArrayBuffers (better-sqlite3 gives Buffers). */
+function readable(row) {
+  for (const key in row) {
+    const value = row[key];
+    if (Buffer.isBuffer(value)) row[key] = value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength);
+  }
+  return row;
+}
