@@ -83,7 +83,7 @@ pub fn check_payload(data: &[u8]) {
     assert_eq!(ids.is_ok(), report.valid, "read_page_ids and validate_payload disagree");
     let applied = CohortState::with_seed(1).apply_body(data, &options);
     assert_eq!(applied.is_ok(), report.valid, "apply_body and validate_payload disagree");
-    let (with_ids, listing) = validate_payload_with_ids(data, &options);
+    let (with_ids, listing) = validate_payload_with_ids(data, &options, true);
     let listed = listing.ids;
     assert_eq!(with_ids, report, "validate_payload_with_ids reports otherwise");
     if let Ok(ids) = &ids {

@@ -92,7 +92,7 @@ pub fn validate_payload(body: JsValue, options_value: JsValue) -> Exported {
         body.place(report.errors.iter_mut().chain(report.warnings.iter_mut()));
         return json(&report);
     }
-    let (mut report, listing) = payload::validate_payload_with_ids(&body.bytes, &options);
+    let (mut report, listing) = payload::validate_payload_with_ids(&body.bytes, &options, spans);
     body.place(report.errors.iter_mut().chain(report.warnings.iter_mut()));
     let mut text = report.to_json();
     // The report is one JSON object: its closing brace makes way for what was asked for.
