@@ -95,8 +95,10 @@ const plainSendMs = time("plain", 300, plainBodies);
 console.log(`matchMembers + cleverTapUploads, 1000-member page vs ${KNOWN.toLocaleString("en")} known identities (index ${(index.memoryBytes / 2 ** 20).toFixed(0)} MB):`);
 console.log(`  as objects:        ours ${oursMs.toFixed(3)} ms, plain JS ${plainMs.toFixed(3)} ms: ${(oursMs / plainMs).toFixed(2)}x`);
 console.log(`  as request bodies: ours ${oursSendMs.toFixed(3)} ms, plain JS ${plainSendMs.toFixed(3)} ms: ${(oursSendMs / plainSendMs).toFixed(2)}x`);
-result("matchMembers + cleverTapUploads (objects), 1000 members vs 1M identities", oursMs, plainMs, { goal: "≤ 0.5×" });
-result("matchMembers + cleverTapUploads (format json, request bodies)", oursSendMs, plainSendMs, { goal: "≤ 0.5×", plainLabel: "plain JS + JSON.stringify" });
+// No goal of their own: what counts is a forwarding Worker's page, whose requests
+// bench/forwarding.bench.mjs builds in workerd against a goal of ≤ 2 ms.
+result("matchMembers + cleverTapUploads (objects), 1000 members vs 1M identities", oursMs, plainMs);
+result("matchMembers + cleverTapUploads (format json, request bodies)", oursSendMs, plainSendMs, { plainLabel: "plain JS + JSON.stringify" });
 
 // ---- 2. validateEvents on 2000 events -------------------------------------------------
 const NOW = Date.now();
