@@ -8,7 +8,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createReceiver } from "cohort-sync/receiver";
-import { AUTH, CREDENTIALS } from "../worker/worker-harness.mjs";
+import { CREDENTIALS, client } from "../worker/worker-harness.mjs";
 
 export const storageDir = () => mkdtempSync(join(tmpdir(), "cohort-sync-receiver-"));
 
@@ -50,20 +50,7 @@ export async function startNodeReceiver({ vars = {}, persist = storageDir(), hoo
     origin,
     persist,
     events: events.list,
-    async post(body, { auth = AUTH, headers = {} } = {}) {
-      const res = await fetch(`${origin}/webhook`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...(auth ? { authorization: auth } : {}), ...headers },
-        body,
-      });
-      const text = await res.text();
-      return { status: res.status, text, json: safeJson(text), headers: res.headers };
-    },
-    async get(path, { auth = AUTH } = {}) {
-      const res = await fetch(`${origin}${path}`, { headers: auth ? { authorization: auth } : {} });
-      const text = await res.text();
-      return { status: res.status, json: safeJson(text), text };
-    },
+    ...client(origin),
     /** A cohort's handle (the Cohort's methods, as the Worker's harness gives its object's). */
     async cohort(cohortId) {
       return receiver.cohort(cohortId);
@@ -94,10 +81,3 @@ function captureEvents() {
   return { list, release: () => void (console.log === print || (console.log = print)) };
 }
 
-function safeJson(text) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}

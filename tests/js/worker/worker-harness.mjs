@@ -114,21 +114,7 @@ export async function startWorker({ vars = {}, persist = storageDir(), hooks = f
     persist,
     /** The structured event lines printed so far (`{ event, … }`). */
     events,
-    /** POST a webhook body; `auth` false for none, a string for a given header. */
-    async post(body, { auth = AUTH, headers = {} } = {}) {
-      const res = await fetch(`${origin}/webhook`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...(auth ? { authorization: auth } : {}), ...headers },
-        body,
-      });
-      const text = await res.text();
-      return { status: res.status, text, json: safeJson(text), headers: res.headers };
-    },
-    async get(path, { auth = AUTH } = {}) {
-      const res = await fetch(`${origin}${path}`, { headers: auth ? { authorization: auth } : {} });
-      const text = await res.text();
-      return { status: res.status, json: safeJson(text), text };
-    },
+    ...client(origin),
     /** Calls a method of a cohort's object directly (fault injection, inspection). */
     async cohort(cohortId) {
       const ns = await mf.getDurableObjectNamespace("COHORTS");
@@ -153,6 +139,29 @@ function safeJson(text) {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A receiver's HTTP side at `origin`, as the tests use it whatever the host: `post` a
+ * webhook body (`auth` false for none, a string for a given header) and `get` a route.
+ */
+export function client(origin) {
+  return {
+    async post(body, { auth = AUTH, headers = {} } = {}) {
+      const res = await fetch(`${origin}/webhook`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(auth ? { authorization: auth } : {}), ...headers },
+        body,
+      });
+      const text = await res.text();
+      return { status: res.status, text, json: safeJson(text), headers: res.headers };
+    },
+    async get(path, { auth = AUTH } = {}) {
+      const res = await fetch(`${origin}${path}`, { headers: auth ? { authorization: auth } : {} });
+      const text = await res.text();
+      return { status: res.status, json: safeJson(text), text };
+    },
+  };
 }
 
 /**
