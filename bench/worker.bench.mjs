@@ -14,9 +14,14 @@
 // For comparison in the same process: the plain-JavaScript receiver (JSON.parse + a Map
 // of members in memory, nothing durable) on the same pages.
 import { planSync } from "cohort-sync";
-import { AUTH, startRecorder, startWorker } from "../tests/js/worker/worker-harness.mjs";
+import { AUTH, startRecorder, startWorker as startInWorkerd } from "../tests/js/worker/worker-harness.mjs";
 import { result } from "./result.mjs";
 
+// HOST=node runs the same receiver in Node on a SQLite file (createReceiver), in this
+// process, instead of the Worker in workerd.
+const HOST = process.env.HOST ?? "workerd";
+const startWorker = HOST === "node" ? (await import("../tests/js/receiver/node-harness.mjs")).startNodeReceiver : startInWorkerd;
+const WHERE = HOST === "node" ? "Node receiver on SQLite" : "Worker";
 const MEMBERS = Number(process.env.MEMBERS ?? 200_000);
 const FORWARD = process.env.FORWARD ?? "both"; // off | on | both
 const IDS = process.env.IDS ?? "ascending"; // ascending | random
@@ -111,7 +116,7 @@ function plainReceiver(count) {
   return samples;
 }
 
-console.log(`cohort-sync Worker benchmark: ${MEMBERS.toLocaleString("en")} members (ids ${IDS}) in 1000-member pages, ${new Date().toISOString().slice(0, 10)}`);
+console.log(`cohort-sync ${WHERE} benchmark: ${MEMBERS.toLocaleString("en")} members (ids ${IDS}) in 1000-member pages, ${new Date().toISOString().slice(0, 10)}`);
 const plain = stats(plainReceiver(Math.min(MEMBERS, 100_000)));
 console.log(`  plain JS in memory (JSON.parse + Map, not durable): median ${ms(plain.median)}, p99 ${ms(plain.p99)} a page`);
 
@@ -137,16 +142,16 @@ if (FORWARD === "off" || FORWARD === "both") {
     const firstRun = await fullSync(w, "bench-off", MEMBERS, "s1");
     const first = stats(firstRun);
     console.log(`  forwarding off, first full sync:  median ${ms(first.median)}, p99 ${ms(first.p99)}, max ${ms(first.max)} a page; all applied after ${ms(firstRun.appliedMs / firstRun.length)} a page`);
-    result("Worker, 1000-member page, forwarding off: median (new members)", first.median, plain.median, { goal: "≤ 10 ms", plainLabel: "JSON.parse + Map in memory" });
+    result(`${WHERE}, 1000-member page, forwarding off: median (new members)`, first.median, plain.median, { goal: "≤ 10 ms", plainLabel: "JSON.parse + Map in memory" });
     result("  the same, less the loopback floor", first.median - transport, plain.median, { plainLabel: "JSON.parse + Map in memory" });
-    result("Worker, 1000-member page, forwarding off: p99 (new members)", first.p99, plain.p99, { plainLabel: "JSON.parse + Map in memory" });
-    result("Worker, 1000-member page, forwarding off: whole sync until applied, per page (new members)", firstRun.appliedMs / firstRun.length, plain.median, { plainLabel: "JSON.parse + Map in memory" });
+    result(`${WHERE}, 1000-member page, forwarding off: p99 (new members)`, first.p99, plain.p99, { plainLabel: "JSON.parse + Map in memory" });
+    result(`${WHERE}, 1000-member page, forwarding off: whole sync until applied, per page (new members)`, firstRun.appliedMs / firstRun.length, plain.median, { plainLabel: "JSON.parse + Map in memory" });
     // SYNCS=1 skips the second full sync (all members known), for the longest runs.
     if (process.env.SYNCS !== "1") {
       const secondRun = await fullSync(w, "bench-off", MEMBERS, "s2");
       const second = stats(secondRun);
       console.log(`  forwarding off, second full sync: median ${ms(second.median)}, p99 ${ms(second.p99)}, max ${ms(second.max)} a page (all members known); all applied after ${ms(secondRun.appliedMs / secondRun.length)} a page`);
-      result("Worker, 1000-member page, forwarding off: median (known members)", second.median, plain.median, { goal: "≤ 10 ms", plainLabel: "JSON.parse + Map in memory" });
+      result(`${WHERE}, 1000-member page, forwarding off: median (known members)`, second.median, plain.median, { goal: "≤ 10 ms", plainLabel: "JSON.parse + Map in memory" });
     }
     const info = (await get(w, "/cohorts/bench-off")).json;
     console.log(`  cohort held: ${info.size.toLocaleString("en")} members`);
@@ -189,8 +194,8 @@ if (FORWARD === "on" || FORWARD === "both") {
     const firstRun = await fullSync(w, "bench-on", count, "s1");
     const on = stats(firstRun);
     console.log(`  forwarding on (CleverTap + Braze + profiles), ${count.toLocaleString("en")} new members: median ${ms(on.median)}, p99 ${ms(on.p99)} a page; all applied and queued after ${ms(firstRun.appliedMs / firstRun.length)} a page`);
-    result("Worker, 1000-member page, forwarding on: median (new members)", on.median, plain.median, { plainLabel: "JSON.parse + Map in memory" });
-    result("Worker, 1000-member page, forwarding on: whole sync until applied and queued, per page (new members)", firstRun.appliedMs / firstRun.length, plain.median, { plainLabel: "JSON.parse + Map in memory" });
+    result(`${WHERE}, 1000-member page, forwarding on: median (new members)`, on.median, plain.median, { plainLabel: "JSON.parse + Map in memory" });
+    result(`${WHERE}, 1000-member page, forwarding on: whole sync until applied and queued, per page (new members)`, firstRun.appliedMs / firstRun.length, plain.median, { plainLabel: "JSON.parse + Map in memory" });
     await forwarded();
     console.log(`  all forwarded in ${((performance.now() - t) / 1000).toFixed(1)} s: ${clevertap.received.length} CleverTap uploads, ${braze.received.length} Braze requests, ${mixpanel.received.length} /engage bodies`);
     // The same members again: nothing changes, nothing is sent; what a page costs a
@@ -198,8 +203,8 @@ if (FORWARD === "on" || FORWARD === "both") {
     const secondRun = await fullSync(w, "bench-on", count, "s2");
     const known = stats(secondRun);
     console.log(`  forwarding on, the same ${count.toLocaleString("en")} members again (all known): median ${ms(known.median)}, p99 ${ms(known.p99)} a page; all applied after ${ms(secondRun.appliedMs / secondRun.length)} a page`);
-    result("Worker, 1000-member page, forwarding on: median (known members)", known.median, plain.median, { goal: "≤ 10 ms", plainLabel: "JSON.parse + Map in memory" });
-    result("Worker, 1000-member page, forwarding on: whole sync until applied, per page (known members)", secondRun.appliedMs / secondRun.length, plain.median, { goal: "≤ 15 ms", plainLabel: "JSON.parse + Map in memory" });
+    result(`${WHERE}, 1000-member page, forwarding on: median (known members)`, known.median, plain.median, { goal: "≤ 10 ms", plainLabel: "JSON.parse + Map in memory" });
+    result(`${WHERE}, 1000-member page, forwarding on: whole sync until applied, per page (known members)`, secondRun.appliedMs / secondRun.length, plain.median, { goal: "≤ 15 ms", plainLabel: "JSON.parse + Map in memory" });
   } finally {
     await w.destroy();
     await Promise.all([clevertap, braze, mixpanel].map((r) => r.close()));

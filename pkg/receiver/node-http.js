@@ -87,7 +87,20 @@ async function writeResponse(response, res) {
   for (;;) {
     const { done, value } = await reader.read();
     if (done || gone) break;
-    if (!res.write(value)) await new Promise((resolve) => res.once("drain", resolve).once("close", resolve));
+    if (!res.write(value)) await drainedOrClosed(res);
   }
   res.end();
+}
+
+/** Resolves when `res` can take more, or is gone; leaves no listener behind (a 10M-member stream waits thousands of times). */
+function drainedOrClosed(res) {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }

@@ -80,3 +80,33 @@ test("as Express-style middleware: its routes answered, other paths passed on to
     await receiver.close();
   }
 });
+
+test("members.ndjson to a slow reader over node:http: every line, and no listener left behind per wait", async () => {
+  const receiver = createReceiver({ db: join(tmp, "stream.db"), username: "u", password: "p" });
+  const ids = Array.from({ length: 30_000 }, (_, i) => `member-${String(i).padStart(8, "0")}-${"x".repeat(40)}`);
+  for (const body of planSync(null, ids, { projectId: "1", cohortId: "big", cohortName: "big", sessionId: "s1", batchSize: 1000 })) {
+    assert.equal((await post(receiver, body)).status, 200);
+  }
+  const server = createServer(toNodeListener(receiver));
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const warnings = [];
+  const warned = (warning) => warnings.push(warning.name);
+  process.on("warning", warned);
+  try {
+    const res = await fetch(`http://127.0.0.1:${server.address().port}/cohorts/big/members.ndjson`, { headers: { authorization: AUTH } });
+    let lines = 0;
+    // Slowly, so the server waits for the socket to drain again and again.
+    for await (const chunk of res.body) {
+      for (const byte of chunk) if (byte === 10) lines++;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    assert.equal(lines, ids.length);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(warnings.filter((name) => name === "MaxListenersExceededWarning"), []);
+  } finally {
+    process.off("warning", warned);
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await receiver.close();
+  }
+});
