@@ -8,20 +8,9 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createReceiver } from "cohort-sync/receiver";
-import { CREDENTIALS, client } from "../worker/worker-harness.mjs";
+import { TEST_SETTINGS, client } from "../worker/worker-harness.mjs";
 
 export const storageDir = () => mkdtempSync(join(tmpdir(), "cohort-sync-receiver-"));
-
-/** The settings the Worker's harness starts with (its wrangler vars for tests). */
-const TEST_SETTINGS = {
-  WEBHOOK_USERNAME: CREDENTIALS.user,
-  WEBHOOK_PASSWORD: CREDENTIALS.password,
-  ALLOW_UNAUTHENTICATED: "false",
-  MAX_BODY_BYTES: "10485760",
-  ACCEPT_COHORTS: "",
-  FORWARD_RETRY_BASE_MS: "50",
-  FORWARD_RETRY_MAX_MS: "400",
-};
 
 /**
  * Starts a receiver. `vars` are the Worker's settings (added to the test defaults);

@@ -27,6 +27,17 @@ export const CREDENTIALS = { user: "mixpanel", password: "correct horse battery 
 export const basic = (user, password) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 export const AUTH = basic(CREDENTIALS.user, CREDENTIALS.password);
 
+/** The settings every receiver under test starts with (`vars` add to them), whatever the host. */
+export const TEST_SETTINGS = {
+  WEBHOOK_USERNAME: CREDENTIALS.user,
+  WEBHOOK_PASSWORD: CREDENTIALS.password,
+  ALLOW_UNAUTHENTICATED: "false",
+  MAX_BODY_BYTES: "10485760",
+  ACCEPT_COHORTS: "",
+  FORWARD_RETRY_BASE_MS: "50",
+  FORWARD_RETRY_MAX_MS: "400",
+};
+
 /** A fresh folder for persisted storage. */
 export const storageDir = () => mkdtempSync(join(tmpdir(), "cohort-sync-worker-"));
 
@@ -89,16 +100,7 @@ export async function startWorker({ vars = {}, persist = storageDir(), hooks = f
     durableObjectsPersist: persist,
     // The Analytics Engine dataset as Wrangler binds it locally (it keeps nothing).
     ...(analytics ? { analyticsEngineDatasets: { ANALYTICS: { dataset: "cohort_sync" } } } : {}),
-    bindings: {
-      WEBHOOK_USERNAME: CREDENTIALS.user,
-      WEBHOOK_PASSWORD: CREDENTIALS.password,
-      ALLOW_UNAUTHENTICATED: "false",
-      MAX_BODY_BYTES: "10485760",
-      ACCEPT_COHORTS: "",
-      FORWARD_RETRY_BASE_MS: "50",
-      FORWARD_RETRY_MAX_MS: "400",
-      ...vars,
-    },
+    bindings: { ...TEST_SETTINGS, ...vars },
   });
   let url;
   try {
