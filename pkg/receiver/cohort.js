@@ -1,10 +1,10 @@
 // One cohort: owns its membership (store.js), the log of accepted pages not yet applied
-// (pagelog.js) and its outbox of changes to forward (outbox.js), over one SQLite
-// database (`storage`, see storage.md). Each write is one synchronous SQLite transaction,
-// so a page is logged (and later applied) whole or not at all; the host runs one call of
-// a cohort at a time (a Durable Object's input gate, the Node host's queue) and answers
-// 200 only once the transaction is durable. The host calls `alarm()` when the alarm set
-// through `storage` is due.
+// (pagelog.js) and its outbox of changes to forward (outbox.js), over one database
+// (`db`, see database.js). Each write is one transaction, so a page is logged (and later
+// applied) whole or not at all; the host runs one call of a cohort at a time (a Durable
+// Object's input gate, the Node host's queue, PostgreSQL's lock on the cohort) and
+// answers 200 only once the transaction is durable. The host calls `alarm()` when the
+// alarm set through `db` is due.
 import { changeRequests, destinations, send } from "./forward.js";
 import { OUTBOX_SCHEMA, Outbox } from "./outbox.js";
 import { logEvent } from "./log.js";
@@ -22,17 +22,17 @@ const DEFAULT_APPLY_PAGES = 5;
 
 export class Cohort {
   /**
-   * `storage`: the cohort's database (storage.md); `env`: the settings; `name`: a short
+   * `db`: the cohort's database (database.js); `env`: the settings; `name`: a short
    * stable name of the cohort's storage, the prefix of its outbox's idempotency keys;
    * `host`: `{ registry(), profiles() }` (routes.js).
    */
-  constructor(storage, { env, name, host }) {
-    this.storage = storage;
+  constructor(db, { env, name, host }) {
+    this.db = db;
     this.env = env;
     this.host = host;
-    storage.sql.exec(SCHEMA + OUTBOX_SCHEMA + PAGE_LOG_SCHEMA);
-    this.store = new MembershipStore(storage.sql, { ordinalsPerScan: Number(env.SWEEP_ORDINALS_PER_SCAN) || undefined });
-    this.log = new PageLog(storage.sql);
+    db.schema(SCHEMA + OUTBOX_SCHEMA + PAGE_LOG_SCHEMA);
+    this.store = new MembershipStore({ dialect: db.dialect, ordinalsPerScan: Number(env.SWEEP_ORDINALS_PER_SCAN) || undefined });
+    this.log = new PageLog();
     /** What the registry has yet to hear (the cohort, syncs completed), after commit. */
     this.registryNews = [];
     /** Whether the registry has heard of this cohort since this object woke. */
@@ -40,15 +40,17 @@ export class Cohort {
     this.applyDelayMs = nonNegativeInt(env.APPLY_DELAY_MS, DEFAULT_APPLY_DELAY_MS);
     this.applyPages = nonNegativeInt(env.APPLY_PAGES_PER_RUN, DEFAULT_APPLY_PAGES) || DEFAULT_APPLY_PAGES;
     this.maxLoggedPages = nonNegativeInt(env.MAX_LOGGED_PAGES, DEFAULT_MAX_LOGGED_PAGES);
-    this.outbox = new Outbox(storage, {
+    const log = this.log;
+    const applyDelayMs = this.applyDelayMs;
+    this.outbox = new Outbox(db, {
       name: `cohort:${name}`,
       baseDelayMs: Number(env.FORWARD_RETRY_BASE_MS) || undefined,
       maxDelayMs: Number(env.FORWARD_RETRY_MAX_MS) || undefined,
       analytics: env.ANALYTICS,
       // The one alarm also applies the page log: due once its oldest page has waited.
-      otherWorkDue: () => {
-        const oldest = this.log.oldest();
-        return oldest === null ? null : oldest + this.applyDelayMs;
+      *otherWorkDue() {
+        const oldest = yield* log.oldest();
+        return oldest === null ? null : oldest + applyDelayMs;
       },
     });
   }
@@ -76,24 +78,25 @@ export class Cohort {
     });
     const body = forwarding && page.body ? decoder.decode(page.body) : null;
     const news = [];
-    this.storage.transactionSync(() => {
+    const logged = await this.db.transaction(function* () {
       if (record.length <= MAX_BOUND_CHARS && (body?.length ?? 0) <= MAX_BOUND_CHARS) {
-        this.log.append(record, body);
+        yield* this.log.append(record, body);
       } else {
         // Too big for one SQLite value (members with large properties, forwarding on):
         // applied now, after everything logged before it, so the order still holds.
-        this.applyAllLogged();
-        this.withTracker((tracker) => this.applyOne({ ...JSON.parse(record), body }, tracker, news));
+        while ((yield* this.applyLoggedSteps(this.applyPages, news)) > 0);
+        yield* this.withTracker((tracker) => this.applyOne({ ...JSON.parse(record), body }, tracker, news));
       }
-    });
+      return yield* this.log.size();
+    }.bind(this));
     this.registryNews.push(...news);
     if (!this.knownToRegistry) this.registryNews.push({ cohortId: page.cohortId, name: page.cohortName ?? null, completed: null });
     // Backpressure: when pages come faster than the alarm applies them (ids joining in no
     // order at millions of members), the request that finds the log over its bound
     // applies the excess before answering, so the log (and what a read must apply
     // first) stays bounded and the answer slows to the real cost instead.
-    const excess = this.log.size() - this.maxLoggedPages;
-    if (excess > 0) this.applyLogged(excess);
+    const excess = logged - this.maxLoggedPages;
+    if (excess > 0) await this.applyLogged(excess);
     await this.outbox.schedule();
     await this.tellRegistry();
     return { logged: true };
@@ -104,19 +107,22 @@ export class Cohort {
    * changes they caused for the destinations.
    * Returns how many pages it applied.
    */
-  applyLogged(limit) {
+  async applyLogged(limit) {
     const news = [];
-    const applied = this.storage.transactionSync(() => {
-      const pages = this.log.take(limit);
-      if (pages.length === 0) return 0;
-      this.withTracker((tracker) => {
-        for (const { page } of pages) this.applyOne(page, tracker, news);
-      });
-      this.log.removeThrough(pages[pages.length - 1].seq);
-      return pages.length;
-    });
+    const applied = await this.db.transaction(() => this.applyLoggedSteps(limit, news));
     this.registryNews.push(...news); // only once committed
     return applied;
+  }
+
+  /** applyLogged's steps, within a transaction; `news` gathers what the registry is to hear. */
+  *applyLoggedSteps(limit, news) {
+    const pages = yield* this.log.take(limit);
+    if (pages.length === 0) return 0;
+    yield* this.withTracker(function* (tracker) {
+      for (const { page } of pages) yield* this.applyOne(page, tracker, news);
+    }.bind(this));
+    yield* this.log.removeThrough(pages[pages.length - 1].seq);
+    return pages.length;
   }
 
   /**
@@ -135,12 +141,12 @@ export class Cohort {
     }
   }
 
-  /** Runs `fn(tracker)` with the stored SyncTracker, and stores it after. Call in a transaction. */
-  withTracker(fn) {
-    const tracker = this.store.loadTracker();
+  /** Runs the steps `fn(tracker)` with the stored SyncTracker, and stores it after: steps. */
+  *withTracker(fn) {
+    const tracker = yield* this.store.loadTracker();
     try {
-      fn(tracker);
-      this.store.saveTracker(tracker);
+      yield* fn(tracker);
+      yield* this.store.saveTracker(tracker);
     } finally {
       tracker.free();
     }
@@ -148,9 +154,9 @@ export class Cohort {
 
   /**
    * Applies one page (a `PageLog` record) as the tracker decides, and queues the changes
-   * it caused. Call in a transaction.
+   * it caused: steps.
    */
-  applyOne(logged, tracker, news) {
+  *applyOne(logged, tracker, news) {
     const page = withMembers(logged);
     const decision = tracker.observe({ action: page.action, sessionId: page.sessionId, page: page.page, fingerprint: page.fingerprint });
     const told = (result) => {
@@ -171,65 +177,71 @@ export class Cohort {
       news.push({ cohortId, name: page.cohort.cohortName ?? null, completed });
     };
     if (destinations(this.env).length === 0) {
-      told(this.store.apply(page, decision));
+      told(yield* this.store.apply(page, decision));
       return;
     }
     const cohort = { ...page.cohort, sessionId: page.sessionId };
-    const queue = (added, removed) => {
-      for (const [dest, request] of changeRequests(this.env, cohort, added, removed)) this.outbox.add(dest, request);
+    const { env, outbox } = this;
+    const queue = function* (added, removed) {
+      for (const [dest, request] of changeRequests(env, cohort, added, removed)) yield* outbox.add(dest, request);
     };
     // A full sync's end may remove any number of members: queued 1000 at a time.
-    const result = this.store.apply(page, decision, { sweptOut: (removed) => queue([], removed) });
-    if (!result.duplicate) queue(result.added, result.removed);
+    const result = yield* this.store.apply(page, decision, { sweptOut: (removed) => queue([], removed) });
+    if (!result.duplicate) yield* queue(result.added, result.removed);
     told(result);
   }
 
   /** Applies the whole log, a run of pages at a time; returns how many pages. */
-  applyAllLogged() {
+  async applyAllLogged() {
     let applied = 0;
-    for (let n; (n = this.applyLogged(this.applyPages)) > 0; ) applied += n;
+    for (let n; (n = await this.applyLogged(this.applyPages)) > 0; ) applied += n;
     return applied;
   }
 
   /** Applies the whole log, so a read sees every page answered 200. */
   async catchUp() {
-    if (this.applyAllLogged() > 0) await this.outbox.schedule();
+    if ((await this.applyAllLogged()) > 0) await this.outbox.schedule();
     await this.tellRegistry();
   }
 
-  /** `null` for a cohort never synced here. */
-  async info() {
+  /** Runs the steps `fn()` in a transaction once the log is applied (a read). */
+  async read(fn) {
     await this.catchUp();
-    const state = this.store.state();
-    if (!state.updatedAt) return null;
-    const tracker = this.store.loadTracker();
-    const pending = tracker.pendingSession;
-    const pendingSession = pending === null ? null : { sessionId: pending, totalPages: tracker.pendingTotalPages };
-    tracker.free();
-    return {
-      size: state.size ?? 0,
-      sessionId: state.sessionId,
-      updatedAt: state.updatedAt,
-      cohortName: state.cohort?.cohortName ?? null,
-      pendingSession,
-      outbox: this.outbox.counts(),
-    };
+    return this.db.transaction(fn);
   }
 
-  async has(id) {
-    await this.catchUp();
-    return this.store.has(id);
+  /** `null` for a cohort never synced here. */
+  info() {
+    const { store, outbox } = this;
+    return this.read(function* () {
+      const state = yield* store.state();
+      if (!state.updatedAt) return null;
+      const tracker = yield* store.loadTracker();
+      const pending = tracker.pendingSession;
+      const pendingSession = pending === null ? null : { sessionId: pending, totalPages: tracker.pendingTotalPages };
+      tracker.free();
+      return {
+        size: state.size ?? 0,
+        sessionId: state.sessionId,
+        updatedAt: state.updatedAt,
+        cohortName: state.cohort?.cohortName ?? null,
+        pendingSession,
+        outbox: yield* outbox.counts(),
+      };
+    });
+  }
+
+  has(id) {
+    return this.read(() => this.store.has(id));
   }
 
   /** A member lookup with its history (see MembershipStore.lookup). */
-  async lookup(id) {
-    await this.catchUp();
-    return this.store.lookup(id);
+  lookup(id) {
+    return this.read(() => this.store.lookup(id));
   }
 
   /** A page of members in id order; the cursor is the last id, base64url. `null`: bad cursor. */
   async list(limit, cursor) {
-    await this.catchUp();
     let after = null;
     if (cursor !== null) {
       try {
@@ -238,7 +250,7 @@ export class Cohort {
         return null;
       }
     }
-    const { members, last } = this.store.list(limit, after);
+    const { members, last } = await this.read(() => this.store.list(limit, after));
     return { members, cursor: last === null ? null : toBase64Url(last) };
   }
 
@@ -249,15 +261,15 @@ export class Cohort {
    * refused are listed too (status `refused`).
    */
   async syncs(limit) {
-    await this.catchUp();
-    const tracker = this.store.loadTracker();
-    let sessions;
-    try {
-      sessions = tracker.sessions();
-    } finally {
-      tracker.free();
-    }
-    const stats = this.store.stats();
+    const { store } = this;
+    const { sessions, stats } = await this.read(function* () {
+      const tracker = yield* store.loadTracker();
+      try {
+        return { sessions: tracker.sessions(), stats: yield* store.stats() };
+      } finally {
+        tracker.free();
+      }
+    });
     const iso = (ms) => (ms == null ? null : new Date(ms).toISOString());
     const entry = (session, row) => ({
       sessionId: session.sessionId,
@@ -291,8 +303,7 @@ export class Cohort {
    * logged before it, so the history keeps arrival order.
    */
   async refused(sessionId, action, reason) {
-    await this.catchUp();
-    this.store.count(sessionId, action, { refused: 1 }, String(reason).slice(0, 300));
+    await this.read(() => this.store.count(sessionId, action, { refused: 1 }, String(reason).slice(0, 300)));
   }
 
   /** Dead letters, oldest first (see Outbox.deadLetters). */
@@ -315,11 +326,11 @@ export class Cohort {
    * cohort no longer synced here; a later page starts it afresh.
    */
   async forget() {
-    const cohortId = this.store.state().cohort?.cohortId;
-    await this.storage.deleteAlarm();
-    await this.storage.deleteAll();
-    // deleteAll drops the tables too; this cohort lives on and may get the next page.
-    this.storage.sql.exec(SCHEMA + OUTBOX_SCHEMA + PAGE_LOG_SCHEMA);
+    const cohortId = (await this.db.transaction(() => this.store.state())).cohort?.cohortId;
+    await this.db.deleteAlarm();
+    // deleteAll drops the tables too, and makes them again: this cohort lives on and may
+    // get the next page.
+    await this.db.deleteAll();
     this.registryNews = [];
     this.knownToRegistry = false;
     if (cohortId) await this.host.registry().forget(cohortId);
@@ -327,7 +338,7 @@ export class Cohort {
 
   /** Pages accepted but not yet applied (inspection; reads apply them first). */
   loggedPages() {
-    return this.log.size();
+    return this.db.transaction(() => this.log.size());
   }
 
   /**
@@ -343,7 +354,7 @@ export class Cohort {
     // the throw afterwards makes the runtime retry the alarm with its backoff.
     let failed = null;
     try {
-      this.applyLogged(this.applyPages);
+      await this.applyLogged(this.applyPages);
     } catch (error) {
       failed = error;
     }

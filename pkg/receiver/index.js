@@ -6,6 +6,7 @@ export { handleRequest, isReceiverPath } from "./routes.js";
 export { Cohort } from "./cohort.js";
 export { Profiles } from "./profiles.js";
 export { Registry } from "./registry.js";
+export { sql, storageDatabase } from "./database.js";
 export { failureMessage } from "./message.js";
 export { dataPoint, logEvent } from "./log.js";
 export { authMode } from "./auth.js";

@@ -11,6 +11,7 @@ import { Profiles } from "./profiles.js";
 import { Registry } from "./registry.js";
 import { handleRequest } from "./routes.js";
 import { serialised } from "./serial.js";
+import { storageDatabase } from "./database.js";
 import { openDatabase, sqliteSpace } from "./sqlite.js";
 
 const COHORT_METHODS = ["apply", "info", "has", "lookup", "list", "syncs", "refused", "deadLetters", "redriveDeadLetters", "dropDeadLetters", "forget", "loggedPages"];
@@ -38,7 +39,7 @@ export function createReceiver(options = {}) {
     const alarm = new TimerAlarm(() => alarmOf().alarm(), onAlarmError);
     alarms.push(alarm);
     const space = sqliteSpace(db, prefix);
-    return {
+    return storageDatabase({
       ...space,
       getAlarm: () => alarm.getAlarm(),
       setAlarm: (at) => alarm.setAlarm(at),
@@ -48,7 +49,7 @@ export function createReceiver(options = {}) {
       async deleteAll() {
         space.deleteAll();
       },
-    };
+    });
   };
 
   const cohorts = new Map();
@@ -77,7 +78,7 @@ export function createReceiver(options = {}) {
     },
     registry() {
       if (registry === null) {
-        const object = new Registry(sqliteSpace(db, "registry_").sql);
+        const object = new Registry(storageDatabase(sqliteSpace(db, "registry_")));
         registry = { object, handle: serialised(object, REGISTRY_METHODS) };
       }
       return registry.handle;

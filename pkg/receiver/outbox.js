@@ -15,6 +15,7 @@
 //   `<object>:<seq>.<part>`: a destination that honours keys would drop it under the
 //   first one. Retrying that same rest keeps its key.
 
+import { sql } from "./database.js";
 import { logEvent } from "./log.js";
 
 export const OUTBOX_SCHEMA = `
@@ -35,27 +36,28 @@ const SENDS_PER_RUN = 50;
 
 export class Outbox {
   /**
-   * `storage`: the database and alarm of the object that owns the outbox (storage.md);
-   * `otherWorkDue()`: when the object's other alarm work is due (ms), or null.
+   * `db`: the database and alarm of the object that owns the outbox (database.js);
+   * `otherWorkDue()`: steps that return when the object's other alarm work is due (ms),
+   * or null.
    */
-  constructor(storage, { name, baseDelayMs = 1000, maxDelayMs = 300_000, otherWorkDue = () => null, analytics }) {
+  constructor(db, { name, baseDelayMs = 1000, maxDelayMs = 300_000, otherWorkDue = function* () { return null; }, analytics }) {
     this.otherWorkDue = otherWorkDue;
     this.analytics = analytics;
-    this.storage = storage;
-    this.sql = storage.sql;
+    this.db = db;
     this.name = name;
     this.baseDelayMs = baseDelayMs;
     this.maxDelayMs = maxDelayMs;
   }
 
-  /** Queues a request (`{ url, headers, body }` or any JSON for an RPC destination). */
-  add(dest, request) {
-    this.sql.exec("INSERT INTO outbox (dest, request, next_at) VALUES (?, ?, ?)", dest, JSON.stringify(request), Date.now());
+  /** Queues a request (`{ url, headers, body }` or any JSON for an RPC destination): steps. */
+  *add(dest, request) {
+    yield sql("INSERT INTO outbox (dest, request, next_at) VALUES (?, ?, ?)", dest, JSON.stringify(request), Date.now());
   }
 
-  counts() {
-    const pending = this.sql.exec("SELECT count(*) AS n FROM outbox").one().n;
-    const dead = this.sql.exec("SELECT count(*) AS n FROM dead_letters").one().n;
+  /** `{ pending, dead }`: steps. */
+  *counts() {
+    const pending = (yield sql("SELECT count(*) AS n FROM outbox")).one().n;
+    const dead = (yield sql("SELECT count(*) AS n FROM dead_letters")).one().n;
     return { pending, dead };
   }
 
@@ -65,10 +67,9 @@ export class Outbox {
    * its body) and the error as recorded (status and an excerpt of the answer).
    */
   deadLetters(limit) {
-    return this.sql
-      .exec("SELECT id, dest, request, attempts, failed_at, error FROM dead_letters ORDER BY id LIMIT ?", limit)
-      .toArray()
-      .map((row) => ({
+    return this.db.transaction(function* () {
+      const rows = yield sql("SELECT id, dest, request, attempts, failed_at, error FROM dead_letters ORDER BY id LIMIT ?", limit);
+      return rows.toArray().map((row) => ({
         id: row.id,
         destination: row.dest,
         request: shortRequest(row.request),
@@ -76,6 +77,7 @@ export class Outbox {
         attempts: row.attempts,
         failedAt: new Date(row.failed_at).toISOString(),
       }));
+    });
   }
 
   /**
@@ -84,11 +86,11 @@ export class Outbox {
    * ones (null: all). Resolves to how many.
    */
   async redrive(ids) {
-    const moved = this.storage.transactionSync(() => {
-      const rows = this.deadRows(ids);
+    const moved = await this.db.transaction(function* () {
+      const rows = yield* deadRows(ids);
       for (const row of rows) {
-        this.sql.exec("INSERT INTO outbox (dest, request, next_at) VALUES (?, ?, ?)", row.dest, row.request, Date.now());
-        this.sql.exec("DELETE FROM dead_letters WHERE id = ?", row.id);
+        yield sql("INSERT INTO outbox (dest, request, next_at) VALUES (?, ?, ?)", row.dest, row.request, Date.now());
+        yield sql("DELETE FROM dead_letters WHERE id = ?", row.id);
       }
       return rows.length;
     });
@@ -96,20 +98,13 @@ export class Outbox {
     return moved;
   }
 
-  /** Forgets dead letters (`ids`, or all when null). Returns how many. */
+  /** Forgets dead letters (`ids`, or all when null). Resolves to how many. */
   drop(ids) {
-    return this.storage.transactionSync(() => {
-      const rows = this.deadRows(ids);
-      for (const row of rows) this.sql.exec("DELETE FROM dead_letters WHERE id = ?", row.id);
+    return this.db.transaction(function* () {
+      const rows = yield* deadRows(ids);
+      for (const row of rows) yield sql("DELETE FROM dead_letters WHERE id = ?", row.id);
       return rows.length;
     });
-  }
-
-  deadRows(ids) {
-    if (ids === null) return this.sql.exec("SELECT id, dest, request FROM dead_letters ORDER BY id").toArray();
-    return this.sql
-      .exec("SELECT id, dest, request FROM dead_letters WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id", JSON.stringify(ids))
-      .toArray();
   }
 
   /**
@@ -118,30 +113,43 @@ export class Outbox {
    * running (already past) and must be replaced.
    */
   async schedule({ fromAlarm = false } = {}) {
-    // Only each destination's head can go next: later rows wait behind it.
-    const head = this.sql
-      .exec("SELECT min(next_at) AS at FROM outbox AS o WHERE seq = (SELECT min(seq) FROM outbox WHERE dest = o.dest)")
-      .one().at;
-    const other = this.otherWorkDue();
-    const next = head === null ? other : other === null ? head : Math.min(head, other);
+    const otherWorkDue = this.otherWorkDue;
+    const next = await this.db.transaction(function* () {
+      // Only each destination's head can go next: later rows wait behind it.
+      const head = (yield sql("SELECT min(next_at) AS at FROM outbox AS o WHERE seq = (SELECT min(seq) FROM outbox WHERE dest = o.dest)")).one().at;
+      const other = yield* otherWorkDue();
+      return head === null ? other : other === null ? head : Math.min(head, other);
+    });
     if (next === null) return;
-    const current = fromAlarm ? null : await this.storage.getAlarm();
-    if (current === null || current > next) await this.storage.setAlarm(next);
+    const current = fromAlarm ? null : await this.db.getAlarm();
+    if (current === null || current > next) await this.db.setAlarm(next);
   }
 
   /**
    * Sends due rows, each destination in order. `send(dest, request, key)` resolves to
    * `{ ok: true }`, `{ retry: reason, request? }` (optionally what is left to send) or
    * `{ dead: reason }`, with `deadLetter: { request, error }` when a part failed for
-   * good; a throw counts as a retry.
+   * good; a throw counts as a retry. One delivery at a time per outbox, whatever the
+   * number of processes on the store: a destination's rows go strictly in order.
    */
   async deliver(send) {
+    await this.db.exclusive("deliver", (stillOurs) => this.deliverDue(send, stillOurs));
+    await this.schedule({ fromAlarm: true });
+  }
+
+  async deliverDue(send, stillOurs) {
+    const { db } = this;
     let sent = 0;
-    const dests = this.sql.exec("SELECT DISTINCT dest FROM outbox").toArray().map((r) => r.dest);
+    const dests = await db.transaction(function* () {
+      return (yield sql("SELECT DISTINCT dest FROM outbox")).toArray().map((r) => r.dest);
+    });
     for (const dest of dests) {
       while (sent < SENDS_PER_RUN) {
-        const head = this.sql.exec("SELECT * FROM outbox WHERE dest = ? ORDER BY seq LIMIT 1", dest).toArray()[0];
+        const head = await db.transaction(function* () {
+          return (yield sql("SELECT * FROM outbox WHERE dest = ? ORDER BY seq LIMIT 1", dest)).toArray()[0];
+        });
         if (!head || head.next_at > Date.now()) break;
+        if (!(await stillOurs())) return;
         sent++;
         let result;
         const started = Date.now();
@@ -159,37 +167,49 @@ export class Outbox {
           ms: Date.now() - started,
           ...(result.ok ? {} : { error: String(result.dead ?? result.retry).slice(0, 200) }),
         }, this.analytics);
-        if (result.deadLetter) {
-          // Part of the request failed for good (CleverTap's per-record refusals): kept.
-          this.sql.exec(
-            "INSERT INTO dead_letters (dest, request, attempts, failed_at, error) VALUES (?, ?, ?, ?, ?)",
-            dest, JSON.stringify(result.deadLetter.request), head.attempts + 1, Date.now(), String(result.deadLetter.error),
-          );
-        }
-        if (result.ok) {
-          this.sql.exec("DELETE FROM outbox WHERE seq = ?", head.seq);
-        } else if (result.dead !== undefined) {
-          this.storage.transactionSync(() => {
-            this.sql.exec(
-              "INSERT INTO dead_letters (seq, dest, request, attempts, failed_at, error) VALUES (?, ?, ?, ?, ?, ?)",
-              head.seq, dest, head.request, head.attempts + 1, Date.now(), String(result.dead),
+        const attempts = head.attempts + 1;
+        const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(attempts - 1, 30));
+        await db.transaction(function* () {
+          if (result.deadLetter) {
+            // Part of the request failed for good (CleverTap's per-record refusals): kept.
+            yield sql(
+              "INSERT INTO dead_letters (dest, request, attempts, failed_at, error) VALUES (?, ?, ?, ?, ?)",
+              dest, JSON.stringify(result.deadLetter.request), attempts, Date.now(), String(result.deadLetter.error),
             );
-            this.sql.exec("DELETE FROM outbox WHERE seq = ?", head.seq);
-          });
-        } else {
-          const attempts = head.attempts + 1;
-          const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(attempts - 1, 30));
-          this.sql.exec(
-            "UPDATE outbox SET attempts = ?, next_at = ?, last_error = ?, request = ?, part = ? WHERE seq = ?",
-            attempts, Date.now() + delay, String(result.retry),
-            result.request ? JSON.stringify(result.request) : head.request, result.request ? head.part + 1 : head.part, head.seq,
-          );
-          break; // this destination waits; the others go on
-        }
+          }
+          if (result.ok) {
+            yield sql("DELETE FROM outbox WHERE seq = ?", head.seq);
+          } else if (result.dead !== undefined) {
+            yield sql(
+              "INSERT INTO dead_letters (seq, dest, request, attempts, failed_at, error) VALUES (?, ?, ?, ?, ?, ?)",
+              head.seq, dest, head.request, attempts, Date.now(), String(result.dead),
+            );
+            yield sql("DELETE FROM outbox WHERE seq = ?", head.seq);
+          } else {
+            yield sql(
+              "UPDATE outbox SET attempts = ?, next_at = ?, last_error = ?, request = ?, part = ? WHERE seq = ?",
+              attempts, Date.now() + delay, String(result.retry),
+              result.request ? JSON.stringify(result.request) : head.request, result.request ? head.part + 1 : head.part, head.seq,
+            );
+          }
+        });
+        if (!result.ok && result.dead === undefined) break; // this destination waits; the others go on
       }
     }
-    await this.schedule({ fromAlarm: true });
   }
+}
+
+/** The dead letters named (`ids`, or all when null), oldest first: steps. */
+function* deadRows(ids) {
+  if (ids === null) return (yield sql("SELECT id, dest, request FROM dead_letters ORDER BY id")).toArray();
+  const rows = yield sql(
+    {
+      sqlite: "SELECT id, dest, request FROM dead_letters WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+      pg: "SELECT id, dest, request FROM dead_letters WHERE id IN (SELECT value::bigint FROM json_array_elements_text(?::json) AS value) ORDER BY id",
+    },
+    JSON.stringify(ids),
+  );
+  return rows.toArray();
 }
 
 /** A stored request, in short: its URL and the start of its body. */

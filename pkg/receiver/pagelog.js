@@ -17,39 +17,37 @@
 // `page`: the page as JSON, without its body; `body`: the body's text as it came, kept
 // apart so that logging it is a copy, not a JSON escape of every quote in it (with
 // forwarding on; null otherwise).
+import { sql } from "./database.js";
+
 export const PAGE_LOG_SCHEMA = `
 CREATE TABLE IF NOT EXISTS page_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, page TEXT NOT NULL, body TEXT, at INTEGER NOT NULL);
 `;
 
+/** The page log's transaction steps (database.js). */
 export class PageLog {
-  constructor(sql) {
-    this.sql = sql;
-  }
-
   /** Logs a validated page: `MembershipStore.apply`'s argument as JSON text, and its body's text or null. */
-  append(record, body) {
-    this.sql.exec("INSERT INTO page_log (page, body, at) VALUES (?, ?, ?)", record, body, Date.now());
+  *append(record, body) {
+    yield sql("INSERT INTO page_log (page, body, at) VALUES (?, ?, ?)", record, body, Date.now());
   }
 
   /** When the oldest logged page was accepted (ms), or null when the log is empty. */
-  oldest() {
-    return this.sql.exec("SELECT min(at) AS at FROM page_log").one().at;
+  *oldest() {
+    return (yield sql("SELECT min(at) AS at FROM page_log")).one().at;
   }
 
-  size() {
-    return this.sql.exec("SELECT count(*) AS n FROM page_log").one().n;
+  *size() {
+    return (yield sql("SELECT count(*) AS n FROM page_log")).one().n;
   }
 
   /** The oldest `limit` pages, in arrival order: `[{ seq, page }]`, each page with its `body`. */
-  take(limit) {
-    return this.sql
-      .exec("SELECT seq, page, body FROM page_log ORDER BY seq LIMIT ?", limit)
+  *take(limit) {
+    return (yield sql("SELECT seq, page, body FROM page_log ORDER BY seq LIMIT ?", limit))
       .toArray()
       .map((row) => ({ seq: row.seq, page: { ...JSON.parse(row.page), body: row.body } }));
   }
 
   /** Forgets the pages up to `seq` (applied in the same transaction). */
-  removeThrough(seq) {
-    this.sql.exec("DELETE FROM page_log WHERE seq <= ?", seq);
+  *removeThrough(seq) {
+    yield sql("DELETE FROM page_log WHERE seq <= ?", seq);
   }
 }

@@ -4,6 +4,7 @@
 // outbox key), this object keeps who is in which cohort and queues `$set` updates with
 // the whole list for each changed user, delivered through its own outbox to /engage.
 import { engageUrl, segmentMembershipUpdates } from "../api.js";
+import { sql } from "./database.js";
 import { send } from "./forward.js";
 import { OUTBOX_SCHEMA, Outbox } from "./outbox.js";
 import { boundedJson } from "./store.js";
@@ -17,14 +18,13 @@ CREATE TABLE IF NOT EXISTS received (key TEXT PRIMARY KEY, at INTEGER NOT NULL) 
 const encodable = (id) => id !== "" && !/[',]/.test(id);
 
 export class Profiles {
-  /** `storage`: its database (storage.md); `env`: the settings; `host`: routes.js. */
-  constructor(storage, { env, host }) {
-    this.storage = storage;
+  /** `db`: its database (database.js); `env`: the settings; `host`: routes.js. */
+  constructor(db, { env, host }) {
+    this.db = db;
     this.env = env;
     this.host = host;
-    storage.sql.exec(SCHEMA + OUTBOX_SCHEMA);
-    this.sql = storage.sql;
-    this.outbox = new Outbox(storage, {
+    db.schema(SCHEMA + OUTBOX_SCHEMA);
+    this.outbox = new Outbox(db, {
       name: "profiles",
       baseDelayMs: Number(env.FORWARD_RETRY_BASE_MS) || undefined,
       maxDelayMs: Number(env.FORWARD_RETRY_MAX_MS) || undefined,
@@ -38,31 +38,53 @@ export class Profiles {
       console.warn(`cohort-sync: cohort id ${JSON.stringify(cohortId)} cannot go into SegmentMembership; skipped`);
       return;
     }
-    this.storage.transactionSync(() => {
-      if (this.sql.exec("SELECT 1 FROM received WHERE key = ?", key).toArray().length > 0) return;
-      this.sql.exec("INSERT INTO received (key, at) VALUES (?, ?)", key, Date.now());
+    const { env, outbox } = this;
+    await this.db.transaction(function* () {
+      if ((yield sql("SELECT 1 FROM received WHERE key = ?", key)).toArray().length > 0) return;
+      yield sql("INSERT INTO received (key, at) VALUES (?, ?)", key, Date.now());
       // Set-wise, a bounded part of the ids at a time: the change, then every changed
       // user's cohorts in one read.
       const cohorts = new Map(ids.map((id) => [id, []]));
       for (const part of boundedJson(ids)) {
-        if (member) this.sql.exec("INSERT OR REPLACE INTO memberships SELECT value, ?, ? FROM json_each(?)", cohortId, cohortName, part);
-        else this.sql.exec("DELETE FROM memberships WHERE cohort_id = ? AND distinct_id IN (SELECT value FROM json_each(?))", cohortId, part);
-        const rows = this.sql.exec(
-          "SELECT m.distinct_id AS user, m.cohort_id AS id, m.name FROM memberships AS m WHERE m.distinct_id IN (SELECT value FROM json_each(?)) ORDER BY m.distinct_id, m.cohort_id",
+        if (member) {
+          yield sql(
+            {
+              sqlite: "INSERT OR REPLACE INTO memberships SELECT value, ?, ? FROM json_each(?)",
+              pg: `INSERT INTO memberships SELECT DISTINCT value, ?::text, ?::text FROM json_array_elements_text(?::json) AS value
+                   ON CONFLICT (distinct_id, cohort_id) DO UPDATE SET name = excluded.name`,
+            },
+            cohortId, cohortName, part,
+          );
+        } else {
+          yield sql(
+            {
+              sqlite: "DELETE FROM memberships WHERE cohort_id = ? AND distinct_id IN (SELECT value FROM json_each(?))",
+              pg: "DELETE FROM memberships WHERE cohort_id = ? AND distinct_id IN (SELECT value FROM json_array_elements_text(?::json) AS value)",
+            },
+            cohortId, part,
+          );
+        }
+        const rows = yield sql(
+          {
+            sqlite: `SELECT m.distinct_id AS user, m.cohort_id AS id, m.name FROM memberships AS m
+                     WHERE m.distinct_id IN (SELECT value FROM json_each(?)) ORDER BY m.distinct_id, m.cohort_id`,
+            pg: `SELECT m.distinct_id AS user, m.cohort_id AS id, m.name FROM memberships AS m
+                 WHERE m.distinct_id IN (SELECT value FROM json_array_elements_text(?::json) AS value) ORDER BY m.distinct_id, m.cohort_id`,
+          },
           part,
         );
         for (const { user, id, name } of rows) cohorts.get(user).push({ id, name, member: true });
       }
-      const perAudience = String(this.env.MIXPANEL_PER_AUDIENCE).toLowerCase() === "true";
+      const perAudience = String(env.MIXPANEL_PER_AUDIENCE).toLowerCase() === "true";
       const users = [];
       for (const [distinctId, audiences] of cohorts) {
         if (!member) audiences.push({ id: cohortId, name: cohortName, member: false });
         users.push({ distinctId, audiences });
       }
-      const url = this.env.MIXPANEL_ENGAGE_URL || engageUrl(this.env.MIXPANEL_REGION === "eu" ? "eu" : "us");
+      const url = env.MIXPANEL_ENGAGE_URL || engageUrl(env.MIXPANEL_REGION === "eu" ? "eu" : "us");
       // Every changed user's properties and their request bodies: one call for the change.
-      for (const body of segmentMembershipUpdates(users, { token: this.env.MIXPANEL_TOKEN, perAudience })) {
-        this.outbox.add("mixpanel", { url, headers: { "content-type": "application/json", accept: "text/plain" }, body });
+      for (const body of segmentMembershipUpdates(users, { token: env.MIXPANEL_TOKEN, perAudience })) {
+        yield* outbox.add("mixpanel", { url, headers: { "content-type": "application/json", accept: "text/plain" }, body });
       }
     });
     await this.outbox.schedule();
@@ -70,16 +92,18 @@ export class Profiles {
 
   /** Who is in which cohort, for one user (the read side of the tests and of debugging). */
   audiences(distinctId) {
-    return this.sql.exec("SELECT cohort_id AS id, name FROM memberships WHERE distinct_id = ? ORDER BY cohort_id", distinctId).toArray();
+    return this.db.transaction(function* () {
+      return (yield sql("SELECT cohort_id AS id, name FROM memberships WHERE distinct_id = ? ORDER BY cohort_id", distinctId)).toArray();
+    });
   }
 
   counts() {
-    return this.outbox.counts();
+    return this.db.transaction(() => this.outbox.counts());
   }
 
   /**
-   * Sets the alarm for the work stored (logged pages, queued requests): for a host whose
-   * alarms do not outlive its process.
+   * Sets the alarm for the work stored (queued requests): for a host whose alarms do not
+   * outlive its process.
    */
   async resume() {
     await this.outbox.schedule();

@@ -2,6 +2,7 @@
 // object when the cohort is first seen, when one of its syncs completes and when it is
 // forgotten — never on every page, so it costs a page nothing. `GET /cohorts` reads the
 // list here and asks each cohort's object for its live figures.
+import { sql } from "./database.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS cohorts (
@@ -10,37 +11,40 @@ CREATE TABLE IF NOT EXISTS cohorts (
 `;
 
 export class Registry {
-  /** `sql`: its database (storage.md). */
-  constructor(sql) {
-    sql.exec(SCHEMA);
-    this.sql = sql;
+  /** `db`: its database (database.js). */
+  constructor(db) {
+    db.schema(SCHEMA);
+    this.db = db;
   }
 
   /** A cohort was seen, or completed a sync (`completed`: `{ at, sessionId }`). */
   note(cohortId, { name = null, completed = null } = {}) {
-    this.sql.exec(
-      `INSERT INTO cohorts (id, name, first_seen_at, last_completed_at, last_completed_session) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET name = coalesce(excluded.name, name),
-         last_completed_at = coalesce(excluded.last_completed_at, last_completed_at),
-         last_completed_session = coalesce(excluded.last_completed_session, last_completed_session)`,
-      cohortId, name, new Date().toISOString(), completed?.at ?? null, completed?.sessionId ?? null,
-    );
+    return this.db.transaction(function* () {
+      yield sql(
+        `INSERT INTO cohorts (id, name, first_seen_at, last_completed_at, last_completed_session) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET name = coalesce(excluded.name, cohorts.name),
+           last_completed_at = coalesce(excluded.last_completed_at, cohorts.last_completed_at),
+           last_completed_session = coalesce(excluded.last_completed_session, cohorts.last_completed_session)`,
+        cohortId, name, new Date().toISOString(), completed?.at ?? null, completed?.sessionId ?? null,
+      );
+    });
   }
 
   forget(cohortId) {
-    this.sql.exec("DELETE FROM cohorts WHERE id = ?", cohortId);
+    return this.db.transaction(function* () {
+      yield sql("DELETE FROM cohorts WHERE id = ?", cohortId);
+    });
   }
 
   /** Every cohort, by id: `{ cohortId, cohortName, firstSeenAt, lastCompletedSync }`. */
   list() {
-    return this.sql
-      .exec("SELECT * FROM cohorts ORDER BY id")
-      .toArray()
-      .map((row) => ({
+    return this.db.transaction(function* () {
+      return (yield sql("SELECT * FROM cohorts ORDER BY id")).toArray().map((row) => ({
         cohortId: row.id,
         cohortName: row.name,
         firstSeenAt: row.first_seen_at,
         lastCompletedSync: row.last_completed_at === null ? null : { at: row.last_completed_at, sessionId: row.last_completed_session },
       }));
+    });
   }
 }

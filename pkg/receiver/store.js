@@ -1,4 +1,3 @@
-import { SyncTracker } from "../api.js";
 // The SQLite schema of one cohort's Durable Object and the membership operations on it.
 // What a page does is decided by the package's SyncTracker (the same rulebook CohortState
 // uses, docs/rules.md); this file only carries the decisions out, in SQL rather than in
@@ -18,6 +17,11 @@ import { SyncTracker } from "../api.js";
 // - `sync_stats`: counters per session and action for operators (pages, replays, added,
 //   removed, refused): accounting only, no decision reads them; the last 200 are kept.
 // - `meta`: one "state" row: the listing under way, the member count, the next ordinal.
+//
+// The statements are SQLite's, run in PostgreSQL too (postgres.js translates the
+// common differences); where the dialects part, both texts are side by side.
+import { SyncTracker } from "../api.js";
+import { sql } from "./database.js";
 
 /**
  * The most characters this code binds as one SQL value. SQLite in workerd refuses a
@@ -58,17 +62,23 @@ const DEPARTURES_PER_SWEEP = 10_000;
 /** The tracker's bytes are written in parts of at most this many (SQLite's value limit). */
 const TRACKER_PART_BYTES = 1_000_000;
 
-/** One cohort's membership over `ctx.storage.sql`. Call inside `transactionSync`. */
+/**
+ * One cohort's membership. Its methods are transaction steps (database.js): run them
+ * with `yield*` inside `db.transaction`.
+ */
 export class MembershipStore {
-  /** `ordinalsPerScan`: how many ordinals one sweep statement covers (tests set it small). */
-  constructor(sql, { ordinalsPerScan = ORDINALS_PER_SCAN } = {}) {
-    this.sql = sql;
+  /**
+   * `dialect`: the database's ("sqlite" or "pg"); `ordinalsPerScan`: how many ordinals
+   * one sweep statement covers (tests set it small).
+   */
+  constructor({ dialect = "sqlite", ordinalsPerScan = ORDINALS_PER_SCAN } = {}) {
+    this.dialect = dialect;
     this.ordinalsPerScan = Math.max(1, ordinalsPerScan);
   }
 
   /** The SyncTracker as stored (a fresh one for a cohort never synced). */
-  loadTracker() {
-    const parts = this.sql.exec("SELECT bytes FROM tracker ORDER BY part").toArray();
+  *loadTracker() {
+    const parts = (yield sql("SELECT bytes FROM tracker ORDER BY part")).toArray();
     if (parts.length === 0) return new SyncTracker();
     const total = parts.reduce((n, r) => n + r.bytes.byteLength, 0);
     const bytes = new Uint8Array(total);
@@ -80,11 +90,11 @@ export class MembershipStore {
     return SyncTracker.fromBytes(bytes);
   }
 
-  saveTracker(tracker) {
+  *saveTracker(tracker) {
     const bytes = tracker.toBytes();
-    this.sql.exec("DELETE FROM tracker");
+    yield sql("DELETE FROM tracker");
     for (let at = 0, part = 0; at < bytes.length; at += TRACKER_PART_BYTES, part++) {
-      this.sql.exec("INSERT INTO tracker (part, bytes) VALUES (?, ?)", part, bytes.slice(at, at + TRACKER_PART_BYTES));
+      yield sql("INSERT INTO tracker (part, bytes) VALUES (?, ?)", part, bytes.slice(at, at + TRACKER_PART_BYTES));
     }
   }
 
@@ -93,13 +103,16 @@ export class MembershipStore {
    * nextOrdinal, updatedAt, sessionId, cohort }`. One read and one write a page instead of one each
    * per field. `{}` for a cohort never synced.
    */
-  state() {
-    const row = this.sql.exec("SELECT value FROM meta WHERE key = 'state'").toArray()[0];
+  *state() {
+    const row = (yield sql("SELECT value FROM meta WHERE key = 'state'")).toArray()[0];
     return row ? JSON.parse(row.value) : {};
   }
 
-  saveState(state) {
-    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)", JSON.stringify(state));
+  *saveState(state) {
+    yield sql(
+      "INSERT INTO meta (key, value) VALUES ('state', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      JSON.stringify(state),
+    );
   }
 
   /**
@@ -108,41 +121,45 @@ export class MembershipStore {
    * null when not kept) and `cohort` is `{ projectId, cohortId, cohortName }`. Returns
    * `{ added, removed, swept, duplicate, sessionComplete, size }`; `added`/`removed` are
    * `[id, data]` pairs of the real changes a page named; `swept` counts the members a full
-   * sync's end removed, handed to `sweptOut(pairs)` 1000 at a time when given (a whole
-   * 10M-member cohort can leave at once: never all in memory).
+   * sync's end removed, handed to the steps `sweptOut(pairs)` 1000 at a time when given
+   * (a whole 10M-member cohort can leave at once: never all in memory).
    */
-  apply({ action, sessionId, members, cohort }, decision, { sweptOut = null } = {}) {
-    const state = this.state();
+  *apply({ action, sessionId, members, cohort }, decision, { sweptOut = null } = {}) {
+    const state = yield* this.state();
     const outcome = { added: [], removed: [], swept: 0, duplicate: false, sessionComplete: false, size: state.size ?? 0, firstSeen: !state.updatedAt };
     if (decision.sweepFirst) {
       // The pageless full sync that ended is the session that decided these departures,
       // but only the page that showed its end is known here: its session is recorded.
-      outcome.swept += this.sweep(state, sweptOut, sessionId);
+      outcome.swept += yield* this.sweep(state, sweptOut, sessionId);
       outcome.sessionComplete = true;
     }
     if (decision.duplicate) {
       outcome.duplicate = true;
     } else {
-      if (decision.startListing) this.startListing(state);
+      if (decision.startListing) yield* this.startListing(state);
       if (action === "remove_members") {
-        outcome.removed = boundedJson(members.map(([id]) => id)).flatMap((part) =>
-          this.sql
-            .exec("DELETE FROM members WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, data", part)
-            .toArray()
-            .map((r) => [r.id, r.data]),
-        );
-        this.departed(outcome.removed.map(([id]) => id), sessionId);
+        for (const part of boundedJson(members.map(([id]) => id))) {
+          const gone = yield sql(
+            {
+              sqlite: "DELETE FROM members WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, data",
+              pg: "DELETE FROM members WHERE id IN (SELECT value FROM json_array_elements_text(?::json) AS value) RETURNING id, data",
+            },
+            part,
+          );
+          for (const r of gone) outcome.removed.push([r.id, r.data]);
+        }
+        yield* this.departed(outcome.removed.map(([id]) => id), sessionId);
       } else {
-        outcome.added = this.addListed(members, state, decision.mark, sessionId);
+        outcome.added = yield* this.addListed(members, state, decision.mark, sessionId);
       }
       if (decision.sweepAfter) {
-        outcome.swept += this.sweep(state, sweptOut, sessionId);
+        outcome.swept += yield* this.sweep(state, sweptOut, sessionId);
         outcome.sessionComplete = true;
       }
       state.sessionId = sessionId;
       if (cohort) state.cohort = cohort;
     }
-    this.count(sessionId, action, {
+    yield* this.count(sessionId, action, {
       pages: outcome.duplicate ? 0 : 1,
       replays: outcome.duplicate ? 1 : 0,
       added: outcome.added.length,
@@ -151,37 +168,37 @@ export class MembershipStore {
     if (outcome.duplicate && !outcome.sessionComplete) return outcome;
     state.size = (state.size ?? 0) + outcome.added.length - outcome.removed.length - outcome.swept;
     state.updatedAt = new Date().toISOString();
-    this.saveState(state);
+    yield* this.saveState(state);
     outcome.size = state.size;
     return outcome;
   }
 
   /** Adds to a session's counters (`refusal`: why a page was refused, when one was). */
-  count(sid, action, { pages = 0, replays = 0, added = 0, removed = 0, refused = 0 }, refusal = null) {
+  *count(sid, action, { pages = 0, replays = 0, added = 0, removed = 0, refused = 0 }, refusal = null) {
     const now = Date.now();
-    this.sql.exec(
+    yield sql(
       `INSERT INTO sync_stats (sid, action, first_at, last_at, pages, replays, added, removed, refused, last_refusal, touched)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(touched), 0) + 1 FROM sync_stats))
-       ON CONFLICT (sid, action) DO UPDATE SET last_at = excluded.last_at, pages = pages + excluded.pages,
-         replays = replays + excluded.replays, added = added + excluded.added, removed = removed + excluded.removed,
-         refused = refused + excluded.refused, last_refusal = coalesce(excluded.last_refusal, last_refusal),
-         touched = excluded.touched`,
+       ON CONFLICT (sid, action) DO UPDATE SET last_at = excluded.last_at, pages = sync_stats.pages + excluded.pages,
+         replays = sync_stats.replays + excluded.replays, added = sync_stats.added + excluded.added,
+         removed = sync_stats.removed + excluded.removed, refused = sync_stats.refused + excluded.refused,
+         last_refusal = coalesce(excluded.last_refusal, sync_stats.last_refusal), touched = excluded.touched`,
       sid, action, now, now, pages, replays, added, removed, refused, refusal,
     );
     // `touched` orders sessions by their last page (clocks tie within a millisecond).
-    this.sql.exec("DELETE FROM sync_stats WHERE touched < (SELECT touched FROM sync_stats ORDER BY touched DESC LIMIT 1 OFFSET 199)");
+    yield sql("DELETE FROM sync_stats WHERE touched < (SELECT touched FROM sync_stats ORDER BY touched DESC LIMIT 1 OFFSET 199)");
   }
 
   /** The counters per session and action: a Map keyed `${sid}\u0000${action}`. */
-  stats() {
-    const rows = this.sql.exec("SELECT * FROM sync_stats").toArray();
+  *stats() {
+    const rows = (yield sql("SELECT * FROM sync_stats")).toArray();
     return new Map(rows.map((row) => [`${row.sid}\u0000${row.action}`, row]));
   }
 
   /** A full sync starts (or starts over): who earlier pages listed no longer counts. */
-  startListing(state) {
+  *startListing(state) {
     state.markSeq = (state.markSeq ?? 0) + 1;
-    this.sql.exec("DELETE FROM listed");
+    yield sql("DELETE FROM listed");
     state.listing = state.markSeq;
   }
 
@@ -191,21 +208,25 @@ export class MembershipStore {
    * under way the page's ordinals are logged for its sweep. Returns the joiners as
    * `[id, data]`.
    */
-  addListed(members, state, mark, sessionId) {
+  *addListed(members, state, mark, sessionId) {
     // (Parts of ~500k characters: ids may be long, and one bound value must stay under 2 MB.)
     const rows = [];
     let first = 0;
     for (const part of boundedJson(members.map(([id]) => id), { counted: true })) {
-      const found = this.sql.exec(
-        `SELECT j.key + ? AS i, m.id IS NOT NULL AS known, m.n AS n, m.data AS data
-         FROM json_each(?) AS j LEFT JOIN members AS m ON m.id = j.value`,
+      const found = yield sql(
+        {
+          sqlite: `SELECT j.key + ? AS i, CASE WHEN m.id IS NULL THEN 0 ELSE 1 END AS known, m.n AS n, m.data AS data
+                   FROM json_each(?) AS j LEFT JOIN members AS m ON m.id = j.value`,
+          pg: `SELECT j.i - 1 + ? AS i, CASE WHEN m.id IS NULL THEN 0 ELSE 1 END AS known, m.n AS n, m.data AS data
+               FROM json_array_elements_text(?::json) WITH ORDINALITY AS j (value, i) LEFT JOIN members AS m ON m.id = j.value`,
+        },
         first,
         part.json,
       );
       for (const row of found) rows.push(row);
       first += part.count;
     }
-    state.nextOrdinal ??= this.sql.exec("SELECT coalesce(max(n), 0) + 1 AS n FROM members").one().n;
+    state.nextOrdinal ??= (yield sql("SELECT coalesce(max(n), 0) + 1 AS n FROM members")).one().n;
     const ns = new Float64Array(members.length);
     const joined = new Map(); // id -> ordinal: an id listed twice in a page joins once
     const added = [];
@@ -228,30 +249,40 @@ export class MembershipStore {
     // (1000 random uuids into 200k rows: 18.6 -> 14.8 ms in native SQLite).
     const byId = added.length > 1 ? [...added].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) : added;
     for (const part of boundedJson(byId)) {
-      this.sql.exec(
-        "INSERT INTO members (id, data, n, joined_at, joined_session) SELECT value ->> 0, value ->> 1, value ->> 2, ?, ? FROM json_each(?)",
+      yield sql(
+        {
+          sqlite: "INSERT INTO members (id, data, n, joined_at, joined_session) SELECT value ->> 0, value ->> 1, value ->> 2, ?, ? FROM json_each(?)",
+          pg: "INSERT INTO members (id, data, n, joined_at, joined_session) SELECT v ->> 0, v ->> 1, (v ->> 2)::bigint, ?::bigint, ?::text FROM json_array_elements(?::json) AS v",
+        },
         Date.now(),
         sessionId,
         part,
       );
     }
-    for (const part of boundedJson(changed)) {
-      this.sql.exec("UPDATE members SET data = j.value ->> 1 FROM json_each(?) AS j WHERE members.id = j.value ->> 0", part);
+    // A member listed twice in a page with two texts: the last one is kept.
+    for (const part of boundedJson([...new Map(changed)])) {
+      yield sql(
+        {
+          sqlite: "UPDATE members SET data = j.value ->> 1 FROM json_each(?) AS j WHERE members.id = j.value ->> 0",
+          pg: "UPDATE members SET data = j.v ->> 1 FROM json_array_elements(?::json) AS j (v) WHERE members.id = j.v ->> 0",
+        },
+        part,
+      );
     }
     if (mark && members.length > 0) {
-      if (state.listing == null) this.startListing(state);
-      this.sql.exec("INSERT INTO listed (seq, ns) VALUES (?, ?)", state.listing, ns.buffer);
+      if (state.listing == null) yield* this.startListing(state);
+      yield sql("INSERT INTO listed (seq, ns) VALUES (?, ?)", state.listing, ns.buffer);
     }
     return added.map(([id, data]) => [id, data]);
   }
 
   /** Ends the full sync: members no page of it listed leave. Returns how many. */
-  sweep(state, sweptOut, sessionId) {
+  *sweep(state, sweptOut, sessionId) {
     if (state.listing == null) return 0;
-    state.nextOrdinal ??= this.sql.exec("SELECT coalesce(max(n), 0) + 1 AS n FROM members").one().n;
+    state.nextOrdinal ??= (yield sql("SELECT coalesce(max(n), 0) + 1 AS n FROM members")).one().n;
     // One bit per ordinal: set = listed. 10M members: 1.25 MB, once per full sync.
     const seen = new Uint8Array(Math.ceil((state.nextOrdinal + 1) / 8));
-    for (const row of this.sql.exec("SELECT ns FROM listed WHERE seq = ?", state.listing)) {
+    for (const row of yield sql("SELECT ns FROM listed WHERE seq = ?", state.listing)) {
       for (const n of new Float64Array(row.ns)) seen[n >>> 3] |= 1 << (n & 7);
     }
     let swept = 0;
@@ -260,52 +291,65 @@ export class MembershipStore {
     for (let low = 0; low <= state.nextOrdinal; low += per) {
       const high = Math.min(state.nextOrdinal + 1, low + per);
       const bits = seen.slice(low / 8, Math.ceil(high / 8)).buffer;
-      const unlisted = "n >= ? AND n < ? AND ((instr(?, substr(?, (n - ?) / 8 + 1, 1)) - 1) >> ((n - ?) % 8)) & 1 = 0";
-      const args = [low, high, BYTE_VALUES, bits, low, low];
+      // PostgreSQL reads a bit of a bytea as SQLite cannot: get_bit numbers them in the
+      // same order as `seen` (bit n is bit n % 8 of byte n / 8).
+      const { unlisted, args } =
+        this.dialect === "pg"
+          ? { unlisted: "n >= ? AND n < ? AND get_bit(?::bytea, (n - ?)::int) = 0", args: [low, high, bits, low] }
+          : {
+              unlisted: "n >= ? AND n < ? AND ((instr(?, substr(?, (n - ?) / 8 + 1, 1)) - 1) >> ((n - ?) % 8)) & 1 = 0",
+              args: [low, high, BYTE_VALUES, bits, low, low],
+            };
       if (sweptOut) {
         // In id order, 1000 at a time: each query resumes after the last id.
         for (let after = null; ; ) {
           const rows =
             after === null
-              ? this.sql.exec(`SELECT id, data FROM members WHERE ${unlisted} ORDER BY id LIMIT 1000`, ...args).toArray()
-              : this.sql.exec(`SELECT id, data FROM members WHERE ${unlisted} AND id > ? ORDER BY id LIMIT 1000`, ...args, after).toArray();
+              ? (yield sql(`SELECT id, data FROM members WHERE ${unlisted} ORDER BY id LIMIT 1000`, ...args)).toArray()
+              : (yield sql(`SELECT id, data FROM members WHERE ${unlisted} AND id > ? ORDER BY id LIMIT 1000`, ...args, after)).toArray();
           if (rows.length === 0) break;
-          sweptOut(rows.map((r) => [r.id, r.data]));
+          yield* sweptOut(rows.map((r) => [r.id, r.data]));
           after = rows[rows.length - 1].id;
         }
       }
       // Who leaves, for the member lookup (bounded: a whole cohort may leave at once).
       const room = DEPARTURES_PER_SWEEP - Math.min(swept, DEPARTURES_PER_SWEEP);
       if (room > 0) {
-        this.departed(this.sql.exec(`SELECT id FROM members WHERE ${unlisted} LIMIT ?`, ...args, room).toArray().map((r) => r.id), sessionId);
+        const leaving = (yield sql(`SELECT id FROM members WHERE ${unlisted} LIMIT ?`, ...args, room)).toArray();
+        yield* this.departed(leaving.map((r) => r.id), sessionId);
       }
       // rowsWritten is the rows deleted: `members` has no secondary index to count.
-      swept += this.sql.exec(`DELETE FROM members WHERE ${unlisted}`, ...args).rowsWritten;
+      swept += (yield sql(`DELETE FROM members WHERE ${unlisted}`, ...args)).rowsWritten;
     }
-    this.sql.exec("DELETE FROM listed");
+    yield sql("DELETE FROM listed");
     state.listing = null;
     return swept;
   }
 
-  has(id) {
-    return this.sql.exec("SELECT 1 FROM members WHERE id = ?", id).toArray().length > 0;
+  *has(id) {
+    return (yield sql("SELECT 1 FROM members WHERE id = ?", id)).toArray().length > 0;
   }
 
   /** Records that `ids` left in `sessionId`, keeping the last DEPARTURES_KEPT. */
-  departed(ids, sessionId) {
+  *departed(ids, sessionId) {
     if (ids.length === 0) return;
     const now = Date.now();
     for (const part of boundedJson(ids)) {
-      this.sql.exec(
-        "INSERT OR REPLACE INTO departures (id, left_at, session) SELECT value, ?, ? FROM json_each(?)",
+      yield sql(
+        {
+          sqlite: `INSERT INTO departures (id, left_at, session) SELECT value, ?, ? FROM json_each(?) WHERE true
+                   ON CONFLICT (id) DO UPDATE SET left_at = excluded.left_at, session = excluded.session`,
+          pg: `INSERT INTO departures (id, left_at, session) SELECT DISTINCT value, ?::bigint, ?::text FROM json_array_elements_text(?::json) AS value
+               ON CONFLICT (id) DO UPDATE SET left_at = excluded.left_at, session = excluded.session`,
+        },
         now,
         sessionId,
         part,
       );
     }
-    const count = this.sql.exec("SELECT count(*) AS n FROM departures").one().n;
+    const count = (yield sql("SELECT count(*) AS n FROM departures")).one().n;
     if (count > DEPARTURES_KEPT * 1.1) {
-      this.sql.exec("DELETE FROM departures WHERE left_at < (SELECT left_at FROM departures ORDER BY left_at DESC LIMIT 1 OFFSET ?)", DEPARTURES_KEPT);
+      yield sql("DELETE FROM departures WHERE left_at < (SELECT left_at FROM departures ORDER BY left_at DESC LIMIT 1 OFFSET ?)", DEPARTURES_KEPT);
     }
   }
 
@@ -314,9 +358,9 @@ export class MembershipStore {
    * sessionId } | null }` (`left` for a member is an earlier departure, before it joined
    * again).
    */
-  lookup(id) {
-    const row = this.sql.exec("SELECT joined_at, joined_session FROM members WHERE id = ?", id).toArray()[0];
-    const gone = this.sql.exec("SELECT left_at, session FROM departures WHERE id = ?", id).toArray()[0];
+  *lookup(id) {
+    const row = (yield sql("SELECT joined_at, joined_session FROM members WHERE id = ?", id)).toArray()[0];
+    const gone = (yield sql("SELECT left_at, session FROM departures WHERE id = ?", id)).toArray()[0];
     const at = (ms) => new Date(ms).toISOString();
     return {
       member: row !== undefined,
@@ -326,11 +370,11 @@ export class MembershipStore {
   }
 
   /** Members in id order after `after` (exclusive). */
-  list(limit, after) {
+  *list(limit, after) {
     const rows =
       after === null
-        ? this.sql.exec("SELECT id FROM members ORDER BY id LIMIT ?", limit + 1).toArray()
-        : this.sql.exec("SELECT id FROM members WHERE id > ? ORDER BY id LIMIT ?", after, limit + 1).toArray();
+        ? (yield sql("SELECT id FROM members ORDER BY id LIMIT ?", limit + 1)).toArray()
+        : (yield sql("SELECT id FROM members WHERE id > ? ORDER BY id LIMIT ?", after, limit + 1)).toArray();
     const more = rows.length > limit;
     const members = rows.slice(0, limit).map((r) => r.id);
     return { members, last: more ? members[members.length - 1] : null };

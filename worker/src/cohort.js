@@ -3,13 +3,13 @@
 // time between awaits, and the runtime holds the RPC reply (and so the Worker's 200) until
 // the transaction is durable.
 import { DurableObject } from "cloudflare:workers";
-import { Cohort } from "cohort-sync/receiver";
+import { Cohort, storageDatabase } from "cohort-sync/receiver";
 import { workerHost } from "./host.js";
 
 export class CohortObject extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
-    this.cohort = new Cohort(ctx.storage, { env, name: ctx.id.toString().slice(0, 16), host: workerHost(env) });
+    this.cohort = new Cohort(storageDatabase(ctx.storage), { env, name: ctx.id.toString().slice(0, 16), host: workerHost(env) });
   }
 
   apply(page) {

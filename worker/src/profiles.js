@@ -1,13 +1,13 @@
 // The profiles' Durable Object (SegmentMembership across cohorts): the receiver's
 // Profiles on the object's own SQLite storage and alarm.
 import { DurableObject } from "cloudflare:workers";
-import { Profiles } from "cohort-sync/receiver";
+import { Profiles, storageDatabase } from "cohort-sync/receiver";
 import { workerHost } from "./host.js";
 
 export class ProfilesObject extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
-    this.profiles = new Profiles(ctx.storage, { env, host: workerHost(env) });
+    this.profiles = new Profiles(storageDatabase(ctx.storage), { env, host: workerHost(env) });
   }
 
   record(key, change) {

@@ -1,12 +1,12 @@
 // The registry's Durable Object (which cohorts are synced here): the receiver's Registry
 // on the object's own SQLite storage.
 import { DurableObject } from "cloudflare:workers";
-import { Registry } from "cohort-sync/receiver";
+import { Registry, storageDatabase } from "cohort-sync/receiver";
 
 export class RegistryObject extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
-    this.registry = new Registry(ctx.storage.sql);
+    this.registry = new Registry(storageDatabase(ctx.storage));
   }
 
   note(cohortId, what) {

@@ -16,9 +16,10 @@ export class CohortObject extends ProductionCohortObject {
     this.fault = null;
     const log = this.cohort.log;
     const append = log.append.bind(log);
-    log.append = (record) => {
-      append(record);
-      if (this.fault === "fail-in-transaction") throw new Error("injected: storage failed mid-apply");
+    const hooked = this;
+    log.append = function* (record, body) {
+      yield* append(record, body);
+      if (hooked.fault === "fail-in-transaction") throw new Error("injected: storage failed mid-apply");
     };
   }
 

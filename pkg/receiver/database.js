@@ -1,0 +1,84 @@
+// The receiver's objects run on two kinds of store: synchronous ones (a Durable Object's
+// SQLite, better-sqlite3 in Node), whose transactions may not await anything, and
+// PostgreSQL, where every statement is a round trip to await. So each transaction is
+// written once, as a generator that yields the statements it runs and is handed back
+// their rows:
+//
+//   const size = await db.transaction(function* () {
+//     return (yield sql("SELECT count(*) AS n FROM page_log")).one().n;
+//   });
+//
+// and each store drives it its own way: at once inside SQLite's transaction, or
+// awaiting each statement between PostgreSQL's BEGIN and COMMIT. Inside one, `yield*`
+// runs another such step function in the same transaction.
+//
+// A database (what Cohort, Profiles and Registry are given):
+// - `transaction(start)`: runs the generator `start()` returns in one transaction;
+//   resolves to what it returns; a throw rolls it back.
+// - `schema(text)`: the tables the object needs, created before its first transaction
+//   (and again after `deleteAll`).
+// - `getAlarm()`, `setAlarm(ms)`, `deleteAlarm()`: the object's one alarm; the host
+//   calls the object's `alarm()` when it is due.
+// - `exclusive(name, fn)`: runs `fn(renew)` unless another process of the same store
+//   runs it (then resolves to undefined): delivery, which must not run twice at once.
+// - `deleteAll()`: forgets everything stored, the tables included.
+
+/**
+ * A statement: SQLite's text with `?` parameters (the PostgreSQL store translates
+ * placeholders and types), or `{ sqlite, pg }` where the two dialects differ.
+ */
+export function sql(text, ...params) {
+  return { text, params };
+}
+
+/**
+ * Runs the steps of a transaction synchronously: `exec(statement)` gives each yielded
+ * statement its cursor. A failed statement is thrown into the steps, so their `finally`
+ * blocks run before the store rolls back.
+ */
+export function runSteps(steps, exec) {
+  let step = steps.next();
+  while (!step.done) {
+    let rows;
+    try {
+      rows = exec(step.value);
+    } catch (error) {
+      step = steps.throw(error);
+      continue;
+    }
+    step = steps.next(rows);
+  }
+  return step.value;
+}
+
+/**
+ * A database over storage.md's synchronous interface: a Durable Object's `ctx.storage`
+ * as it is, or the Node host's SQLite space (sqlite.js).
+ */
+export function storageDatabase(storage) {
+  const exec = ({ text, params }) => storage.sql.exec(typeof text === "string" ? text : text.sqlite, ...params);
+  const schemas = [];
+  return {
+    dialect: "sqlite",
+    transaction(start) {
+      try {
+        return Promise.resolve(storage.transactionSync(() => runSteps(start(), exec)));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    schema(text) {
+      schemas.push(text);
+      storage.sql.exec(text);
+    },
+    getAlarm: () => storage.getAlarm(),
+    setAlarm: (at) => storage.setAlarm(at),
+    deleteAlarm: () => storage.deleteAlarm(),
+    // One process holds the store (a Durable Object, or the Node host's file).
+    exclusive: (name, fn) => fn(async () => true),
+    async deleteAll() {
+      await storage.deleteAll();
+      for (const text of schemas) storage.sql.exec(text);
+    },
+  };
+}
