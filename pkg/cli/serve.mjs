@@ -1,5 +1,5 @@
 // `cohort-sync serve`: the receiver (the Worker's routes and guarantees) on one SQLite
-// file, from the command line. Settings come from the environment under the Worker's
+// file or a PostgreSQL database, from the command line. Settings come from the environment under the Worker's
 // names, credentials included, so a deployment moves between the two without renaming.
 import { resolve } from "node:path";
 import { createServer } from "node:http";
@@ -9,31 +9,35 @@ export const HELP = `Usage: cohort-sync serve [options]
 
 Runs the webhook receiver: POST /webhook for Mixpanel, and the operators' routes
 (/cohorts…, /profiles…) of the Cloudflare Worker, with the same answers. Its state
-is one SQLite file (better-sqlite3 must be installed next to cohort-sync).
+is one SQLite file (better-sqlite3 must be installed next to cohort-sync), or a
+PostgreSQL database that any number of receivers may share (pg must be installed).
 
 Options:
-  --db FILE      the SQLite file (cohorts.db); created when absent
-  --port N       the port to listen on (8787; 0 picks a free one)
-  --host HOST    the address to listen on (127.0.0.1)
-  -h, --help     this help
+  --db FILE        the SQLite file (cohorts.db); created when absent
+  --postgres URL   a PostgreSQL connection string instead (postgres://user@host/db)
+  --port N         the port to listen on (8787; 0 picks a free one)
+  --host HOST      the address to listen on (127.0.0.1)
+  -h, --help       this help
 
 Settings are environment variables with the Worker's names: WEBHOOK_USERNAME and
 WEBHOOK_PASSWORD (with neither set every request is refused, unless
-ALLOW_UNAUTHENTICATED=true), MAX_BODY_BYTES, ACCEPT_COHORTS, CONSOLE_ORIGINS, and
-the forwarding settings (CLEVERTAP_*, BRAZE_*, MIXPANEL_*, FORWARD_RETRY_*).
+ALLOW_UNAUTHENTICATED=true), MAX_BODY_BYTES, ACCEPT_COHORTS, CONSOLE_ORIGINS, the
+forwarding settings (CLEVERTAP_*, BRAZE_*, MIXPANEL_*, FORWARD_RETRY_*), and on
+PostgreSQL ALARM_POLL_MS.
 SIGINT or SIGTERM stops it after the requests under way.
 
 Exit status: 0 stopped by a signal, 1 the server could not start, 2 usage error.`;
 
 const OPTIONS = {
   db: { type: "string" },
+  postgres: { type: "string" },
   port: { type: "string" },
   host: { type: "string" },
   help: { type: "boolean", short: "h" },
 };
 
 /** The Worker's settings (worker/wrangler.toml) read from the environment, by prefix or name. */
-const SETTING = /^(?:WEBHOOK_USERNAME|WEBHOOK_PASSWORD|ALLOW_UNAUTHENTICATED|MAX_BODY_BYTES|ACCEPT_COHORTS|CONSOLE_ORIGINS|APPLY_[A-Z_]+|MAX_LOGGED_PAGES|SWEEP_ORDINALS_PER_SCAN|FORWARD_[A-Z_]+|CLEVERTAP_[A-Z_]+|BRAZE_[A-Z_]+|MIXPANEL_[A-Z_]+)$/;
+const SETTING = /^(?:WEBHOOK_USERNAME|WEBHOOK_PASSWORD|ALLOW_UNAUTHENTICATED|MAX_BODY_BYTES|ACCEPT_COHORTS|CONSOLE_ORIGINS|APPLY_[A-Z_]+|MAX_LOGGED_PAGES|SWEEP_ORDINALS_PER_SCAN|ALARM_POLL_MS|FORWARD_[A-Z_]+|CLEVERTAP_[A-Z_]+|BRAZE_[A-Z_]+|MIXPANEL_[A-Z_]+)$/;
 
 function usage(message) {
   process.stderr.write(`cohort-sync serve: ${message}\nTry 'cohort-sync serve --help'.\n`);
@@ -47,7 +51,9 @@ function readArgs(argv) {
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got ${JSON.stringify(portText)}`);
   if (values.db === "") throw new UsageError("--db must name a file");
-  return { help: values.help, db: resolve(values.db ?? "cohorts.db"), port, host: values.host ?? "127.0.0.1" };
+  if (values.db !== undefined && values.postgres !== undefined) throw new UsageError("give --db or --postgres, not both");
+  if (values.postgres === "") throw new UsageError("--postgres must be a connection string");
+  return { help: values.help, db: resolve(values.db ?? "cohorts.db"), postgres: values.postgres, port, host: values.host ?? "127.0.0.1" };
 }
 
 export async function main(argv) {
@@ -64,11 +70,15 @@ export async function main(argv) {
   }
   const settings = Object.fromEntries(Object.entries(process.env).filter(([name]) => SETTING.test(name)));
   const { authMode, createReceiver } = await import("../receiver/node.js");
+  // Where the state is, without a password a connection string may carry.
+  const where = args.postgres === undefined ? args.db : redacted(args.postgres);
   let receiver;
   try {
-    receiver = createReceiver({ db: args.db, settings });
+    receiver = createReceiver(args.postgres === undefined ? { db: args.db, settings } : { postgres: args.postgres, settings });
+    await receiver.ready();
   } catch (error) {
-    process.stderr.write(`cohort-sync serve: cannot open ${args.db}: ${error.message}\n`);
+    await receiver?.close().catch(() => {});
+    process.stderr.write(`cohort-sync serve: cannot open ${where}: ${error.message}\n`);
     return 1;
   }
   const server = createServer(receiver.nodeHandler);
@@ -81,7 +91,7 @@ export async function main(argv) {
   }
   const { port } = server.address();
   const origin = `http://${args.host.includes(":") ? `[${args.host}]` : args.host}:${port}`;
-  process.stdout.write(`cohort-sync serve: listening on ${origin} (webhook ${origin}/webhook), state in ${args.db}\n`);
+  process.stdout.write(`cohort-sync serve: listening on ${origin} (webhook ${origin}/webhook), state in ${where}\n`);
   const mode = authMode(settings).kind;
   if (mode === "closed") {
     process.stderr.write("cohort-sync serve: no credentials configured: every request is refused (set WEBHOOK_USERNAME and WEBHOOK_PASSWORD)\n");
@@ -99,4 +109,15 @@ export async function main(argv) {
   await receiver.close();
   process.stdout.write(`cohort-sync serve: stopped (${signal})\n`);
   return 0;
+}
+
+/** A connection string without its password. */
+function redacted(url) {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "the PostgreSQL database";
+  }
 }

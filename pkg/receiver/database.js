@@ -51,6 +51,35 @@ export function runSteps(steps, exec) {
   return step.value;
 }
 
+/** runSteps for an asynchronous store: `exec(statement)` resolves to the cursor. */
+export async function runStepsAsync(steps, exec) {
+  let step = steps.next();
+  while (!step.done) {
+    let rows;
+    try {
+      rows = await exec(step.value);
+    } catch (error) {
+      step = steps.throw(error);
+      continue;
+    }
+    step = steps.next(rows);
+  }
+  return step.value;
+}
+
+/** What workerd's SQL cursor offers, over rows in hand: iteration, `toArray()`, `one()`, `rowsWritten`. */
+export function cursor(rows, rowsWritten) {
+  return {
+    rowsWritten,
+    toArray: () => rows,
+    one() {
+      if (rows.length !== 1) throw new Error(`expected exactly one row, got ${rows.length}`);
+      return rows[0];
+    },
+    [Symbol.iterator]: () => rows[Symbol.iterator](),
+  };
+}
+
 /**
  * A database over storage.md's synchronous interface: a Durable Object's `ctx.storage`
  * as it is, or the Node host's SQLite space (sqlite.js).

@@ -1,8 +1,8 @@
-// createReceiver: the receiver in one Node process on one SQLite file. The routes and
-// the objects are the Worker's (routes.js, cohort.js, profiles.js, registry.js); this
-// host gives each object its space in the file (sqlite.js), a timer for its alarm
-// (alarm.js) and a queue that runs its calls one at a time (serial.js), as a Durable
-// Object has.
+// createReceiver: the receiver in Node, on one SQLite file (one process) or on a
+// PostgreSQL database (any number of processes). The routes and the objects are the
+// Worker's (routes.js, cohort.js, profiles.js, registry.js); this host gives each object
+// its space in the store (sqlite.js, postgres.js), a timer for its alarm (alarm.js) and
+// a queue that runs its calls one at a time (serial.js), as a Durable Object has.
 import { createHash } from "node:crypto";
 import { TimerAlarm } from "./alarm.js";
 import { Cohort } from "./cohort.js";
@@ -12,6 +12,7 @@ import { Registry } from "./registry.js";
 import { handleRequest } from "./routes.js";
 import { serialised } from "./serial.js";
 import { storageDatabase } from "./database.js";
+import { openPool, postgresSpace, prepareShared } from "./postgres.js";
 import { openDatabase, sqliteSpace } from "./sqlite.js";
 
 const COHORT_METHODS = ["apply", "info", "has", "lookup", "list", "syncs", "refused", "deadLetters", "redriveDeadLetters", "dropDeadLetters", "forget", "loggedPages"];
@@ -22,37 +23,32 @@ const REGISTRY_METHODS = ["note", "forget", "list"];
 // names are not.
 const SPACES_SCHEMA = "CREATE TABLE IF NOT EXISTS cohort_spaces (cohort_id TEXT PRIMARY KEY, n INTEGER NOT NULL UNIQUE) WITHOUT ROWID";
 
+/** How often a process on PostgreSQL looks for alarms due that no timer of its own holds (ms). */
+const DEFAULT_ALARM_POLL_MS = 1000;
+
 /**
  * A receiver: `{ fetch(request), nodeHandler, cohort(id), profiles(), close() }`.
- * `db`: a file name (opened with better-sqlite3, and closed by close()) or an open
- * better-sqlite3 Database (left open). The other options are the Worker's settings
- * (docs/api.md, "createReceiver").
+ * `postgres`: a connection string or a pg Pool (the PostgreSQL store, for several
+ * processes); else `db`: a SQLite file name (opened with better-sqlite3, and closed by
+ * close()) or an open better-sqlite3 Database (left open). The other options are the
+ * Worker's settings (docs/api.md, "createReceiver").
  */
 export function createReceiver(options = {}) {
   const env = settingsOf(options);
-  const db = openDatabase(options.db ?? "cohorts.db");
-  const ownsDb = typeof (options.db ?? "cohorts.db") === "string";
-  db.exec(SPACES_SCHEMA);
   const onAlarmError = (error) => console.error("cohort-sync: an alarm failed; it will run again", error?.stack ?? error);
+  const store = options.postgres !== undefined ? postgresStore(options.postgres, env) : sqliteStore(options.db ?? "cohorts.db");
   const alarms = [];
-  const storageOf = (prefix, alarmOf) => {
-    const alarm = new TimerAlarm(() => alarmOf().alarm(), onAlarmError);
+  /** An object's database with its alarm, which runs `objectOf().alarm()` when due. */
+  const databaseOf = (prefix, objectOf) => {
+    let db = null;
+    const alarm = new TimerAlarm(() => store.runAlarm(db, alarm, () => objectOf().alarm()), onAlarmError);
     alarms.push(alarm);
-    const space = sqliteSpace(db, prefix);
-    return storageDatabase({
-      ...space,
-      getAlarm: () => alarm.getAlarm(),
-      setAlarm: (at) => alarm.setAlarm(at),
-      async deleteAlarm() {
-        await alarm.deleteAlarm();
-      },
-      async deleteAll() {
-        space.deleteAll();
-      },
-    });
+    db = store.space(prefix, alarm);
+    return db;
   };
 
   const cohorts = new Map();
+  const spaces = new Map(); // prefix -> the object's entry, for alarms due in another process
   let profiles = null;
   let registry = null;
   let closed = false;
@@ -60,10 +56,16 @@ export function createReceiver(options = {}) {
     cohort(cohortId) {
       let entry = cohorts.get(cohortId);
       if (entry === undefined) {
-        let object = null;
-        const storage = storageOf(`c${spaceNumber(db, cohortId)}_`, () => object);
-        object = new Cohort(storage, { env, name: nameOf(cohortId), host });
-        entry = { object, handle: serialised(object, COHORT_METHODS) };
+        entry = {};
+        entry.object = store.spaceNumber(cohortId).then((n) => {
+          const prefix = `c${n}_`;
+          let object = null;
+          object = new Cohort(databaseOf(prefix, () => object), { env, name: nameOf(cohortId), host });
+          spaces.set(prefix, entry);
+          return object;
+        });
+        entry.object.catch(() => cohorts.delete(cohortId)); // tried again on the next call
+        entry.handle = serialised(entry.object, COHORT_METHODS);
         cohorts.set(cohortId, entry);
       }
       return entry.handle;
@@ -71,14 +73,15 @@ export function createReceiver(options = {}) {
     profiles() {
       if (profiles === null) {
         let object = null;
-        object = new Profiles(storageOf("profiles_", () => object), { env, host });
-        profiles = { object, handle: serialised(object, PROFILES_METHODS) };
+        object = new Profiles(databaseOf("profiles_", () => object), { env, host });
+        profiles = { object: Promise.resolve(object), handle: serialised(object, PROFILES_METHODS) };
+        spaces.set("profiles_", profiles);
       }
       return profiles.handle;
     },
     registry() {
       if (registry === null) {
-        const object = new Registry(storageDatabase(sqliteSpace(db, "registry_")));
+        const object = new Registry(databaseOf("registry_", () => object));
         registry = { object, handle: serialised(object, REGISTRY_METHODS) };
       }
       return registry.handle;
@@ -86,13 +89,29 @@ export function createReceiver(options = {}) {
   };
 
   // Alarms are timers, gone with the last process: every object with stored work sets
-  // its alarm again (page logs to apply, outboxes to deliver).
-  host.profiles();
-  profiles.object.resume();
-  for (const { cohort_id: cohortId } of db.prepare("SELECT cohort_id FROM cohort_spaces ORDER BY n").all()) {
-    host.cohort(cohortId);
-    cohorts.get(cohortId).object.resume();
-  }
+  // its alarm again (page logs to apply, outboxes to deliver). On PostgreSQL the alarms
+  // are rows too, and the poll finds those due.
+  const ready = (async () => {
+    await store.ready;
+    host.profiles();
+    await (await profiles.object).resume();
+    for (const cohortId of await store.cohortIds()) {
+      host.cohort(cohortId);
+      await (await cohorts.get(cohortId).object).resume();
+    }
+  })();
+  ready.catch(onAlarmError);
+  const poll = store.pollAlarms?.(async (prefix, at) => {
+    if (!spaces.has(prefix)) {
+      const cohortId = await store.cohortOf(prefix);
+      if (cohortId === null) return;
+      host.cohort(cohortId);
+    }
+    const object = await spaces.get(prefix).object;
+    // This process's timer, set for the row's time: its run claims the row.
+    const current = await object.db.getAlarm();
+    if (current === null || current > at) await object.db.setAlarm(at);
+  }, onAlarmError);
 
   const receiver = {
     /** The answer to a Web-standard Request. */
@@ -103,16 +122,107 @@ export function createReceiver(options = {}) {
     /** A handle on one cohort (the methods of Cohort, async, one call at a time). */
     cohort: (cohortId) => host.cohort(cohortId),
     profiles: () => host.profiles(),
-    /** Stops the alarms (waiting for runs under way) and closes the file when it opened it. */
+    /** Resolves once the store is open and every object with stored work has its alarm set. */
+    ready: () => ready,
+    /** Stops the alarms (waiting for runs under way) and closes the store when it opened it. */
     async close() {
       if (closed) return;
       closed = true;
+      poll?.stop();
+      await ready.catch(() => {});
       await Promise.all(alarms.map((alarm) => alarm.close()));
-      if (ownsDb) db.close();
+      await store.close();
     },
   };
   receiver.nodeHandler = toNodeListener(receiver);
   return receiver;
+}
+
+/** The SQLite store: one file, one process (better-sqlite3 is synchronous). */
+function sqliteStore(target) {
+  const db = openDatabase(target);
+  db.exec(SPACES_SCHEMA);
+  return {
+    ready: Promise.resolve(),
+    space(prefix, alarm) {
+      const space = sqliteSpace(db, prefix);
+      return storageDatabase({
+        ...space,
+        getAlarm: () => alarm.getAlarm(),
+        setAlarm: (at) => alarm.setAlarm(at),
+        async deleteAlarm() {
+          await alarm.deleteAlarm();
+        },
+        async deleteAll() {
+          space.deleteAll();
+        },
+      });
+    },
+    runAlarm: (db, alarm, run) => run(),
+    async spaceNumber(cohortId) {
+      const known = db.prepare("SELECT n FROM cohort_spaces WHERE cohort_id = ?").get(cohortId);
+      if (known) return known.n;
+      return db.prepare("INSERT INTO cohort_spaces (cohort_id, n) VALUES (?, (SELECT coalesce(max(n), 0) + 1 FROM cohort_spaces)) RETURNING n").get(cohortId).n;
+    },
+    cohortIds: async () => db.prepare("SELECT cohort_id FROM cohort_spaces ORDER BY n").all().map((row) => row.cohort_id),
+    async close() {
+      if (typeof target === "string") db.close();
+    },
+  };
+}
+
+/** The PostgreSQL store: one database, any number of processes (postgres.js). */
+function postgresStore(target, env) {
+  const pool = openPool(target);
+  const pollMs = Number(env.ALARM_POLL_MS) > 0 ? Number(env.ALARM_POLL_MS) : DEFAULT_ALARM_POLL_MS;
+  return {
+    ready: prepareShared(pool),
+    space: (prefix, alarm) => postgresSpace(pool, prefix, alarm),
+    async runAlarm(db, alarm, run) {
+      const lease = await db.claimAlarm();
+      await run();
+      if ((await alarm.getAlarm()) === null) await db.releaseAlarm(lease);
+    },
+    async spaceNumber(cohortId) {
+      const { rows } = await pool.query(
+        `WITH added AS (INSERT INTO cohort_spaces (cohort_id) VALUES ($1) ON CONFLICT (cohort_id) DO NOTHING RETURNING n)
+         SELECT n FROM added UNION ALL SELECT n FROM cohort_spaces WHERE cohort_id = $1`,
+        [cohortId],
+      );
+      return rows[0].n;
+    },
+    cohortIds: async () => (await pool.query("SELECT cohort_id FROM cohort_spaces ORDER BY n")).rows.map((row) => row.cohort_id),
+    async cohortOf(prefix) {
+      const n = /^c(\d+)_$/.exec(prefix)?.[1];
+      if (n === undefined) return null;
+      const { rows } = await pool.query("SELECT cohort_id FROM cohort_spaces WHERE n = $1", [n]);
+      return rows[0]?.cohort_id ?? null;
+    },
+    /** Every `pollMs`, `due(prefix, at)` for each alarm row due. */
+    pollAlarms(due, onError) {
+      let timer = null;
+      let stopped = false;
+      const tick = async () => {
+        try {
+          const { rows } = await pool.query("SELECT space, at FROM cohort_alarms WHERE at <= $1", [Date.now()]);
+          for (const { space, at } of rows) await due(space, at);
+        } catch (error) {
+          if (!stopped) onError(error);
+        }
+        if (!stopped) timer = setTimeout(tick, pollMs);
+      };
+      timer = setTimeout(tick, pollMs);
+      return {
+        stop() {
+          stopped = true;
+          clearTimeout(timer);
+        },
+      };
+    },
+    async close() {
+      if (typeof target === "string") await pool.end();
+    },
+  };
 }
 
 /** The Worker's settings (its variable names) from createReceiver's options. */
@@ -128,13 +238,6 @@ function settingsOf(options) {
   if (options.acceptCohorts !== undefined) env.ACCEPT_COHORTS = [].concat(options.acceptCohorts).join(",");
   if (options.consoleOrigins !== undefined) env.CONSOLE_ORIGINS = [].concat(options.consoleOrigins).join(",");
   return env;
-}
-
-/** The number of a cohort's tables, given on first sight. */
-function spaceNumber(db, cohortId) {
-  const known = db.prepare("SELECT n FROM cohort_spaces WHERE cohort_id = ?").get(cohortId);
-  if (known) return known.n;
-  return db.prepare("INSERT INTO cohort_spaces (cohort_id, n) VALUES (?, (SELECT coalesce(max(n), 0) + 1 FROM cohort_spaces)) RETURNING n").get(cohortId).n;
 }
 
 /**

@@ -3,13 +3,13 @@
 // has settled, so the pages of a cohort are logged and applied in the order they came,
 // whatever the store awaits inside (an asynchronous store later will).
 
-/** A handle on `object` whose `methods` are async and run one at a time. */
+/** A handle on `object` (or the promise of one) whose `methods` are async and run one at a time. */
 export function serialised(object, methods) {
   let last = Promise.resolve();
   const handle = {};
   for (const name of methods) {
     handle[name] = (...args) => {
-      const result = last.then(() => object[name](...args));
+      const result = last.then(async () => (await object)[name](...args));
       last = result.catch(() => {});
       return result;
     };

@@ -9,6 +9,8 @@
 // better-sqlite3 is loaded only here, and only when a receiver opens a file by name: it
 // is an optional peer dependency of the package, needed by the SQLite store alone.
 import { createRequire } from "node:module";
+import { cursor } from "./database.js";
+import { tableNames } from "./space.js";
 
 /** A better-sqlite3 Database: `db` itself when it is one, else the file it names, opened. */
 export function openDatabase(db) {
@@ -29,21 +31,9 @@ export function openDatabase(db) {
 
 /** One space of `db`: `{ sql, transactionSync, deleteAll }` (storage.md), its tables named `${prefix}…`. */
 export function sqliteSpace(db, prefix) {
-  if (!/^[a-z][a-z0-9_]*_$/.test(prefix)) throw new Error(`bad table prefix ${JSON.stringify(prefix)}`);
-  // The table (and index) names the space's schemas created, and the SQL rewritten for
-  // them: each statement is rewritten and prepared once.
-  const tables = new Set();
-  let pattern = null;
+  // Each statement is rewritten for the space's tables and prepared once.
+  const { tables, learn, local } = tableNames(prefix, () => statements.clear());
   const statements = new Map();
-  const learn = (text) => {
-    for (const [, name] of text.matchAll(/CREATE\s+(?:TABLE|INDEX)\s+IF\s+NOT\s+EXISTS\s+(\w+)/gi)) {
-      if (tables.has(name)) continue;
-      tables.add(name);
-      pattern = new RegExp(`(?<![\\w.'"])(?:${[...tables].join("|")})(?![\\w'"])`, "g");
-      statements.clear();
-    }
-  };
-  const local = (text) => (pattern === null ? text : text.replace(pattern, (name) => prefix + name));
   const prepared = (text) => {
     let statement = statements.get(text);
     if (statement === undefined) {
@@ -79,19 +69,6 @@ export function sqliteSpace(db, prefix) {
       })();
       statements.clear();
     },
-  };
-}
-
-/** What workerd's cursor offers: iteration, `toArray()`, `one()`, `rowsWritten`. */
-function cursor(rows, rowsWritten) {
-  return {
-    rowsWritten,
-    toArray: () => rows,
-    one() {
-      if (rows.length !== 1) throw new Error(`expected exactly one row, got ${rows.length}`);
-      return rows[0];
-    },
-    [Symbol.iterator]: () => rows[Symbol.iterator](),
   };
 }
 
