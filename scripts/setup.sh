@@ -59,3 +59,14 @@ if [ ! -x /usr/bin/chromium ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium
 fi
+
+# 5. PostgreSQL from Debian's packages, for the receiver's tests and benches on a real
+#    server (scripts/pg-cluster.mjs starts a throwaway cluster with its binaries; the
+#    package's own cluster and service are never used).
+if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' > /dev/null; then
+  echo "setup: installing postgresql (apt); takes a minute or two"
+  sudo_cmd=""
+  if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq postgresql
+fi
