@@ -1,16 +1,62 @@
 // Runs the receiver in Node as `createReceiver` users do: a real http server on
-// 127.0.0.1 with the receiver on a SQLite file in a temporary folder, with the shape of
-// the Worker's harness (tests/js/worker/worker-harness.mjs), so the Worker's behaviour
-// suites run against it unchanged. Stopping closes the server and the receiver; starting
-// again on the same folder is a restart on the same file.
-import { mkdtempSync, rmSync } from "node:fs";
+// 127.0.0.1 with the receiver on a SQLite file in a temporary folder, or with
+// RECEIVER_STORE=postgres on a database of its own in a throwaway PostgreSQL cluster
+// (one per test file, started on first use), with the shape of the Worker's harness
+// (tests/js/worker/worker-harness.mjs), so the Worker's behaviour suites run against it
+// unchanged. Stopping closes the server and the receiver; starting again on the same
+// folder (or database) is a restart on the same state.
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { createReceiver } from "cohort-sync/receiver";
 import { TEST_SETTINGS, client } from "../worker/worker-harness.mjs";
 
-export const storageDir = () => mkdtempSync(join(tmpdir(), "cohort-sync-receiver-"));
+export const STORE = process.env.RECEIVER_STORE === "postgres" ? "postgres" : "sqlite";
+
+let cluster = null;
+let databases = 0;
+
+/** The PostgreSQL cluster of this test file, started on first use and stopped at exit. */
+export async function postgresCluster() {
+  cluster ??= import(pathToFileURL(join(repositoryRoot(), "scripts/pg-cluster.mjs")).href).then(async ({ startCluster }) => {
+    // Stopped when the test file's process exits (pg-cluster.mjs sees to that).
+    return startCluster({ fsync: false });
+  });
+  return cluster;
+}
+
+/** The repository: COHORT_SYNC_ROOT, or the nearest folder above this file with scripts/pg-cluster.mjs (the scratch project is inside it). */
+function repositoryRoot() {
+  if (process.env.COHORT_SYNC_ROOT) return resolve(process.env.COHORT_SYNC_ROOT);
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "scripts/pg-cluster.mjs"))) return dir;
+    if (dirname(dir) === dir) throw new Error("no folder above this file holds scripts/pg-cluster.mjs (set COHORT_SYNC_ROOT)");
+  }
+}
+
+/** A fresh place for a receiver's state: a folder (SQLite), or the name of a database to create (PostgreSQL). */
+export const storageDir = () => (STORE === "postgres" ? `pg:receiver_${process.pid}_${++databases}` : mkdtempSync(join(tmpdir(), "cohort-sync-receiver-")));
+
+/** The connection string of `persist`'s database (created on first use). */
+export async function databaseUrl(persist) {
+  const { url } = await postgresCluster();
+  const name = persist.slice(3);
+  const pg = createRequire(import.meta.url)("pg");
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (rows.length === 0) await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const at = new URL(url);
+  at.pathname = `/${name}`;
+  return at.toString();
+}
 
 /**
  * Starts a receiver. `vars` are the Worker's settings (added to the test defaults);
@@ -20,7 +66,11 @@ export const storageDir = () => mkdtempSync(join(tmpdir(), "cohort-sync-receiver
  */
 export async function startNodeReceiver({ vars = {}, persist = storageDir(), hooks = false } = {}) {
   if (hooks) throw new Error("fault hooks are the Worker harness's (worker-hooks.js)");
-  const receiver = createReceiver({ db: join(persist, "cohorts.db"), settings: { ...TEST_SETTINGS, ...vars } });
+  const settings = { ...TEST_SETTINGS, ALARM_POLL_MS: "200", ...vars };
+  const receiver = persist.startsWith("pg:")
+    ? createReceiver({ postgres: await databaseUrl(persist), settings })
+    : createReceiver({ db: join(persist, "cohorts.db"), settings });
+  await receiver.ready();
   const server = createServer(receiver.nodeHandler);
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const origin = `http://127.0.0.1:${server.address().port}`;
@@ -50,7 +100,7 @@ export async function startNodeReceiver({ vars = {}, persist = storageDir(), hoo
     stop,
     async destroy() {
       await stop();
-      rmSync(persist, { recursive: true, force: true });
+      if (!persist.startsWith("pg:")) rmSync(persist, { recursive: true, force: true });
     },
   };
 }
