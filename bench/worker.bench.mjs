@@ -18,10 +18,13 @@ import { AUTH, startRecorder, startWorker as startInWorkerd } from "../tests/js/
 import { result } from "./result.mjs";
 
 // HOST=node runs the same receiver in Node on a SQLite file (createReceiver), in this
-// process, instead of the Worker in workerd.
+// process, instead of the Worker in workerd; STORE=postgres with it, on a database in a
+// throwaway PostgreSQL cluster on 127.0.0.1 (fsync on, as in production).
 const HOST = process.env.HOST ?? "workerd";
+const STORE = process.env.STORE === "postgres" ? "postgres" : "sqlite";
+if (HOST === "node" && STORE === "postgres") Object.assign(process.env, { RECEIVER_STORE: "postgres", RECEIVER_PG_FSYNC: "on" });
 const startWorker = HOST === "node" ? (await import("../tests/js/receiver/node-harness.mjs")).startNodeReceiver : startInWorkerd;
-const WHERE = HOST === "node" ? "Node receiver on SQLite" : "Worker";
+const WHERE = HOST !== "node" ? "Worker" : STORE === "postgres" ? "Node receiver on PostgreSQL" : "Node receiver on SQLite";
 const MEMBERS = Number(process.env.MEMBERS ?? 200_000);
 const FORWARD = process.env.FORWARD ?? "both"; // off | on | both
 const IDS = process.env.IDS ?? "ascending"; // ascending | random

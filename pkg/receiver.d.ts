@@ -10,6 +10,8 @@ export interface ReceiverSettings {
   ACCEPT_COHORTS?: string;
   CONSOLE_ORIGINS?: string;
   APPLY_DELAY_MS?: string;
+  /** On PostgreSQL: how often a process looks for alarms due that no timer of its own holds (ms, 1000). */
+  ALARM_POLL_MS?: string;
   APPLY_PAGES_PER_RUN?: string;
   MAX_LOGGED_PAGES?: string;
   FORWARD_RETRY_BASE_MS?: string;
@@ -31,6 +33,8 @@ export interface ReceiverSettings {
 export interface ReceiverOptions {
   /** A SQLite file (opened with better-sqlite3, closed by close()) or an open better-sqlite3 Database (left open). Default "cohorts.db". */
   db?: string | object;
+  /** A PostgreSQL connection string (a pg Pool is opened, and ended by close()) or a pg Pool (left open): several processes may share it. `db` is then not used. */
+  postgres?: string | object;
   /** HTTP Basic credentials. With neither set, every request is refused unless allowUnauthenticated is true. */
   username?: string;
   password?: string;
@@ -58,7 +62,9 @@ export interface Receiver {
   fetch(request: Request): Promise<Response>;
   /** `http.createServer(receiver.nodeHandler)`, or `app.use(receiver.nodeHandler)` before any body parser. */
   nodeHandler: NodeListener;
-  /** Stops the alarms (waiting for a run under way) and closes the file when it opened it. */
+  /** Resolves once the store is open and every object with stored work has its alarm set; rejects on a bad file or connection. */
+  ready(): Promise<void>;
+  /** Stops the alarms (waiting for a run under way) and closes the file or pool it opened. */
   close(): Promise<void>;
 }
 

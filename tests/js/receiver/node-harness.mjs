@@ -23,7 +23,8 @@ let databases = 0;
 export async function postgresCluster() {
   cluster ??= import(pathToFileURL(join(repositoryRoot(), "scripts/pg-cluster.mjs")).href).then(async ({ startCluster }) => {
     // Stopped when the test file's process exits (pg-cluster.mjs sees to that).
-    return startCluster({ fsync: false });
+    // (Benches ask for fsync, as a production server has it.)
+    return startCluster({ fsync: process.env.RECEIVER_PG_FSYNC === "on" });
   });
   return cluster;
 }
