@@ -1,0 +1,153 @@
+// The Worker's faults (tests/js/worker/worker-faults.test.mjs) met by the Node receiver
+// for real, in its store, from outside: no hooks in the code under test.
+// - Storage unavailable: SQLite's file held by another writer past the busy timeout;
+//   PostgreSQL's database closed to connections and its sessions ended.
+// - A write failing mid-apply: a trigger on the cohort's page log that raises, so the
+//   transaction rolls back.
+// - The answer lost after the write: the client sends the whole page and goes away
+//   before the answer; the page commits with nobody to answer.
+// Each time: Mixpanel gets a retryable answer (or none), nothing is half-applied, and
+// the retry applies and forwards once. pg-faults.test.mjs runs this on PostgreSQL.
+import assert from "node:assert/strict";
+import { request } from "node:http";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { planSync } from "cohort-sync";
+import { AUTH, eventually, startRecorder } from "../worker/worker-harness.mjs";
+import { STORE, databaseUrl, postgresCluster, startNodeReceiver } from "./node-harness.mjs";
+
+const require = createRequire(import.meta.url);
+const T = { timeout: 120_000 };
+const options = (cohortId, sessionId, extra = {}) => ({ projectId: "1", cohortId, cohortName: "Faults", sessionId, ...extra });
+
+let w, recorder, faults;
+before(async () => {
+  recorder = await startRecorder();
+  w = await startNodeReceiver({
+    vars: { CLEVERTAP_ACCOUNT_ID: "A", CLEVERTAP_PASSCODE: "P", CLEVERTAP_UPLOAD_URL: recorder.url, FORWARD_RETRY_MAX_MS: "100" },
+  });
+  faults = STORE === "postgres" ? await postgresFaults(w.persist) : sqliteFaults(w.persist);
+});
+after(async () => {
+  await faults?.close();
+  await w?.destroy();
+  await recorder?.close();
+});
+
+const syncs = () => recorder.received.flatMap((r) => r.json.d.filter((x) => x.type === "event").map((x) => `${x.identity}:${x.evtData.Action}`));
+const drained = (cohortId) => eventually(async () => (await w.get(`/cohorts/${cohortId}`)).json.outbox.pending === 0, 20_000, "an empty outbox");
+
+/** Faults in the receiver's SQLite file, through a second connection to it. */
+function sqliteFaults(persist) {
+  const db = new (require("better-sqlite3"))(join(persist, "cohorts.db"));
+  const pageLog = (cohortId) => `c${db.prepare("SELECT n FROM cohort_spaces WHERE cohort_id = ?").get(cohortId).n}_page_log`;
+  return {
+    /** Another writer holds the file; the receiver waits out its busy timeout. */
+    unavailable() {
+      db.exec("BEGIN EXCLUSIVE");
+      return () => db.exec("COMMIT");
+    },
+    failWrites(cohortId) {
+      db.exec(`CREATE TRIGGER fault BEFORE INSERT ON ${pageLog(cohortId)} BEGIN SELECT RAISE(ABORT, 'injected: storage failed mid-apply'); END`);
+      return () => db.exec("DROP TRIGGER fault");
+    },
+    close: () => db.close(),
+  };
+}
+
+/** Faults in the receiver's PostgreSQL database, from a superuser's session. */
+async function postgresFaults(persist) {
+  const url = await databaseUrl(persist);
+  const name = new URL(url).pathname.slice(1);
+  const { Client } = require("pg");
+  const session = async (to) => {
+    const client = new Client({ connectionString: to });
+    await client.connect();
+    return client;
+  };
+  const admin = await session((await postgresCluster()).url);
+  const inDatabase = async (fn) => {
+    const client = await session(url);
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  };
+  const pageLog = (client, cohortId) =>
+    client.query("SELECT n FROM cohort_spaces WHERE cohort_id = $1", [cohortId]).then(({ rows }) => `c${rows[0].n}_page_log`);
+  const trigger = (cohortId, body) =>
+    inDatabase(async (client) => {
+      const table = await pageLog(client, cohortId);
+      await client.query(`CREATE OR REPLACE FUNCTION fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${body}; RETURN NEW; END $$`);
+      await client.query(`CREATE TRIGGER fault BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION fault()`);
+      return () => inDatabase((c) => c.query(`DROP TRIGGER fault ON ${table}`));
+    });
+  return {
+    async unavailable() {
+      await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [name]);
+      return () => admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+    },
+    failWrites: (cohortId) => trigger(cohortId, "RAISE EXCEPTION 'injected: storage failed mid-apply'"),
+    close: () => admin.end(),
+  };
+}
+
+/** Sends a whole webhook request and closes the connection before any answer. */
+function sendAndVanish(origin, body) {
+  return new Promise((resolve, reject) => {
+    const req = request(`${origin}/webhook`, { method: "POST", headers: { authorization: AUTH, "content-type": "application/json", "content-length": Buffer.byteLength(body) } });
+    req.on("error", () => {}); // the socket is ours to break
+    req.on("response", () => reject(new Error("answered before the client went away")));
+    req.end(body, () => {
+      req.destroy();
+      resolve();
+    });
+  });
+}
+
+describe(`faults in the Node receiver's ${STORE} store`, T, () => {
+  for (const fault of ["unavailable", "failWrites"]) {
+    test(`${fault}: 503 (Mixpanel retries), nothing half-applied; the retry applies once`, T, async () => {
+      const cohortId = `f-${fault}`;
+      const pages = planSync(null, ["a", "b", "c", "d"], options(cohortId, "s1", { batchSize: 2 }));
+      assert.equal((await w.post(pages[0])).status, 200);
+      const heal = await faults[fault](cohortId);
+      let failed;
+      try {
+        failed = await w.post(pages[1]);
+      } finally {
+        await heal();
+      }
+      assert.equal(failed.status, 503, failed.text);
+      assert.equal(failed.json.status, "failure");
+      assert.equal(failed.json.action, "members", "the action is echoed on a 5xx too");
+      const info = (await w.get(`/cohorts/${cohortId}`)).json;
+      assert.equal(info.size, 2, "the failed page left no member behind");
+      assert.equal(info.pendingSession.sessionId, "s1", "and did not complete the session");
+      assert.equal((await w.post(pages[1])).status, 200);
+      assert.equal((await w.get(`/cohorts/${cohortId}`)).json.size, 4);
+      await drained(cohortId);
+      assert.deepEqual(syncs().filter((s) => ["a", "b", "c", "d"].some((id) => s.startsWith(`${id}:`))).sort(), ["a:Added", "b:Added", "c:Added", "d:Added"]);
+      recorder.received.length = 0;
+    });
+  }
+
+  test("the answer lost after the write (the client gone before the answer): the retry is a duplicate, forwarded once", T, async () => {
+    const cohortId = "f-after";
+    const [first, body] = planSync(null, ["w", "x", "y"], options(cohortId, "s1", { batchSize: 2 }));
+    assert.equal((await w.post(first)).status, 200);
+    await sendAndVanish(w.origin, body);
+    // The page commits with nobody to answer.
+    await eventually(async () => (await w.get(`/cohorts/${cohortId}`)).json.size === 3, 10_000, "the page applied");
+    assert.equal((await w.post(body)).status, 200);
+    const s1 = (await w.get(`/cohorts/${cohortId}/syncs`)).json.syncs.find((s) => s.sessionId === "s1");
+    assert.equal(s1.replays, 1, "the retry was a replay");
+    assert.equal(s1.added, 3);
+    await drained(cohortId);
+    assert.deepEqual(syncs().sort(), ["w:Added", "x:Added", "y:Added"]);
+    recorder.received.length = 0;
+  });
+});
