@@ -46,7 +46,11 @@ export function openPool(target) {
   } catch (error) {
     throw new Error("the PostgreSQL store needs pg 8.x: npm install pg", { cause: error });
   }
-  return new pg.Pool({ connectionString: target, types: { getTypeParser: typeParser(pg) } });
+  const pool = new pg.Pool({ connectionString: target, types: { getTypeParser: typeParser(pg) } });
+  // An idle connection the server dropped (a restart, a failover) is an error event on
+  // the pool, which would end the process unheard; the next query connects again.
+  pool.on("error", (error) => console.error("cohort-sync: a PostgreSQL connection was lost; it will be opened again", error?.message ?? error));
+  return pool;
 }
 
 /** BIGINT (counts, times in ms, ordinals) as numbers: every one here is below 2^53. */
