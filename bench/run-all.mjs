@@ -18,6 +18,9 @@ const benches = [
   ["The Worker in workerd", "bench/worker.bench.mjs", quick ? { MEMBERS: "20000" } : {}],
   ["Forwarding in workerd", "bench/forwarding.bench.mjs", quick ? { ROUNDS: "20" } : {}],
   ["The profiles object in workerd", "bench/profiles.bench.mjs", quick ? { COHORTS: "10", PAGES: "2" } : {}],
+  ["The receiver in Node on SQLite", "bench/worker.bench.mjs", { HOST: "node", MEMBERS: quick ? "20000" : "50000" }],
+  ["The receiver in Node on PostgreSQL", "bench/worker.bench.mjs", { HOST: "node", STORE: "postgres", MEMBERS: quick ? "20000" : "50000" }],
+  ["Two receivers on one PostgreSQL database", "bench/instances.bench.mjs", quick ? { MEMBERS: "20000" } : {}],
 ];
 
 const rows = [];
