@@ -30,6 +30,16 @@ export interface ReceiverSettings {
   [name: string]: string | undefined;
 }
 
+/** A structured event: `page` (answered), `applied`, or `delivery` (one send to a destination). */
+export interface ReceiverEvent {
+  event: "page" | "applied" | "delivery";
+  cohort?: string | null;
+  session?: string | null;
+  action?: string | null;
+  status?: number | string;
+  [field: string]: unknown;
+}
+
 export interface ReceiverOptions {
   /** A SQLite file (opened with better-sqlite3, closed by close()) or an open better-sqlite3 Database (left open). Default "cohorts.db". */
   db?: string | object;
@@ -45,6 +55,10 @@ export interface ReceiverOptions {
   acceptCohorts?: string | string[];
   /** Origins whose pages may call the operators' routes (CORS). */
   consoleOrigins?: string | string[];
+  /** Given each structured event (page answered, page applied, delivery attempt) as an object; a throw is logged and changes nothing. */
+  onEvent?: (event: ReceiverEvent) => void;
+  /** false: no JSON event lines on the console (default true). */
+  logEvents?: boolean;
   /** Any other setting by the Worker's name (forwarding, retries, the page log); the options above win. */
   settings?: ReceiverSettings;
 }

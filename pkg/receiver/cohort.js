@@ -7,7 +7,7 @@
 // alarm set through `db` is due.
 import { changeRequests, destinations, send } from "./forward.js";
 import { OUTBOX_SCHEMA, Outbox } from "./outbox.js";
-import { logEvent } from "./log.js";
+import { eventSinks, logEvent } from "./log.js";
 import { PAGE_LOG_SCHEMA, PageLog } from "./pagelog.js";
 import { MAX_BOUND_CHARS, MembershipStore, SCHEMA } from "./store.js";
 
@@ -46,7 +46,7 @@ export class Cohort {
       name: `cohort:${name}`,
       baseDelayMs: Number(env.FORWARD_RETRY_BASE_MS) || undefined,
       maxDelayMs: Number(env.FORWARD_RETRY_MAX_MS) || undefined,
-      analytics: env.ANALYTICS,
+      events: eventSinks(env),
       // The one alarm also applies the page log: due once its oldest page has waited.
       *otherWorkDue() {
         const oldest = yield* log.oldest();
@@ -170,7 +170,7 @@ export class Cohort {
         removed: result.removed.length + result.swept,
         duplicate: result.duplicate,
         sessionComplete: result.sessionComplete,
-      }, this.env.ANALYTICS);
+      }, eventSinks(this.env));
       const cohortId = page.cohort?.cohortId;
       if (!cohortId || !(result.firstSeen || result.sessionComplete)) return;
       const completed = result.sessionComplete ? { at: new Date().toISOString(), sessionId: page.sessionId } : null;

@@ -8,5 +8,5 @@ export { Profiles } from "./profiles.js";
 export { Registry } from "./registry.js";
 export { sql, storageDatabase } from "./database.js";
 export { failureMessage } from "./message.js";
-export { dataPoint, logEvent } from "./log.js";
+export { dataPoint, eventSinks, logEvent } from "./log.js";
 export { authMode } from "./auth.js";

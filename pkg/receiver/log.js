@@ -4,6 +4,8 @@
 // `delivery` for each attempt to send a request to a destination. With a Workers
 // Analytics Engine dataset bound as ANALYTICS, each event is also a data point there,
 // for counts over time (README, "Watching a deployment", has the layout and a query).
+// The Node receiver may hand each event to a function of its user's instead (ON_EVENT,
+// createReceiver's `onEvent`), and leave the lines out (EVENT_LINES=false).
 
 /** Where each event's fields go in a data point: text as blobs, numbers as doubles. */
 const DATA_POINTS = {
@@ -25,14 +27,29 @@ export function dataPoint(event, fields) {
   };
 }
 
-/** Writes one event line, and a data point when `analytics` (the ANALYTICS binding) is set. */
-export function logEvent(event, fields, analytics) {
-  console.log(JSON.stringify({ event, ...fields }));
-  if (!analytics) return;
+/** Where an object's events go, from its settings: `{ analytics, onEvent, lines }`. */
+export function eventSinks(env) {
+  return { analytics: env.ANALYTICS, onEvent: typeof env.ON_EVENT === "function" ? env.ON_EVENT : null, lines: env.EVENT_LINES !== "false" };
+}
+
+/**
+ * Writes one event line (unless `sinks.lines` is false), hands the event to
+ * `sinks.onEvent`, and writes a data point to `sinks.analytics` (the ANALYTICS binding).
+ */
+export function logEvent(event, fields, sinks = {}) {
+  if (sinks.lines !== false) console.log(JSON.stringify({ event, ...fields }));
+  // Watching must never fail a page or a delivery.
+  if (sinks.onEvent) {
+    try {
+      sinks.onEvent({ event, ...fields });
+    } catch (error) {
+      console.error("cohort-sync: onEvent threw", error?.stack ?? error);
+    }
+  }
+  if (!sinks.analytics) return;
   try {
-    analytics.writeDataPoint(dataPoint(event, fields));
+    sinks.analytics.writeDataPoint(dataPoint(event, fields));
   } catch (error) {
-    // Counting must never fail a page or a delivery.
     console.error("cohort-sync: writing a data point failed", error?.stack ?? error);
   }
 }

@@ -189,7 +189,9 @@ function postgresStore(target, env) {
          SELECT n FROM added UNION ALL SELECT n FROM cohort_spaces WHERE cohort_id = $1`,
         [cohortId],
       );
-      return rows[0].n;
+      if (rows.length > 0) return rows[0].n;
+      // Another process added it after this statement's snapshot: a new statement sees it.
+      return (await pool.query("SELECT n FROM cohort_spaces WHERE cohort_id = $1", [cohortId])).rows[0].n;
     },
     cohortIds: async () => (await pool.query("SELECT cohort_id FROM cohort_spaces ORDER BY n")).rows.map((row) => row.cohort_id),
     async cohortOf(prefix) {
@@ -237,6 +239,8 @@ function settingsOf(options) {
   if (options.maxBodyBytes !== undefined) env.MAX_BODY_BYTES = String(options.maxBodyBytes);
   if (options.acceptCohorts !== undefined) env.ACCEPT_COHORTS = [].concat(options.acceptCohorts).join(",");
   if (options.consoleOrigins !== undefined) env.CONSOLE_ORIGINS = [].concat(options.consoleOrigins).join(",");
+  if (options.onEvent !== undefined) env.ON_EVENT = options.onEvent;
+  if (options.logEvents !== undefined) env.EVENT_LINES = String(options.logEvents !== false);
   return env;
 }
 

@@ -33,16 +33,18 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 
 /** Requests sent per alarm before the alarm is set again (keeps each run short). */
 const SENDS_PER_RUN = 50;
+/** How long an alarm waits before looking again at an outbox another process is delivering (ms). */
+const BUSY_RETRY_MS = 1000;
 
 export class Outbox {
   /**
    * `db`: the database and alarm of the object that owns the outbox (database.js);
-   * `otherWorkDue()`: steps that return when the object's other alarm work is due (ms),
+   * `events`: where its delivery events go (log.js); `otherWorkDue()`: steps that return when the object's other alarm work is due (ms),
    * or null.
    */
-  constructor(db, { name, baseDelayMs = 1000, maxDelayMs = 300_000, otherWorkDue = function* () { return null; }, analytics }) {
+  constructor(db, { name, baseDelayMs = 1000, maxDelayMs = 300_000, otherWorkDue = function* () { return null; }, events }) {
     this.otherWorkDue = otherWorkDue;
-    this.analytics = analytics;
+    this.events = events;
     this.db = db;
     this.name = name;
     this.baseDelayMs = baseDelayMs;
@@ -112,15 +114,16 @@ export class Outbox {
    * except from the alarm handler itself, where the alarm still reads as the one
    * running (already past) and must be replaced.
    */
-  async schedule({ fromAlarm = false } = {}) {
+  async schedule({ fromAlarm = false, notBefore = 0 } = {}) {
     const otherWorkDue = this.otherWorkDue;
-    const next = await this.db.transaction(function* () {
+    let next = await this.db.transaction(function* () {
       // Only each destination's head can go next: later rows wait behind it.
       const head = (yield sql("SELECT min(next_at) AS at FROM outbox AS o WHERE seq = (SELECT min(seq) FROM outbox WHERE dest = o.dest)")).one().at;
       const other = yield* otherWorkDue();
       return head === null ? other : other === null ? head : Math.min(head, other);
     });
     if (next === null) return;
+    next = Math.max(next, notBefore);
     const current = fromAlarm ? null : await this.db.getAlarm();
     if (current === null || current > next) await this.db.setAlarm(next);
   }
@@ -133,10 +136,13 @@ export class Outbox {
    * number of processes on the store: a destination's rows go strictly in order.
    */
   async deliver(send) {
-    await this.db.exclusive("deliver", (stillOurs) => this.deliverDue(send, stillOurs));
-    await this.schedule({ fromAlarm: true });
+    const done = await this.db.exclusive("deliver", (stillOurs) => this.deliverDue(send, stillOurs));
+    // Another process is delivering this outbox (and sets its own alarm after): this one
+    // looks again a little later rather than at once.
+    await this.schedule({ fromAlarm: true, notBefore: done === true ? 0 : Date.now() + BUSY_RETRY_MS });
   }
 
+  /** Sends what is due; false when another process took the outbox over meanwhile. */
   async deliverDue(send, stillOurs) {
     const { db } = this;
     let sent = 0;
@@ -149,7 +155,7 @@ export class Outbox {
           return (yield sql("SELECT * FROM outbox WHERE dest = ? ORDER BY seq LIMIT 1", dest)).toArray()[0];
         });
         if (!head || head.next_at > Date.now()) break;
-        if (!(await stillOurs())) return;
+        if (!(await stillOurs())) return false;
         sent++;
         let result;
         const started = Date.now();
@@ -166,7 +172,7 @@ export class Outbox {
           attempt: head.attempts + 1,
           ms: Date.now() - started,
           ...(result.ok ? {} : { error: String(result.dead ?? result.retry).slice(0, 200) }),
-        }, this.analytics);
+        }, this.events);
         const attempts = head.attempts + 1;
         const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(attempts - 1, 30));
         await db.transaction(function* () {
@@ -196,6 +202,7 @@ export class Outbox {
         if (!result.ok && result.dead === undefined) break; // this destination waits; the others go on
       }
     }
+    return true;
   }
 }
 

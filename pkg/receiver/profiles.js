@@ -6,6 +6,7 @@
 import { engageUrl, segmentMembershipUpdates } from "../api.js";
 import { sql } from "./database.js";
 import { send } from "./forward.js";
+import { eventSinks } from "./log.js";
 import { OUTBOX_SCHEMA, Outbox } from "./outbox.js";
 import { boundedJson } from "./store.js";
 
@@ -28,7 +29,7 @@ export class Profiles {
       name: "profiles",
       baseDelayMs: Number(env.FORWARD_RETRY_BASE_MS) || undefined,
       maxDelayMs: Number(env.FORWARD_RETRY_MAX_MS) || undefined,
-      analytics: env.ANALYTICS,
+      events: eventSinks(env),
     });
   }
 

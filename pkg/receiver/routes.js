@@ -14,7 +14,7 @@ import { TooLarge, readLimited } from "./body.js";
 import { corsHeaders, isOperatorPath, preflight, withHeaders } from "./cors.js";
 import { destinations } from "./forward.js";
 import { failureMessage } from "./message.js";
-import { logEvent } from "./log.js";
+import { eventSinks, logEvent } from "./log.js";
 
 const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
 
@@ -63,7 +63,7 @@ async function respond(request, url, env, host) {
 async function webhook(request, env, host) {
   const started = Date.now();
   const answer = await answerWebhook(request, env, host);
-  logEvent("page", { ...answer.facts, status: answer.response.status, ms: Date.now() - started }, env.ANALYTICS);
+  logEvent("page", { ...answer.facts, status: answer.response.status, ms: Date.now() - started }, eventSinks(env));
   return answer.response;
 }
 

@@ -50,6 +50,34 @@ test("fetch answers Web-standard Requests; each cohort has tables of its own in 
   db.close();
 });
 
+test("onEvent gets every page, apply and delivery event as an object; logEvents: false prints no lines", async (t) => {
+  const lines = [];
+  t.mock.method(console, "log", (line) => lines.push(line));
+  const events = [];
+  const receiver = createReceiver({ db: join(tmp, "events.db"), username: "u", password: "p", onEvent: (e) => events.push(e), logEvents: false });
+  for (const body of pages("ev", ["1", "2"])) assert.equal((await post(receiver, body)).status, 200);
+  assert.equal((await (await get(receiver, "/cohorts/ev")).json()).size, 2);
+  await receiver.close();
+  assert.deepEqual(events.map((e) => e.event), ["page", "applied"]);
+  assert.equal(events[0].status, 200);
+  assert.equal(events[0].cohort, "ev");
+  assert.equal(events[1].added, 2);
+  assert.deepEqual(lines, [], "no event lines");
+});
+
+test("a pg Pool passed as postgres is used as it is: pg is loaded only for the PostgreSQL store", async () => {
+  const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((path) => /[\\/]node_modules[\\/]pg[\\/]/.test(path));
+  const receiver = createReceiver({ db: join(tmp, "nopg.db"), username: "u", password: "p" });
+  await receiver.ready();
+  assert.equal(loaded(), false, "the SQLite store does not load pg");
+  await receiver.close();
+  // A connection that cannot be made shows in ready(), not as a crash.
+  const unreachable = createReceiver({ postgres: "postgres://nobody@127.0.0.1:1/none", username: "u", password: "p" });
+  await assert.rejects(unreachable.ready(), /ECONNREFUSED/);
+  await unreachable.close();
+  assert.equal(loaded(), true);
+});
+
 test("fails closed without credentials; allowUnauthenticated opens it only when true", async () => {
   const closed = createReceiver({ db: join(tmp, "closed.db") });
   const r = await post(closed, [...pages("a", ["1"])][0], null);

@@ -2,7 +2,7 @@
 // goes where, so that a query written against the layout README documents keeps working.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { dataPoint, logEvent } from "cohort-sync/receiver";
+import { dataPoint, eventSinks, logEvent } from "cohort-sync/receiver";
 
 test("each event's fields go to the documented blobs, doubles and index", () => {
   assert.deepEqual(dataPoint("page", { cohort: "98765", session: "s-1", action: "members", page: 2, total: 3, members: 1000, status: 200, ms: 4 }), {
@@ -34,10 +34,24 @@ test("a dataset that throws never fails the event, and none at all writes only t
   t.mock.method(console, "log", (line) => lines.push(line));
   t.mock.method(console, "error", () => {});
   const written = [];
-  logEvent("page", { cohort: "c", status: 200 }, { writeDataPoint: (point) => written.push(point) });
-  logEvent("page", { cohort: "c", status: 200 }, { writeDataPoint: () => { throw new Error("quota"); } });
-  logEvent("page", { cohort: "c", status: 200 });
+  logEvent("page", { cohort: "c", status: 200 }, eventSinks({ ANALYTICS: { writeDataPoint: (point) => written.push(point) } }));
+  logEvent("page", { cohort: "c", status: 200 }, eventSinks({ ANALYTICS: { writeDataPoint: () => { throw new Error("quota"); } } }));
+  logEvent("page", { cohort: "c", status: 200 }, eventSinks({}));
   assert.equal(lines.length, 3);
   assert.equal(written.length, 1);
   assert.deepEqual(written[0].blobs.slice(0, 2), ["page", "c"]);
+});
+
+test("onEvent gets each event as an object; one that throws never fails the event; EVENT_LINES=false leaves the line out", (t) => {
+  const lines = [];
+  t.mock.method(console, "log", (line) => lines.push(line));
+  const errors = [];
+  t.mock.method(console, "error", (...args) => errors.push(args));
+  const seen = [];
+  logEvent("applied", { cohort: "c", added: 3 }, eventSinks({ ON_EVENT: (event) => seen.push(event), EVENT_LINES: "false" }));
+  logEvent("applied", { cohort: "c", added: 1 }, eventSinks({ ON_EVENT: () => { throw new Error("theirs"); } }));
+  assert.deepEqual(seen, [{ event: "applied", cohort: "c", added: 3 }]);
+  assert.equal(lines.length, 1, "the second event's line only");
+  assert.equal(errors.length, 1);
+  assert.match(String(errors[0][0]), /onEvent threw/);
 });
