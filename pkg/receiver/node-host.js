@@ -102,12 +102,14 @@ export function createReceiver(options = {}) {
   })();
   ready.catch(onAlarmError);
   const poll = store.pollAlarms?.(async (prefix, at) => {
-    if (!spaces.has(prefix)) {
+    let entry = spaces.get(prefix);
+    if (entry === undefined) {
       const cohortId = await store.cohortOf(prefix);
       if (cohortId === null) return;
       host.cohort(cohortId);
+      entry = cohorts.get(cohortId);
     }
-    const object = await spaces.get(prefix).object;
+    const object = await entry.object;
     // This process's timer, set for the row's time: its run claims the row.
     const current = await object.db.getAlarm();
     if (current === null || current > at) await object.db.setAlarm(at);
