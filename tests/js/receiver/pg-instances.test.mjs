@@ -124,6 +124,8 @@ test("a process killed mid-sync: the pages it answered are kept, and another pro
     assert.equal(s1.added, 1500);
     assert.equal(s1.replays, 1);
     assert.ok((await get(b.origin, "/cohorts")).cohorts.find((c) => c.cohortId === "killed").lastCompletedSync);
+    const { stderr } = await b.stop();
+    assert.doesNotMatch(stderr, /failed/, "the poll opened the cohort and ran its alarm without a failure");
   } finally {
     await db.end();
     await b.stop();
