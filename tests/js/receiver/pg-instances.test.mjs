@@ -4,42 +4,23 @@
 // pages it answered still in its log; and a destination that sees every change once,
 // however many processes run the cohort's alarm.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
-import { join } from "node:path";
 import { after, test } from "node:test";
 import { planSync } from "cohort-sync";
 import { databaseUrl, postgresCluster } from "./node-harness.mjs";
+import { serve } from "./serve-process.mjs";
 
-const BIN = join(process.cwd(), "node_modules/.bin/cohort-sync");
 const T = { timeout: 120_000 };
 const AUTH = `Basic ${Buffer.from("mixpanel:s3cret").toString("base64")}`;
 const SETTINGS = { WEBHOOK_USERNAME: "mixpanel", WEBHOOK_PASSWORD: "s3cret", ALARM_POLL_MS: "100", FORWARD_RETRY_BASE_MS: "50", FORWARD_RETRY_MAX_MS: "200" };
-const children = new Set();
-after(async () => {
-  for (const child of children) child.kill("SIGKILL");
-  (await postgresCluster()).stop();
-});
+after(async () => (await postgresCluster()).stop());
 
-/** Starts `cohort-sync serve --postgres url`; resolves once it prints its URL. */
-async function serve(url, env = {}) {
-  const child = spawn(BIN, ["serve", "--postgres", url, "--port", "0"], { env: { PATH: process.env.PATH, ...SETTINGS, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  let stdout = "";
-  let stderr = "";
-  child.stderr.on("data", (c) => (stderr += c));
-  const exited = new Promise((resolve) => child.on("exit", (code, signal) => (children.delete(child), resolve({ code, signal, stdout, stderr }))));
-  const origin = await new Promise((resolve, reject) => {
-    child.stdout.on("data", (c) => {
-      stdout += c;
-      const found = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (found) resolve(found[1]);
-    });
-    exited.then((r) => reject(new Error(`serve exited (${r.code}): ${r.stderr}`)));
-  });
-  assert.doesNotMatch(stdout, /password/);
-  return { origin, stop: (signal = "SIGTERM") => (child.kill(signal), exited) };
+/** `cohort-sync serve --postgres url` with the test settings and `env`. */
+async function servePostgres(url, env = {}) {
+  const server = await serve(["--postgres", url], { ...SETTINGS, ...env });
+  assert.doesNotMatch(server.output().stdout, /password/);
+  return server;
 }
 
 const post = (origin, body) =>
@@ -63,7 +44,7 @@ const sorted = (list) => [...list].sort();
 
 test("two processes share a cohort: pages split between them, sent at once, replayed to the other; membership exact", T, async () => {
   const url = await databaseUrl("pg:instances_split");
-  const [a, b] = await Promise.all([serve(url), serve(url)]);
+  const [a, b] = await Promise.all([servePostgres(url), servePostgres(url)]);
   try {
     const first = ids(2000, "u");
     const pages = planSync(null, first, { projectId: "1", cohortId: "shared", cohortName: "Shared", sessionId: "s1", batchSize: 100 });
@@ -97,8 +78,8 @@ test("two processes share a cohort: pages split between them, sent at once, repl
 test("a process killed mid-sync: the pages it answered are kept, and another process's alarm poll applies them", T, async () => {
   const url = await databaseUrl("pg:instances_kill");
   // `a` leaves logged pages for a second and a half: killed at once, it dies with them unapplied.
-  const a = await serve(url, { APPLY_DELAY_MS: "1500", MAX_LOGGED_PAGES: "1000" });
-  const b = await serve(url);
+  const a = await servePostgres(url, { APPLY_DELAY_MS: "1500", MAX_LOGGED_PAGES: "1000" });
+  const b = await servePostgres(url);
   const db = new (createRequire(import.meta.url)("pg").Client)({ connectionString: url });
   await db.connect();
   try {
@@ -152,7 +133,7 @@ test("forwarding with two processes: each queued request is delivered once, in o
   await new Promise((resolve) => clevertap.listen(0, "127.0.0.1", resolve));
   const forward = { CLEVERTAP_ACCOUNT_ID: "A", CLEVERTAP_PASSCODE: "P", CLEVERTAP_UPLOAD_URL: `http://127.0.0.1:${clevertap.address().port}/1/upload` };
   const url = await databaseUrl("pg:instances_forward");
-  const [a, b] = await Promise.all([serve(url, forward), serve(url, forward)]);
+  const [a, b] = await Promise.all([servePostgres(url, forward), servePostgres(url, forward)]);
   try {
     const everyone = ids(600, "f");
     const pages = planSync(null, everyone, { projectId: "1", cohortId: "fwd", cohortName: "Fwd", sessionId: "s1", batchSize: 50 });

@@ -8,32 +8,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { planSync } from "cohort-sync";
+import { BIN, serve } from "./serve-process.mjs";
 
-const BIN = join(process.cwd(), "node_modules/.bin/cohort-sync");
 const tmp = mkdtempSync(join(tmpdir(), "cohort-sync-serve-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 const T = { timeout: 60_000 };
 const auth = (user, password) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 const CREDENTIALS = { WEBHOOK_USERNAME: "mixpanel", WEBHOOK_PASSWORD: "s3cret" };
 const AUTH = auth("mixpanel", "s3cret");
-
-/** Starts `cohort-sync serve` with `args` and `env`; resolves once it prints its URL. */
-async function serve(args, env = {}) {
-  const child = spawn(BIN, ["serve", "--port", "0", ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stderr.on("data", (c) => (stderr += c));
-  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr })));
-  const origin = await new Promise((resolve, reject) => {
-    child.stdout.on("data", (c) => {
-      stdout += c;
-      const found = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (found) resolve(found[1]);
-    });
-    exited.then((r) => reject(new Error(`serve exited (${r.code}): ${r.stderr}`)));
-  });
-  return { origin, stop: (signal = "SIGTERM") => (child.kill(signal), exited), output: () => ({ stdout, stderr }) };
-}
 
 test("serve takes a sync on a SQLite file and keeps it across a restart; SIGTERM and SIGINT stop it with 0", T, async () => {
   const db = join(tmp, "cohorts.db");
@@ -80,4 +62,20 @@ test("usage errors exit 2 with the command's words", T, async () => {
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^cohort-sync serve: --port must be a whole number from 0 to 65535, got "eighty"\nTry 'cohort-sync serve --help'\.\n$/);
   assert.match((await run(["--dbb", "x"])).stderr, /unknown option --dbb \(did you mean --db\?\)/);
+  const both = await run(["--db", "x.db", "--postgres", "postgres://u@127.0.0.1/db"]);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /give --db or --postgres, not both/);
+  assert.equal((await run(["--postgres="])).code, 2);
+});
+
+test("a PostgreSQL server that cannot be reached: exit 1, the reason, and no password shown", T, async () => {
+  const failed = await new Promise((resolve) => {
+    const child = spawn(BIN, ["serve", "--postgres", "postgres://mixpanel:hunter2@127.0.0.1:1/cohorts"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (c) => (stderr += c));
+    child.on("exit", (code) => resolve({ code, stderr }));
+  });
+  assert.equal(failed.code, 1);
+  assert.match(failed.stderr, /cannot open postgres:\/\/mixpanel:\*\*\*@127\.0\.0\.1:1\/cohorts: .*ECONNREFUSED/);
+  assert.doesNotMatch(failed.stderr, /hunter2/);
 });
