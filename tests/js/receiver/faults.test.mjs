@@ -14,29 +14,22 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { planSync } from "cohort-sync";
-import { AUTH, eventually, startRecorder } from "../worker/worker-harness.mjs";
+import { cleverTapFixture } from "../worker/clevertap-fixture.mjs";
+import { AUTH, eventually } from "../worker/worker-harness.mjs";
 import { STORE, databaseUrl, postgresCluster, startNodeReceiver } from "./node-harness.mjs";
 
 const require = createRequire(import.meta.url);
 const T = { timeout: 120_000 };
 const options = (cohortId, sessionId, extra = {}) => ({ projectId: "1", cohortId, cohortName: "Faults", sessionId, ...extra });
 
-let w, recorder, faults;
+const fixture = cleverTapFixture(startNodeReceiver);
+const { syncs, drained } = fixture;
+let faults;
 before(async () => {
-  recorder = await startRecorder();
-  w = await startNodeReceiver({
-    vars: { CLEVERTAP_ACCOUNT_ID: "A", CLEVERTAP_PASSCODE: "P", CLEVERTAP_UPLOAD_URL: recorder.url, FORWARD_RETRY_MAX_MS: "100" },
-  });
-  faults = STORE === "postgres" ? await postgresFaults(w.persist) : sqliteFaults(w.persist);
+  await fixture.started;
+  faults = STORE === "postgres" ? await postgresFaults(fixture.w.persist) : sqliteFaults(fixture.w.persist);
 });
-after(async () => {
-  await faults?.close();
-  await w?.destroy();
-  await recorder?.close();
-});
-
-const syncs = () => recorder.received.flatMap((r) => r.json.d.filter((x) => x.type === "event").map((x) => `${x.identity}:${x.evtData.Action}`));
-const drained = (cohortId) => eventually(async () => (await w.get(`/cohorts/${cohortId}`)).json.outbox.pending === 0, 20_000, "an empty outbox");
+after(() => faults?.close());
 
 /** Faults in the receiver's SQLite file, through a second connection to it. */
 function sqliteFaults(persist) {
@@ -113,41 +106,41 @@ describe(`faults in the Node receiver's ${STORE} store`, T, () => {
     test(`${fault}: 503 (Mixpanel retries), nothing half-applied; the retry applies once`, T, async () => {
       const cohortId = `f-${fault}`;
       const pages = planSync(null, ["a", "b", "c", "d"], options(cohortId, "s1", { batchSize: 2 }));
-      assert.equal((await w.post(pages[0])).status, 200);
+      assert.equal((await fixture.w.post(pages[0])).status, 200);
       const heal = await faults[fault](cohortId);
       let failed;
       try {
-        failed = await w.post(pages[1]);
+        failed = await fixture.w.post(pages[1]);
       } finally {
         await heal();
       }
       assert.equal(failed.status, 503, failed.text);
       assert.equal(failed.json.status, "failure");
       assert.equal(failed.json.action, "members", "the action is echoed on a 5xx too");
-      const info = (await w.get(`/cohorts/${cohortId}`)).json;
+      const info = (await fixture.w.get(`/cohorts/${cohortId}`)).json;
       assert.equal(info.size, 2, "the failed page left no member behind");
       assert.equal(info.pendingSession.sessionId, "s1", "and did not complete the session");
-      assert.equal((await w.post(pages[1])).status, 200);
-      assert.equal((await w.get(`/cohorts/${cohortId}`)).json.size, 4);
+      assert.equal((await fixture.w.post(pages[1])).status, 200);
+      assert.equal((await fixture.w.get(`/cohorts/${cohortId}`)).json.size, 4);
       await drained(cohortId);
       assert.deepEqual(syncs().filter((s) => ["a", "b", "c", "d"].some((id) => s.startsWith(`${id}:`))).sort(), ["a:Added", "b:Added", "c:Added", "d:Added"]);
-      recorder.received.length = 0;
+      fixture.recorder.received.length = 0;
     });
   }
 
   test("the answer lost after the write (the client gone before the answer): the retry is a duplicate, forwarded once", T, async () => {
     const cohortId = "f-after";
     const [first, body] = planSync(null, ["w", "x", "y"], options(cohortId, "s1", { batchSize: 2 }));
-    assert.equal((await w.post(first)).status, 200);
-    await sendAndVanish(w.origin, body);
+    assert.equal((await fixture.w.post(first)).status, 200);
+    await sendAndVanish(fixture.w.origin, body);
     // The page commits with nobody to answer.
-    await eventually(async () => (await w.get(`/cohorts/${cohortId}`)).json.size === 3, 10_000, "the page applied");
-    assert.equal((await w.post(body)).status, 200);
-    const s1 = (await w.get(`/cohorts/${cohortId}/syncs`)).json.syncs.find((s) => s.sessionId === "s1");
+    await eventually(async () => (await fixture.w.get(`/cohorts/${cohortId}`)).json.size === 3, 10_000, "the page applied");
+    assert.equal((await fixture.w.post(body)).status, 200);
+    const s1 = (await fixture.w.get(`/cohorts/${cohortId}/syncs`)).json.syncs.find((s) => s.sessionId === "s1");
     assert.equal(s1.replays, 1, "the retry was a replay");
     assert.equal(s1.added, 3);
     await drained(cohortId);
     assert.deepEqual(syncs().sort(), ["w:Added", "x:Added", "y:Added"]);
-    recorder.received.length = 0;
+    fixture.recorder.received.length = 0;
   });
 });
