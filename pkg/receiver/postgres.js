@@ -62,6 +62,11 @@ function typeParser(pg) {
 export async function locked(pool, key, fn) {
   const client = await pool.connect();
   let broken = null;
+  // The connection lost while checked out (the server restarted, the session was ended)
+  // is an error event on the client, which would end the process unheard; the statement
+  // under way (or the next) fails with it, and the client is discarded.
+  const lost = (error) => (broken = error);
+  client.on("error", lost);
   try {
     // One round trip: the transaction, its plans made for each statement's own values
     // (a plan cached while a cohort's table was small would scan it whole once it is
@@ -74,6 +79,7 @@ export async function locked(pool, key, fn) {
     await client.query("ROLLBACK").catch((lost) => (broken = lost));
     throw error;
   } finally {
+    client.off("error", lost);
     client.release(broken ?? undefined);
   }
 }
