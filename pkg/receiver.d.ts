@@ -41,7 +41,12 @@ export interface ReceiverEvent {
 }
 
 export interface ReceiverOptions {
-  /** A SQLite file (opened with better-sqlite3, closed by close()) or an open better-sqlite3 Database (left open). Default "cohorts.db". */
+  /**
+   * A SQLite file, opened with the runtime's SQLite (better-sqlite3 in Node, bun:sqlite in
+   * Bun, node:sqlite in Deno) and closed by close(); or an open database of any of the
+   * three (a better-sqlite3 or bun:sqlite Database, a node:sqlite DatabaseSync), left open.
+   * Default "cohorts.db".
+   */
   db?: string | object;
   /** A PostgreSQL connection string (a pg Pool is opened, and ended by close()) or a pg Pool (left open): several processes may share it. `db` is then not used. */
   postgres?: string | object;

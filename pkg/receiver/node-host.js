@@ -29,8 +29,9 @@ const DEFAULT_ALARM_POLL_MS = 1000;
 /**
  * A receiver: `{ fetch(request), nodeHandler, cohort(id), profiles(), close() }`.
  * `postgres`: a connection string or a pg Pool (the PostgreSQL store, for several
- * processes); else `db`: a SQLite file name (opened with better-sqlite3, and closed by
- * close()) or an open better-sqlite3 Database (left open). The other options are the
+ * processes); else `db`: a SQLite file name (opened with the runtime's SQLite:
+ * better-sqlite3 in Node, bun:sqlite in Bun, node:sqlite in Deno; closed by close()) or
+ * an open Database of any of the three (left open). The other options are the
  * Worker's settings (docs/api.md, "createReceiver").
  */
 export function createReceiver(options = {}) {
@@ -140,7 +141,7 @@ export function createReceiver(options = {}) {
   return receiver;
 }
 
-/** The SQLite store: one file, one process (better-sqlite3 is synchronous). */
+/** The SQLite store: one file, one process (its SQLite is synchronous). */
 function sqliteStore(target) {
   const db = openDatabase(target);
   db.exec(SPACES_SCHEMA);

@@ -1,20 +1,29 @@
-// The storage interface of storage.md over better-sqlite3, for the Node host: one SQLite
-// file holds the registry, the profiles and every cohort, each in tables of its own
-// (a "space": its tables' names carry its prefix, `c17_members`). Tables rather than
-// one file per cohort, so the receiver is the one file an operator copies or backs up,
-// and a cohort's transaction is still a transaction of that file; tables rather than a
-// cohort column in shared tables, so the SQL and its query plans are exactly the
-// Durable Object's, where each cohort has a database of its own.
+// The storage interface of storage.md over better-sqlite3 (or Bun's or Deno's own SQLite),
+// for the Node host: one SQLite file holds the registry, the profiles and every cohort,
+// each in tables of its own (a "space": its tables' names carry its prefix,
+// `c17_members`). Tables rather than one file per cohort, so the receiver is the one
+// file an operator copies or backs up, and a cohort's transaction is still a
+// transaction of that file; tables rather than a cohort column in shared tables, so the
+// SQL and its query plans are exactly the Durable Object's, where each cohort has a
+// database of its own.
 //
-// better-sqlite3 is loaded only here, and only when a receiver opens a file by name: it
-// is an optional peer dependency of the package, needed by the SQLite store alone.
+// better-sqlite3 is loaded only here, and only when a receiver opens a file by name in
+// Node: it is an optional peer dependency of the package, needed by the SQLite store
+// alone. Bun and Deno open the file with their own SQLite (sqlite-runtimes.js).
 import { createRequire } from "node:module";
 import { cursor } from "./database.js";
 import { tableNames } from "./space.js";
+import { adaptDatabase, openRuntimeDatabase } from "./sqlite-runtimes.js";
 
-/** A better-sqlite3 Database: `db` itself when it is one, else the file it names, opened. */
+/**
+ * A database as sqliteSpace uses it (better-sqlite3's API): `db` itself when it is an open
+ * database (bun:sqlite's and node:sqlite's adapted), else the file it names, opened with
+ * the runtime's SQLite: better-sqlite3 in Node, bun:sqlite in Bun, node:sqlite in Deno.
+ */
 export function openDatabase(db) {
-  if (typeof db !== "string") return db;
+  if (typeof db !== "string") return adaptDatabase(db);
+  const own = openRuntimeDatabase(db);
+  if (own !== null) return own;
   let Database;
   try {
     Database = createRequire(import.meta.url)("better-sqlite3");
@@ -79,11 +88,11 @@ function bindable(value) {
   return value;
 }
 
-/** A row as workerd gives it: BLOBs as ArrayBuffers (better-sqlite3 gives Buffers). */
+/** A row as workerd gives it: BLOBs as ArrayBuffers (better-sqlite3 gives Buffers, Bun and node:sqlite Uint8Arrays). */
 function readable(row) {
   for (const key in row) {
     const value = row[key];
-    if (Buffer.isBuffer(value)) row[key] = value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength);
+    if (value instanceof Uint8Array) row[key] = value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength);
   }
   return row;
 }
