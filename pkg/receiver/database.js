@@ -81,6 +81,18 @@ export function cursor(rows, rowsWritten) {
 }
 
 /**
+ * A row as workerd gives it: BLOBs as ArrayBuffers (better-sqlite3 and pg give Buffers,
+ * Bun and node:sqlite Uint8Arrays). Changed in place.
+ */
+export function withArrayBuffers(row) {
+  for (const key in row) {
+    const value = row[key];
+    if (value instanceof Uint8Array) row[key] = value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength);
+  }
+  return row;
+}
+
+/**
  * A database over storage.md's synchronous interface: a Durable Object's `ctx.storage`
  * as it is, or the Node host's SQLite space (sqlite.js).
  */

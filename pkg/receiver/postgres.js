@@ -19,7 +19,7 @@
 // pg (node-postgres) is loaded only here: an optional peer dependency of the package.
 import { createHash, randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
-import { cursor, runStepsAsync } from "./database.js";
+import { cursor, runStepsAsync, withArrayBuffers } from "./database.js";
 import { tableNames } from "./space.js";
 
 /** How long an alarm run or a delivery may go on before another process takes over (ms). */
@@ -119,7 +119,7 @@ export function postgresSpace(pool, prefix, alarm) {
     const { text: pgText, name } = statement(typeof text === "string" ? text : text.pg);
     const result = await client.query({ name, text: pgText, values: params.map(bindable) });
     const rows = result.rows;
-    for (const row of rows) readable(row);
+    for (const row of rows) withArrayBuffers(row);
     return cursor(rows, result.command === "SELECT" ? 0 : result.rowCount ?? 0);
   };
   const attempt = (start) =>
@@ -224,11 +224,3 @@ function bindable(value) {
   return value;
 }
 
-/** A row as workerd gives it: BLOBs as ArrayBuffers (pg gives Buffers). */
-function readable(row) {
-  for (const key in row) {
-    const value = row[key];
-    if (Buffer.isBuffer(value)) row[key] = value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength);
-  }
-  return row;
-}

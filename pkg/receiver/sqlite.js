@@ -11,7 +11,7 @@
 // Node: it is an optional peer dependency of the package, needed by the SQLite store
 // alone. Bun and Deno open the file with their own SQLite (sqlite-runtimes.js).
 import { createRequire } from "node:module";
-import { cursor } from "./database.js";
+import { cursor, withArrayBuffers } from "./database.js";
 import { tableNames } from "./space.js";
 import { adaptDatabase, openRuntimeDatabase } from "./sqlite-runtimes.js";
 
@@ -61,7 +61,7 @@ export function sqliteSpace(db, prefix) {
       }
       const statement = prepared(text);
       const bound = params.map(bindable);
-      if (statement.reader) return cursor(statement.all(...bound).map(readable), 0);
+      if (statement.reader) return cursor(statement.all(...bound).map(withArrayBuffers), 0);
       return cursor([], statement.run(...bound).changes);
     },
   };
@@ -88,11 +88,3 @@ function bindable(value) {
   return value;
 }
 
-/** A row as workerd gives it: BLOBs as ArrayBuffers (better-sqlite3 gives Buffers, Bun and node:sqlite Uint8Arrays). */
-function readable(row) {
-  for (const key in row) {
-    const value = row[key];
-    if (value instanceof Uint8Array) row[key] = value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength);
-  }
-  return row;
-}
