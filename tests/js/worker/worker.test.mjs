@@ -370,7 +370,9 @@ describe("the page log (write-behind)", T, () => {
       await postOk(a, pages[1], "members");
       assert.equal(await object.loggedPages(), 0, "the big page applied the log before itself");
       await postOk(a, pages[2], "members");
-      assert.equal(await object.loggedPages(), 1);
+      // Logged again, unless the alarm the big page's forwarded requests set (due at
+      // once) has applied it already.
+      assert.ok((await object.loggedPages()) <= 1);
       const info = (await a.get("/cohorts/big-page")).json;
       assert.equal(info.size, 18);
       assert.equal(info.pendingSession, null);
