@@ -25,6 +25,9 @@ const STORE = process.env.STORE === "postgres" ? "postgres" : "sqlite";
 if (HOST === "node" && STORE === "postgres") Object.assign(process.env, { RECEIVER_STORE: "postgres", RECEIVER_PG_FSYNC: "on" });
 const startWorker = HOST === "node" ? (await import("../tests/js/receiver/node-harness.mjs")).startNodeReceiver : startInWorkerd;
 const WHERE = HOST !== "node" ? "Worker" : STORE === "postgres" ? "Node receiver on PostgreSQL" : "Node receiver on SQLite";
+// The answer goals: the Worker's, and for the Node receiver a page of known members.
+const GOALS = HOST !== "node" ? { page: "≤ 10 ms", known: "≤ 10 ms", forwarded: "≤ 10 ms", whole: "≤ 15 ms" }
+  : { page: "", known: STORE === "postgres" ? "≤ 15 ms" : "≤ 5 ms", forwarded: "", whole: "" };
 const MEMBERS = Number(process.env.MEMBERS ?? 200_000);
 const FORWARD = process.env.FORWARD ?? "both"; // off | on | both
 const IDS = process.env.IDS ?? "ascending"; // ascending | random
@@ -145,7 +148,7 @@ if (FORWARD === "off" || FORWARD === "both") {
     const firstRun = await fullSync(w, "bench-off", MEMBERS, "s1");
     const first = stats(firstRun);
     console.log(`  forwarding off, first full sync:  median ${ms(first.median)}, p99 ${ms(first.p99)}, max ${ms(first.max)} a page; all applied after ${ms(firstRun.appliedMs / firstRun.length)} a page`);
-    result(`${WHERE}, 1000-member page, forwarding off: median (new members)`, first.median, plain.median, { goal: "≤ 10 ms", plainLabel: "JSON.parse + Map in memory" });
+    result(`${WHERE}, 1000-member page, forwarding off: median (new members)`, first.median, plain.median, { goal: GOALS.page, plainLabel: "JSON.parse + Map in memory" });
     result("  the same, less the loopback floor", first.median - transport, plain.median, { plainLabel: "JSON.parse + Map in memory" });
     result(`${WHERE}, 1000-member page, forwarding off: p99 (new members)`, first.p99, plain.p99, { plainLabel: "JSON.parse + Map in memory" });
     result(`${WHERE}, 1000-member page, forwarding off: whole sync until applied, per page (new members)`, firstRun.appliedMs / firstRun.length, plain.median, { plainLabel: "JSON.parse + Map in memory" });
@@ -154,7 +157,7 @@ if (FORWARD === "off" || FORWARD === "both") {
       const secondRun = await fullSync(w, "bench-off", MEMBERS, "s2");
       const second = stats(secondRun);
       console.log(`  forwarding off, second full sync: median ${ms(second.median)}, p99 ${ms(second.p99)}, max ${ms(second.max)} a page (all members known); all applied after ${ms(secondRun.appliedMs / secondRun.length)} a page`);
-      result(`${WHERE}, 1000-member page, forwarding off: median (known members)`, second.median, plain.median, { goal: "≤ 10 ms", plainLabel: "JSON.parse + Map in memory" });
+      result(`${WHERE}, 1000-member page, forwarding off: median (known members)`, second.median, plain.median, { goal: GOALS.known, plainLabel: "JSON.parse + Map in memory" });
     }
     const info = (await get(w, "/cohorts/bench-off")).json;
     console.log(`  cohort held: ${info.size.toLocaleString("en")} members`);
@@ -206,8 +209,8 @@ if (FORWARD === "on" || FORWARD === "both") {
     const secondRun = await fullSync(w, "bench-on", count, "s2");
     const known = stats(secondRun);
     console.log(`  forwarding on, the same ${count.toLocaleString("en")} members again (all known): median ${ms(known.median)}, p99 ${ms(known.p99)} a page; all applied after ${ms(secondRun.appliedMs / secondRun.length)} a page`);
-    result(`${WHERE}, 1000-member page, forwarding on: median (known members)`, known.median, plain.median, { goal: "≤ 10 ms", plainLabel: "JSON.parse + Map in memory" });
-    result(`${WHERE}, 1000-member page, forwarding on: whole sync until applied, per page (known members)`, secondRun.appliedMs / secondRun.length, plain.median, { goal: "≤ 15 ms", plainLabel: "JSON.parse + Map in memory" });
+    result(`${WHERE}, 1000-member page, forwarding on: median (known members)`, known.median, plain.median, { goal: GOALS.forwarded, plainLabel: "JSON.parse + Map in memory" });
+    result(`${WHERE}, 1000-member page, forwarding on: whole sync until applied, per page (known members)`, secondRun.appliedMs / secondRun.length, plain.median, { goal: GOALS.whole, plainLabel: "JSON.parse + Map in memory" });
   } finally {
     await w.destroy();
     await Promise.all([clevertap, braze, mixpanel].map((r) => r.close()));
