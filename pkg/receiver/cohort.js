@@ -78,17 +78,7 @@ export class Cohort {
     });
     const body = forwarding && page.body ? decoder.decode(page.body) : null;
     const news = [];
-    const logged = await this.db.transaction(function* () {
-      if (record.length <= MAX_BOUND_CHARS && (body?.length ?? 0) <= MAX_BOUND_CHARS) {
-        yield* this.log.append(record, body);
-      } else {
-        // Too big for one SQLite value (members with large properties, forwarding on):
-        // applied now, after everything logged before it, so the order still holds.
-        while ((yield* this.applyLoggedSteps(this.applyPages, news)) > 0);
-        yield* this.withTracker((tracker) => this.applyOne({ ...JSON.parse(record), body }, tracker, news));
-      }
-      return yield* this.log.size();
-    }.bind(this));
+    const logged = await this.db.transaction(() => this.logPage(record, body, news));
     this.registryNews.push(...news);
     if (!this.knownToRegistry) this.registryNews.push({ cohortId: page.cohortId, name: page.cohortName ?? null, completed: null });
     // Backpressure: when pages come faster than the alarm applies them (ids joining in no
@@ -100,6 +90,19 @@ export class Cohort {
     await this.outbox.schedule();
     await this.tellRegistry();
     return { logged: true };
+  }
+
+  /** Logs a page (`record`, `body`): steps; returns how many pages the log then holds. */
+  *logPage(record, body, news) {
+    if (record.length <= MAX_BOUND_CHARS && (body?.length ?? 0) <= MAX_BOUND_CHARS) {
+      yield* this.log.append(record, body);
+    } else {
+      // Too big for one SQLite value (members with large properties, forwarding on):
+      // applied now, after everything logged before it, so the order still holds.
+      while ((yield* this.applyLoggedSteps(this.applyPages, news)) > 0);
+      yield* this.withTracker((tracker) => this.applyOne({ ...JSON.parse(record), body }, tracker, news));
+    }
+    return yield* this.log.size();
   }
 
   /**
@@ -118,9 +121,7 @@ export class Cohort {
   *applyLoggedSteps(limit, news) {
     const pages = yield* this.log.take(limit);
     if (pages.length === 0) return 0;
-    yield* this.withTracker(function* (tracker) {
-      for (const { page } of pages) yield* this.applyOne(page, tracker, news);
-    }.bind(this));
+    yield* this.withTracker((tracker) => this.applyEach(pages, tracker, news));
     yield* this.log.removeThrough(pages[pages.length - 1].seq);
     return pages.length;
   }
@@ -139,6 +140,11 @@ export class Cohort {
     } catch (error) {
       console.error("cohort-sync: telling the registry failed", error?.stack ?? error);
     }
+  }
+
+  /** Applies logged pages in order with one tracker: steps. */
+  *applyEach(pages, tracker, news) {
+    for (const { page } of pages) yield* this.applyOne(page, tracker, news);
   }
 
   /** Runs the steps `fn(tracker)` with the stored SyncTracker, and stores it after: steps. */
