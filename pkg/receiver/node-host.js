@@ -101,7 +101,8 @@ export function createReceiver(options = {}) {
       await (await cohorts.get(cohortId).object).resume();
     }
   })();
-  ready.catch(onAlarmError);
+  // Shown even to a caller who never asks ready(); each request meets the error again.
+  ready.catch((error) => console.error("cohort-sync: opening the store failed", error?.message ?? error));
   const poll = store.pollAlarms?.(async (prefix, at) => {
     let entry = spaces.get(prefix);
     if (entry === undefined) {
@@ -178,8 +179,16 @@ function sqliteStore(target) {
 function postgresStore(target, env) {
   const pool = openPool(target);
   const pollMs = Number(env.ALARM_POLL_MS) > 0 ? Number(env.ALARM_POLL_MS) : DEFAULT_ALARM_POLL_MS;
+  // The shared tables, made once; tried again by the next use after a failure (the
+  // server was down when the process started), so the receiver recovers without a restart.
+  let shared = null;
+  const prepared = () =>
+    (shared ??= prepareShared(pool).catch((error) => {
+      shared = null;
+      throw error;
+    }));
   return {
-    ready: prepareShared(pool),
+    ready: prepared(),
     space: (prefix, alarm) => postgresSpace(pool, prefix, alarm),
     async runAlarm(db, alarm, run) {
       const lease = await db.claimAlarm();
@@ -187,6 +196,7 @@ function postgresStore(target, env) {
       if ((await alarm.getAlarm()) === null) await db.releaseAlarm(lease);
     },
     async spaceNumber(cohortId) {
+      await prepared();
       const { rows } = await pool.query(
         `WITH added AS (INSERT INTO cohort_spaces (cohort_id) VALUES ($1) ON CONFLICT (cohort_id) DO NOTHING RETURNING n)
          SELECT n FROM added UNION ALL SELECT n FROM cohort_spaces WHERE cohort_id = $1`,
@@ -196,7 +206,7 @@ function postgresStore(target, env) {
       // Another process added it after this statement's snapshot: a new statement sees it.
       return (await pool.query("SELECT n FROM cohort_spaces WHERE cohort_id = $1", [cohortId])).rows[0].n;
     },
-    cohortIds: async () => (await pool.query("SELECT cohort_id FROM cohort_spaces ORDER BY n")).rows.map((row) => row.cohort_id),
+    cohortIds: async () => (await prepared(), await pool.query("SELECT cohort_id FROM cohort_spaces ORDER BY n")).rows.map((row) => row.cohort_id),
     async cohortOf(prefix) {
       const n = /^c(\d+)_$/.exec(prefix)?.[1];
       if (n === undefined) return null;
@@ -209,6 +219,7 @@ function postgresStore(target, env) {
       let stopped = false;
       const tick = async () => {
         try {
+          await prepared();
           const { rows } = await pool.query("SELECT space, at FROM cohort_alarms WHERE at <= $1", [Date.now()]);
           for (const { space, at } of rows) await due(space, at);
         } catch (error) {

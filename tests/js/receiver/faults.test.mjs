@@ -88,6 +88,31 @@ async function postgresFaults(persist) {
   };
 }
 
+test("PostgreSQL down when the receiver starts: ready() rejects, pages get 503, and it recovers without a restart", { ...T, skip: STORE !== "postgres" }, async () => {
+  const url = await databaseUrl(`pg:late_start_${process.pid}`);
+  const name = new URL(url).pathname.slice(1);
+  const { Client } = require("pg");
+  const admin = new Client({ connectionString: (await postgresCluster()).url });
+  await admin.connect();
+  await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+  const { createReceiver } = await import("cohort-sync/receiver");
+  const receiver = createReceiver({ postgres: url, username: "mixpanel", password: "s3cret", logEvents: false });
+  const auth = `Basic ${Buffer.from("mixpanel:s3cret").toString("base64")}`;
+  const post = (body) => receiver.fetch(new Request("http://receiver.test/webhook", { method: "POST", headers: { authorization: auth }, body }));
+  try {
+    await assert.rejects(receiver.ready(), /not currently accepting connections/);
+    const [page] = planSync(null, ["p", "q"], options("late", "s1"));
+    assert.equal((await post(page)).status, 503, "Mixpanel retries");
+    await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+    assert.equal((await post(page)).status, 200);
+    const members = await receiver.fetch(new Request("http://receiver.test/cohorts/late/members", { headers: { authorization: auth } }));
+    assert.deepEqual((await members.json()).members, ["p", "q"]);
+  } finally {
+    await receiver.close();
+    await admin.end();
+  }
+});
+
 /** Sends a whole webhook request and closes the connection before any answer. */
 function sendAndVanish(origin, body) {
   return new Promise((resolve, reject) => {
