@@ -40,6 +40,8 @@ pub enum ProblemCode {
     NoPageInfo,
     ReservedDistinctId,
     TooLong,
+    /// A character no store can keep in an id (U+0000).
+    ForbiddenCharacter,
 }
 
 impl ProblemCode {
@@ -71,6 +73,7 @@ impl ProblemCode {
             NoPageInfo => "no_page_info",
             ReservedDistinctId => "reserved_distinct_id",
             TooLong => "too_long",
+            ForbiddenCharacter => "forbidden_character",
         }
     }
 }

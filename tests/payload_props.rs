@@ -133,9 +133,12 @@ proptest! {
         let parsed = match parse_payload(&bytes, &options()) {
             Ok(p) => p,
             Err(report) => {
-                // Only an empty distinct id is invalid among generated pages.
+                // Only an empty distinct id, or an id holding NUL (ids.rs), is invalid among
+                // generated pages.
                 let sent = page["parameters"]["members"].as_array().unwrap();
-                prop_assert!(sent.iter().any(|m| m["mixpanel_distinct_id"] == ""), "{:?}", report.errors);
+                let bad = |id: &Value| id == "" || id.as_str().is_some_and(|id| id.contains('\0'));
+                let cohort_nul = page["parameters"]["mixpanel_cohort_id"].as_str().unwrap().contains('\0');
+                prop_assert!(cohort_nul || sent.iter().any(|m| bad(&m["mixpanel_distinct_id"])), "{:?}", report.errors);
                 return Ok(());
             }
         };
@@ -300,5 +303,88 @@ proptest! {
             }
         }
         prop_assert_eq!(head, parsed);
+    }
+}
+
+/// Id text as a sender could write it in JSON: characters that stores treat differently
+/// (NUL, U+FFFF, every C0 control, DEL) and escaped surrogates (paired or lone), among
+/// plain ones. Each piece is JSON text and the UTF-16 it stands for.
+fn id_piece() -> impl Strategy<Value = (String, Vec<u16>)> {
+    let escaped = |unit: u16| (format!("\\u{unit:04x}"), vec![unit]);
+    prop_oneof![
+        Just(escaped(0)),
+        Just(escaped(0xffff)),
+        Just(("\u{ffff}".to_string(), vec![0xffff])),
+        Just(escaped(0xd800)),
+        Just(escaped(0xdfff)),
+        Just(escaped(0xd83d)),
+        Just(escaped(0xde00)),
+        Just(("\u{7f}".to_string(), vec![0x7f])),
+        (1u16..0x20).prop_map(move |unit| escaped(unit)),
+        "[a-zA-Z0-9é-]".prop_map(|c| (c.clone(), c.encode_utf16().collect())),
+    ]
+}
+
+/// The JSON text of an id, and what it decodes to (`None`: a lone surrogate is in it).
+fn id_text() -> impl Strategy<Value = (String, Option<String>)> {
+    proptest::collection::vec(id_piece(), 1..8).prop_map(|pieces| {
+        let json = pieces.iter().map(|(text, _)| text.as_str()).collect();
+        let units: Vec<u16> = pieces.into_iter().flat_map(|(_, units)| units).collect();
+        (json, String::from_utf16(&units).ok())
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// Every id field takes any text but NUL and lone surrogates, and gives it back
+    /// exactly; NUL is `forbidden_character` and a lone surrogate `lone_surrogate`, at the
+    /// field's pointer.
+    #[test]
+    fn any_character_in_any_id_field_is_kept_or_refused_by_the_rule(
+        field in 0usize..6,
+        (json_text, decoded) in id_text(),
+    ) {
+        let mut ids = ["2345678", "98765", "Power users", "sync-1", "u-1", "u-2"].map(|s| s.to_string());
+        ids[field] = json_text;
+        let [project, cohort, name, session, member, reserved] = &ids;
+        let body = format!(
+            r#"{{"action":"add_members","parameters":{{"mixpanel_project_id":"{project}","mixpanel_cohort_id":"{cohort}","mixpanel_cohort_name":"{name}","mixpanel_cohort_description":"d","mixpanel_session_id":"{session}","page_info":{{"page_count":1,"total_pages":1}},"members":[{{"mixpanel_distinct_id":"{member}"}},{{"$distinct_id":"{reserved}"}}]}}}}"#
+        );
+        let pointer = [
+            "/parameters/mixpanel_project_id",
+            "/parameters/mixpanel_cohort_id",
+            "/parameters/mixpanel_cohort_name",
+            "/parameters/mixpanel_session_id",
+            "/parameters/members/0/mixpanel_distinct_id",
+            "/parameters/members/1/$distinct_id",
+        ][field];
+        let report = validate_payload(body.as_bytes(), &options());
+        match decoded {
+            None => {
+                prop_assert!(!report.valid);
+                prop_assert!(report.errors.iter().any(|p| p.code.as_str() == "lone_surrogate"), "{:?}", report.errors);
+            }
+            Some(text) if text.contains('\0') => {
+                prop_assert!(!report.valid);
+                prop_assert!(
+                    report.errors.iter().any(|p| p.code.as_str() == "forbidden_character" && p.path == pointer),
+                    "{:?}", report.errors
+                );
+            }
+            Some(text) => {
+                prop_assert!(report.valid, "{:?}", report.errors);
+                let page = parse_payload(body.as_bytes(), &options()).unwrap();
+                let read = [
+                    page.project_id.clone(),
+                    page.cohort_id.clone(),
+                    page.cohort_name.clone().unwrap_or_default(),
+                    page.session_id.clone(),
+                    page.members[0].distinct_id.clone(),
+                    page.members[1].distinct_id.clone(),
+                ];
+                prop_assert_eq!(&read[field], &text);
+            }
+        }
     }
 }

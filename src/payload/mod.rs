@@ -1,9 +1,11 @@
 //! Mixpanel's Cohort Sync webhook: what a call carries, how to check it, how to answer.
 
+mod ids;
 mod model;
 mod response;
 mod validate;
 
+pub use ids::{id_problem, IdKind, MAX_ID_CHARS, MAX_KEY_CHARS};
 pub use model::*;
 pub use response::*;
 pub use validate::{

@@ -4,6 +4,7 @@
 //! The same walk serves `validate_payload` (nothing materialised) and `parse_payload`
 //! (members built as they are read), so the two can never disagree.
 
+use super::ids::{chars_over, id_problem, IdKind};
 use super::model::*;
 use crate::json::pointer::push_token;
 use crate::json::position::locate;
@@ -16,15 +17,6 @@ use std::borrow::Cow;
 /// Distinct ids longer than this (in characters) draw a `long_id` warning: Mixpanel
 /// caps distinct ids at 255 characters, so a longer one is probably not an id.
 pub const LONG_ID_CHARS: usize = 255;
-
-/// The longest value accepted (in characters) for a distinct id and the cohort's name:
-/// four times the 255 characters Mixpanel keeps of a string, so no real sender comes
-/// near it. Past it the page is refused with `too_long` (400, so the sender stops),
-/// because a store that cannot keep the value would fail the page with 5xx for ever.
-pub const MAX_ID_CHARS: usize = 1024;
-/// The longest project, cohort, session or integration id accepted (in characters):
-/// Mixpanel's are decimal numbers and UUIDs, 36 characters at most.
-pub const MAX_KEY_CHARS: usize = 255;
 
 /// A member's typed fields; the distinct id first (slot 0), then the optional text ones.
 const MEMBER_FIELDS: [&str; 5] = ["mixpanel_distinct_id", "email", "first_name", "last_name", "phone_number"];
@@ -214,16 +206,6 @@ impl Seen {
     fn forget(&mut self, slot: usize) {
         self.0 &= !(1u32 << slot);
     }
-}
-
-/// The length of `text` in characters when it is over `max` characters.
-fn too_long(text: &[u8], max: usize) -> Option<usize> {
-    if text.len() <= max {
-        return None;
-    }
-    // Characters, not bytes: count the bytes that start a UTF-8 sequence.
-    let chars = text.iter().filter(|&&b| b & 0xC0 != 0x80).count();
-    (chars > max).then_some(chars)
 }
 
 /// The index of `key` in `names`, comparing raw bytes when the key has no escapes.
@@ -487,11 +469,11 @@ impl<'a> Walk<'a> {
                 "members" => self.member_list()?,
                 _ => {
                     let required = REQUIRED_IDS.contains(&name);
-                    let max = match name {
-                        "mixpanel_cohort_name" => MAX_ID_CHARS,
+                    let kind = match name {
+                        "mixpanel_cohort_name" => Some(IdKind::CohortName),
                         // Shown in Mixpanel's UI and never stored here: no bound needed.
-                        "mixpanel_cohort_description" => usize::MAX,
-                        _ => MAX_KEY_CHARS,
+                        "mixpanel_cohort_description" => None,
+                        _ => Some(IdKind::Key),
                     };
                     if name == "mixpanel_integration_id"
                         && !matches!(self.reader.peek_kind()?, Kind::String | Kind::Null)
@@ -503,7 +485,7 @@ impl<'a> Walk<'a> {
                         self.warn(Problem::new(ProblemCode::WrongType, path(&["parameters", name]), message).at(from));
                         continue;
                     }
-                    let value = self.text_parameter(name, required, max)?;
+                    let value = self.text_parameter(name, required, kind)?;
                     let slot = match name {
                         "mixpanel_project_id" => &mut self.report.project_id,
                         "mixpanel_cohort_id" => &mut self.report.cohort_id,
@@ -540,7 +522,8 @@ impl<'a> Walk<'a> {
 
     /// A string parameter. Ids must be non-empty strings (a number is reported: Mixpanel
     /// sends ids as strings); the cohort's name and description may also be null.
-    fn text_parameter(&mut self, name: &str, required: bool, max_chars: usize) -> Result<Option<String>, SyntaxError> {
+    /// A stored one (`kind`) follows the rule for ids (ids.rs).
+    fn text_parameter(&mut self, name: &str, required: bool, id_kind: Option<IdKind>) -> Result<Option<String>, SyntaxError> {
         let p = path(&["parameters", name]);
         let kind = self.reader.peek_kind()?;
         if kind == Kind::Null && !required {
@@ -552,9 +535,8 @@ impl<'a> Walk<'a> {
             return Ok(None);
         }
         let token = self.reader.read_string()?;
-        if let Some(chars) = too_long(&token.decode_bytes(), max_chars) {
-            let message = format!("\"{name}\" is {chars} characters long; at most {max_chars} are accepted");
-            self.error(Problem::new(ProblemCode::TooLong, p, message).at(token.start));
+        if let Some((code, why)) = id_kind.and_then(|id_kind| id_problem(&token.decode_bytes(), id_kind)) {
+            self.error(Problem::new(code, p, format!("\"{name}\" {why}")).at(token.start));
             return Ok(None);
         }
         let text = token.decode().into_owned();
@@ -831,17 +813,16 @@ impl<'a> Walk<'a> {
     }
 
     /// A non-empty distinct id read from member `index`'s `field`: refused past
-    /// [`MAX_ID_CHARS`], a warning past [`LONG_ID_CHARS`]. Returned (owned) only when
+    /// the rule for ids (ids.rs), a warning past [`LONG_ID_CHARS`]. Returned (owned) only when
     /// collecting members; always remembered for the duplicate check. (The problem's path
     /// is built only when there is a problem: this runs for every member.)
     fn checked_id(&mut self, index: usize, field: &str, token: JsonStr<'a>) -> Option<String> {
         let id = token.decode_bytes();
-        if let Some(chars) = too_long(&id, MAX_ID_CHARS) {
-            let message = format!("the distinct id is {chars} characters long; at most {MAX_ID_CHARS} are accepted");
-            self.error(Problem::new(ProblemCode::TooLong, member_path(index, Some(field)), message).at(token.start));
+        if let Some((code, why)) = id_problem(&id, IdKind::DistinctId) {
+            self.error(Problem::new(code, member_path(index, Some(field)), format!("the distinct id {why}")).at(token.start));
             return None;
         }
-        if let Some(chars) = too_long(&id, LONG_ID_CHARS) {
+        if let Some(chars) = chars_over(&id, LONG_ID_CHARS) {
             let message = format!("the distinct id is {chars} characters long; Mixpanel's are at most {LONG_ID_CHARS}");
             self.warn(Problem::new(ProblemCode::LongId, member_path(index, Some(field)), message).at(token.start));
         }

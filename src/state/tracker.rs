@@ -108,6 +108,16 @@ pub struct Decision {
     pub sweep_after: bool,
 }
 
+impl Decision {
+    /// The decision for a cohort that holds a page it could not apply (a dead page: the
+    /// store failed it for good). A full sync still ends, but its end removes no one:
+    /// a member it did not list may be in the dead page, and no member is removed on
+    /// evidence that may be incomplete. The next full sync without a dead page sweeps.
+    pub fn without_sweeps(self) -> Decision {
+        Decision { sweep_first: false, sweep_after: false, ..self }
+    }
+}
+
 /// One remembered session (and action), for reports.
 pub struct SessionView<'a> {
     seen: &'a SeenSession,
@@ -411,6 +421,17 @@ mod tests {
             serde_json::to_string(&report).unwrap(),
             r#"{"sessionId":"old","action":"members","totalPages":2,"pagesReceived":1,"missingPages":[2],"status":"replaced"}"#
         );
+    }
+
+    #[test]
+    fn a_held_sweep_still_ends_the_full_sync() {
+        let mut tracker = SyncTracker::new();
+        tracker.observe(Action::Members, "pageless", PagePlace::Pageless { fingerprint: 1 });
+        let next = tracker.observe(Action::Members, "next", PagePlace::Numbered { page: 1, total: 1 });
+        assert!(next.sweep_first && next.sweep_after);
+        let held = next.without_sweeps();
+        assert!(!held.sweep_first && !held.sweep_after && held.start_listing && held.mark && !held.duplicate);
+        assert_eq!(tracker.pending_session(), None);
     }
 
     #[test]

@@ -226,7 +226,8 @@ impl SyncTrackerHandle {
     }
 
     /// `page`/`total` for a numbered page, else `fingerprint` (hex, from
-    /// `validatePayload(body, { ids: true })`).
+    /// `validatePayload(body, { ids: true })`); `hold_sweeps`: the cohort holds a dead
+    /// page (`Decision::without_sweeps`).
     pub fn observe(
         &mut self,
         action: JsValue,
@@ -234,6 +235,7 @@ impl SyncTrackerHandle {
         page: JsValue,
         total: JsValue,
         fingerprint: JsValue,
+        hold_sweeps: JsValue,
     ) -> Result<JsValue, JsValue> {
         let action = action
             .as_string()
@@ -262,7 +264,8 @@ impl SyncTrackerHandle {
                 }
             }
         };
-        value(&self.inner.observe(action, &session_id, place))
+        let decision = self.inner.observe(action, &session_id, place);
+        value(&if hold_sweeps.is_truthy() { decision.without_sweeps() } else { decision })
     }
 
     #[wasm_bindgen(js_name = pendingSession)]

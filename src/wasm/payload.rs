@@ -323,3 +323,35 @@ pub fn classify_status(status: JsValue) -> Result<JsValue, JsValue> {
 pub fn retry_delays() -> Result<JsValue, JsValue> {
     value(&payload::retry_delays())
 }
+
+/// `checkId(text, kind)`: `null` when `text` may be an id of `kind` ("member", "cohort",
+/// "session", "project"), else `{ code, message }`: the webhook's rule, for ids that come
+/// by another way (a path, a cursor) so they get the same answer.
+#[wasm_bindgen(js_name = checkId)]
+pub fn check_id(text: JsValue, kind: JsValue) -> Result<JsValue, JsValue> {
+    let Some(kind_name) = kind.as_string() else {
+        return Err(BindingError::invalid_argument(format!("kind must be a string, got {}", type_name(&kind))).into());
+    };
+    let Some(kind) = payload::IdKind::parse(&kind_name) else {
+        let message = format!("kind must be \"member\", \"cohort\", \"session\" or \"project\", got \"{kind_name}\"");
+        return Err(BindingError::invalid_argument(message).into());
+    };
+    let Some(text) = text.as_string() else {
+        return Err(BindingError::invalid_argument(format!("the id must be a string, got {}", type_name(&text))).into());
+    };
+    let problem = if text.is_empty() {
+        Some((ProblemCode::EmptyString, "is empty".to_string()))
+    } else {
+        payload::id_problem(text.as_bytes(), kind)
+    };
+    match problem {
+        None => Ok(JsValue::NULL),
+        Some((code, why)) => value(&IdProblem { code: code.as_str(), message: format!("the {kind_name} id {why}") }),
+    }
+}
+
+#[derive(serde::Serialize)]
+struct IdProblem {
+    code: &'static str,
+    message: String,
+}
