@@ -143,6 +143,10 @@ export function retryDelays() {
   return callRaw(wasm.retryDelays);
 }
 
+export function checkId(id, kind) {
+  return callRaw(wasm.checkId, id, kind);
+}
+
 // ---- Membership -------------------------------------------------------------------
 
 // Calls whose result is not JSON text (plain objects, bytes, booleans, numbers, handles).
@@ -286,8 +290,8 @@ export class SyncTracker {
         throw new CohortSyncError("invalid_argument", `observe takes { action, sessionId, page, fingerprint }, got ${page === null ? "null" : typeof page}`);
       });
     }
-    const { action, sessionId, page: numbers, fingerprint } = page;
-    return callRaw(() => this.#live().observe(action, sessionId, numbers?.count ?? null, numbers?.total ?? null, fingerprint));
+    const { action, sessionId, page: numbers, fingerprint, holdSweeps = false } = page;
+    return callRaw(() => this.#live().observe(action, sessionId, numbers?.count ?? null, numbers?.total ?? null, fingerprint, holdSweeps === true));
   }
 
   /** The session of an unfinished full sync, or null. */

@@ -56,6 +56,8 @@ export type ProblemCode =
   | "reserved_distinct_id"
   /** Error: an id or name longer than any real sender sends (distinct id and cohort name 1024 characters, other ids 255). */
   | "too_long"
+  /** Error: an id or name holds U+0000 (NUL), which no store keeps in text and no Mixpanel id contains. */
+  | "forbidden_character"
   | (string & {});
 
 /** One thing wrong with (or worth knowing about) an input. Problems are data, not exceptions. */
@@ -265,6 +267,16 @@ export function classifyStatus(status: number): StatusClass;
 /** The sender's backoff schedule in milliseconds: 5 growing delays summing to ≤ 60 000. */
 export function retryDelays(): number[];
 
+/** What kind of id `checkId` checks: a member's distinct id, or a cohort, session or project id. */
+export type IdKind = "member" | "cohort" | "session" | "project";
+
+/**
+ * The webhook's rule for ids, for an id that comes another way (a URL path, a cursor):
+ * `null` when `id` could be an id of `kind`, else why not — `empty_string`, `too_long`
+ * (over 1024 characters for a member, 255 for the others) or `forbidden_character` (NUL).
+ */
+export function checkId(id: string, kind: IdKind): { code: ProblemCode; message: string } | null;
+
 // ---- Membership ---------------------------------------------------------------------
 
 /**
@@ -473,6 +485,12 @@ export interface ObservedPage {
   page: PageInfo | null;
   /** From `validatePayload(body, { ids: true }).fingerprint`. */
   fingerprint?: string | null;
+  /**
+   * The cohort holds a page its store could not apply (a dead page): a full sync still
+   * ends, but `sweepFirst` and `sweepAfter` are false, since what it did not list may be
+   * in that page. Default false.
+   */
+  holdSweeps?: boolean;
 }
 
 /** One remembered session and action, as {@link SyncTracker.sessions} reports it. */

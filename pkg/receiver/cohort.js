@@ -5,6 +5,7 @@
 // Object's input gate, the Node host's queue, PostgreSQL's lock on the cohort) and
 // answers 200 only once the transaction is durable. The host calls `alarm()` when the
 // alarm set through `db` is due.
+import { decodeCursor, encodeCursor } from "./cursor.js";
 import { changeRequests, destinations, send } from "./forward.js";
 import { OUTBOX_SCHEMA, Outbox } from "./outbox.js";
 import { eventSinks, logEvent } from "./log.js";
@@ -19,6 +20,10 @@ const DEFAULT_APPLY_DELAY_MS = 100;
 const DEFAULT_MAX_LOGGED_PAGES = 20;
 /** Logged pages applied per alarm run, in one transaction: APPLY_PAGES_PER_RUN. */
 const DEFAULT_APPLY_PAGES = 5;
+/** Failures after which a page that cannot apply is set aside as dead: DEAD_PAGE_ATTEMPTS. */
+const DEFAULT_DEAD_PAGE_ATTEMPTS = 8;
+/** The first wait before a page that failed to apply is tried again (ms): PAGE_RETRY_BASE_MS. */
+const DEFAULT_PAGE_RETRY_BASE_MS = 1000;
 
 export class Cohort {
   /**
@@ -40,6 +45,8 @@ export class Cohort {
     this.applyDelayMs = nonNegativeInt(env.APPLY_DELAY_MS, DEFAULT_APPLY_DELAY_MS);
     this.applyPages = nonNegativeInt(env.APPLY_PAGES_PER_RUN, DEFAULT_APPLY_PAGES) || DEFAULT_APPLY_PAGES;
     this.maxLoggedPages = nonNegativeInt(env.MAX_LOGGED_PAGES, DEFAULT_MAX_LOGGED_PAGES);
+    this.deadPageAttempts = nonNegativeInt(env.DEAD_PAGE_ATTEMPTS, DEFAULT_DEAD_PAGE_ATTEMPTS) || DEFAULT_DEAD_PAGE_ATTEMPTS;
+    this.pageRetryBaseMs = nonNegativeInt(env.PAGE_RETRY_BASE_MS, DEFAULT_PAGE_RETRY_BASE_MS);
     const log = this.log;
     const applyDelayMs = this.applyDelayMs;
     this.outbox = new Outbox(db, {
@@ -47,10 +54,11 @@ export class Cohort {
       baseDelayMs: Number(env.FORWARD_RETRY_BASE_MS) || undefined,
       maxDelayMs: Number(env.FORWARD_RETRY_MAX_MS) || undefined,
       events: eventSinks(env),
-      // The one alarm also applies the page log: due once its oldest page has waited.
+      // The one alarm also applies the page log: due once its oldest page has waited,
+      // or, when that page failed to apply, when it may be tried again.
       *otherWorkDue() {
-        const oldest = yield* log.oldest();
-        return oldest === null ? null : oldest + applyDelayMs;
+        const head = yield* log.head();
+        return head === null ? null : Math.max(head.at + applyDelayMs, head.retryAt ?? 0);
       },
     });
   }
@@ -85,8 +93,10 @@ export class Cohort {
     // order at millions of members), the request that finds the log over its bound
     // applies the excess before answering, so the log (and what a read must apply
     // first) stays bounded and the answer slows to the real cost instead.
+    // The page is durable either way: a log that fails to apply (its alarm retries) does
+    // not make this page's answer a 5xx.
     const excess = logged - this.maxLoggedPages;
-    if (excess > 0) await this.applyLogged(excess);
+    if (excess > 0) await this.applyLogged(excess).catch((error) => console.error("cohort-sync: applying logged pages failed; the alarm tries again", error?.stack ?? error));
     await this.outbox.schedule();
     await this.tellRegistry();
     return { logged: true };
@@ -100,28 +110,58 @@ export class Cohort {
       // Too big for one SQLite value (members with large properties, forwarding on):
       // applied now, after everything logged before it, so the order still holds.
       while ((yield* this.applyLoggedSteps(this.applyPages, news)) > 0);
-      yield* this.withTracker((tracker) => this.applyOne({ ...JSON.parse(record), body }, tracker, news));
+      const holdSweeps = (yield* this.log.deadCount()) > 0;
+      yield* this.withTracker((tracker) => this.applyOne({ ...JSON.parse(record), body }, tracker, news, holdSweeps));
     }
     return yield* this.log.size();
   }
 
   /**
    * Applies up to `limit` logged pages in arrival order, in one transaction, queuing the
-   * changes they caused for the destinations.
-   * Returns how many pages it applied.
+   * changes they caused for the destinations. Returns how many pages it applied (or set
+   * aside as dead). With `noteFailure` (the alarm), a failure is tried on the head page
+   * alone and, when that fails too, counted against it (pagelog.js, `failed`): the count
+   * resolves to 0 and the head waits for its next try; a store that cannot even note it
+   * throws.
    */
-  async applyLogged(limit) {
+  async applyLogged(limit, { noteFailure = false } = {}) {
     const news = [];
-    const applied = await this.db.transaction(() => this.applyLoggedSteps(limit, news));
+    let applied;
+    try {
+      applied = await this.db.transaction(() => this.applyLoggedSteps(limit, news));
+    } catch (error) {
+      if (!noteFailure) throw error;
+      if (limit > 1) return this.applyLogged(1, { noteFailure });
+      return this.noteFailure(error);
+    }
     this.registryNews.push(...news); // only once committed
     return applied;
+  }
+
+  /** The log's head failed alone: counted, and set aside as dead on its last try. */
+  async noteFailure(error) {
+    const reason = String(error?.message ?? error).slice(0, 500);
+    const { deadPageAttempts: maxAttempts, pageRetryBaseMs: baseMs } = this;
+    const noted = await this.db.transaction(() => this.log.failed(reason, { now: Date.now(), maxAttempts, baseMs }));
+    if (noted === null) return 0;
+    const event = { cohort: this.cohortId ?? null, seq: noted.seq, attempts: noted.attempts, reason };
+    if (noted.dead) {
+      console.error(`cohort-sync: a logged page failed ${noted.attempts} times and is set aside as dead; the pages after it go on`, reason);
+      logEvent("dead_page", event, eventSinks(this.env));
+      return 1;
+    }
+    console.error(`cohort-sync: a logged page failed to apply (try ${noted.attempts} of ${maxAttempts}); tried again at ${new Date(noted.retryAt).toISOString()}`, error?.stack ?? error);
+    logEvent("page_failed", { ...event, retryAt: noted.retryAt }, eventSinks(this.env));
+    return 0;
   }
 
   /** applyLogged's steps, within a transaction; `news` gathers what the registry is to hear. */
   *applyLoggedSteps(limit, news) {
     const pages = yield* this.log.take(limit);
     if (pages.length === 0) return 0;
-    yield* this.withTracker((tracker) => this.applyEach(pages, tracker, news));
+    // While a page of this cohort is dead, no full sync's end removes anyone (rules.md).
+    const holdSweeps = (yield* this.log.deadCount()) > 0;
+    yield* this.withTracker((tracker) => this.applyEach(pages, tracker, news, holdSweeps));
     yield* this.log.removeThrough(pages[pages.length - 1].seq);
     return pages.length;
   }
@@ -143,8 +183,8 @@ export class Cohort {
   }
 
   /** Applies logged pages in order with one tracker: steps. */
-  *applyEach(pages, tracker, news) {
-    for (const { page } of pages) yield* this.applyOne(page, tracker, news);
+  *applyEach(pages, tracker, news, holdSweeps) {
+    for (const { page } of pages) yield* this.applyOne(page, tracker, news, holdSweeps);
   }
 
   /** Runs the steps `fn(tracker)` with the stored SyncTracker, and stores it after: steps. */
@@ -162,9 +202,10 @@ export class Cohort {
    * Applies one page (a `PageLog` record) as the tracker decides, and queues the changes
    * it caused: steps.
    */
-  *applyOne(logged, tracker, news) {
+  *applyOne(logged, tracker, news, holdSweeps = false) {
     const page = withMembers(logged);
-    const decision = tracker.observe({ action: page.action, sessionId: page.sessionId, page: page.page, fingerprint: page.fingerprint });
+    this.cohortId ??= page.cohort?.cohortId ?? null;
+    const decision = tracker.observe({ action: page.action, sessionId: page.sessionId, page: page.page, fingerprint: page.fingerprint, holdSweeps });
     const told = (result) => {
       logEvent("applied", {
         cohort: page.cohort?.cohortId ?? null,
@@ -210,15 +251,19 @@ export class Cohort {
     await this.tellRegistry();
   }
 
-  /** Runs the steps `fn()` in a transaction once the log is applied (a read). */
-  async read(fn) {
+  /**
+   * Runs the steps `fn()` in a transaction once the log is applied (a read); `absent`
+   * when nothing was ever stored here, without storing anything (not even the tables).
+   */
+  async read(fn, absent) {
+    if (!(await this.db.exists())) return absent;
     await this.catchUp();
     return this.db.transaction(fn);
   }
 
   /** `null` for a cohort never synced here. */
   info() {
-    const { store, outbox } = this;
+    const { store, outbox, log } = this;
     return this.read(function* () {
       const state = yield* store.state();
       if (!state.updatedAt) return null;
@@ -233,31 +278,26 @@ export class Cohort {
         cohortName: state.cohort?.cohortName ?? null,
         pendingSession,
         outbox: yield* outbox.counts(),
+        deadPages: yield* log.deadCount(),
       };
-    });
+    }, null);
   }
 
   has(id) {
-    return this.read(() => this.store.has(id));
+    return this.read(() => this.store.has(id), false);
   }
 
-  /** A member lookup with its history (see MembershipStore.lookup). */
+  /** A member lookup with its history (see MembershipStore.lookup); null for a cohort never synced here. */
   lookup(id) {
-    return this.read(() => this.store.lookup(id));
+    return this.read(() => this.store.lookup(id), null);
   }
 
-  /** A page of members in id order; the cursor is the last id, base64url. `null`: bad cursor. */
+  /** A page of members in id order; the cursor is the last id (cursor.js). `null`: bad cursor. */
   async list(limit, cursor) {
-    let after = null;
-    if (cursor !== null) {
-      try {
-        after = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(cursor.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)));
-      } catch {
-        return null;
-      }
-    }
-    const { members, last } = await this.read(() => this.store.list(limit, after));
-    return { members, cursor: last === null ? null : toBase64Url(last) };
+    const after = cursor === null ? null : decodeCursor(cursor);
+    if (after === null && cursor !== null) return null;
+    const { members, last } = await this.read(() => this.store.list(limit, after), { members: [], last: null });
+    return { members, cursor: last === null ? null : encodeCursor(last) };
   }
 
   /**
@@ -275,7 +315,7 @@ export class Cohort {
       } finally {
         tracker.free();
       }
-    });
+    }, { sessions: [], stats: new Map() });
     const iso = (ms) => (ms == null ? null : new Date(ms).toISOString());
     const entry = (session, row) => ({
       sessionId: session.sessionId,
@@ -313,18 +353,41 @@ export class Cohort {
   }
 
   /** Dead letters, oldest first (see Outbox.deadLetters). */
-  deadLetters(limit) {
-    return this.outbox.deadLetters(limit);
+  async deadLetters(limit) {
+    return (await this.db.exists()) ? this.outbox.deadLetters(limit) : [];
   }
 
   /** Sends dead letters again (`ids`, or all when null); returns how many. */
-  redriveDeadLetters(ids) {
-    return this.outbox.redrive(ids);
+  async redriveDeadLetters(ids) {
+    return (await this.db.exists()) ? this.outbox.redrive(ids) : 0;
   }
 
   /** Drops dead letters (`ids`, or all when null); returns how many. */
-  dropDeadLetters(ids) {
-    return this.outbox.drop(ids);
+  async dropDeadLetters(ids) {
+    return (await this.db.exists()) ? this.outbox.drop(ids) : 0;
+  }
+
+  /** Pages that could not apply, set aside (PageLog.dead), oldest first. */
+  async deadPages(limit) {
+    if (!(await this.db.exists())) return [];
+    return this.db.transaction(() => this.log.dead(limit));
+  }
+
+  /**
+   * Puts dead pages (`ids`, or all when null) at the end of the page log, applied as late
+   * pages are (rules.md); returns how many.
+   */
+  async redriveDeadPages(ids) {
+    if (!(await this.db.exists())) return 0;
+    const moved = await this.db.transaction(() => this.log.revive(ids, Date.now()));
+    if (moved > 0) await this.outbox.schedule();
+    return moved;
+  }
+
+  /** Forgets dead pages (`ids`, or all when null); returns how many. */
+  async dropDeadPages(ids) {
+    if (!(await this.db.exists())) return 0;
+    return this.db.transaction(() => this.log.drop(ids));
   }
 
   /**
@@ -332,6 +395,7 @@ export class Cohort {
    * cohort no longer synced here; a later page starts it afresh.
    */
   async forget() {
+    if (!(await this.db.exists())) return;
     const cohortId = (await this.db.transaction(() => this.store.state())).cohort?.cohortId;
     await this.db.deleteAlarm();
     // deleteAll drops the tables too, and makes them again: this cohort lives on and may
@@ -343,8 +407,8 @@ export class Cohort {
   }
 
   /** Pages accepted but not yet applied (inspection; reads apply them first). */
-  loggedPages() {
-    return this.db.transaction(() => this.log.size());
+  async loggedPages() {
+    return (await this.db.exists()) ? this.db.transaction(() => this.log.size()) : 0;
   }
 
   /**
@@ -352,15 +416,17 @@ export class Cohort {
    * alarms do not outlive its process.
    */
   async resume() {
-    await this.outbox.schedule();
+    if (await this.db.exists()) await this.outbox.schedule();
   }
 
   async alarm() {
-    // A page that fails to apply must not hold back delivery of changes already queued;
-    // the throw afterwards makes the runtime retry the alarm with its backoff.
+    // A page that fails to apply must not hold back delivery of changes already queued.
+    // A failure the store could note waits for the page's next try (the alarm is set for
+    // it); one it could not (the store is down) is thrown after, so the runtime retries
+    // the alarm with its backoff.
     let failed = null;
     try {
-      await this.applyLogged(this.applyPages);
+      await this.applyLogged(this.applyPages, { noteFailure: true });
     } catch (error) {
       failed = error;
     }
@@ -385,12 +451,6 @@ function withMembers(logged) {
 function keptText(id, text) {
   if (text.length <= MAX_KEPT_MEMBER_CHARS) return text;
   return keptMember({ mixpanel_distinct_id: id, ...JSON.parse(text) });
-}
-
-function toBase64Url(text) {
-  let binary = "";
-  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 /** The longest member (JSON characters) kept whole for the destinations. */

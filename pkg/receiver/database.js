@@ -16,7 +16,9 @@
 // - `transaction(start)`: runs the generator `start()` returns in one transaction;
 //   resolves to what it returns; a throw rolls it back.
 // - `schema(text)`: the tables the object needs, created before its first transaction
-//   (and again after `deleteAll`).
+//   (and again after `deleteAll`), never before: a read of an object that was never
+//   written asks `exists()` first, so it stores nothing.
+// - `exists()`: whether the object's tables were ever made (by any process).
 // - `getAlarm()`, `setAlarm(ms)`, `deleteAlarm()`: the object's one alarm; the host
 //   calls the object's `alarm()` when it is due.
 // - `exclusive(name, fn)`: runs `fn(renew)` unless another process of the same store
@@ -94,15 +96,23 @@ export function withArrayBuffers(row) {
 
 /**
  * A database over storage.md's synchronous interface: a Durable Object's `ctx.storage`
- * as it is, or the Node host's SQLite space (sqlite.js).
+ * as it is, or the Node host's SQLite space (sqlite.js, whose `tableName(name)` gives a
+ * table's name in the file).
  */
 export function storageDatabase(storage) {
   const exec = ({ text, params }) => storage.sql.exec(typeof text === "string" ? text : text.sqlite, ...params);
   const schemas = [];
+  let made = false;
+  const make = () => {
+    if (made) return;
+    for (const text of schemas) storage.sql.exec(text);
+    made = true;
+  };
   return {
     dialect: "sqlite",
     transaction(start) {
       try {
+        make();
         return Promise.resolve(storage.transactionSync(() => runSteps(start(), exec)));
       } catch (error) {
         return Promise.reject(error);
@@ -110,7 +120,14 @@ export function storageDatabase(storage) {
     },
     schema(text) {
       schemas.push(text);
-      storage.sql.exec(text);
+      made = false;
+    },
+    async exists() {
+      if (made) return true;
+      const table = firstTable(schemas);
+      if (table === null) return false;
+      const name = storage.tableName?.(table) ?? table;
+      return storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?", name).one().n > 0;
     },
     getAlarm: () => storage.getAlarm(),
     setAlarm: (at) => storage.setAlarm(at),
@@ -118,8 +135,19 @@ export function storageDatabase(storage) {
     // One process holds the store (a Durable Object, or the Node host's file).
     exclusive: (name, fn) => fn(async () => true),
     async deleteAll() {
+      // Made first, so a store that learns its tables from the schema knows what to drop.
+      make();
       await storage.deleteAll();
-      for (const text of schemas) storage.sql.exec(text);
+      made = false;
     },
   };
+}
+
+/** The first table the schemas create: the one whose presence says they were made. */
+export function firstTable(schemas) {
+  for (const text of schemas) {
+    const found = /CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+(\w+)/i.exec(text);
+    if (found) return found[1];
+  }
+  return null;
 }

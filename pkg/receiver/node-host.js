@@ -15,7 +15,10 @@ import { storageDatabase } from "./database.js";
 import { openPool, postgresSpace, prepareShared } from "./postgres.js";
 import { openDatabase, sqliteSpace } from "./sqlite.js";
 
-const COHORT_METHODS = ["apply", "info", "has", "lookup", "list", "syncs", "refused", "deadLetters", "redriveDeadLetters", "dropDeadLetters", "forget", "loggedPages"];
+const COHORT_METHODS = [
+  "apply", "info", "has", "lookup", "list", "syncs", "refused", "deadLetters", "redriveDeadLetters", "dropDeadLetters",
+  "deadPages", "redriveDeadPages", "dropDeadPages", "forget", "loggedPages",
+];
 const PROFILES_METHODS = ["record", "audiences", "counts", "deadLetters", "redriveDeadLetters", "dropDeadLetters"];
 const REGISTRY_METHODS = ["note", "forget", "list"];
 
@@ -70,6 +73,11 @@ export function createReceiver(options = {}) {
         cohorts.set(cohortId, entry);
       }
       return entry.handle;
+    },
+    /** The cohort's handle when it has a space in the store, else null: reads make none. */
+    async existingCohort(cohortId) {
+      if (cohorts.has(cohortId)) return cohorts.get(cohortId).handle;
+      return (await store.knownSpaceNumber(cohortId)) === null ? null : host.cohort(cohortId);
     },
     profiles() {
       if (profiles === null) {
@@ -163,6 +171,9 @@ function sqliteStore(target) {
       });
     },
     runAlarm: (db, alarm, run) => run(),
+    async knownSpaceNumber(cohortId) {
+      return db.prepare("SELECT n FROM cohort_spaces WHERE cohort_id = ?").get(cohortId)?.n ?? null;
+    },
     async spaceNumber(cohortId) {
       const known = db.prepare("SELECT n FROM cohort_spaces WHERE cohort_id = ?").get(cohortId);
       if (known) return known.n;
@@ -194,6 +205,10 @@ function postgresStore(target, env) {
       const lease = await db.claimAlarm();
       await run();
       if ((await alarm.getAlarm()) === null) await db.releaseAlarm(lease);
+    },
+    async knownSpaceNumber(cohortId) {
+      await prepared();
+      return (await pool.query("SELECT n FROM cohort_spaces WHERE cohort_id = $1", [cohortId])).rows[0]?.n ?? null;
     },
     async spaceNumber(cohortId) {
       await prepared();

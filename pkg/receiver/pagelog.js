@@ -13,6 +13,12 @@
 //
 // Exactness is unchanged: pages are applied in the order they were accepted, through the
 // same MembershipStore.apply, and a page and its removal from the log commit together.
+//
+// A page the store fails to apply, alone, while it can still note the failure (so not a
+// store that is down) is tried again with a growing wait, and after DEAD_PAGE_ATTEMPTS
+// failures set aside as a dead page: kept with why, listed for operators, and the pages
+// after it go on. docs/rules.md ("Pages that can never apply") says what that means for
+// membership.
 
 // `page`: the page as JSON, without its body; `body`: the body's text as it came, kept
 // apart so that logging it is a copy, not a JSON escape of every quote in it (with
@@ -21,7 +27,12 @@ import { sql } from "./database.js";
 
 export const PAGE_LOG_SCHEMA = `
 CREATE TABLE IF NOT EXISTS page_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, page TEXT NOT NULL, body TEXT, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS page_failures (seq INTEGER PRIMARY KEY, attempts INTEGER NOT NULL, first_at INTEGER NOT NULL, next_at INTEGER NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dead_pages (seq INTEGER PRIMARY KEY, page TEXT NOT NULL, body TEXT, at INTEGER NOT NULL, died_at INTEGER NOT NULL, attempts INTEGER NOT NULL, reason TEXT NOT NULL);
 `;
+
+/** The longest wait between two tries of a page that fails to apply (ms). */
+const MAX_RETRY_MS = 60_000;
 
 /** The page log's transaction steps (database.js). */
 export class PageLog {
@@ -30,9 +41,13 @@ export class PageLog {
     yield sql("INSERT INTO page_log (page, body, at) VALUES (?, ?, ?)", record, body, Date.now());
   }
 
-  /** When the oldest logged page was accepted (ms), or null when the log is empty. */
-  *oldest() {
-    return (yield sql("SELECT min(at) AS at FROM page_log")).one().at;
+  /**
+   * The log's head: when it was accepted (`at`, ms) and, when it has failed to apply,
+   * when it may be tried again (`retryAt`); null when the log is empty.
+   */
+  *head() {
+    const row = (yield sql("SELECT p.at AS at, f.next_at AS retry_at FROM page_log AS p LEFT JOIN page_failures AS f ON f.seq = p.seq ORDER BY p.seq LIMIT 1")).toArray()[0];
+    return row === undefined ? null : { at: row.at, retryAt: row.retry_at ?? null };
   }
 
   *size() {
@@ -49,5 +64,79 @@ export class PageLog {
   /** Forgets the pages up to `seq` (applied in the same transaction). */
   *removeThrough(seq) {
     yield sql("DELETE FROM page_log WHERE seq <= ?", seq);
+    yield sql("DELETE FROM page_failures WHERE seq <= ?", seq);
+  }
+
+  /**
+   * The head failed to apply, alone, for `reason`: counted. On its `maxAttempts`th
+   * failure it becomes a dead page (kept, with why, for an operator) and the pages after
+   * it go on; before that it is tried again after a wait that doubles from `baseMs`.
+   * Returns `{ seq, attempts, dead, retryAt }`, or null when the log is empty.
+   */
+  *failed(reason, { now, maxAttempts, baseMs }) {
+    const head = (yield sql("SELECT seq FROM page_log ORDER BY seq LIMIT 1")).toArray()[0];
+    if (head === undefined) return null;
+    const { seq } = head;
+    const before = (yield sql("SELECT attempts, first_at FROM page_failures WHERE seq = ?", seq)).toArray()[0];
+    const attempts = (before?.attempts ?? 0) + 1;
+    if (attempts >= maxAttempts) {
+      yield sql(
+        "INSERT INTO dead_pages (seq, page, body, at, died_at, attempts, reason) SELECT seq, page, body, at, ?, ?, ? FROM page_log WHERE seq = ?",
+        now, attempts, reason, seq,
+      );
+      yield* this.removeThrough(seq);
+      return { seq, attempts, dead: true, retryAt: null };
+    }
+    const retryAt = now + Math.min(MAX_RETRY_MS, baseMs * 2 ** (attempts - 1));
+    yield sql(
+      `INSERT INTO page_failures (seq, attempts, first_at, next_at, reason) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (seq) DO UPDATE SET attempts = excluded.attempts, next_at = excluded.next_at, reason = excluded.reason`,
+      seq, attempts, before?.first_at ?? now, retryAt, reason,
+    );
+    return { seq, attempts, dead: false, retryAt };
+  }
+
+  *deadCount() {
+    return (yield sql("SELECT count(*) AS n FROM dead_pages")).one().n;
+  }
+
+  /** Dead pages, oldest first: what each carried and why it could not apply. */
+  *dead(limit) {
+    return (yield sql("SELECT seq, page, at, died_at, attempts, reason FROM dead_pages ORDER BY seq LIMIT ?", limit)).toArray().map((row) => {
+      const page = JSON.parse(row.page);
+      return {
+        id: row.seq,
+        acceptedAt: new Date(row.at).toISOString(),
+        diedAt: new Date(row.died_at).toISOString(),
+        attempts: row.attempts,
+        reason: row.reason,
+        action: page.action,
+        sessionId: page.sessionId,
+        page: page.page ?? null,
+        members: Array.isArray(page.ids) ? page.ids.length : 0,
+      };
+    });
+  }
+
+  /** Puts dead pages (`ids`, or all when null) at the end of the log, to be applied as late pages. Returns how many. */
+  *revive(ids, now) {
+    const rows = yield* this.deadRows(ids);
+    for (const row of rows) {
+      yield sql("INSERT INTO page_log (page, body, at) VALUES (?, ?, ?)", row.page, row.body, now);
+      yield sql("DELETE FROM dead_pages WHERE seq = ?", row.seq);
+    }
+    return rows.length;
+  }
+
+  /** Forgets dead pages (`ids`, or all when null). Returns how many. */
+  *drop(ids) {
+    const rows = yield* this.deadRows(ids);
+    for (const row of rows) yield sql("DELETE FROM dead_pages WHERE seq = ?", row.seq);
+    return rows.length;
+  }
+
+  *deadRows(ids) {
+    const rows = (yield sql("SELECT seq, page, body FROM dead_pages ORDER BY seq")).toArray();
+    return ids === null ? rows : rows.filter((row) => ids.includes(row.seq));
   }
 }

@@ -19,7 +19,7 @@
 // pg (node-postgres) is loaded only here: an optional peer dependency of the package.
 import { createHash, randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
-import { cursor, runStepsAsync, withArrayBuffers } from "./database.js";
+import { cursor, firstTable, runStepsAsync, withArrayBuffers } from "./database.js";
 import { tableNames } from "./space.js";
 
 /** How long an alarm run or a delivery may go on before another process takes over (ms). */
@@ -155,6 +155,13 @@ export function postgresSpace(pool, prefix, alarm) {
       schemas.push(text);
       names.learn(text);
       schemaDone = false;
+    },
+    async exists() {
+      if (schemaDone) return true;
+      const table = firstTable(schemas);
+      if (table === null) return false;
+      const { rows } = await pool.query("SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1", [prefix + table]);
+      return rows.length > 0;
     },
     getAlarm: () => alarm.getAlarm(),
     async setAlarm(at) {

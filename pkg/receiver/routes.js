@@ -8,15 +8,19 @@
 // `host`: `{ cohort(cohortId), profiles(), registry() }`, each a handle whose methods are
 // those of Cohort (cohort.js), Profiles (profiles.js) and Registry (registry.js), called
 // as async: a Durable Object stub in the Worker, a serialised in-process object in Node.
-import { validatePayload, webhookResponse } from "../api.js";
+import { checkId, validatePayload, webhookResponse } from "../api.js";
 import { refusal } from "./auth.js";
 import { TooLarge, readLimited } from "./body.js";
 import { corsHeaders, isOperatorPath, preflight, withHeaders } from "./cors.js";
+import { decodeCursor } from "./cursor.js";
 import { destinations } from "./forward.js";
 import { failureMessage } from "./message.js";
 import { eventSinks, logEvent } from "./log.js";
 
 const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
+
+/** A cohort, its members, or one member: the reads (and a cohort's DELETE, an operator route). */
+const READ_ROUTE = /^\/cohorts\/([^/]+)(?:\/members(?:\/([^/]+))?)?\/?$/;
 
 /** The answer to `request` (a Web-standard Request): a Response, never a throw. */
 export async function handleRequest(request, env, host) {
@@ -31,23 +35,44 @@ export function isReceiverPath(path) {
   return path === "/webhook" || isOperatorPath(path);
 }
 
+/**
+ * The answer to a method no route takes, such as TRACE or CONNECT, which a host cannot
+ * even make a Request of: 405 with what the path takes, or 404 for no route.
+ */
+export function refuseMethod(method, url) {
+  const allow = allowedMethods(new URL(url).pathname);
+  if (allow === null) return json(404, { error: { message: `no route for ${method} ${new URL(url).pathname}`, code: 404 } });
+  return notAllowed(allow);
+}
+
+/** The methods `path` takes ("POST", "GET, DELETE"), or null for no route. */
+function allowedMethods(path) {
+  if (path === "/webhook") return "POST";
+  const operator = operatorRoute(path, "");
+  if (operator) return operator.allow;
+  if (READ_ROUTE.test(path)) return /^\/cohorts\/[^/]+\/?$/.test(path) ? "GET, DELETE" : "GET";
+  return null;
+}
+
+const notAllowed = (allow) => json(405, { error: { message: `use ${allow} here`, code: 405 } }, { allow });
+
 /** The answer to any request, by route (docs/api.md). */
 async function respond(request, url, env, host) {
   try {
     if (url.pathname === "/webhook") {
-      if (request.method !== "POST") return json(405, { error: { message: "POST a webhook body here", code: 405 } }, { allow: "POST" });
+      if (request.method !== "POST") return notAllowed("POST");
       return await webhook(request, env, host);
     }
     const operator = operatorRoute(url.pathname, request.method);
     if (operator) {
-      if (operator.allow) return json(405, { error: { message: `use ${operator.allow} here`, code: 405 } }, { allow: operator.allow });
+      if (operator.allow) return notAllowed(operator.allow);
       const why = await refusal(request, env);
       if (why) return json(401, { error: { message: why, code: 401 } }, challenge());
       return await operator.run(url, host);
     }
-    const route = /^\/cohorts\/([^/]+)(?:\/members(?:\/([^/]+))?)?\/?$/.exec(url.pathname);
+    const route = READ_ROUTE.exec(url.pathname);
     if (route) {
-      if (request.method !== "GET") return json(405, { error: { message: "only GET here", code: 405 } }, { allow: "GET" });
+      if (request.method !== "GET") return notAllowed(allowedMethods(url.pathname));
       const why = await refusal(request, env);
       if (why) return json(401, { error: { message: why, code: 401 } }, challenge());
       return await read(url, route, host);
@@ -127,8 +152,9 @@ async function answerWebhook(request, env, host) {
 }
 
 /**
- * Counts a refused page in its cohort's sync history, when the body said which cohort and
- * session it belongs to. Best effort: the answer is 400 whatever happens here.
+ * Counts a refused page in its cohort's sync history, when the body said which cohort
+ * (one synced here) and session it belongs to. Best effort: the answer is 400 whatever
+ * happens here.
  */
 async function countRefusal(env, host, report, message) {
   const { cohortId, sessionId, action } = report;
@@ -136,7 +162,10 @@ async function countRefusal(env, host, report, message) {
   const accepted = String(env.ACCEPT_COHORTS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   if (accepted.length > 0 && !accepted.includes(cohortId)) return;
   try {
-    await host.cohort(cohortId).refused(sessionId, typeof action === "string" ? action.slice(0, 64) : "(none)", message);
+    // Only in a cohort synced here: a refused page of an unknown cohort stores nothing.
+    if (checkId(cohortId, "cohort") !== null || checkId(sessionId, "session") !== null) return;
+    const cohort = await host.existingCohort(cohortId);
+    await cohort?.refused(sessionId, typeof action === "string" ? action.slice(0, 64) : "(none)", message);
   } catch (error) {
     console.error("cohort-sync: counting a refused page failed", error?.stack ?? error);
   }
@@ -166,42 +195,50 @@ async function discard(request) {
 }
 
 async function read(url, [, rawCohort, rawMember], host) {
-  const cohortId = decode(rawCohort);
-  const memberId = rawMember === undefined ? undefined : decode(rawMember);
-  if (cohortId === null || memberId === null) return json(400, { error: { message: "bad percent-encoding in the path", code: 400 } });
-  const cohort = host.cohort(cohortId);
-  const info = await cohort.info();
-  if (info === null) return json(404, { error: { message: `no cohort ${cohortId} has been synced here`, code: 404 } });
-  if (memberId !== undefined) {
-    const found = await cohort.lookup(memberId);
-    return json(found.member ? 200 : 404, found);
+  const found = await syncedCohort(host, rawCohort);
+  if (found instanceof Response) return found;
+  const { cohort, cohortId, info } = found;
+  if (rawMember !== undefined) {
+    const memberId = pathId(rawMember, "member");
+    if (memberId instanceof Response) return memberId;
+    const lookup = await cohort.lookup(memberId);
+    return json(lookup.member ? 200 : 404, lookup);
   }
   if (url.pathname.replace(/\/$/, "").endsWith("/members")) {
-    const limitText = url.searchParams.get("limit");
-    const limit = limitText === null ? 100 : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      return json(400, { error: { message: "limit must be a whole number from 1 to 1000", code: 400 } });
-    }
-    const page = await cohort.list(limit, url.searchParams.get("cursor"));
-    if (page === null) return json(400, { error: { message: "cursor is not one this API gave out", code: 400 } });
+    const limit = wholeParam(url, "limit", 100, 1000);
+    if (limit === null) return badRequest("limit must be a whole number from 1 to 1000, given once");
+    const cursors = url.searchParams.getAll("cursor");
+    const cursor = cursors[0] ?? null;
+    if (cursors.length > 1 || (cursor !== null && decodeCursor(cursor) === null)) return badRequest("cursor is not one this API gave out");
+    const page = await cohort.list(limit, cursor);
+    if (page === null) return badRequest("cursor is not one this API gave out");
     return json(200, page);
   }
   return json(200, { cohortId, ...info });
 }
 
 /**
- * The operators' routes (dead letters, the streamed membership, forgetting a cohort):
- * `{ run(url, host) }`, `{ allow }` for a known path asked with another method, or null.
+ * The operators' routes (dead letters and pages, the streamed membership, forgetting a
+ * cohort): `{ run(url, host) }`, `{ allow }` for a known path asked with another method,
+ * or null.
  */
 function operatorRoute(path, method) {
   const dead = /^\/(?:cohorts\/([^/]+)|profiles)\/dead-letters(\/redrive)?\/?$/.exec(path);
   if (dead) {
     const [, rawCohort, redrive] = dead;
-    const holder = (host) => (rawCohort === undefined ? host.profiles() : cohortHandle(host, rawCohort));
-    if (redrive) return method === "POST" ? { run: (url, host) => deadLetters(url, holder(host), "redrive") } : { allow: "POST" };
-    if (method === "GET") return { run: (url, host) => deadLetters(url, holder(host), "list") };
-    if (method === "DELETE") return { run: (url, host) => deadLetters(url, holder(host), "drop") };
-    return { allow: "GET, DELETE" };
+    // `{ object }` to act on, or the answer saying why not (an RPC stub is never tested
+    // for properties: any name reads as a method there).
+    const holder = async (host) => {
+      if (rawCohort === undefined) return { object: host.profiles() };
+      const found = await syncedCohort(host, rawCohort);
+      return found instanceof Response ? found : { object: found.cohort };
+    };
+    return listRedriveDrop(method, redrive, (what) => (url, host) => deadLetters(url, holder(host), what));
+  }
+  const deadPages = /^\/cohorts\/([^/]+)\/dead-pages(\/redrive)?\/?$/.exec(path);
+  if (deadPages) {
+    const [, rawCohort, redrive] = deadPages;
+    return listRedriveDrop(method, redrive, (what) => (url, host) => deadPagesRoute(url, syncedCohort(host, rawCohort), what));
   }
   if (/^\/cohorts\/?$/.test(path)) return method === "GET" ? { run: (url, host) => everyCohort(host) } : { allow: "GET" };
   if (/^\/profiles\/?$/.test(path)) {
@@ -216,34 +253,80 @@ function operatorRoute(path, method) {
   return null;
 }
 
-const cohortHandle = (host, rawCohort) => {
-  const cohortId = decode(rawCohort);
-  return cohortId === null ? null : host.cohort(cohortId);
-};
-const badPath = () => json(400, { error: { message: "bad percent-encoding in the path", code: 400 } });
-
-/** `?ids=1,2,3` (dead letter ids), or null for all of them; `undefined` when malformed. */
-function idsParam(url) {
-  const text = url.searchParams.get("ids");
-  if (text === null) return null;
-  const ids = text.split(",").map((part) => Number(part.trim()));
-  return ids.length > 0 && ids.every((id) => Number.isSafeInteger(id) && id > 0) ? ids : undefined;
+/** A list of dead things: GET lists, DELETE drops, POST …/redrive redrives. */
+function listRedriveDrop(method, redrive, route) {
+  if (redrive) return method === "POST" ? { run: route("redrive") } : { allow: "POST" };
+  if (method === "GET") return { run: route("list") };
+  if (method === "DELETE") return { run: route("drop") };
+  return { allow: "GET, DELETE" };
 }
 
-async function deadLetters(url, object, what) {
-  if (object === null) return badPath();
+/**
+ * The id a path segment names, or the 400 saying why it cannot be one: bad
+ * percent-encoding, or an id the webhook would refuse (checkId: empty, too long, NUL).
+ */
+function pathId(segment, kind) {
+  let id;
+  try {
+    id = decodeURIComponent(segment);
+  } catch {
+    return badRequest("bad percent-encoding in the path");
+  }
+  const problem = checkId(id, kind);
+  return problem === null ? id : badRequest(`${problem.message} (${problem.code})`);
+}
+
+/**
+ * `?name=` as a whole number from 1 to `max` (`fallback` when absent), or null: digits
+ * only, given once, so `1e3`, `0x10`, ` 5` and a second value are refused, not guessed.
+ */
+function wholeParam(url, name, fallback, max) {
+  const given = url.searchParams.getAll(name);
+  if (given.length === 0) return fallback;
+  if (given.length > 1 || !/^[0-9]{1,7}$/.test(given[0])) return null;
+  const n = Number(given[0]);
+  return n >= 1 && n <= max ? n : null;
+}
+
+/** `?ids=1,2,3` (dead letter or page ids), or null for all of them; `undefined` when malformed. */
+function idsParam(url) {
+  const given = url.searchParams.getAll("ids");
+  if (given.length === 0) return null;
+  if (given.length > 1) return undefined;
+  const parts = given[0].split(",").map((part) => part.trim());
+  return parts.every((part) => /^[1-9][0-9]{0,15}$/.test(part)) ? parts.map(Number) : undefined;
+}
+
+/** Dead letters of a cohort (a promise of syncedCohort's answer) or of the profiles. */
+async function deadLetters(url, holder, what) {
+  const found = await holder;
+  if (found instanceof Response) return found;
+  const { object } = found;
   if (what === "list") {
-    const limitText = url.searchParams.get("limit");
-    const limit = limitText === null ? 100 : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      return json(400, { error: { message: "limit must be a whole number from 1 to 1000", code: 400 } });
-    }
+    const limit = wholeParam(url, "limit", 100, 1000);
+    if (limit === null) return badRequest("limit must be a whole number from 1 to 1000, given once");
     return json(200, { deadLetters: await object.deadLetters(limit) });
   }
   const ids = idsParam(url);
-  if (ids === undefined) return json(400, { error: { message: "ids must be a comma-separated list of dead letter ids", code: 400 } });
+  if (ids === undefined) return badRequest("ids must be a comma-separated list of dead letter ids");
   if (what === "redrive") return json(200, { redriven: await object.redriveDeadLetters(ids) });
   return json(200, { dropped: await object.dropDeadLetters(ids) });
+}
+
+/** A cohort's dead pages (rules.md, "Pages that can never apply"). */
+async function deadPagesRoute(url, synced, what) {
+  const found = await synced;
+  if (found instanceof Response) return found;
+  const { cohort } = found;
+  if (what === "list") {
+    const limit = wholeParam(url, "limit", 100, 1000);
+    if (limit === null) return badRequest("limit must be a whole number from 1 to 1000, given once");
+    return json(200, { deadPages: await cohort.deadPages(limit) });
+  }
+  const ids = idsParam(url);
+  if (ids === undefined) return badRequest("ids must be a comma-separated list of dead page ids");
+  if (what === "redrive") return json(200, { redriven: await cohort.redriveDeadPages(ids) });
+  return json(200, { dropped: await cohort.dropDeadPages(ids) });
 }
 
 /**
@@ -252,8 +335,9 @@ async function deadLetters(url, object, what) {
  * held in memory.
  */
 async function membersNdjson(host, rawCohort) {
-  const cohort = await syncedCohort(host, rawCohort);
-  if (cohort instanceof Response) return cohort;
+  const found = await syncedCohort(host, rawCohort);
+  if (found instanceof Response) return found;
+  const { cohort } = found;
   const encoder = new TextEncoder();
   let cursor = null;
   let done = false;
@@ -272,18 +356,30 @@ async function membersNdjson(host, rawCohort) {
 
 /**
  * Every cohort synced here: the registry's list, each with its live figures from its own
- * object (asked in parallel; a cohort forgotten since is left out).
+ * object (asked in parallel; a cohort forgotten since is left out). A cohort whose object
+ * cannot answer is listed with `error` instead of its figures: one broken cohort never
+ * hides the others.
  */
 async function everyCohort(host) {
   const registry = host.registry();
   const known = await registry.list();
   // Each object applies its page log first, telling the registry of syncs completed by
   // it; the list is read again for those.
-  const live = await Promise.all(known.map((entry) => host.cohort(entry.cohortId).info()));
+  const live = await Promise.allSettled(
+    known.map(async (entry) => {
+      const cohort = await host.existingCohort(entry.cohortId);
+      return cohort === null ? null : cohort.info();
+    }),
+  );
   const latest = new Map((await registry.list()).map((entry) => [entry.cohortId, entry]));
   const listed = known.map((entry) => latest.get(entry.cohortId) ?? entry);
   const cohorts = listed.flatMap((entry, i) => {
-    const info = live[i];
+    const { status, value: info, reason } = live[i];
+    const known = { cohortId: entry.cohortId, lastCompletedSync: entry.lastCompletedSync, firstSeenAt: entry.firstSeenAt };
+    if (status === "rejected") {
+      console.error(`cohort-sync: reading cohort ${JSON.stringify(entry.cohortId)} failed`, reason?.stack ?? reason);
+      return [{ ...known, cohortName: entry.cohortName, error: "its figures could not be read; they will be tried again on the next request" }];
+    }
     if (info === null) return [];
     return [{
       cohortId: entry.cohortId,
@@ -294,6 +390,7 @@ async function everyCohort(host) {
       lastCompletedSync: entry.lastCompletedSync,
       pendingSession: info.pendingSession,
       outbox: info.outbox,
+      deadPages: info.deadPages,
       firstSeenAt: entry.firstSeenAt,
     }];
   });
@@ -301,33 +398,32 @@ async function everyCohort(host) {
 }
 
 async function syncHistory(url, host, rawCohort) {
-  const cohort = cohortHandle(host, rawCohort);
-  if (cohort === null) return badPath();
-  const limitText = url.searchParams.get("limit");
-  const limit = limitText === null ? 20 : Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 200) {
-    return json(400, { error: { message: "limit must be a whole number from 1 to 200", code: 400 } });
-  }
-  const syncs = await cohort.syncs(limit);
-  if (syncs.length === 0 && (await cohort.info()) === null) {
-    return json(404, { error: { message: `no cohort ${decode(rawCohort)} has been synced here`, code: 404 } });
-  }
-  return json(200, { syncs });
+  const found = await syncedCohort(host, rawCohort);
+  if (found instanceof Response) return found;
+  const limit = wholeParam(url, "limit", 20, 200);
+  if (limit === null) return badRequest("limit must be a whole number from 1 to 200, given once");
+  return json(200, { syncs: await found.cohort.syncs(limit) });
 }
 
-/** The object of a cohort synced here, or the answer saying why not (400 or 404). */
+/**
+ * A cohort synced here, `{ cohort, cohortId, info }`, or the answer saying why not: 400
+ * for a segment that cannot be a cohort id, 404 for one never synced. Asking stores
+ * nothing: an unknown cohort gets no space, no tables and no rows.
+ */
 async function syncedCohort(host, rawCohort) {
-  const cohort = cohortHandle(host, rawCohort);
-  if (cohort === null) return badPath();
-  if ((await cohort.info()) === null) return json(404, { error: { message: `no cohort ${decode(rawCohort)} has been synced here`, code: 404 } });
-  return cohort;
+  const cohortId = pathId(rawCohort, "cohort");
+  if (cohortId instanceof Response) return cohortId;
+  const cohort = await host.existingCohort(cohortId);
+  const info = cohort === null ? null : await cohort.info();
+  if (info === null) return json(404, { error: { message: `no cohort ${cohortId} has been synced here`, code: 404 } });
+  return { cohort, cohortId, info };
 }
 
 async function forget(host, rawCohort) {
-  const cohort = await syncedCohort(host, rawCohort);
-  if (cohort instanceof Response) return cohort;
-  await cohort.forget();
-  return json(200, { forgotten: decode(rawCohort) });
+  const found = await syncedCohort(host, rawCohort);
+  if (found instanceof Response) return found;
+  await found.cohort.forget();
+  return json(200, { forgotten: found.cohortId });
 }
 
 /** Mixpanel's answer shape, from the package (`error` only on failure). */
@@ -336,19 +432,14 @@ function mixpanelAnswer(action, error, extraHeaders = {}) {
   return new Response(body, { status, headers: { ...headers, ...extraHeaders } });
 }
 
+const badRequest = (message) => json(400, { error: { message, code: 400 } });
+
 function json(status, value, extraHeaders = {}) {
   return new Response(JSON.stringify(value), { status, headers: { "content-type": "application/json", ...extraHeaders } });
 }
 
 const challenge = () => ({ "www-authenticate": 'Basic realm="cohort-sync", charset="UTF-8"' });
 
-function decode(segment) {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return null;
-  }
-}
 
 function positiveInt(text, fallback) {
   const n = Number(text);

@@ -67,6 +67,7 @@ export function sqliteSpace(db, prefix) {
   };
   return {
     sql,
+    tableName: (name) => prefix + name,
     transactionSync: (fn) => db.transaction(fn)(),
     deleteAll() {
       db.transaction(() => {

@@ -52,6 +52,18 @@ export class CohortObject extends DurableObject {
     return this.cohort.dropDeadLetters(ids);
   }
 
+  deadPages(limit) {
+    return this.cohort.deadPages(limit);
+  }
+
+  redriveDeadPages(ids) {
+    return this.cohort.redriveDeadPages(ids);
+  }
+
+  dropDeadPages(ids) {
+    return this.cohort.dropDeadPages(ids);
+  }
+
   forget() {
     return this.cohort.forget();
   }

@@ -4,6 +4,8 @@
 export function workerHost(env) {
   return {
     cohort: (cohortId) => env.COHORTS.get(env.COHORTS.idFromName(cohortId)),
+    // Every id has an object; one never written answers its reads as absent and stores nothing.
+    existingCohort: async (cohortId) => env.COHORTS.get(env.COHORTS.idFromName(cohortId)),
     profiles: () => env.PROFILES.get(env.PROFILES.idFromName("profiles")),
     registry: () => env.REGISTRY.get(env.REGISTRY.idFromName("registry")),
   };

@@ -33,7 +33,16 @@ export function random(seed) {
   };
 }
 
-const POOL = Array.from({ length: 24 }, (_, i) => `m${i}`);
+// Ids as the rulebook keeps them: plain ones, and ones that stores treat differently
+// (U+FFFF, control characters, DEL, a surrogate pair, a quote and a backslash).
+const ODD_IDS = ["m\uffff", "\u0001\u001f", "tab\there", "del\u007f", "emoji\ud83d\ude00", 'q"b\\s', "\u00e9t\u00e9"];
+const POOL = [...Array.from({ length: 24 - ODD_IDS.length }, (_, i) => `m${i}`), ...ODD_IDS];
+// Ids no store may be asked to keep: a body naming one is refused by every host (400)
+// and by CohortState (invalid_payload), and changes nothing.
+const REFUSED_IDS = ["nul\u0000id", "\ud800lone", "lone\udfff"];
+
+/** Whether `body` names an id the rulebook refuses (so every host answers 400). */
+export const refusedBody = (body) => REFUSED_IDS.some((id) => JSON.parse(body).parameters.members.some((m) => m.mixpanel_distinct_id === id) || JSON.parse(body).parameters.mixpanel_session_id.includes(id));
 
 function body(cohortId, action, sessionId, page, ids) {
   const parameters = { mixpanel_project_id: "1", mixpanel_cohort_id: cohortId, mixpanel_cohort_name: "Differential", mixpanel_session_id: sessionId };
@@ -100,15 +109,33 @@ export function scenario(rng, cohortId, { long = false } = {}) {
       // Replays of earlier bodies (late pages of replaced sessions among them).
       for (let k = 0; k < 1 + rng.int(3); k++) bodies.push(rng.pick(bodies));
     }
+    if (rng.chance(0.2)) {
+      // A body naming an id no store keeps, in a member or the session id: refused.
+      const bad = rng.pick(REFUSED_IDS);
+      const inSession = rng.chance(0.3);
+      bodies.push(body(cohortId, rng.pick(["members", "add_members", "remove_members"]), inSession ? `${s}${bad}` : s, { count: 1, total: 1 }, inSession ? [rng.pick(POOL)] : [rng.pick(POOL), bad]));
+    }
   }
   return bodies;
 }
 
-/** A CohortState fed `bodies` one at a time; `view()` is its members (sorted) and pending session. */
+/**
+ * A CohortState fed `bodies` one at a time; `view()` is its members (sorted) and pending
+ * session. A body the rulebook refuses must throw invalid_payload and change nothing.
+ */
 export function reference() {
   const state = new CohortState();
   return {
-    apply: (body) => state.apply(body),
+    apply(body) {
+      if (!refusedBody(body)) return state.apply(body);
+      try {
+        state.apply(body);
+      } catch (error) {
+        if (error.code === "invalid_payload" && error.problems.some((p) => ["forbidden_character", "lone_surrogate"].includes(p.code))) return null;
+        throw error;
+      }
+      throw new Error(`CohortState took a body naming an id no store keeps: ${body}`);
+    },
     view: () => ({ members: state.members().sort(), pendingSession: state.pendingSession }),
     free: () => state.free(),
   };

@@ -210,6 +210,7 @@ test("GET /cohorts: every cohort synced here, with its live figures; a forgotten
       lastCompletedSync: { at: "string", sessionId: "s1" },
       pendingSession: null,
       outbox: ["pending", "dead"],
+      deadPages: 0,
       firstSeenAt: "string",
     },
   );
