@@ -247,6 +247,8 @@ describe("the operator console in Chromium against the Worker in workerd", () =>
     assert.equal(summary.Members, "22");
     assert.equal(summary["Latest session"], "diff-1");
     assert.equal(summary["Full sync under way"], "no");
+    assert.equal(summary["Dead pages"], "none");
+    assert.equal(await page.isHidden("#cohort-dead-pages"), true, "the dead pages card shows only when one is held");
     const syncs = await page.$$eval("#syncs li", (lis) => lis.map((li) => [li.dataset.session, li.dataset.status, li.querySelector(".figures").textContent, li.querySelector(".sync-facts dd").textContent]));
     assert.deepEqual(syncs, [
       ["diff-1", "complete", "+0 added · −3 removed · 0 replays · 0 refused", "1 of 1 page"],

@@ -5,6 +5,7 @@ import { segment } from "./api.js";
 import { outboxLine } from "./cohorts-view.js";
 import { confirmInline } from "./confirm.js";
 import { createDeadLetters } from "./dead-letters.js";
+import { createDeadPages } from "./dead-pages.js";
 import { timeNode } from "./time.js";
 
 // What each status of the Worker's SyncTracker means, for the person reading it.
@@ -96,9 +97,11 @@ export function createCohortView(context) {
           : el("span", { className: "muted" }, "no"),
       ],
       ["Outbox", outboxLine(info.outbox)],
+      ["Dead pages", info.deadPages > 0 ? el("span", { className: "badge bad" }, `${plural(info.deadPages, "page")} set aside`) : el("span", { className: "muted" }, "none")],
     ];
     $("cohort-summary").replaceChildren(...rows.flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
     $("cohort-dead-count").textContent = info.outbox.dead > 0 ? String(info.outbox.dead) : "";
+    $("cohort-dead-pages-count").textContent = info.deadPages > 0 ? String(info.deadPages) : "";
     return info;
   }
 
@@ -171,8 +174,9 @@ export function createCohortView(context) {
     $("syncs").replaceChildren();
     drawForget();
     const dead = createDeadLetters($("cohort-dead"), path("/dead-letters"), context, () => loadSummary().catch(fail));
+    const deadPages = createDeadPages($("cohort-dead-pages"), path("/dead-pages"), context, () => loadSummary().catch(fail));
     await loadSummary();
-    await Promise.all([loadSyncs().catch(fail), dead.load()]);
+    await Promise.all([loadSyncs().catch(fail), dead.load(), deadPages.load()]);
   }
 
   return { show };
