@@ -203,7 +203,8 @@ const POOL: [&str; 20] = [
     "DEADBEEF",
     "deadbee",
     "user@example.com",
-    "\u{0}",
+    // A control character (NUL itself is refused in bodies: payload/ids.rs).
+    "\u{1}",
     "-1",
     "a\"b\\c\n",
     "x",
@@ -357,7 +358,9 @@ fn next_page(ops: &mut Ops, op: u8, bulk: &mut u32) -> Page {
                         // An id from the input itself (up to 8 bytes, as text).
                         let len = (pick & 7) as usize + 1;
                         let bytes: Vec<u8> = (0..len).map(|_| ops.byte()).collect();
-                        String::from_utf8_lossy(&bytes).into_owned()
+                        // A body naming NUL is refused (payload/ids.rs); U+0001 stands in,
+                        // so the page applies both as a body and as a PageRef.
+                        String::from_utf8_lossy(&bytes).replace('\0', "\u{1}")
                     } else {
                         POOL[pick as usize % POOL.len()].to_string()
                     }
