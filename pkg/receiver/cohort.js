@@ -88,7 +88,8 @@ export class Cohort {
     const news = [];
     const logged = await this.db.transaction(() => this.logPage(record, body, news));
     this.registryNews.push(...news);
-    if (!this.knownToRegistry) this.registryNews.push({ cohortId: page.cohortId, name: page.cohortName ?? null, completed: null });
+    const unknownToRegistry = !this.knownToRegistry;
+    if (unknownToRegistry) this.registryNews.push({ cohortId: page.cohortId, name: page.cohortName ?? null, completed: null });
     // Backpressure: when pages come faster than the alarm applies them (ids joining in no
     // order at millions of members), the request that finds the log over its bound
     // applies the excess before answering, so the log (and what a read must apply
@@ -98,7 +99,7 @@ export class Cohort {
     const excess = logged - this.maxLoggedPages;
     if (excess > 0) await this.applyLogged(excess).catch((error) => console.error("cohort-sync: applying logged pages failed; the alarm tries again", error?.stack ?? error));
     await this.outbox.schedule();
-    await this.tellRegistry();
+    await this.tellRegistry({ required: unknownToRegistry });
     return { logged: true };
   }
 
@@ -167,10 +168,13 @@ export class Cohort {
   }
 
   /**
-   * Tells the registry (GET /cohorts) what it has yet to hear. Best effort: a failure is
-   * logged, and the registry catches up at this cohort's next completed sync.
+   * Tells the registry (GET /cohorts) what it has yet to hear. Best effort, unless
+   * `required`: a failure is logged, and the registry catches up at this cohort's next
+   * page. A page is `required` to reach it while this object has not told it of the
+   * cohort, since the Worker's reads ask the registry whether a cohort exists (so that a
+   * read of an unknown one wakes no object): that page's answer is then a 503.
    */
-  async tellRegistry() {
+  async tellRegistry({ required = false } = {}) {
     if (this.registryNews.length === 0) return;
     const news = this.registryNews.splice(0);
     try {
@@ -179,6 +183,7 @@ export class Cohort {
       this.knownToRegistry = true;
     } catch (error) {
       console.error("cohort-sync: telling the registry failed", error?.stack ?? error);
+      if (required) throw error;
     }
   }
 

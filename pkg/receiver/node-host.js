@@ -20,7 +20,7 @@ const COHORT_METHODS = [
   "deadPages", "redriveDeadPages", "dropDeadPages", "forget", "loggedPages",
 ];
 const PROFILES_METHODS = ["record", "audiences", "counts", "deadLetters", "redriveDeadLetters", "dropDeadLetters"];
-const REGISTRY_METHODS = ["note", "forget", "list"];
+const REGISTRY_METHODS = ["note", "has", "forget", "list"];
 
 // Which cohort's tables carry which number (`c<n>_…`): cohort ids are any text, table
 // names are not.

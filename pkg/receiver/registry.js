@@ -30,6 +30,13 @@ export class Registry {
     });
   }
 
+  /** Whether a page of the cohort was answered 200 here (and it was not forgotten since). */
+  has(cohortId) {
+    return this.db.transaction(function* () {
+      return (yield sql("SELECT 1 AS known FROM cohorts WHERE id = ?", cohortId)).toArray().length > 0;
+    });
+  }
+
   forget(cohortId) {
     return this.db.transaction(function* () {
       yield sql("DELETE FROM cohorts WHERE id = ?", cohortId);

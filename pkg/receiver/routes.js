@@ -112,7 +112,9 @@ async function answerWebhook(request, env, host) {
       await discard(request);
       return done(mixpanelAnswer(null, { code: 413, message: `the body is over ${max} bytes` }));
     }
-    throw error;
+    // Broken framing (a chunk size that is not hex, a body shorter than it said): the
+    // same bytes sent again can never be read, so 400, not a 5xx the sender retries for ever.
+    return done(mixpanelAnswer(null, { code: 400, message: `the request body could not be read: ${error?.message ?? error}`.slice(0, 300) }));
   }
   // The ids (and the page's content key) come from the same pass as the validation; with
   // forwarding on, so does where each member is in the body, kept as sent for the
@@ -365,12 +367,7 @@ async function everyCohort(host) {
   const known = await registry.list();
   // Each object applies its page log first, telling the registry of syncs completed by
   // it; the list is read again for those.
-  const live = await Promise.allSettled(
-    known.map(async (entry) => {
-      const cohort = await host.existingCohort(entry.cohortId);
-      return cohort === null ? null : cohort.info();
-    }),
-  );
+  const live = await Promise.allSettled(known.map((entry) => host.cohort(entry.cohortId).info()));
   const latest = new Map((await registry.list()).map((entry) => [entry.cohortId, entry]));
   const listed = known.map((entry) => latest.get(entry.cohortId) ?? entry);
   const cohorts = listed.flatMap((entry, i) => {

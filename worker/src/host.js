@@ -4,8 +4,10 @@
 export function workerHost(env) {
   return {
     cohort: (cohortId) => env.COHORTS.get(env.COHORTS.idFromName(cohortId)),
-    // Every id has an object; one never written answers its reads as absent and stores nothing.
-    existingCohort: async (cohortId) => env.COHORTS.get(env.COHORTS.idFromName(cohortId)),
+    // Every id has an object, and waking one makes its storage: the registry, told of
+    // each cohort before its first page is answered 200, says which exist.
+    existingCohort: async (cohortId) =>
+      (await env.REGISTRY.get(env.REGISTRY.idFromName("registry")).has(cohortId)) ? env.COHORTS.get(env.COHORTS.idFromName(cohortId)) : null,
     profiles: () => env.PROFILES.get(env.PROFILES.idFromName("profiles")),
     registry: () => env.REGISTRY.get(env.REGISTRY.idFromName("registry")),
   };

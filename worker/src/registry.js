@@ -13,6 +13,10 @@ export class RegistryObject extends DurableObject {
     return this.registry.note(cohortId, what);
   }
 
+  has(cohortId) {
+    return this.registry.has(cohortId);
+  }
+
   forget(cohortId) {
     return this.registry.forget(cohortId);
   }
