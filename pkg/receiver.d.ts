@@ -14,6 +14,10 @@ export interface ReceiverSettings {
   ALARM_POLL_MS?: string;
   APPLY_PAGES_PER_RUN?: string;
   MAX_LOGGED_PAGES?: string;
+  /** Failures after which a logged page that cannot apply is set aside as dead (8). */
+  DEAD_PAGE_ATTEMPTS?: string;
+  /** The first wait before such a page is tried again (ms, 1000; doubling to 60 s). */
+  PAGE_RETRY_BASE_MS?: string;
   FORWARD_RETRY_BASE_MS?: string;
   FORWARD_RETRY_MAX_MS?: string;
   CLEVERTAP_ACCOUNT_ID?: string;
@@ -30,9 +34,13 @@ export interface ReceiverSettings {
   [name: string]: string | undefined;
 }
 
-/** A structured event: `page` (answered), `applied`, or `delivery` (one send to a destination). */
+/**
+ * A structured event: `page` (answered), `applied`, `delivery` (one send to a
+ * destination), `page_failed` (a logged page failed to apply; tried again at `retryAt`)
+ * or `dead_page` (one set aside after its last try).
+ */
 export interface ReceiverEvent {
-  event: "page" | "applied" | "delivery";
+  event: "page" | "applied" | "delivery" | "page_failed" | "dead_page";
   cohort?: string | null;
   session?: string | null;
   action?: string | null;

@@ -1,7 +1,8 @@
 // One structured line per event, for `wrangler tail` (JSON, so it can be filtered):
 // `page` when the webhook answers a page, `applied` when the cohort's object applies it
 // (a page is answered once logged and applied after, so these are two lines), and
-// `delivery` for each attempt to send a request to a destination. With a Workers
+// `delivery` for each attempt to send a request to a destination; `page_failed` and
+// `dead_page` when a logged page fails to apply (docs/rules.md). With a Workers
 // Analytics Engine dataset bound as ANALYTICS, each event is also a data point there,
 // for counts over time (README, "Watching a deployment", has the layout and a query).
 // The Node receiver may hand each event to a function of its user's instead (ON_EVENT,
@@ -12,6 +13,8 @@ const DATA_POINTS = {
   page: { blobs: ["cohort", "action", "session", "problem"], doubles: ["status", "ms", "members", "page", "total"] },
   applied: { blobs: ["cohort", "action", "session"], doubles: ["added", "removed", "page", "total", "duplicate", "sessionComplete"] },
   delivery: { blobs: ["object", "destination", "status", "error"], doubles: ["attempt", "ms"] },
+  page_failed: { blobs: ["cohort", "reason"], doubles: ["seq", "attempts", "retryAt"] },
+  dead_page: { blobs: ["cohort", "reason"], doubles: ["seq", "attempts"] },
 };
 
 /** The Analytics Engine data point of an event: `blobs` [event, …], `doubles`, `indexes` [the cohort or object]. */
