@@ -1,5 +1,16 @@
 // Reading a request body with a ceiling, so a huge or endless body costs no more than
 // the limit (Content-Length is checked first; chunked bodies are counted as they come).
+//
+// A body the routes do not read to the end (refused credentials, a body over the limit)
+// is left unread and unlocked, never cancelled: the host reads the rest into nothing
+// after the answer has gone out (worker/src/linger.js; node-http.js in Node), so that
+// the client, still sending, gets the answer. Cancelling makes workerd close the
+// connection as soon as the answer ends; with bytes still arriving the kernel resets
+// it, and the reset throws away the answer if the client has not read it yet (under
+// `wrangler dev`, whose proxy stands in front of workerd, the same cancel turns into a
+// 503, an empty answer, or a stalled next request; docs/design-notes.md, "Refusing a
+// body without reading it"). A body read to its end stays locked: that is how the
+// host tells the two apart.
 
 export class TooLarge extends Error {}
 
@@ -22,7 +33,7 @@ export async function readLimited(request, max) {
     if (done) break;
     length += value.byteLength;
     if (length > max) {
-      await reader.cancel();
+      // Released, not cancelled: the rest is the host's to read into nothing.
       reader.releaseLock();
       throw new TooLarge();
     }

@@ -99,7 +99,8 @@ async function answerWebhook(request, env, host) {
   // Credentials first: an unauthenticated client must not make the Worker buffer a byte.
   const why = await refusal(request, env);
   if (why) {
-    await discard(request);
+    // The body is left unread for the host to read into nothing once the answer is out
+    // (body.js says why it is not cancelled).
     return done(mixpanelAnswer(null, { code: 401, message: why }, challenge()));
   }
   const max = positiveInt(env.MAX_BODY_BYTES, DEFAULT_MAX_BODY);
@@ -108,8 +109,7 @@ async function answerWebhook(request, env, host) {
     bytes = await readLimited(request, max);
   } catch (error) {
     if (error instanceof TooLarge) {
-      // Cancelled, so the answer goes out now rather than after the rest has arrived.
-      await discard(request);
+      // Answered now; the rest of the body is the host's to read into nothing (body.js).
       return done(mixpanelAnswer(null, { code: 413, message: `the body is over ${max} bytes` }));
     }
     // Broken framing (a chunk size that is not hex, a body shorter than it said): the
@@ -185,15 +185,6 @@ function applyPage(cohort, report, forwarding, bytes) {
     ids: report.ids,
     ...(forwarding ? { body: bytes, memberSpans: report.memberSpans } : {}),
   });
-}
-
-/** Stops reading a request body that will not be used (ignoring a body already read or gone). */
-async function discard(request) {
-  try {
-    await request.body?.cancel();
-  } catch {
-    // Already consumed or errored: nothing left to stop.
-  }
 }
 
 async function read(url, [, rawCohort, rawMember], host) {
