@@ -1,0 +1,211 @@
+// From a source row to the Mixpanel record it becomes, as JSON text ready to send: an
+// event for /import, a user update for /engage, a group update for /groups. The text
+// is written once, here, in one fixed order, so the same row always gives the same
+// bytes: the checksum the loader keeps of what it sent (LoadState, in the wasm) is of
+// these bytes, and an unchanged row is known by it on the next run.
+//
+// The mapping (docs/loading.md, "The mapping"):
+//   { object, key, distinctId, event, time, insertId, groupKey, groupId,
+//     properties: { include, exclude, rename }, nulls: "drop" | "unset" }
+// Column names are the source's; `event` and `groupKey` may be `{ value }` constants.
+
+/** The objects a load can write, and the Mixpanel endpoint each goes to. */
+export const OBJECTS = { events: "/import", users: "/engage", groups: "/groups" };
+
+/** Integers beyond this lose precision as JSON numbers in Mixpanel: sent as text. */
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A mapping problem of one row, reported with the row and never sent. */
+export class RowProblem extends Error {
+  constructor(code, field, message) {
+    super(message);
+    this.code = code;
+    this.field = field;
+  }
+}
+
+/**
+ * The mapping as given (a mapping file's object, or the CLI's flags), checked and with
+ * its defaults: throws an Error naming what is wrong, before any row is read.
+ */
+export function checkMapping(given) {
+  if (given === null || typeof given !== "object") throw new Error("the mapping must be an object");
+  const mapping = { ...given };
+  if (!(mapping.object in OBJECTS)) throw new Error(`mapping.object must be "events", "users" or "groups", got ${JSON.stringify(mapping.object)}`);
+  const column = (name, required) => {
+    const value = mapping[name];
+    if (value === undefined || value === null) {
+      if (required) throw new Error(`mapping.${name} must name a column`);
+      return;
+    }
+    const ok = typeof value === "string" ? value !== "" : typeof value === "object" && typeof value.value === "string" && value.value !== "";
+    if (!ok) throw new Error(`mapping.${name} must be a column name or { "value": "…" }`);
+  };
+  if (mapping.object === "events") {
+    column("event", true);
+    column("distinctId", true);
+    column("time", true);
+    column("insertId", false);
+  } else if (mapping.object === "users") {
+    column("distinctId", true);
+  } else {
+    column("groupKey", true);
+    column("groupId", true);
+  }
+  const keyDefault = { events: mapping.insertId, users: mapping.distinctId, groups: mapping.groupId }[mapping.object];
+  mapping.key = [].concat(mapping.key ?? (typeof keyDefault === "string" ? keyDefault : []));
+  if (mapping.key.length === 0 || !mapping.key.every((k) => typeof k === "string" && k !== "")) {
+    throw new Error("mapping.key must name the column (or columns) that identify a row");
+  }
+  const props = mapping.properties ?? {};
+  if (typeof props !== "object") throw new Error("mapping.properties must be an object");
+  const list = (name) => {
+    const value = props[name];
+    if (value === undefined) return null;
+    if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) throw new Error(`mapping.properties.${name} must be a list of column names`);
+    return new Set(value);
+  };
+  const rename = props.rename ?? {};
+  if (typeof rename !== "object" || !Object.values(rename).every((v) => typeof v === "string" && v !== "")) {
+    throw new Error("mapping.properties.rename must map column names to property names");
+  }
+  mapping.properties = { include: list("include"), exclude: list("exclude"), rename: new Map(Object.entries(rename)) };
+  mapping.nulls ??= "drop";
+  if (mapping.nulls !== "drop" && mapping.nulls !== "unset") throw new Error('mapping.nulls must be "drop" or "unset"');
+  if (mapping.nulls === "unset" && mapping.object === "events") throw new Error('mapping.nulls "unset" is for users and groups: an event has nothing to unset');
+  return mapping;
+}
+
+/**
+ * A mapper for `mapping` (checked): `map(row) → { key, record, insertId? }` where
+ * `record` is the JSON text to send; throws RowProblem for a row that cannot be mapped.
+ * `token`: the project token (users and groups); `insertId(event, key)`: the derived
+ * `$insert_id` when the source has none.
+ */
+export function createMapper(mapping, { token = "", insertId } = {}) {
+  const used = new Set([mapping.distinctId, mapping.event, mapping.time, mapping.insertId, mapping.groupId].filter((c) => typeof c === "string"));
+  const { include, exclude, rename } = mapping.properties;
+  const isProperty = (column) => !used.has(column) && (include === null || include.has(column)) && !(exclude?.has(column) ?? false);
+
+  const valueOf = (row, spec, field) => {
+    if (typeof spec === "object") return spec.value;
+    if (!(spec in row)) throw new RowProblem("missing_column", field, `the row has no column "${spec}" (${field})`);
+    return row[spec];
+  };
+  const idText = (row, spec, field) => {
+    const value = valueOf(row, spec, field);
+    if (value === null || value === undefined) throw new RowProblem("missing_value", field, `${field} ("${spec}") is null`);
+    return idString(value, field);
+  };
+
+  /** The properties of `row` (every column but the mapped ones, unless narrowed), and the nulls. */
+  const properties = (row) => {
+    const out = [];
+    const nulls = [];
+    for (const column of Object.keys(row)) {
+      if (!isProperty(column)) continue;
+      const name = rename.get(column) ?? column;
+      const value = row[column];
+      if (value === null || value === undefined) nulls.push(name);
+      else out.push([name, value]);
+    }
+    return { out, nulls };
+  };
+
+  return {
+    map(row) {
+      // One column's text as it is; several as a JSON list, so no two rows' keys run together.
+      const parts = mapping.key.map((column) => idText(row, column, `key (${column})`));
+      const key = parts.length === 1 ? parts[0] : JSON.stringify(parts);
+      if (mapping.object === "events") {
+        const event = idText(row, mapping.event, "event");
+        const distinctId = idText(row, mapping.distinctId, "distinct_id");
+        const time = timeOf(valueOf(row, mapping.time, "time"));
+        const given = mapping.insertId ? valueOf(row, mapping.insertId, "$insert_id") : null;
+        const id = given === null || given === undefined ? insertId(event, key) : idString(given, "$insert_id");
+        const { out } = properties(row);
+        const record = `{"event":${JSON.stringify(event)},"properties":{"time":${time},"distinct_id":${JSON.stringify(distinctId)},"$insert_id":${JSON.stringify(id)}${members(out)}}}`;
+        return { key, record, insertId: id };
+      }
+      const { out, nulls } = properties(row);
+      const set = `{${members(out).slice(1)}}`;
+      const unset = mapping.nulls === "unset" && nulls.length > 0 ? `,"$unset":${JSON.stringify(nulls)}` : "";
+      const who =
+        mapping.object === "users"
+          ? `"$distinct_id":${JSON.stringify(idText(row, mapping.distinctId, "distinct_id"))}`
+          : `"$group_key":${JSON.stringify(idText(row, mapping.groupKey, "group_key"))},"$group_id":${JSON.stringify(idText(row, mapping.groupId, "group_id"))}`;
+      return { key, record: `{"$token":${JSON.stringify(token)},${who},"$set":${set}${unset}}` };
+    },
+  };
+}
+
+/** `,"name":value` for each pair, values written by `json`. */
+function members(pairs) {
+  let text = "";
+  for (const [name, value] of pairs) text += `,${JSON.stringify(name)}:${json(value)}`;
+  return text;
+}
+
+/**
+ * A property value as JSON text: integers beyond 2^53 as their exact digits in a string
+ * (Mixpanel keeps numbers as doubles), dates as ISO text, bytes as base64, and objects
+ * and arrays with the same rules inside.
+ */
+export function json(value) {
+  switch (typeof value) {
+    case "bigint":
+      return value > SAFE || value < -SAFE ? `"${value}"` : String(value);
+    case "number":
+      return Number.isFinite(value) ? String(value) : "null";
+    case "string":
+      return JSON.stringify(value);
+    case "boolean":
+      return String(value);
+    case "undefined":
+      return "null";
+    default:
+      break;
+  }
+  if (value === null) return "null";
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? "null" : JSON.stringify(value.toISOString());
+  if (value instanceof Uint8Array) return JSON.stringify(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64"));
+  if (Array.isArray(value)) return `[${value.map(json).join(",")}]`;
+  let text = "";
+  for (const key of Object.keys(value)) text += `${text === "" ? "" : ","}${JSON.stringify(key)}:${json(value[key])}`;
+  return `{${text}}`;
+}
+
+/** An id (distinct id, key, group id) as text: numbers and bigints by their exact digits. */
+function idString(value, field) {
+  switch (typeof value) {
+    case "string":
+      return value;
+    case "bigint":
+      return value.toString();
+    case "number":
+      if (Number.isInteger(value)) return String(value);
+      throw new RowProblem("wrong_type", field, `${field} is the number ${value}; an id must be text or a whole number`);
+    default:
+      throw new RowProblem("wrong_type", field, `${field} must be text or a whole number, got ${value === null ? "null" : value instanceof Date ? "a date" : typeof value}`);
+  }
+}
+
+/**
+ * Mixpanel's `time` in milliseconds (/import takes them) from what sources hold: a Date
+ * (database timestamps), ISO 8601 text, or epoch seconds or milliseconds (a number,
+ * bigint or digits; below 1e11 it is seconds: 1e11 s is the year 5138, 1e11 ms is 1973).
+ */
+export function timeOf(value) {
+  let ms;
+  if (value instanceof Date) ms = value.getTime();
+  else if (typeof value === "number" || typeof value === "bigint") ms = epoch(Number(value));
+  else if (typeof value === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) ms = epoch(Number(value));
+  else if (typeof value === "string") ms = /\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(value) || !/T|\s\d/.test(value) ? value : `${value.replace(" ", "T")}Z`) : NaN;
+  else ms = NaN;
+  if (!Number.isFinite(ms)) throw new RowProblem("bad_time", "time", `time ${JSON.stringify(String(value)).slice(0, 80)} is not a date, ISO 8601 text or epoch seconds or milliseconds`);
+  return Math.round(ms);
+}
+
+function epoch(n) {
+  return Math.abs(n) < 1e11 ? n * 1000 : n;
+}
