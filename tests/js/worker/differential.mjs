@@ -41,6 +41,21 @@ const POOL = [...Array.from({ length: 24 - ODD_IDS.length }, (_, i) => `m${i}`),
 // and by CohortState (invalid_payload), and changes nothing.
 const REFUSED_IDS = ["nul\u0000id", "\ud800lone", "lone\udfff"];
 
+/**
+ * An id of 1–6 random characters from every plane the rulebook keeps: C0 controls and
+ * DEL, Latin, the BMP's last (U+FFFF) and astral characters; never NUL or a lone
+ * surrogate (those are REFUSED_IDS' part).
+ */
+function randomId(rng) {
+  const ranges = [[1, 0x1f], [0x20, 0x7f], [0xa0, 0x2fff], [0xe000, 0xffff], [0x10000, 0x10ffff]];
+  let id = "";
+  for (let k = 1 + rng.int(6); k > 0; k--) {
+    const [low, high] = rng.pick(ranges);
+    id += String.fromCodePoint(low + rng.int(high - low + 1));
+  }
+  return id;
+}
+
 /** Whether `body` names an id the rulebook refuses (so every host answers 400). */
 export const refusedBody = (body) => REFUSED_IDS.some((id) => JSON.parse(body).parameters.members.some((m) => m.mixpanel_distinct_id === id) || JSON.parse(body).parameters.mixpanel_session_id.includes(id));
 
@@ -65,13 +80,15 @@ function split(rng, ids, pages) {
 export function scenario(rng, cohortId, { long = false } = {}) {
   const bodies = [];
   let n = 0;
-  const session = () => `${cohortId}-s${n++}`;
-  const subset = () => POOL.filter(() => rng.chance(0.5));
+  // Session ids and members with random characters too, in every store.
+  const session = () => `${cohortId}-s${n++}${rng.chance(0.3) ? randomId(rng) : ""}`;
+  const pool = [...POOL, randomId(rng), randomId(rng), randomId(rng)];
+  const subset = () => pool.filter(() => rng.chance(0.5));
   if (long) {
     const s = session();
     const parts = split(rng, subset(), 3);
     bodies.push(body(cohortId, "members", s, { count: 1, total: 3 }, parts[0]), body(cohortId, "members", s, { count: 3, total: 3 }, parts[2]));
-    for (let k = 0; k < 70; k++) bodies.push(body(cohortId, rng.pick(["add_members", "remove_members"]), session(), { count: 1, total: 1 }, [rng.pick(POOL)]));
+    for (let k = 0; k < 70; k++) bodies.push(body(cohortId, rng.pick(["add_members", "remove_members"]), session(), { count: 1, total: 1 }, [rng.pick(pool)]));
     bodies.push(body(cohortId, "members", s, { count: 2, total: 3 }, parts[1]));
     return bodies;
   }
@@ -101,7 +118,7 @@ export function scenario(rng, cohortId, { long = false } = {}) {
       // A diff session: adds then removes, numbered or pageless.
       const pageless = rng.chance(0.4);
       for (const action of ["add_members", "remove_members"]) {
-        const ids = POOL.filter(() => rng.chance(0.2));
+        const ids = pool.filter(() => rng.chance(0.2));
         const total = 1 + rng.int(2);
         split(rng, ids, total).forEach((part, i) => bodies.push(body(cohortId, action, s, pageless ? null : { count: i + 1, total }, part)));
       }
@@ -113,7 +130,7 @@ export function scenario(rng, cohortId, { long = false } = {}) {
       // A body naming an id no store keeps, in a member or the session id: refused.
       const bad = rng.pick(REFUSED_IDS);
       const inSession = rng.chance(0.3);
-      bodies.push(body(cohortId, rng.pick(["members", "add_members", "remove_members"]), inSession ? `${s}${bad}` : s, { count: 1, total: 1 }, inSession ? [rng.pick(POOL)] : [rng.pick(POOL), bad]));
+      bodies.push(body(cohortId, rng.pick(["members", "add_members", "remove_members"]), inSession ? `${s}${bad}` : s, { count: 1, total: 1 }, inSession ? [rng.pick(pool)] : [rng.pick(pool), bad]));
     }
   }
   return bodies;
