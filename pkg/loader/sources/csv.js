@@ -1,0 +1,194 @@
+// CSV as RFC 4180 has it, read record by record from the bytes as they arrive: a
+// byte-level state machine (the structure is ASCII, so UTF-8 text needs no decoding to
+// be split), which holds only the record being read and none of it past the row limit.
+// The first record is the header and names the columns; each later record is a row of
+// strings, an empty unquoted field null (an empty quoted one ""). Quoted fields may hold
+// the delimiter, doubled quotes and line breaks; records end with LF or CRLF. Leniencies,
+// as most writers' readers have them: a quote inside an unquoted field is a character,
+// text after a closing quote is appended, and a blank line is no record.
+import { isUtf8 } from "node:buffer";
+import { newRow, sourceError } from "./values.js";
+
+const FIELD_START = 0;
+const UNQUOTED = 1;
+const QUOTED = 2;
+const QUOTE_SEEN = 3; // a quote inside a quoted field: its end, or the first of a pair
+
+const QUOTE = 34;
+const LF = 10;
+const CR = 13;
+
+/** Rows `{ n, row }` / `{ n, error }` of CSV `chunks` (Buffers, BOM already gone). */
+export async function* csvRows(chunks, { maxRowBytes, delimiter = "," }) {
+  if (typeof delimiter !== "string" || Buffer.byteLength(delimiter) !== 1 || delimiter === '"' || delimiter === "\n" || delimiter === "\r") {
+    throw new TypeError("csv: the delimiter must be one ASCII character other than a quote or a line break");
+  }
+  const DELIMITER = delimiter.charCodeAt(0);
+
+  let columns = null;
+  let n = 0;
+  let line = 1;
+  // The record being read: its bytes (unquoted), and where each field ends and whether
+  // it was quoted.
+  let record = Buffer.allocUnsafe(4096);
+  let used = 0;
+  let size = 0; // bytes of the record, kept or not
+  const ends = [];
+  const quoted = [];
+  let fieldQuoted = false;
+  let state = FIELD_START;
+  let recordLine = 1;
+  let started = false;
+
+  const push = (b) => {
+    size++;
+    if (size > maxRowBytes) return;
+    if (used === record.length) {
+      const bigger = Buffer.allocUnsafe(Math.min(record.length * 2, maxRowBytes + 1));
+      record.copy(bigger, 0, 0, used);
+      record = bigger;
+    }
+    record[used++] = b;
+  };
+
+  const endField = (lineEnd) => {
+    // A CR ending the last unquoted field is the first half of a CRLF.
+    if (lineEnd && !fieldQuoted && used > (ends.length ? ends[ends.length - 1] : 0) && record[used - 1] === CR && size <= maxRowBytes) {
+      used--;
+    }
+    ends.push(used);
+    quoted.push(fieldQuoted);
+    fieldQuoted = false;
+  };
+
+  // The row (or row error) of the record now held; null for a blank line or the header.
+  const endRecord = () => {
+    const at = recordLine;
+    const fieldCount = ends.length;
+    const blank = fieldCount === 1 && ends[0] === 0 && !quoted[0] && size <= 1;
+    const tooLarge = size > maxRowBytes;
+    const utf8 = tooLarge || isUtf8(record.subarray(0, used));
+    let values = null;
+    if (!tooLarge && utf8 && !blank) {
+      values = new Array(fieldCount);
+      let start = 0;
+      for (let i = 0; i < fieldCount; i++) {
+        const end = ends[i];
+        values[i] = end === start && !quoted[i] ? null : record.toString("utf8", start, end);
+        start = end;
+      }
+    }
+    ends.length = 0;
+    quoted.length = 0;
+    used = 0;
+    const bytes = size;
+    size = 0;
+    started = false;
+    state = FIELD_START;
+    if (record.length > 65536) record = Buffer.allocUnsafe(4096); // a large record's buffer is not kept
+    if (blank) return null;
+
+    if (columns === null) {
+      if (tooLarge) throw sourceError("source_error", `the CSV header is ${bytes} bytes, over the limit of ${maxRowBytes}`);
+      if (!utf8) throw sourceError("source_error", "the CSV header is not valid UTF-8");
+      const names = values.map((v) => v ?? "");
+      const seen = new Set();
+      for (const name of names) {
+        if (seen.has(name)) throw sourceError("source_error", `the CSV header names the column "${name}" twice`);
+        seen.add(name);
+      }
+      columns = names;
+      return null;
+    }
+    n++;
+    if (tooLarge) return { n, error: { code: "row_too_large", message: `line ${at}: a record of ${bytes} bytes, over the limit of ${maxRowBytes}`, line: at } };
+    if (!utf8) return { n, error: { code: "invalid_utf8", message: `line ${at} is not valid UTF-8`, line: at } };
+    if (fieldCount !== columns.length) {
+      return { n, error: { code: "csv_fields", message: `line ${at}: ${fieldCount} field${fieldCount === 1 ? "" : "s"}, the header has ${columns.length}`, line: at } };
+    }
+    const row = newRow();
+    for (let i = 0; i < fieldCount; i++) row[columns[i]] = values[i];
+    return { n, row };
+  };
+
+  for await (const chunk of chunks) {
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i];
+      if (!started) {
+        started = true;
+        recordLine = line;
+      }
+      if (b === LF) line++;
+      switch (state) {
+        case FIELD_START:
+          if (b === QUOTE) {
+            state = QUOTED;
+            fieldQuoted = true;
+            size++;
+            continue;
+          }
+          if (b === DELIMITER) {
+            size++;
+            endField();
+            continue;
+          }
+          if (b === LF) break;
+          push(b);
+          state = UNQUOTED;
+          continue;
+        case UNQUOTED:
+          if (b === DELIMITER) {
+            size++;
+            endField();
+            state = FIELD_START;
+            continue;
+          }
+          if (b === LF) break;
+          push(b);
+          continue;
+        case QUOTED:
+          if (b === QUOTE) {
+            size++;
+            state = QUOTE_SEEN;
+          } else push(b);
+          continue;
+        case QUOTE_SEEN:
+          if (b === QUOTE) {
+            push(b);
+            state = QUOTED;
+            continue;
+          }
+          if (b === DELIMITER) {
+            size++;
+            endField();
+            state = FIELD_START;
+            continue;
+          }
+          if (b === LF) break;
+          if (b === CR) {
+            size++;
+            continue;
+          }
+          push(b);
+          state = UNQUOTED;
+          continue;
+      }
+      // A line feed outside quotes: the record ends.
+      endField(true);
+      const result = endRecord();
+      if (result !== null) yield result;
+    }
+  }
+
+  if (state === QUOTED) {
+    const at = recordLine;
+    if (columns === null) throw sourceError("source_error", `the CSV header (line ${at}) has a quoted field that is never closed`);
+    yield { n: ++n, error: { code: "csv_quote", message: `line ${at}: a quoted field is not closed before the end of the file`, line: at } };
+    return;
+  }
+  if (started) {
+    endField(true);
+    const result = endRecord();
+    if (result !== null) yield result;
+  }
+}

@@ -1,0 +1,147 @@
+// openSource: the rows `cohort-sync load` sends, from a file (NDJSON, a JSON array, CSV;
+// each maybe gzipped), stdin, SQLite, PostgreSQL or DuckDB, each read as a stream so
+// memory does not grow with the source. Every row read is yielded once, numbered from 1:
+// `{ n, row }`, or `{ n, error: { code, message } }` for a row that cannot be one (the
+// source goes on after it where it can). What cannot go on (a missing file, a bad query,
+// a lost connection) is thrown, with `code` "source_not_found" or "source_error".
+import { openBytes, withoutBom } from "./bytes.js";
+import { csvRows } from "./csv.js";
+import { openDuckdb } from "./duckdb.js";
+import { jsonArrayRows } from "./json-array.js";
+import { ndjsonRows } from "./ndjson.js";
+import { openPostgres } from "./postgres.js";
+import { openSqlite } from "./sqlite.js";
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_ROW_BYTES, sourceError } from "./values.js";
+
+const FORMATS = { ndjson: "ndjson", jsonl: "ndjson", json: "json", csv: "csv", tsv: "tsv" };
+
+/**
+ * Opens a source.
+ *
+ * spec: `{ file, format?, gzip?, delimiter? }` | `{ stdin: true, format, stream?, gzip?,
+ * delimiter? }` | `{ sqlite, query, params? }` | `{ postgres, query, params?, batchRows? }`
+ * | `{ duckdb?, query, params? }`.
+ * options: `{ maxRowBytes = 10 MiB, maxDepth = 64 }` (a larger line or element, a deeper
+ * value, is a row error).
+ *
+ * Returns `{ rows, format, sizeBytes, bytesRead(), ready(), close() }`: `rows` an async
+ * iterable (read once) of `{ n, row }` / `{ n, error: { code, message, line? } }` (`line`
+ * for files); `sizeBytes` the file's size (null for stdin and databases); `bytesRead()`
+ * the bytes consumed so far (compressed bytes of a .gz; 0 for databases); `ready()`
+ * connects and runs a database's query so its errors come before the first row (files
+ * and SQLite fail in openSource itself); `close()` ends the reading and frees what the
+ * source holds (safe at any time, more than once; reading stops quietly after it).
+ * A PostgreSQL source also has `fetches()`, the number of FETCHes its cursor has run.
+ */
+export function openSource(spec, options = {}) {
+  if (spec === null || typeof spec !== "object") throw new TypeError("openSource: spec must be an object");
+  const maxRowBytes = options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES;
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  if (!Number.isSafeInteger(maxRowBytes) || maxRowBytes < 1) throw new TypeError("openSource: maxRowBytes must be a positive integer");
+  if (!Number.isSafeInteger(maxDepth) || maxDepth < 1) throw new TypeError("openSource: maxDepth must be a positive integer");
+  const limits = { maxRowBytes, maxDepth };
+
+  if (spec.file !== undefined || spec.stdin) return openTextSource(spec, limits);
+  if (spec.sqlite !== undefined) {
+    const sqlite = openSqlite(spec);
+    return source("sqlite", null, () => 0, async () => {}, () => syncToAsync(sqlite.rows()), async () => sqlite.close());
+  }
+  if (spec.postgres !== undefined) {
+    const pg = openPostgres(spec, limits);
+    const opened = source("postgres", null, () => 0, pg.start, pg.rows, pg.close);
+    // How many FETCHes the cursor has taken: a sign that the rows came in batches.
+    opened.fetches = pg.fetches;
+    return opened;
+  }
+  if ("duckdb" in spec) {
+    const duck = openDuckdb(spec, limits);
+    return source("duckdb", null, () => 0, duck.start, duck.rows, duck.close);
+  }
+  throw new TypeError("openSource: spec needs one of file, stdin, sqlite, postgres, duckdb");
+}
+
+function openTextSource(spec, limits) {
+  const format = formatOf(spec);
+  const delimiter = spec.delimiter ?? (format === "tsv" ? "\t" : ",");
+  if (typeof delimiter !== "string" || delimiter.length !== 1 || delimiter.charCodeAt(0) > 127 || '"\r\n'.includes(delimiter)) {
+    throw new TypeError("openSource: delimiter must be one ASCII character other than a quote or a line break");
+  }
+  const bytes = openBytes(spec);
+  const parse = () => {
+    const chunks = withoutBom(bytes.chunks());
+    if (format === "ndjson") return ndjsonRows(chunks, limits);
+    if (format === "json") return jsonArrayRows(chunks, limits);
+    return csvRows(chunks, { ...limits, delimiter });
+  };
+  return source(format === "tsv" ? "csv" : format, bytes.sizeBytes, bytes.bytesRead, async () => {}, parse, async () => bytes.destroy(), spec.file ?? "stdin");
+}
+
+function formatOf(spec) {
+  if (spec.format !== undefined) {
+    const format = FORMATS[String(spec.format).toLowerCase()];
+    if (format === undefined) throw new TypeError(`openSource: unknown format "${spec.format}" (ndjson, jsonl, json, csv or tsv)`);
+    return format;
+  }
+  if (spec.stdin) throw new TypeError("openSource: stdin needs a format (ndjson, json or csv)");
+  const name = String(spec.file).toLowerCase().replace(/\.gz$/, "");
+  const extension = /\.([a-z]+)$/.exec(name)?.[1];
+  const format = FORMATS[extension];
+  if (format === undefined) {
+    throw sourceError("source_error", `cannot tell the format of ${spec.file} from its name: name it .ndjson, .jsonl, .json, .csv or .tsv (maybe .gz), or give a format`);
+  }
+  return format;
+}
+
+// The source object; `generate()` makes the rows' generator, once.
+function source(format, sizeBytes, bytesRead, start, generate, release, name = format) {
+  let used = false;
+  let closed = false;
+  let closing = null;
+  const close = () => {
+    closed = true;
+    return (closing ??= release());
+  };
+  async function* rows() {
+    try {
+      for await (const row of generate()) {
+        if (closed) return;
+        yield row;
+      }
+    } catch (error) {
+      // Reading stopped by close() is the end of the rows, not an error.
+      if (closed) return;
+      throw asSourceError(error, name);
+    }
+  }
+  return {
+    format,
+    sizeBytes,
+    bytesRead,
+    ready: async () => {
+      try {
+        await start();
+      } catch (error) {
+        throw asSourceError(error, name);
+      }
+    },
+    close,
+    rows: {
+      [Symbol.asyncIterator]() {
+        if (used) throw new Error("a source's rows can be read once");
+        used = true;
+        return rows();
+      },
+    },
+  };
+}
+
+function asSourceError(error, name) {
+  if (error instanceof TypeError && error.code === undefined) return error;
+  if (error?.code === "source_error" || error?.code === "source_not_found") return error;
+  if (error?.code === "ENOENT") return sourceError("source_not_found", `no such file: ${name}`, error);
+  return sourceError("source_error", `cannot read ${name}: ${error?.message ?? error}`, error);
+}
+
+async function* syncToAsync(iterable) {
+  yield* iterable;
+}

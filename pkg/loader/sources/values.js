@@ -1,0 +1,254 @@
+// What every source's rows are made of: row errors as values, rows as null-prototype
+// objects, integers exact (a bigint past 2^53 - 1, where a number would round), and JSON
+// text parsed without losing such integers.
+
+/** A problem with one row: the reader yields it as `{ n, error }` and goes on. */
+export class RowProblem extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** An error of the whole source (missing file, bad query, lost connection): thrown. */
+export function sourceError(code, message, cause) {
+  const error = new Error(message, cause === undefined ? undefined : { cause });
+  error.code = code;
+  return error;
+}
+
+export const DEFAULT_MAX_ROW_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_MAX_DEPTH = 64;
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** An integer as a number while that is exact, else as a bigint. */
+export function exactInteger(big) {
+  return big >= -MAX_SAFE && big <= MAX_SAFE ? Number(big) : big;
+}
+
+/** The integer a decimal text (`-?\d+`) is, as exactInteger gives it. */
+export function integerFromText(text) {
+  // Up to 15 digits a number is always exact; longer texts go through BigInt.
+  const digits = text.charCodeAt(0) === 45 ? text.length - 1 : text.length;
+  return digits <= 15 ? Number(text) : exactInteger(BigInt(text));
+}
+
+const INTEGER = /^[+-]?\d+$/;
+
+/**
+ * A decimal text from a database (PostgreSQL numeric, DuckDB DECIMAL): an integer as
+ * exactInteger gives it; a fraction as a number when the number reads back as the same
+ * decimal, else the text itself, so nothing is silently rounded; NaN and infinities as text.
+ */
+export function numberFromDecimalText(text) {
+  if (INTEGER.test(text)) return integerFromText(text.replace(/^\+/, ""));
+  const number = Number(text);
+  if (!Number.isFinite(number)) return text;
+  const integer = /\.0*$/.test(text) ? text.replace(/\.0*$/, "") : null;
+  if (integer !== null && INTEGER.test(integer)) return integerFromText(integer);
+  return canonicalDecimal(text) === canonicalDecimal(String(number)) ? number : text;
+}
+
+// A decimal text without its exponent, leading zeros or trailing fractional zeros, so two
+// spellings of one value compare equal ("1.50" and "1.5", "1e-7" and "0.0000001").
+function canonicalDecimal(text) {
+  const match = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (match === null) return text;
+  const [, sign, whole = "", fraction = "", exponent = "0"] = match;
+  let digits = whole + fraction;
+  let point = whole.length + Number(exponent);
+  const lead = digits.length - digits.replace(/^0+/, "").length;
+  digits = digits.slice(lead);
+  point -= lead;
+  digits = digits.replace(/0+$/, "");
+  if (digits === "") return "0";
+  return `${sign === "-" ? "-" : ""}${digits}e${point}`;
+}
+
+/** A float from a database: a finite number, else its text ("NaN", "Infinity"). */
+export function finiteOrText(number) {
+  return Number.isFinite(number) ? number : String(number);
+}
+
+/**
+ * A row object: no prototype, so a `__proto__` column is an own property like any other
+ * and nothing a source holds can reach Object.prototype.
+ */
+export function newRow() {
+  return Object.create(null);
+}
+
+/** `object` (a parsed JSON object) as a row: a null-prototype copy of its own properties. */
+export function asRow(object) {
+  const row = Object.create(null);
+  for (const key of Object.keys(object)) row[key] = object[key];
+  return row;
+}
+
+/** Sets `key` on a plain object; `__proto__` becomes an own property, as JSON.parse makes it. */
+export function setProperty(object, key, value) {
+  if (key === "__proto__") Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
+  else object[key] = value;
+}
+
+export const isPlainObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+
+// Texts that might hold an integer JSON.parse would round (16 or more digits in a row) or
+// a number it would turn into Infinity (a three-digit exponent). Either may also be inside
+// a string, which only costs the slower parse.
+const MAY_LOSE_PRECISION = /\d{16}|[eE][+-]?\d{3}/;
+
+/**
+ * The value of one JSON text, parsed losslessly: integers beyond 2^53 - 1 as bigints,
+ * objects and arrays nested at most `maxDepth` deep (the outermost value is depth 1).
+ * Throws RowProblem: invalid_json or nesting_too_deep.
+ *
+ * Most texts take JSON.parse: those with no long digit run and too few brackets to nest
+ * past the limit. The rest take the parser below, which is exact and stops at the limit.
+ */
+export function parseJson(text, maxDepth = DEFAULT_MAX_DEPTH) {
+  if (!MAY_LOSE_PRECISION.test(text) && bracketsAtMost(text, maxDepth)) {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new RowProblem("invalid_json", `invalid JSON: ${error.message}`);
+    }
+  }
+  return new LosslessParser(text, maxDepth).document();
+}
+
+// Whether `text` has at most `limit` opening brackets, so no value in it nests deeper.
+function bracketsAtMost(text, limit) {
+  let count = 0;
+  for (let at = text.indexOf("{"); at !== -1; at = text.indexOf("{", at + 1)) if (++count > limit) return false;
+  for (let at = text.indexOf("["); at !== -1; at = text.indexOf("[", at + 1)) if (++count > limit) return false;
+  return true;
+}
+
+const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+const CONTROL = /[\u0000-\u001f]/;
+
+// A recursive-descent parser of RFC 8259 JSON; its recursion is bounded by maxDepth.
+class LosslessParser {
+  constructor(text, maxDepth) {
+    this.text = text;
+    this.at = 0;
+    this.maxDepth = maxDepth;
+  }
+
+  fail(what) {
+    throw new RowProblem("invalid_json", `invalid JSON: ${what} at position ${this.at}`);
+  }
+
+  space() {
+    const text = this.text;
+    let at = this.at;
+    for (;;) {
+      const c = text.charCodeAt(at);
+      if (c === 32 || c === 10 || c === 13 || c === 9) at++;
+      else break;
+    }
+    this.at = at;
+  }
+
+  document() {
+    this.space();
+    const value = this.value(1);
+    this.space();
+    if (this.at !== this.text.length) this.fail("unexpected data after the value");
+    return value;
+  }
+
+  value(depth) {
+    const c = this.text.charCodeAt(this.at);
+    if (c === 123 || c === 91) {
+      if (depth > this.maxDepth) throw new RowProblem("nesting_too_deep", `a value is nested deeper than ${this.maxDepth} levels`);
+      return c === 123 ? this.object(depth) : this.array(depth);
+    }
+    if (c === 34) return this.string();
+    if (c === 45 || (c >= 48 && c <= 57)) return this.number();
+    if (this.text.startsWith("true", this.at)) return (this.at += 4), true;
+    if (this.text.startsWith("false", this.at)) return (this.at += 5), false;
+    if (this.text.startsWith("null", this.at)) return (this.at += 4), null;
+    return this.fail(Number.isNaN(c) ? "unexpected end" : "unexpected character");
+  }
+
+  object(depth) {
+    const object = {};
+    this.at++;
+    this.space();
+    if (this.text.charCodeAt(this.at) === 125) {
+      this.at++;
+      return object;
+    }
+    for (;;) {
+      if (this.text.charCodeAt(this.at) !== 34) this.fail("expected a string key");
+      const key = this.string();
+      this.space();
+      if (this.text.charCodeAt(this.at) !== 58) this.fail("expected ':'");
+      this.at++;
+      this.space();
+      setProperty(object, key, this.value(depth + 1));
+      this.space();
+      const c = this.text.charCodeAt(this.at++);
+      if (c === 125) return object;
+      if (c !== 44) this.fail("expected ',' or '}'");
+      this.space();
+    }
+  }
+
+  array(depth) {
+    const array = [];
+    this.at++;
+    this.space();
+    if (this.text.charCodeAt(this.at) === 93) {
+      this.at++;
+      return array;
+    }
+    for (;;) {
+      array.push(this.value(depth + 1));
+      this.space();
+      const c = this.text.charCodeAt(this.at++);
+      if (c === 93) return array;
+      if (c !== 44) this.fail("expected ',' or ']'");
+      this.space();
+    }
+  }
+
+  string() {
+    const text = this.text;
+    const start = this.at;
+    let end = text.indexOf('"', start + 1);
+    // A quote ends the string unless an odd number of backslashes escapes it.
+    for (;;) {
+      if (end === -1) this.fail("unterminated string");
+      let slashes = 0;
+      while (text.charCodeAt(end - 1 - slashes) === 92) slashes++;
+      if (slashes % 2 === 0) break;
+      end = text.indexOf('"', end + 1);
+    }
+    this.at = end + 1;
+    const inner = text.slice(start + 1, end);
+    if (!inner.includes("\\") && !CONTROL.test(inner)) return inner;
+    try {
+      // Escapes and their validity as JSON.parse has them.
+      return JSON.parse(text.slice(start, end + 1));
+    } catch (error) {
+      this.at = start;
+      return this.fail(`bad string (${error.message})`);
+    }
+  }
+
+  number() {
+    NUMBER.lastIndex = this.at;
+    const match = NUMBER.exec(this.text);
+    if (match === null) return this.fail("bad number");
+    const token = match[0];
+    this.at += token.length;
+    if (match[1] === undefined && match[2] === undefined) return integerFromText(token);
+    // A fraction or exponent: the nearest double, or the text when that is infinite.
+    const number = Number(token);
+    return Number.isFinite(number) ? number : token;
+  }
+}
