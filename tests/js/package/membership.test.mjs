@@ -965,7 +965,7 @@ describe("hostile input", () => {
 
   test("odd but valid ids: Unicode, escapes, long ones, and every shape the compact encoding knows", T, () => {
     const odd = [
-      ...["é", "e\u0301", "😀", "a b", 'quote"d', "back\\slash", "tab\t", "nul\u0000", "\u2028", "x".repeat(255), "日本語"],
+      ...["é", "e\u0301", "😀", "a b", 'quote"d', "back\\slash", "tab\t", "soh\u0001", "\uffff", "\u2028", "x".repeat(255), "日本語"],
       // Decimal numbers: with and without leading zeros, signs, past u64.
       ...["0", "00", "007", "1", "-1", "+1", "1e3", "9999999999999999999", "18446744073709551615", "18446744073709551616"],
       // UUIDs in each case, mixed case, and near misses.
@@ -991,6 +991,9 @@ describe("hostile input", () => {
       assert.equal(back.has(near), false, near);
     }
     assert.deepEqual(diffMembers(odd, [...odd, "DEADBEEf"]), { added: ["DEADBEEf"], removed: [] });
+    // NUL is the one character no id may hold (docs/rules.md, "Bounds"): refused, nothing changes.
+    assert.throws(() => state.apply(bytes(plan(null, ["nul\u0000"], "s-nul")[0])), (error) => error.problems?.[0]?.code === "forbidden_character");
+    assert.deepEqual(state.members(), odd);
   });
 
   test("a storm of errors leaves the module healthy", T, () => {
