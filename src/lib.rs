@@ -13,6 +13,7 @@ pub mod fuzz_checks;
 pub mod identity;
 pub mod ingest;
 pub mod json;
+pub mod load;
 pub mod payload;
 pub mod plan;
 pub mod problem;

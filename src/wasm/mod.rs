@@ -12,6 +12,7 @@ mod convert;
 mod destinations;
 mod identity;
 mod ingest;
+mod load;
 mod membership;
 mod payload;
 
