@@ -321,6 +321,80 @@ export class SyncTracker {
   }
 }
 
+/**
+ * What a load sent last time, kept compactly in the wasm (a key hash and a record
+ * checksum a key): each run plans its rows against it and marks what Mixpanel took.
+ * Rows cross a batch at a time: `keys` the keys' UTF-8 each ended by NUL, `records` the
+ * records' JSON each ended by a line feed (docs/loading.md, "How a run is planned").
+ */
+export class LoadState {
+  #handle;
+
+  constructor(token, handle) {
+    this.#handle = token === INTERNAL ? handle : callRaw(() => new wasm.LoadStateHandle());
+  }
+
+  static fromBytes(bytes) {
+    return new LoadState(INTERNAL, callRaw(() => wasm.LoadStateHandle.fromBytes(bytes)));
+  }
+
+  toBytes() {
+    return callRaw(() => this.#live().toBytes());
+  }
+
+  /** One outcome code a row: 0 new, 1 changed, 2 unchanged, 3 retry, 4 duplicate. */
+  plan(keys, records) {
+    return callRaw(() => this.#live().plan(keys, records));
+  }
+
+  markSent(keys, records) {
+    callRaw(() => this.#live().markSent(keys, records));
+  }
+
+  /** Keys whose send failed for now: sent again next run. Returns how many were known. */
+  markFailed(keys) {
+    return callRaw(() => this.#live().markFailed(keys));
+  }
+
+  /** The hashes of keys known but not planned in this run (BigUint64Array). */
+  removed() {
+    return callRaw(() => this.#live().removed());
+  }
+
+  forget(hashes) {
+    return callRaw(() => this.#live().forget(hashes));
+  }
+
+  /** The hashes `removed()` names keys by. */
+  static keyHashes(keys) {
+    return callRaw(() => wasm.LoadStateHandle.keyHashes(keys));
+  }
+
+  get size() {
+    return callRaw(() => this.#live().size);
+  }
+
+  memoryBytes() {
+    return callRaw(() => this.#live().memoryBytes());
+  }
+
+  free() {
+    const handle = this.#handle;
+    this.#handle = null;
+    callRaw(() => handle?.free());
+  }
+
+  #live() {
+    if (!this.#handle) throw new CohortSyncError("invalid_argument", "this LoadState was freed");
+    return this.#handle;
+  }
+}
+
+/** A stable `$insert_id` for a row without one: 36 characters of [0-9a-f-], from the event and the row's key. */
+export function insertId(event, key) {
+  return callRaw(wasm.insertId, event, key);
+}
+
 // ---- Identity, destinations, audiences, ingestion ---------------------------------
 
 // One value as JSON bytes (member objects, uploads, lists of objects).

@@ -10,6 +10,7 @@ Commands:
   validate FILE…             check Mixpanel Cohort Sync webhook bodies
   replay --url URL SCENARIO  play Mixpanel's side of a sync against a webhook
   serve [--db FILE]          run the webhook receiver on a SQLite file
+  load --object OBJECT …     load rows from a file or a query into Mixpanel
   help [command]             help for a command
 
 Run 'cohort-sync <command> --help' for its options. --version prints the version.
@@ -21,6 +22,7 @@ const COMMANDS = {
   validate: () => import("./cli/validate.mjs"),
   replay: () => import("./cli/replay.mjs"),
   serve: () => import("./cli/serve.mjs"),
+  load: () => import("./cli/load.mjs"),
 };
 
 async function run(argv) {

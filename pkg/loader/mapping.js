@@ -117,6 +117,8 @@ export function createMapper(mapping, { token = "", insertId } = {}) {
       // One column's text as it is; several as a JSON list, so no two rows' keys run together.
       const parts = mapping.key.map((column) => idText(row, column, `key (${column})`));
       const key = parts.length === 1 ? parts[0] : JSON.stringify(parts);
+      // The state keeps keys as text, each ended by NUL (as every store keeps ids: docs/rules.md).
+      if (key.includes("\u0000")) throw new RowProblem("forbidden_character", "key", "the key holds U+0000 (NUL), which no id may hold");
       if (mapping.object === "events") {
         const event = idText(row, mapping.event, "event");
         const distinctId = idText(row, mapping.distinctId, "distinct_id");

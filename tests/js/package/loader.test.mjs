@@ -1,0 +1,253 @@
+// The loader end to end, against the Mixpanel stand-in on 127.0.0.1: rows from files
+// and databases become events, user and group profiles; what the stand-in holds at the
+// end is compared with the source exactly; later runs send only what changed; every row
+// read is accounted for; 429s, a partial 400, a 401 and a kill mid-run.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { startMixpanelStandin } from "../lib/mixpanel-standin.mjs";
+
+const require = createRequire(import.meta.url);
+const loaderDir = new URL("../../../node_modules/cohort-sync/loader/", import.meta.url);
+const { load } = await import(new URL("load.js", loaderDir));
+const T = { timeout: 120_000 };
+const CREDENTIALS = { projectId: "4242", token: "tok-1", serviceAccount: { user: "sa.loader", secret: "s3cret" } };
+const FAST = { baseMs: 20, maxMs: 80, jitterMs: [5, 10], attempts: 5 };
+const dir = mkdtempSync(join(tmpdir(), "cohort-sync-loader-"));
+let mp;
+before(async () => {
+  mp = await startMixpanelStandin({ projectId: CREDENTIALS.projectId, token: CREDENTIALS.token, serviceAccount: CREDENTIALS.serviceAccount });
+});
+after(() => mp?.close());
+
+const ndjson = (name, rows) => {
+  const file = join(dir, name);
+  writeFileSync(file, rows.map((row) => (typeof row === "string" ? row : JSON.stringify(row))).join("\n"));
+  return file;
+};
+const run = (options) => load({ api: mp.url, credentials: CREDENTIALS, retry: FAST, concurrency: 4, ...options });
+const adds = (s) => s.sent + s.unchanged + s.rejected + s.refused + s.pending;
+const NOW = Math.floor(Date.now() / 1000) - 3600;
+
+const EVENTS = { object: "events", key: "id", event: "name", distinctId: "user", time: "at" };
+
+describe("events", () => {
+  test("an NDJSON file: every event arrives once, exactly; a second run sends nothing; every row accounted for", T, async () => {
+    mp.reset();
+    const rows = Array.from({ length: 4500 }, (_, i) => ({ id: `e-${i}`, name: i % 2 ? "Viewed" : "Bought", user: `u-${i % 97}`, at: NOW + i, price: i / 4 }));
+    const file = ndjson("events.ndjson", rows);
+    const state = join(dir, "events.db");
+    const first = await run({ source: { file }, mapping: EVENTS, state });
+    assert.deepEqual({ read: first.read, sent: first.sent, added: adds(first) }, { read: 4500, sent: 4500, added: 4500 });
+    const stored = mp.events();
+    assert.equal(stored.length, 4500);
+    const byId = new Map(stored.map((e) => [e.properties.id, e]));
+    for (const row of rows) {
+      const e = byId.get(row.id);
+      assert.equal(e.event, row.name);
+      assert.equal(e.properties.distinct_id, row.user);
+      assert.equal(e.properties.price, row.price);
+      assert.match(e.properties.$insert_id, /^[0-9a-f-]{36}$/);
+    }
+    assert.ok(mp.requests.every((r) => r.count <= 2000 && r.gzip), "at most 2000 a request, gzipped");
+    const requests = mp.requests.length;
+    const again = await run({ source: { file }, mapping: EVENTS, state });
+    assert.deepEqual({ read: again.read, sent: again.sent, unchanged: again.unchanged }, { read: 4500, sent: 0, unchanged: 4500 });
+    assert.equal(mp.requests.length, requests, "nothing sent");
+    // The same $insert_id on every run: an event is never duplicated.
+    rows.push({ id: "e-new", name: "Bought", user: "u-1", at: NOW, price: 1 });
+    const third = await run({ source: { file: ndjson("events.ndjson", rows) }, mapping: EVENTS, state });
+    assert.deepEqual({ sent: third.sent, unchanged: third.unchanged }, { sent: 1, unchanged: 4500 });
+    assert.equal(mp.events().length, 4501);
+  });
+
+  test("hostile rows each get a clear answer, the rest load; the results file and the counts add up", T, async () => {
+    mp.reset();
+    const lines = [
+      JSON.stringify({ id: "ok-1", name: "E", user: "u", at: NOW }),
+      "{not json",
+      JSON.stringify({ id: "no-time", name: "E", user: "u", at: "someday" }),
+      JSON.stringify({ id: "anon", name: "E", user: "anon", at: NOW }),
+      JSON.stringify({ id: "deep", name: "E", user: "u", at: NOW, p: JSON.parse("[".repeat(50) + "]".repeat(50)) }),
+      `{"id":"big","name":"E","user":"u","at":${NOW},"n":1234567890123456789}`,
+      `{"id":"proto","name":"E","user":"u","at":${NOW},"__proto__":{"polluted":1}}`,
+      JSON.stringify({ id: "huge", name: "E", user: "u", at: NOW, s: "x".repeat(2_000_000) }),
+      JSON.stringify({ id: "ok-1", name: "E", user: "u", at: NOW }),
+    ];
+    const results = join(dir, "results.ndjson");
+    const summary = await run({ source: { file: ndjson("hostile.ndjson", lines) }, mapping: EVENTS, state: join(dir, "hostile.db"), results });
+    assert.equal(summary.read, 9);
+    assert.equal(adds(summary), 9);
+    assert.equal({}.polluted, undefined);
+    const notSent = readFileSync(results, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(notSent.map((r) => [r.n, r.outcome, r.code]), [
+      [2, "rejected", "invalid_json"],
+      [3, "rejected", "bad_time"],
+      [4, "rejected", "placeholder_distinct_id"],
+      [8, "rejected", "event_too_large"],
+      [9, "rejected", "duplicate_key"],
+    ]);
+    assert.equal(summary.sent, 4);
+    const big = mp.events().find((e) => e.properties.id === "big");
+    assert.equal(big.properties.n, "1234567890123456789", "a 19-digit number keeps every digit (as text)");
+  });
+
+  test("a 429 storm: backoff honoured and every row arrives once; a partial 400 reports exactly the refused rows", T, async () => {
+    mp.reset();
+    mp.failNext(3, { status: 429 });
+    const rows = Array.from({ length: 300 }, (_, i) => ({ id: `s-${i}`, name: "E", user: `u-${i}`, at: NOW }));
+    const storm = await run({ source: { file: ndjson("storm.ndjson", rows) }, mapping: EVENTS, state: join(dir, "storm.db"), concurrency: 1 });
+    assert.equal(storm.sent, 300);
+    assert.equal(mp.events().length, 300);
+    assert.deepEqual(mp.requests.slice(0, 3).map((r) => r.status), [429, 429, 429]);
+
+    // The stand-in's clock runs two hours behind: events 90 minutes old look "in the future" to it only.
+    const behind = await startMixpanelStandin({ ...CREDENTIALS, now: () => Date.now() - 2 * 3600_000 });
+    try {
+      const mixed = [
+        { id: "p-0", name: "E", user: "u", at: NOW - 7200 },
+        { id: "p-1", name: "E", user: "u", at: NOW + 1800 },
+        { id: "p-2", name: "E", user: "u", at: NOW - 7200 },
+      ];
+      const results = join(dir, "partial-results.ndjson");
+      const summary = await load({ api: behind.url, credentials: CREDENTIALS, retry: FAST, source: { file: ndjson("partial.ndjson", mixed) }, mapping: EVENTS, state: join(dir, "partial.db"), results });
+      assert.deepEqual({ sent: summary.sent, refused: summary.refused }, { sent: 2, refused: 1 }, JSON.stringify(summary));
+      const refused = JSON.parse(readFileSync(results, "utf8").trim());
+      assert.equal(refused.key, "p-1");
+      assert.equal(refused.outcome, "refused");
+      assert.deepEqual(behind.events().map((e) => e.properties.id), ["p-0", "p-2"]);
+    } finally {
+      await behind.close();
+    }
+  });
+
+  test("a 401 stops the load with a clear error and marks nothing; the next run sends everything", T, async () => {
+    mp.reset();
+    const file = ndjson("auth.ndjson", Array.from({ length: 50 }, (_, i) => ({ id: `a-${i}`, name: "E", user: "u", at: NOW })));
+    const state = join(dir, "auth.db");
+    await assert.rejects(
+      run({ source: { file }, mapping: EVENTS, state, credentials: { ...CREDENTIALS, serviceAccount: { user: "sa.loader", secret: "nope" } } }),
+      (error) => error.code === "auth_refused" && error.summary.sent === 0 && adds(error.summary) === error.summary.read,
+    );
+    assert.equal(mp.events().length, 0);
+    const summary = await run({ source: { file }, mapping: EVENTS, state });
+    assert.equal(summary.sent, 50);
+  });
+
+  test("a dry run writes the request bodies and sends nothing", T, async () => {
+    mp.reset();
+    const out = join(dir, "dry");
+    const summary = await run({ source: { file: ndjson("dry.ndjson", [{ id: "d-1", name: "E", user: "u", at: NOW }]) }, mapping: EVENTS, state: join(dir, "dry.db"), dryRun: out });
+    assert.equal(summary.dryRun, true);
+    assert.equal(mp.requests.length, 0);
+    const [body] = readdirSync(out);
+    assert.match(readFileSync(join(out, body), "utf8"), /"d-1"/);
+  });
+});
+
+describe("profiles", () => {
+  test("users from CSV: exactly the source; a re-run sends nothing; after changing 1% of the rows exactly those are sent", T, async () => {
+    mp.reset();
+    const users = Array.from({ length: 2000 }, (_, i) => ({ id: `u-${i}`, plan: i % 3 ? "free" : "pro", seats: String(i) }));
+    const csv = (list) => `id,plan,seats\n${list.map((u) => `${u.id},${u.plan},${u.seats}`).join("\n")}\n`;
+    const file = join(dir, "users.csv");
+    writeFileSync(file, csv(users));
+    const mapping = { object: "users", distinctId: "id" };
+    const state = join(dir, "users.db");
+    const first = await run({ source: { file }, mapping, state });
+    assert.equal(first.sent, 2000);
+    for (const u of users) assert.deepEqual(mp.profiles().get(u.id), { plan: u.plan, seats: u.seats });
+    const before = mp.requests.length;
+    assert.equal((await run({ source: { file }, mapping, state })).sent, 0);
+    assert.equal(mp.requests.length, before);
+    for (let i = 0; i < 20; i++) users[i * 100].plan = "enterprise";
+    writeFileSync(file, csv(users));
+    const third = await run({ source: { file }, mapping, state });
+    assert.deepEqual({ sent: third.sent, unchanged: third.unchanged }, { sent: 20, unchanged: 1980 });
+    assert.equal(mp.requests.slice(before).reduce((n, r) => n + r.count, 0), 20);
+    assert.equal(mp.profiles().get("u-100").plan, "enterprise");
+  });
+
+  test("groups from a SQLite query, 200 a request; 19-digit ids exact", T, async () => {
+    mp.reset();
+    const Database = require("better-sqlite3");
+    const file = join(dir, "groups.sqlite");
+    const db = new Database(file);
+    db.exec("CREATE TABLE companies (id INTEGER PRIMARY KEY, name TEXT, employees INTEGER)");
+    const insert = db.prepare("INSERT INTO companies VALUES (?, ?, ?)");
+    for (let i = 0; i < 450; i++) insert.run(1234567890123456000n + BigInt(i), `Company ${i}`, i);
+    db.close();
+    const summary = await run({ source: { sqlite: file, query: "SELECT id, name, employees FROM companies" }, mapping: { object: "groups", groupKey: { value: "company_id" }, groupId: "id" }, state: join(dir, "groups.db") });
+    assert.equal(summary.sent, 450);
+    assert.ok(mp.requests.every((r) => r.count <= 200));
+    assert.deepEqual(mp.groups().get("company_id\u00001234567890123456449"), { name: "Company 449", employees: 449 });
+  });
+});
+
+describe("a kill mid-run", () => {
+  test("SIGKILL while batches are in flight: a re-run loses no row, duplicates no event, and resends at most what was in flight", T, async () => {
+    mp.reset();
+    mp.setDelay(100);
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({ id: `k-${i}`, name: "E", user: `u-${i % 50}`, at: NOW }));
+    const file = ndjson("kill.ndjson", rows);
+    const state = join(dir, "kill.db");
+    const script = `
+      const { load } = await import(${JSON.stringify(new URL("load.js", loaderDir).href)});
+      await load({ api: ${JSON.stringify(mp.url)}, credentials: ${JSON.stringify(CREDENTIALS)}, concurrency: 2,
+        source: { file: ${JSON.stringify(file)} }, mapping: ${JSON.stringify(EVENTS)}, state: ${JSON.stringify(state)} });`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: "ignore" });
+    // Killed once some batches are in and before all are.
+    const until = Date.now() + 30_000;
+    while (mp.requests.filter((r) => r.status === 200).length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    child.kill("SIGKILL");
+    await new Promise((resolve) => child.on("exit", resolve));
+    const taken = mp.requests.filter((r) => r.status === 200).length;
+    assert.ok(taken >= 3 && taken < 10, `killed mid-run (${taken} requests taken)`);
+    mp.setDelay(0);
+    const before = mp.requests.length;
+    const summary = await run({ source: { file }, mapping: EVENTS, state });
+    assert.equal(adds(summary), 20_000);
+    assert.equal(mp.events().length, 20_000, "every row, once");
+    const resent = summary.sent - (20_000 - taken * 2000);
+    assert.ok(resent <= 2 * 2000 * 2, `resent ${resent} rows: at most the batches in flight`);
+    assert.ok(mp.requests.length - before <= 10 - taken + 4);
+  });
+});
+
+describe("cohort-sync load (the command)", () => {
+  const bin = join(process.cwd(), "node_modules/.bin/cohort-sync");
+  const cli = (args, env = {}) =>
+    new Promise((resolve) => {
+      const child = spawn(bin, ["load", ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c) => (stdout += c));
+      child.stderr.on("data", (c) => (stderr += c));
+      child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    });
+  const ENV = { MIXPANEL_PROJECT_ID: "4242", MIXPANEL_SERVICE_ACCOUNT: "sa.loader", MIXPANEL_SERVICE_SECRET: "s3cret", MIXPANEL_TOKEN: "tok-1" };
+
+  test("loads a file with flags, prints the summary as JSON, never prints a credential; usage errors exit 2, a 401 exits 3", T, async () => {
+    mp.reset();
+    const file = ndjson("cli.ndjson", [{ id: "c-1", name: "E", user: "u", at: NOW }, "{bad"]);
+    const args = ["--from", file, "--object", "events", "--key", "id", "--event", "name", "--distinct-id", "user", "--time", "at", "--api", mp.url, "--state", join(dir, "cli.db"), "--json"];
+    const ok = await cli(args, ENV);
+    assert.equal(ok.code, 1, "a row was rejected");
+    const summary = JSON.parse(ok.stdout);
+    assert.deepEqual([summary.read, summary.sent, summary.rejected], [2, 1, 1]);
+    assert.doesNotMatch(ok.stdout + ok.stderr, /s3cret|tok-1/);
+    assert.equal((await cli(["--object", "events"], ENV)).code, 2);
+    assert.equal((await cli(["--from", file, "--object", "people"], ENV)).code, 2);
+    const missing = await cli(args, {});
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /MIXPANEL_PROJECT_ID/);
+    const refused = await cli([...args.slice(0, -3), "--state", join(dir, "cli-401.db")], { ...ENV, MIXPANEL_SERVICE_SECRET: "wrong" });
+    assert.equal(refused.code, 3);
+    assert.match(refused.stderr, /refused the credentials/);
+    assert.doesNotMatch(refused.stderr, /wrong/);
+  });
+});
