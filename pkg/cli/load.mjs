@@ -36,6 +36,9 @@ Sending:
   --api URL            another base URL (a proxy; tests)
   --concurrency N      requests in flight (10)
   --groups-per-request N  group updates a request (200)
+  --removed HOW        profiles whose rows are gone from the source since they were
+                       sent: unset (their properties) or delete (the profile); off
+                       unless given
   --state FILE         where the last run's state is kept (.cohort-sync-load.db)
   --dry-run DIR        plan only: write the request bodies to DIR, send nothing
   --results FILE       every row not sent, as NDJSON (its row number, outcome, why)
@@ -69,6 +72,7 @@ const OPTIONS = {
   api: { type: "string" },
   concurrency: { type: "string" },
   "groups-per-request": { type: "string" },
+  removed: { type: "string" },
   state: { type: "string" },
   "dry-run": { type: "string" },
   results: { type: "string" },
@@ -136,6 +140,7 @@ function readArgs(argv) {
   if (values.help) return { help: true };
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.region !== undefined && !["us", "eu", "in"].includes(values.region)) throw new UsageError(`--region must be us, eu or in, got ${JSON.stringify(values.region)}`);
+  if (values.removed !== undefined && !["unset", "delete"].includes(values.removed)) throw new UsageError(`--removed must be unset or delete, got ${JSON.stringify(values.removed)}`);
   return {
     source: sourceOf(values),
     mapping: mappingOf(values),
@@ -143,6 +148,7 @@ function readArgs(argv) {
     api: values.api,
     concurrency: whole(values.concurrency, "concurrency", 1, 100),
     groupsPerRequest: whole(values["groups-per-request"], "groups-per-request", 1, 2000),
+    removed: values.removed ?? null,
     state: resolve(values.state ?? ".cohort-sync-load.db"),
     dryRun: values["dry-run"] === undefined ? null : resolve(values["dry-run"]),
     results: values.results === undefined ? null : resolve(values.results),
@@ -200,7 +206,7 @@ function report(summary, args) {
   const verb = summary.dryRun ? "would send" : "sent";
   process.stdout.write(
     `${summary.read} rows read: ${summary.sent} ${verb}, ${summary.unchanged} unchanged, ${summary.rejected} rejected before sending, ` +
-      `${summary.refused} refused by Mixpanel, ${summary.pending} pending (${summary.requests} requests, ${(summary.ms / 1000).toFixed(1)} s)\n`,
+      `${summary.refused} refused by Mixpanel, ${summary.pending} pending${summary.removed ? `; ${summary.removed} profiles gone from the source removed` : ""} (${summary.requests} requests, ${(summary.ms / 1000).toFixed(1)} s)\n`,
   );
   for (const outcome of ["rejected", "refused", "pending"]) {
     for (const row of first[outcome]) process.stdout.write(`  ${outcome} row ${row.n}${row.key ? ` (${row.key})` : ""}: ${row.code ? `${row.code}: ` : ""}${row.message ?? row.reason ?? ""}\n`);

@@ -49,7 +49,10 @@ export async function load(options) {
   const store = options.state === false ? null : openStateStore(options.state ?? ".cohort-sync-load.db", options.name ?? defaultName(mapping));
   const state = restore(store);
   const results = options.results ? createWriteStream(options.results) : null;
-  const counts = { read: 0, sent: 0, unchanged: 0, rejected: 0, refused: 0, pending: 0, requests: 0 };
+  const counts = { read: 0, sent: 0, unchanged: 0, rejected: 0, refused: 0, pending: 0, requests: 0, removed: 0 };
+  const removal = options.removed ?? null;
+  if (removal !== null && !["unset", "delete"].includes(removal)) throw new Error(`removed must be "unset" or "delete", got ${JSON.stringify(removal)}`);
+  if (removal !== null && object === "events") throw new Error("removed is for users and groups: an event, once sent, stays");
   const firsts = { sent: [], unchanged: [], rejected: [], refused: [], pending: [] };
   const note = (outcome, row, detail = {}) => {
     counts[outcome]++;
@@ -83,6 +86,10 @@ export async function load(options) {
       const texts = lineEnded(sent.map((row) => row.record));
       state.markSent(keys, texts);
       store?.journal("sent", keys, texts);
+      if (store && object !== "events") {
+        const hashes = LoadState.keyHashes(keys);
+        store.keepKeys(sent.map((row, i) => ({ hash: hashes[i], who: row.who, props: row.props })));
+      }
       for (const row of sent) note("sent", row);
     }
     for (const refusal of result.refused) note("refused", rows[refusal.index], { field: refusal.field, message: refusal.message });
@@ -156,6 +163,36 @@ export async function load(options) {
     }
   };
 
+  /**
+   * Rows gone from the source since they were sent: `$unset` of the properties they set,
+   * or `$delete`, as asked. Each key is forgotten once Mixpanel took its removal; one not
+   * taken is removed again by the next run. Returns how many were removed.
+   */
+  const sendRemovals = async () => {
+    const gone = [];
+    for (const hash of state.removed()) {
+      const kept = store.keyOf(hash);
+      if (kept === null) continue;
+      const op = removal === "delete" ? `"$delete":""` : `"$unset":${JSON.stringify(kept.props)}`;
+      gone.push({ hash, record: `{"$token":${JSON.stringify(credentials.token ?? "")},${kept.who},${op}}` });
+    }
+    let removed = 0;
+    for (const { start, end } of batchRanges(object, gone.map((g) => g.record), { groupsPerRequest: options.groupsPerRequest })) {
+      const batch = gone.slice(start, end);
+      if (dryRun) {
+        writeDry(dryRun, ++dryBatches, object, batch);
+        removed += batch.length;
+        continue;
+      }
+      const result = await sender.send(batch.map((g) => g.record));
+      const taken = result.sent.map((i) => batch[i].hash);
+      state.forget(BigUint64Array.from(taken));
+      store.dropKeys(taken);
+      removed += taken.length;
+    }
+    return removed;
+  };
+
   let chunk = [];
   try {
     for await (const item of source.rows) {
@@ -170,6 +207,7 @@ export async function load(options) {
     }
     if (chunk.length > 0) await planChunk(chunk);
     await Promise.all(inFlight);
+    if (removal !== null && !stopped && store) counts.removed = await sendRemovals();
   } finally {
     await source.close();
     await new Promise((resolve) => (results ? results.end(resolve) : resolve()));

@@ -136,7 +136,8 @@ export function createMapper(mapping, { token = "", insertId } = {}) {
         mapping.object === "users"
           ? `"$distinct_id":${JSON.stringify(idText(row, mapping.distinctId, "distinct_id"))}`
           : `"$group_key":${JSON.stringify(idText(row, mapping.groupKey, "group_key"))},"$group_id":${JSON.stringify(idText(row, mapping.groupId, "group_id"))}`;
-      return { key, record: `{"$token":${JSON.stringify(token)},${who},"$set":${set}${unset}}` };
+      // `who` and `props` are what a later removal of this row needs (load.js, removed).
+      return { key, record: `{"$token":${JSON.stringify(token)},${who},"$set":${set}${unset}}`, who, props: out.map(([name]) => name) };
     },
   };
 }

@@ -13,6 +13,7 @@ const PART_BYTES = 16 * 1024 * 1024;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS load_state (name TEXT NOT NULL, part INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (name, part)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS load_journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, kind TEXT NOT NULL, keys BLOB NOT NULL, records BLOB);
+CREATE TABLE IF NOT EXISTS load_keys (name TEXT NOT NULL, hash INTEGER NOT NULL, who TEXT NOT NULL, props TEXT NOT NULL, PRIMARY KEY (name, hash)) WITHOUT ROWID;
 `;
 
 /**
@@ -40,6 +41,13 @@ export function openStateStore(target, name) {
   const clearState = db.prepare("DELETE FROM load_state WHERE name = ?");
   const clearJournal = db.prepare("DELETE FROM load_journal WHERE name = ?");
   const addPart = db.prepare("INSERT INTO load_state (name, part, bytes) VALUES (?, ?, ?)");
+  const keepKey = db.prepare(
+    "INSERT INTO load_keys (name, hash, who, props) VALUES (?, ?, ?, ?) ON CONFLICT (name, hash) DO UPDATE SET who = excluded.who, props = excluded.props",
+  );
+  const keyOf = db.prepare("SELECT who, props FROM load_keys WHERE name = ? AND hash = ?");
+  const dropKey = db.prepare("DELETE FROM load_keys WHERE name = ? AND hash = ?");
+  // SQLite's integers are signed: a 64-bit hash is kept as its two's complement.
+  const signed = (hash) => BigInt.asIntN(64, hash);
   return {
     /** `{ bytes, journal }`: the state's bytes (null for a first run) and the entries since. */
     read() {
@@ -50,6 +58,26 @@ export function openStateStore(target, name) {
     /** Records what a batch changed: `kind` "sent" (keys and records) or "failed" (keys). */
     journal(kind, keys, records = null) {
       append.run(name, kind, keys, records);
+    },
+    /**
+     * Who each sent profile row is and which properties it set (`[{ hash, who, props }]`,
+     * `who` the record's identity as JSON members): what a removal needs, since the state
+     * keeps only hashes.
+     */
+    keepKeys(entries) {
+      db.transaction(() => {
+        for (const { hash, who, props } of entries) keepKey.run(name, signed(hash), who, JSON.stringify(props));
+      })();
+    },
+    /** The kept identity of a key hash, or null. */
+    keyOf(hash) {
+      const row = keyOf.get(name, signed(hash));
+      return row === undefined ? null : { who: row.who, props: JSON.parse(row.props) };
+    },
+    dropKeys(hashes) {
+      db.transaction(() => {
+        for (const hash of hashes) dropKey.run(name, signed(hash));
+      })();
     },
     /** The state's new bytes, in place of the old ones and the journal. */
     write(bytes) {

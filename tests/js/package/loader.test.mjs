@@ -172,6 +172,25 @@ describe("profiles", () => {
     assert.equal(mp.profiles().get("u-100").plan, "enterprise");
   });
 
+  test("rows gone from the source: left alone by default; $unset of their properties or $delete when asked", T, async () => {
+    mp.reset();
+    const users = Array.from({ length: 30 }, (_, i) => ({ id: `r-${i}`, plan: "pro", seats: i }));
+    const mapping = { object: "users", distinctId: "id" };
+    const state = join(dir, "removed.db");
+    assert.equal((await run({ source: { file: ndjson("removed.ndjson", users) }, mapping, state })).sent, 30);
+    const fewer = await run({ source: { file: ndjson("removed.ndjson", users.slice(0, 25)) }, mapping, state });
+    assert.deepEqual([fewer.sent, fewer.removed], [0, 0], "off by default");
+    assert.deepEqual(mp.profiles().get("r-27"), { plan: "pro", seats: 27 });
+    const unset = await run({ source: { file: ndjson("removed.ndjson", users.slice(0, 27)) }, mapping, state, removed: "unset" });
+    assert.deepEqual([unset.sent, unset.removed], [0, 3]);
+    assert.deepEqual(mp.profiles().get("r-27"), {});
+    assert.equal((await run({ source: { file: ndjson("removed.ndjson", users.slice(0, 27)) }, mapping, state, removed: "unset" })).removed, 0, "each removal once");
+    const deleted = await run({ source: { file: ndjson("removed.ndjson", users.slice(0, 26)) }, mapping, state, removed: "delete" });
+    assert.equal(deleted.removed, 1);
+    assert.equal(mp.profiles().has("r-26"), false);
+    assert.equal(mp.profiles().get("r-25").plan, "pro");
+  });
+
   test("groups from a SQLite query, 200 a request; 19-digit ids exact", T, async () => {
     mp.reset();
     const Database = require("better-sqlite3");
