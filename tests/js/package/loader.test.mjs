@@ -13,7 +13,7 @@ import { startMixpanelStandin } from "../lib/mixpanel-standin.mjs";
 
 const require = createRequire(import.meta.url);
 const loaderDir = new URL("../../../node_modules/cohort-sync/loader/", import.meta.url);
-const { load } = await import(new URL("load.js", loaderDir));
+const { load } = await import("cohort-sync/loader");
 const T = { timeout: 120_000 };
 const CREDENTIALS = { projectId: "4242", token: "tok-1", serviceAccount: { user: "sa.loader", secret: "s3cret" } };
 const FAST = { baseMs: 20, maxMs: 80, jitterMs: [5, 10], attempts: 5 };
