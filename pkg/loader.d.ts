@@ -14,7 +14,7 @@ export type Column = string | { value: string };
 
 /** Which columns become what (docs/loading.md, "The mapping"). */
 export interface LoadMapping {
-  object: "events" | "users" | "groups";
+  object: "events" | "users" | "groups" | "audiences";
   key?: string | string[];
   distinctId?: Column;
   event?: Column;
@@ -22,6 +22,11 @@ export interface LoadMapping {
   insertId?: string;
   groupKey?: Column;
   groupId?: Column;
+  /** Audiences: the column of the audience's id, and of its name (for "In <name>"). */
+  audienceId?: string;
+  audienceName?: string;
+  /** Audiences: one "In <name>" property per audience, true or false. */
+  perAudience?: boolean;
   properties?: { include?: string[]; exclude?: string[]; rename?: Record<string, string> };
   nulls?: "drop" | "unset";
 }

@@ -24,12 +24,15 @@ Source (one of):
   --query SQL          the query whose rows are loaded
 
 Mapping (a --mapping file, or these flags for the simple case):
-  --object OBJECT      events, users or groups
+  --object OBJECT      events, users, groups or audiences
   --mapping FILE       the mapping as JSON (docs/loading.md, "The mapping")
   --key COLUMN         the column that identifies a row (default: --insert-id for
                        events, --distinct-id for users, --group-id for groups)
   --distinct-id COLUMN, --event COLUMN, --event-name NAME, --time COLUMN,
-  --insert-id COLUMN, --group-key NAME, --group-id COLUMN
+  --insert-id COLUMN, --group-key NAME, --group-id COLUMN,
+  --audience-id COLUMN, --audience-name COLUMN, --per-audience (audiences: rows of
+                       user and audience become each user's SegmentMembership, and
+                       with --per-audience one "In <name>" property per audience)
 
 Sending:
   --region REGION      us (default), eu or in
@@ -68,6 +71,9 @@ const OPTIONS = {
   "insert-id": { type: "string" },
   "group-key": { type: "string" },
   "group-id": { type: "string" },
+  "audience-id": { type: "string" },
+  "audience-name": { type: "string" },
+  "per-audience": { type: "boolean" },
   region: { type: "string" },
   api: { type: "string" },
   concurrency: { type: "string" },
@@ -132,6 +138,9 @@ function mappingOf(values) {
   set("insertId", values["insert-id"]);
   if (values["group-key"] !== undefined) mapping.groupKey = { value: values["group-key"] };
   set("groupId", values["group-id"]);
+  set("audienceId", values["audience-id"]);
+  set("audienceName", values["audience-name"]);
+  if (values["per-audience"]) mapping.perAudience = true;
   return mapping;
 }
 

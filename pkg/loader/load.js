@@ -6,8 +6,8 @@
 import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 // The Node entry: the wasm is loaded when the import returns.
-import { LoadState, insertId as deriveInsertId, validateEvents, validateProfiles } from "../node.js";
-import { RowProblem, checkMapping, createMapper } from "./mapping.js";
+import { LoadState, audienceProperties, encodeSegmentMembership, insertId as deriveInsertId, validateEvents, validateProfiles } from "../node.js";
+import { RowProblem, checkMapping, createMapper, json } from "./mapping.js";
 import { REGIONS, batchRanges, createSender } from "./send.js";
 import { openSource } from "./sources.js";
 import { openStateStore } from "./state-store.js";
@@ -33,7 +33,9 @@ const encoder = new TextEncoder();
 export async function load(options) {
   const started = Date.now();
   const mapping = checkMapping(options.mapping);
-  const object = mapping.object;
+  // Audiences are user profiles on the wire: only how their records are made differs.
+  const audiences = mapping.object === "audiences";
+  const object = audiences ? "users" : mapping.object;
   const credentials = options.credentials ?? {};
   const api = options.api ?? REGIONS[options.region ?? "us"];
   if (!api) throw new Error(`region must be "us", "eu" or "in", got ${JSON.stringify(options.region)}`);
@@ -54,10 +56,14 @@ export async function load(options) {
   if (removal !== null && !["unset", "delete"].includes(removal)) throw new Error(`removed must be "unset" or "delete", got ${JSON.stringify(removal)}`);
   if (removal !== null && object === "events") throw new Error("removed is for users and groups: an event, once sent, stays");
   const firsts = { sent: [], unchanged: [], rejected: [], refused: [], pending: [] };
+  // A row's outcome; an audiences user's record carries the outcome of each of its rows.
   const note = (outcome, row, detail = {}) => {
-    counts[outcome]++;
+    const numbers = row.rows ?? [row.n];
+    counts[outcome] += numbers.length;
     if (firsts[outcome].length < 5) firsts[outcome].push({ n: row.n, key: row.key ?? null, ...detail });
-    if (results && outcome !== "sent" && outcome !== "unchanged") results.write(`${JSON.stringify({ n: row.n, outcome, key: row.key ?? null, ...detail })}\n`);
+    if (results && outcome !== "sent" && outcome !== "unchanged") {
+      for (const n of numbers) results.write(`${JSON.stringify({ n, outcome, key: row.key ?? null, ...detail })}\n`);
+    }
   };
   const sender = dryRun
     ? null
@@ -114,6 +120,10 @@ export async function load(options) {
     for (const item of chunk) {
       if (item.error) {
         note("rejected", item, { code: item.error.code, message: item.error.message });
+        continue;
+      }
+      if (item.mapped) {
+        mapped.push({ n: item.n, rows: item.rows, ...item.mapped });
         continue;
       }
       try {
@@ -173,7 +183,7 @@ export async function load(options) {
     for (const hash of state.removed()) {
       const kept = store.keyOf(hash);
       if (kept === null) continue;
-      const op = removal === "delete" ? `"$delete":""` : `"$unset":${JSON.stringify(kept.props)}`;
+      const op = audiences ? `"$set":${leftEvery}` : removal === "delete" ? `"$delete":""` : `"$unset":${JSON.stringify(kept.props)}`;
       gone.push({ hash, record: `{"$token":${JSON.stringify(credentials.token ?? "")},${kept.who},${op}}` });
     }
     let removed = 0;
@@ -193,9 +203,82 @@ export async function load(options) {
     return removed;
   };
 
+  /**
+   * Audiences: every row read first, gathered per user (memory grows with the users,
+   * not the rows), then one record a user (audienceProperties: SegmentMembership, and
+   * `In <name>` for every audience seen when asked), planned and sent as user profiles.
+   */
+  let leftEvery = "{}";
+  const gatherAudiences = async () => {
+    const users = new Map();
+    const known = new Map();
+    // Whether each audience id can be in a SegmentMembership (the wasm's rule), asked once an id.
+    const idProblem = new Map();
+    const problemOf = (id) => {
+      if (!idProblem.has(id)) {
+        try {
+          encodeSegmentMembership([id]);
+          idProblem.set(id, null);
+        } catch (error) {
+          idProblem.set(id, { code: error.code, message: error.message });
+        }
+      }
+      return idProblem.get(id);
+    };
+    for await (const item of source.rows) {
+      counts.read++;
+      options.onProgress?.({ ...counts, bytesRead: source.bytesRead(), sizeBytes: source.sizeBytes });
+      if (item.error) {
+        note("rejected", item, { code: item.error.code, message: item.error.message });
+        continue;
+      }
+      let found;
+      try {
+        found = mapper.audience(item.row);
+      } catch (error) {
+        if (!(error instanceof RowProblem)) throw error;
+        note("rejected", item, { code: error.code, field: error.field, message: error.message });
+        continue;
+      }
+      const problem = problemOf(found.id);
+      if (problem !== null) {
+        note("rejected", item, { ...problem, field: "audience id" });
+        continue;
+      }
+      if (!known.has(found.id) || (known.get(found.id) === null && found.name !== null)) known.set(found.id, found.name);
+      let user = users.get(found.user);
+      if (user === undefined) users.set(found.user, (user = { ids: new Set(), rows: [] }));
+      user.ids.add(found.id);
+      user.rows.push(item.n);
+    }
+    // Audience ids in one order, so a user's record (and its checksum) is the same each run.
+    const ids = [...known.keys()].sort();
+    const listed = (member) => ids.map((id) => ({ id, name: known.get(id) ?? id, member: member(id) }));
+    const perAudience = mapping.perAudience === true;
+    leftEvery = json(audienceProperties(listed(() => false), { perAudience }));
+    const items = [];
+    for (const [user, { ids: mine, rows }] of users) {
+      const row = { n: rows[0], rows, key: user };
+      let properties;
+      try {
+        properties = audienceProperties(listed((id) => mine.has(id)), { perAudience });
+      } catch (error) {
+        note("rejected", row, { code: error.problems?.[0]?.code ?? error.code, message: error.message });
+        continue;
+      }
+      const who = `"$distinct_id":${JSON.stringify(user)}`;
+      items.push({ n: rows[0], rows, mapped: { key: user, record: `{"$token":${JSON.stringify(credentials.token ?? "")},${who},"$set":${json(properties)}}`, who, props: [] } });
+    }
+    return items;
+  };
+
   let chunk = [];
   try {
-    for await (const item of source.rows) {
+    if (audiences) {
+      const items = await gatherAudiences();
+      for (let at = 0; at < items.length && !stopped; at += CHUNK_ROWS) await planChunk(items.slice(at, at + CHUNK_ROWS));
+    }
+    for await (const item of audiences ? [] : source.rows) {
       counts.read++;
       options.onProgress?.({ ...counts, bytesRead: source.bytesRead(), sizeBytes: source.sizeBytes });
       chunk.push(item);
@@ -207,7 +290,8 @@ export async function load(options) {
     }
     if (chunk.length > 0) await planChunk(chunk);
     await Promise.all(inFlight);
-    if (removal !== null && !stopped && store) counts.removed = await sendRemovals();
+    // A user who left every audience is told so ('' and false), never left as it was.
+    if ((removal !== null || audiences) && !stopped && store) counts.removed = await sendRemovals();
   } finally {
     await source.close();
     await new Promise((resolve) => (results ? results.end(resolve) : resolve()));

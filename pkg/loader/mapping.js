@@ -9,8 +9,11 @@
 //     properties: { include, exclude, rename }, nulls: "drop" | "unset" }
 // Column names are the source's; `event` and `groupKey` may be `{ value }` constants.
 
-/** The objects a load can write, and the Mixpanel endpoint each goes to. */
-export const OBJECTS = { events: "/import", users: "/engage", groups: "/groups" };
+/**
+ * The objects a load can write, and the Mixpanel endpoint each goes to. Audiences are
+ * user profiles: rows of (user, audience) become each user's SegmentMembership.
+ */
+export const OBJECTS = { events: "/import", users: "/engage", groups: "/groups", audiences: "/engage" };
 
 /** Integers beyond this lose precision as JSON numbers in Mixpanel: sent as text. */
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -31,7 +34,7 @@ export class RowProblem extends Error {
 export function checkMapping(given) {
   if (given === null || typeof given !== "object") throw new Error("the mapping must be an object");
   const mapping = { ...given };
-  if (!(mapping.object in OBJECTS)) throw new Error(`mapping.object must be "events", "users" or "groups", got ${JSON.stringify(mapping.object)}`);
+  if (!(mapping.object in OBJECTS)) throw new Error(`mapping.object must be "events", "users", "groups" or "audiences", got ${JSON.stringify(mapping.object)}`);
   const column = (name, required) => {
     const value = mapping[name];
     if (value === undefined || value === null) {
@@ -48,6 +51,13 @@ export function checkMapping(given) {
     column("insertId", false);
   } else if (mapping.object === "users") {
     column("distinctId", true);
+  } else if (mapping.object === "audiences") {
+    column("distinctId", true);
+    column("audienceId", true);
+    column("audienceName", false);
+    if (mapping.perAudience !== undefined && typeof mapping.perAudience !== "boolean") throw new Error("mapping.perAudience must be true or false");
+    // One record a user: the user is the key.
+    mapping.key = mapping.key ?? mapping.distinctId;
   } else {
     column("groupKey", true);
     column("groupId", true);
@@ -113,6 +123,14 @@ export function createMapper(mapping, { token = "", insertId } = {}) {
   };
 
   return {
+    /** An audiences row: `{ user, id, name }` (the name null when not mapped). */
+    audience(row) {
+      const user = idText(row, mapping.distinctId, "distinct_id");
+      if (user.includes("\u0000")) throw new RowProblem("forbidden_character", "distinct_id", "the distinct id holds U+0000 (NUL), which no id may hold");
+      const id = idText(row, mapping.audienceId, "audience id");
+      const name = mapping.audienceName === undefined ? null : valueOf(row, mapping.audienceName, "audience name");
+      return { user, id, name: name === null || name === undefined ? null : String(name) };
+    },
     map(row) {
       // One column's text as it is; several as a JSON list, so no two rows' keys run together.
       const parts = mapping.key.map((column) => idText(row, column, `key (${column})`));
@@ -171,11 +189,19 @@ export function json(value) {
   }
   if (value === null) return "null";
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? "null" : JSON.stringify(value.toISOString());
-  if (value instanceof Uint8Array) return JSON.stringify(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64"));
+  if (value instanceof Uint8Array) return JSON.stringify(base64(value));
   if (Array.isArray(value)) return `[${value.map(json).join(",")}]`;
   let text = "";
   for (const key of Object.keys(value)) text += `${text === "" ? "" : ","}${JSON.stringify(key)}:${json(value[key])}`;
   return `{${text}}`;
+}
+
+/** Standard base64, padded, by btoa rather than Buffer: the validator page imports this module too. */
+function base64(bytes) {
+  let binary = "";
+  // In slices: String.fromCharCode takes its arguments on the stack.
+  for (let at = 0; at < bytes.length; at += 0x8000) binary += String.fromCharCode(...bytes.subarray(at, at + 0x8000));
+  return btoa(binary);
 }
 
 /** An id (distinct id, key, group id) as text: numbers and bigints by their exact digits. */

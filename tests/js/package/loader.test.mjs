@@ -191,6 +191,24 @@ describe("profiles", () => {
     assert.equal(mp.profiles().get("r-25").plan, "pro");
   });
 
+  test("audiences: rows of (user, audience) become each user's SegmentMembership and In <name>; one who left every audience gets '' and false", T, async () => {
+    mp.reset();
+    const csv = (rows) => `user,audience,name\n${rows.map((r) => r.join(",")).join("\n")}\n`;
+    const file = join(dir, "audiences.csv");
+    const mapping = { object: "audiences", distinctId: "user", audienceId: "audience", audienceName: "name", perAudience: true };
+    const state = join(dir, "audiences.db");
+    writeFileSync(file, csv([["u1", "11036", "Parisians"], ["u1", "11034", "Buyers"], ["u2", "11034", "Buyers"], ["u3", "11036", "Parisians"], ["u3", "bad'id", "Oops"]]));
+    const first = await run({ source: { file }, mapping, state });
+    assert.deepEqual([first.read, first.sent, first.rejected, adds(first)], [5, 4, 1, 5], JSON.stringify(first.first.rejected));
+    assert.equal(first.first.rejected[0].code, "invalid_audience_id");
+    assert.deepEqual(mp.profiles().get("u1"), { SegmentMembership: "'11034','11036'", "In Buyers": true, "In Parisians": true });
+    assert.deepEqual(mp.profiles().get("u2"), { SegmentMembership: "'11034'", "In Buyers": true, "In Parisians": false });
+    writeFileSync(file, csv([["u1", "11036", "Parisians"], ["u1", "11034", "Buyers"], ["u3", "11036", "Parisians"]]));
+    const second = await run({ source: { file }, mapping, state });
+    assert.deepEqual([second.read, second.sent, second.unchanged, second.removed], [3, 0, 3, 1], "u1 and u3 unchanged; u2 left every audience");
+    assert.deepEqual(mp.profiles().get("u2"), { SegmentMembership: "", "In Buyers": false, "In Parisians": false });
+  });
+
   test("groups from a SQLite query, 200 a request; 19-digit ids exact", T, async () => {
     mp.reset();
     const Database = require("better-sqlite3");
