@@ -61,8 +61,8 @@ export interface LoadOptions {
   api?: string;
   concurrency?: number;
   groupsPerRequest?: number;
-  /** The state file (".cohort-sync-load.db"), or false for none. */
-  state?: string | false;
+  /** The state file (".cohort-sync-load.db"), a PostgreSQL database (`{ postgres: url or pg Pool }`), or false for none. */
+  state?: string | { postgres: string | object } | false;
   name?: string;
   dryRun?: string | null;
   results?: string | null;

@@ -43,6 +43,8 @@ Sending:
                        sent: unset (their properties) or delete (the profile); off
                        unless given
   --state FILE         where the last run's state is kept (.cohort-sync-load.db)
+  --state-postgres URL keep it in a PostgreSQL database instead (loads run from
+                       more than one machine)
   --dry-run DIR        plan only: write the request bodies to DIR, send nothing
   --results FILE       every row not sent, as NDJSON (its row number, outcome, why)
   --json               the summary as JSON on stdout
@@ -80,6 +82,7 @@ const OPTIONS = {
   "groups-per-request": { type: "string" },
   removed: { type: "string" },
   state: { type: "string" },
+  "state-postgres": { type: "string" },
   "dry-run": { type: "string" },
   results: { type: "string" },
   json: { type: "boolean" },
@@ -149,6 +152,7 @@ function readArgs(argv) {
   if (values.help) return { help: true };
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.region !== undefined && !["us", "eu", "in"].includes(values.region)) throw new UsageError(`--region must be us, eu or in, got ${JSON.stringify(values.region)}`);
+  if (values.state !== undefined && values["state-postgres"] !== undefined) throw new UsageError("give --state or --state-postgres, not both");
   if (values.removed !== undefined && !["unset", "delete"].includes(values.removed)) throw new UsageError(`--removed must be unset or delete, got ${JSON.stringify(values.removed)}`);
   return {
     source: sourceOf(values),
@@ -158,7 +162,7 @@ function readArgs(argv) {
     concurrency: whole(values.concurrency, "concurrency", 1, 100),
     groupsPerRequest: whole(values["groups-per-request"], "groups-per-request", 1, 2000),
     removed: values.removed ?? null,
-    state: resolve(values.state ?? ".cohort-sync-load.db"),
+    state: values["state-postgres"] !== undefined ? { postgres: values["state-postgres"] } : resolve(values.state ?? ".cohort-sync-load.db"),
     dryRun: values["dry-run"] === undefined ? null : resolve(values["dry-run"]),
     results: values.results === undefined ? null : resolve(values.results),
     json: values.json === true,

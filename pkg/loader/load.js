@@ -48,8 +48,8 @@ export async function load(options) {
   const mapper = createMapper(mapping, { token: credentials.token ?? "", insertId: (event, key) => deriveInsertId(event, key) });
   const source = openSource(options.source);
   await source.ready?.();
-  const store = options.state === false ? null : openStateStore(options.state ?? ".cohort-sync-load.db", options.name ?? defaultName(mapping));
-  const state = restore(store);
+  const store = options.state === false ? null : await openStateStore(options.state ?? ".cohort-sync-load.db", options.name ?? defaultName(mapping));
+  const state = await restore(store);
   const results = options.results ? createWriteStream(options.results) : null;
   const counts = { read: 0, sent: 0, unchanged: 0, rejected: 0, refused: 0, pending: 0, requests: 0, removed: 0 };
   const removal = options.removed ?? null;
@@ -91,10 +91,10 @@ export async function load(options) {
       const keys = nulEnded(sent.map((row) => row.key));
       const texts = lineEnded(sent.map((row) => row.record));
       state.markSent(keys, texts);
-      store?.journal("sent", keys, texts);
+      await store?.journal("sent", keys, texts);
       if (store && object !== "events") {
         const hashes = LoadState.keyHashes(keys);
-        store.keepKeys(sent.map((row, i) => ({ hash: hashes[i], who: row.who, props: row.props })));
+        await store.keepKeys(sent.map((row, i) => ({ hash: hashes[i], who: row.who, props: row.props })));
       }
       for (const row of sent) note("sent", row);
     }
@@ -103,7 +103,7 @@ export async function load(options) {
       const pending = rows.filter((_, i) => !result.sent.includes(i) && !result.refused.some((r) => r.index === i));
       const keys = nulEnded(pending.map((row) => row.key));
       state.markFailed(keys);
-      store?.journal("failed", keys);
+      await store?.journal("failed", keys);
       for (const row of pending) note("pending", row, { reason: result.pending.reason });
     }
   };
@@ -181,7 +181,7 @@ export async function load(options) {
   const sendRemovals = async () => {
     const gone = [];
     for (const hash of state.removed()) {
-      const kept = store.keyOf(hash);
+      const kept = await store.keyOf(hash);
       if (kept === null) continue;
       const op = audiences ? `"$set":${leftEvery}` : removal === "delete" ? `"$delete":""` : `"$unset":${JSON.stringify(kept.props)}`;
       gone.push({ hash, record: `{"$token":${JSON.stringify(credentials.token ?? "")},${kept.who},${op}}` });
@@ -197,7 +197,7 @@ export async function load(options) {
       const result = await sender.send(batch.map((g) => g.record));
       const taken = result.sent.map((i) => batch[i].hash);
       state.forget(BigUint64Array.from(taken));
-      store.dropKeys(taken);
+      await store.dropKeys(taken);
       removed += taken.length;
     }
     return removed;
@@ -296,8 +296,8 @@ export async function load(options) {
     await source.close();
     await new Promise((resolve) => (results ? results.end(resolve) : resolve()));
   }
-  if (!dryRun) store?.write(state.toBytes());
-  store?.close();
+  if (!dryRun) await store?.write(state.toBytes());
+  await store?.close();
   state.free();
   const summary = { ...counts, dryRun: dryRun !== null, ms: Date.now() - started, first: firsts };
   if (stopped) throw Object.assign(stopped, { summary });
@@ -315,9 +315,9 @@ function requireCredentials(object, credentials) {
 }
 
 /** The state as the last run left it: its bytes, then its journal replayed. */
-function restore(store) {
+async function restore(store) {
   if (store === null) return new LoadState();
-  const { bytes, journal } = store.read();
+  const { bytes, journal } = await store.read();
   const state = bytes === null ? new LoadState() : LoadState.fromBytes(bytes);
   for (const entry of journal) {
     if (entry.kind === "sent") state.markSent(new Uint8Array(entry.keys), new Uint8Array(entry.records));

@@ -1,5 +1,6 @@
 // Where a load keeps what it sent between runs: a SQLite file (better-sqlite3, the
-// default `.cohort-sync-load.db`). It holds, per load name, the LoadState's bytes (the
+// default `.cohort-sync-load.db`), or a PostgreSQL database (`{ postgres: url | Pool }`)
+// for loads run from more than one machine. It holds, per load name, the LoadState's bytes (the
 // wasm's compact key → checksum table, in parts of at most 16 MB) and a journal of what
 // each batch's 2xx (or its giving up) changed since those bytes were written. A batch
 // is journalled only after its answer, and the journal is replayed on the next start:
@@ -7,6 +8,7 @@
 // sends again (Mixpanel keeps one event per `$insert_id`). At the end of a run the
 // bytes are written anew and the journal emptied, in one transaction.
 import { createRequire } from "node:module";
+import { openPostgresStateStore } from "./state-store-postgres.js";
 
 const PART_BYTES = 16 * 1024 * 1024;
 
@@ -17,10 +19,12 @@ CREATE TABLE IF NOT EXISTS load_keys (name TEXT NOT NULL, hash INTEGER NOT NULL,
 `;
 
 /**
- * The store at `target` (a file name, or an open better-sqlite3 Database) for the load
- * called `name`: `{ read(), journal(kind, keys, records), write(bytes), close() }`.
+ * The store at `target` (a file name, an open better-sqlite3 Database, or `{ postgres }`)
+ * for the load called `name`: `{ read(), journal(kind, keys, records), keepKeys(entries),
+ * keyOf(hash), dropKeys(hashes), write(bytes), close() }`, each resolving when durable.
  */
-export function openStateStore(target, name) {
+export async function openStateStore(target, name) {
+  if (target !== null && typeof target === "object" && "postgres" in target) return openPostgresStateStore(target.postgres, name);
   let db = target;
   if (typeof target === "string") {
     let Database;

@@ -225,6 +225,29 @@ describe("profiles", () => {
   });
 });
 
+describe("PostgreSQL", () => {
+  test("a PostgreSQL source (through a cursor) and the state kept in PostgreSQL: exact, and a second run sends nothing", T, async () => {
+    mp.reset();
+    const { databaseUrl } = await import("../receiver/node-harness.mjs");
+    const url = await databaseUrl(`pg:loader_${process.pid}`);
+    const pg = require("pg");
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query("CREATE TABLE accounts (id BIGINT PRIMARY KEY, plan TEXT, since TIMESTAMPTZ)");
+      await client.query("INSERT INTO accounts SELECT 9007199254740993 + n, CASE WHEN n % 2 = 0 THEN 'pro' ELSE 'free' END, '2026-01-01'::timestamptz FROM generate_series(0, 2499) AS n");
+    } finally {
+      await client.end();
+    }
+    const options = { source: { postgres: url, query: "SELECT id, plan, since FROM accounts ORDER BY id" }, mapping: { object: "users", distinctId: "id" }, state: { postgres: url } };
+    const first = await run(options);
+    assert.equal(first.sent, 2500);
+    assert.deepEqual(mp.profiles().get("9007199254740993"), { plan: "pro", since: "2026-01-01T00:00:00.000Z" });
+    const again = await run(options);
+    assert.deepEqual([again.sent, again.unchanged], [0, 2500]);
+  });
+});
+
 describe("a kill mid-run", () => {
   test("SIGKILL while batches are in flight: a re-run loses no row, duplicates no event, and resends at most what was in flight", T, async () => {
     mp.reset();
