@@ -158,7 +158,7 @@ describe("the validator page in Chromium", () => {
     await browser?.close();
   });
 
-  test("starts with the wasm module, a CSP and three tabs", T, async () => {
+  test("starts with the wasm module, a CSP and four tabs", T, async () => {
     const page = await open();
     const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', "content");
     assert.match(csp, /default-src 'self'/);
@@ -168,6 +168,7 @@ describe("the validator page in Chromium", () => {
       "Validate payload",
       "Diff members",
       "SegmentMembership",
+      "Load rows",
     ]);
     assert.equal(await page.getAttribute("#verdict", "data-state"), "empty");
     assert.equal(await page.getAttribute("#verdict", "aria-live"), "polite");
@@ -515,10 +516,10 @@ describe("the validator page in Chromium", () => {
     assert.equal(await page.isVisible("#panel-diff"), true);
     assert.equal(await page.isVisible("#panel-validate"), false);
     await page.keyboard.press("End");
-    assert.equal(await page.getAttribute("#tab-segment", "aria-selected"), "true");
+    assert.equal(await page.getAttribute("#tab-load", "aria-selected"), "true");
     await page.keyboard.press("ArrowRight"); // wraps
     assert.equal(await page.getAttribute("#tab-validate", "aria-selected"), "true");
-    assert.deepEqual(await page.$$eval('[role="tab"]', (tabs) => tabs.map((t) => t.tabIndex)), [0, -1, -1]);
+    assert.deepEqual(await page.$$eval('[role="tab"]', (tabs) => tabs.map((t) => t.tabIndex)), [0, -1, -1, -1]);
     await page.finish();
   });
 
