@@ -9,6 +9,25 @@ import { timeNode } from "./time.js";
 const LIMIT = 100;
 
 /**
+ * `act(buttons, work)` for a list of dead things: runs `work()` with its buttons
+ * disabled, says what it did (or shows why it failed), then `refresh()`es whatever
+ * happened. Shared with the dead pages' list.
+ */
+export function actions(context, refresh) {
+  return async (buttons, work) => {
+    for (const b of buttons) b.disabled = true;
+    try {
+      context.say(await work());
+    } catch (error) {
+      context.fail(error);
+    } finally {
+      for (const b of buttons) b.disabled = false;
+      await refresh();
+    }
+  };
+}
+
+/**
  * An error as a person scans it: CleverTap's per-record failures (a JSON array of
  * `{ record, code, error }`) as a count and their reasons; any other text cut at 240
  * characters. The whole text stays one click away.
@@ -45,19 +64,10 @@ export function createDeadLetters(container, path, context, changed = () => {}) 
   container.replaceChildren(toolbar, empty, list, more);
   let shown = [];
 
-  /** Runs an action with its buttons disabled; refreshes afterwards whatever happened. */
-  async function act(buttons, work) {
-    for (const b of buttons) b.disabled = true;
-    try {
-      context.say(await work());
-    } catch (error) {
-      context.fail(error);
-    } finally {
-      for (const b of buttons) b.disabled = false;
-      await load();
-      await changed();
-    }
-  }
+  const act = actions(context, async () => {
+    await load();
+    await changed();
+  });
 
   const sentAgain = (n) => `Sent ${plural(n, "dead letter")} again: ${n === 1 ? "it is" : "they are"} back at the end of ${n === 1 ? "its" : "their"} destination's queue.`;
 

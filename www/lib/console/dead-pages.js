@@ -3,6 +3,7 @@
 // why it failed; an operator puts it back at the end of the page log (redrive) or drops it.
 import { el, plural } from "../dom.js";
 import { confirmInline } from "./confirm.js";
+import { actions } from "./dead-letters.js";
 import { timeNode } from "./time.js";
 
 const LIMIT = 100;
@@ -16,18 +17,10 @@ export function createDeadPages(container, path, context, changed = () => {}) {
   const list = el("ol", { className: "letters" });
   container.replaceChildren(empty, list);
 
-  async function act(buttons, work) {
-    for (const b of buttons) b.disabled = true;
-    try {
-      context.say(await work());
-    } catch (error) {
-      context.fail(error);
-    } finally {
-      for (const b of buttons) b.disabled = false;
-      await load();
-      await changed();
-    }
-  }
+  const act = actions(context, async () => {
+    await load();
+    await changed();
+  });
 
   function pageItem(page) {
     const redrive = el("button", { type: "button", className: "button", "aria-label": `Redrive dead page ${page.id}` }, "Redrive");
