@@ -50,3 +50,17 @@ export function formatBytes(n) {
 export function errorText(error) {
   return error?.code ? `${error.code}: ${error.message}` : String(error?.message ?? error);
 }
+
+/**
+ * Shows a verdict (`headline`, then `detail`) in `box`'s `.verdict-text`, with `state` on
+ * the box. The live region is touched only when what it says changes, not on every
+ * keystroke.
+ */
+export function showVerdict(box, state, headline, detail) {
+  box.dataset.state = state;
+  const text = box.querySelector(".verdict-text");
+  if (text.dataset.key === `${headline}|${detail}`) return;
+  text.dataset.key = `${headline}|${detail}`;
+  text.replaceChildren(el("span", { className: "verdict-headline" }, headline));
+  if (detail) text.append(" ", el("span", { className: "verdict-detail" }, detail)); // the space: for textContent and screen readers
+}

@@ -7,7 +7,7 @@ import { LoadState, insertId, validateEvents, validateProfiles } from "../../pkg
 import { RowProblem, checkMapping, createMapper } from "../../pkg/loader/mapping.js";
 // values.js imports nothing: the same lossless JSON reading as the loader's NDJSON source.
 import { RowProblem as ReadProblem, asRow, isPlainObject, parseJson } from "../../pkg/loader/sources/values.js";
-import { $, debounce, el, plural } from "./dom.js";
+import { $, debounce, el, plural, showVerdict } from "./dom.js";
 import { formatJson } from "./format.js";
 import { createKeeper } from "./keep.js";
 
@@ -438,15 +438,7 @@ export function setupLoad() {
     } else if (!a.empty) {
       headline = "No rows yet";
     }
-    const box = $("load-summary");
-    box.dataset.state = state;
-    // The live region is touched only when what it says changes, not on every keystroke.
-    const text = box.querySelector(".verdict-text");
-    if (text.dataset.key !== `${headline}|${detail}`) {
-      text.dataset.key = `${headline}|${detail}`;
-      text.replaceChildren(el("span", { className: "verdict-headline" }, headline));
-      if (detail) text.append(" ", el("span", { className: "verdict-detail" }, detail)); // the space: for textContent and screen readers
-    }
+    showVerdict($("load-summary"), state, headline, detail);
   }
 
   function renderRows(plan) {

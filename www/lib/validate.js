@@ -2,7 +2,7 @@
 // change the verdict, the problems (click or Enter selects the spot), the page summary
 // and the Worker's reply. The members section is drawn by members.js.
 import { validatePayload } from "../../pkg/web.js";
-import { $, debounce, el, formatBytes, plural } from "./dom.js";
+import { $, debounce, el, formatBytes, plural, showVerdict } from "./dom.js";
 import { fillExampleSelect, loadExample } from "./examples.js";
 import { formatJson } from "./format.js";
 import { createKeeper } from "./keep.js";
@@ -89,14 +89,7 @@ export function setupValidator() {
       }
       detail = describePage(report);
     }
-    box.dataset.state = state;
-    // Touch the live region only when the verdict changes, not on every keystroke.
-    const text = box.querySelector(".verdict-text");
-    if (text.dataset.key !== `${headline}|${detail}`) {
-      text.dataset.key = `${headline}|${detail}`;
-      text.replaceChildren(el("span", { className: "verdict-headline" }, headline));
-      if (detail) text.append(" ", el("span", { className: "verdict-detail" }, detail)); // the space: for textContent and screen readers
-    }
+    showVerdict(box, state, headline, detail);
   }
 
   function renderProblems(problems) {
