@@ -34,16 +34,29 @@ export function sql(text, ...params) {
 }
 
 /**
+ * `value` when it is a statement. Anything else yielded is a mistake, above all
+ * `yield steps()` written for `yield* steps()`, which hands the driver a generator whose
+ * statements never run. It is refused here, with an error that names the cause, before a
+ * store's exec reads it (and fails, if it does, on a missing `text` that says nothing of why).
+ */
+function statement(value) {
+  const text = value?.text;
+  if (Array.isArray(value?.params) && (typeof text === "string" || (typeof text?.sqlite === "string" && typeof text?.pg === "string"))) return value;
+  const what = typeof value?.next === "function" ? "a generator (or iterator)" : value === null ? "null" : Array.isArray(value) ? "an array" : typeof value === "object" ? "an object that is no statement" : typeof value;
+  throw new TypeError(`a transaction step yielded ${what}, not a statement (sql(…)): to run another step function, use yield* (not yield)`);
+}
+
+/**
  * Runs the steps of a transaction synchronously: `exec(statement)` gives each yielded
- * statement its cursor. A failed statement is thrown into the steps, so their `finally`
- * blocks run before the store rolls back.
+ * statement its cursor. A failed statement, or a yielded value that is no statement, is
+ * thrown into the steps, so their `finally` blocks run before the store rolls back.
  */
 export function runSteps(steps, exec) {
   let step = steps.next();
   while (!step.done) {
     let rows;
     try {
-      rows = exec(step.value);
+      rows = exec(statement(step.value));
     } catch (error) {
       step = steps.throw(error);
       continue;
@@ -59,7 +72,7 @@ export async function runStepsAsync(steps, exec) {
   while (!step.done) {
     let rows;
     try {
-      rows = await exec(step.value);
+      rows = await exec(statement(step.value));
     } catch (error) {
       step = steps.throw(error);
       continue;

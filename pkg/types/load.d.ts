@@ -1,0 +1,37 @@
+// Loading rows into Mixpanel: the loader's memory of what it sent, and stable insert ids.
+
+import type { CohortSyncError } from "./errors.js";
+
+/**
+ * What a load sent last time, kept compactly (a 64-bit key hash and a 63-bit record
+ * checksum a key: about 23 bytes a key at 10M keys): each run plans its rows against it
+ * and marks what Mixpanel took. Rows cross a batch at a time as two byte strings:
+ * `keys`, each key's UTF-8 ended by a NUL; `records`, each record's JSON ended by a line
+ * feed (the same count). docs/loading.md, "How a run is planned".
+ */
+export class LoadState {
+  constructor();
+  /** Throws {@link CohortSyncError} `invalid_snapshot` for corrupt bytes. */
+  static fromBytes(bytes: Uint8Array): LoadState;
+  /** The hashes {@link LoadState.removed} names keys by. */
+  static keyHashes(keys: Uint8Array): BigUint64Array;
+  toBytes(): Uint8Array;
+  /**
+   * One outcome a row: 0 new, 1 changed, 2 unchanged (same record as sent last time),
+   * 3 retry (its send failed last time), 4 duplicate (a key already planned this run).
+   */
+  plan(keys: Uint8Array, records: Uint8Array): Uint8Array;
+  /** After Mixpanel's 2xx for these rows. */
+  markSent(keys: Uint8Array, records: Uint8Array): void;
+  /** Their send failed for now (they are sent again next run); returns how many were known. */
+  markFailed(keys: Uint8Array): number;
+  /** The hashes of keys known but not planned in this run. */
+  removed(): BigUint64Array;
+  forget(hashes: BigUint64Array): number;
+  readonly size: number;
+  memoryBytes(): number;
+  free(): void;
+}
+
+/** A stable `$insert_id` for a row without one: 36 characters (UUID-shaped) from the event name and the row's key. */
+export function insertId(event: string, key: string): string;
