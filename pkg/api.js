@@ -342,18 +342,37 @@ export class LoadState {
     return callRaw(() => this.#live().toBytes());
   }
 
-  /** One outcome code a row: 0 new, 1 changed, 2 unchanged, 3 retry, 4 duplicate. */
+  /**
+   * One outcome code a row: 0 new, 1 changed, 2 unchanged, 3 retry, 4 duplicate. Rows
+   * are keys (each ended by NUL) and records (each ended by a line feed), or the
+   * BigUint64Array `LoadState.rowHashes` made of them.
+   */
   plan(keys, records) {
-    return callRaw(() => this.#live().plan(keys, records));
+    const rows = records === undefined ? keys : LoadState.rowHashes(keys, records);
+    return callRaw(() => this.#live().plan(rows));
   }
 
+  /** Records rows a 2xx took: keys and records, or their `rowHashes`. */
   markSent(keys, records) {
-    callRaw(() => this.#live().markSent(keys, records));
+    const rows = records === undefined ? keys : LoadState.rowHashes(keys, records);
+    callRaw(() => this.#live().markSent(rows));
   }
 
-  /** Keys whose send failed for now: sent again next run. Returns how many were known. */
+  /**
+   * Keys whose send failed for now (each ended by NUL, or a BigUint64Array of their
+   * `keyHashes`): sent again next run. Returns how many were known.
+   */
   markFailed(keys) {
-    return callRaw(() => this.#live().markFailed(keys));
+    const hashes = keys instanceof BigUint64Array ? keys : LoadState.keyHashes(keys);
+    return callRaw(() => this.#live().markFailed(hashes));
+  }
+
+  /**
+   * Each row's key hash and record checksum, one after the other (a BigUint64Array of
+   * twice the rows): hashed once, then planned, marked and journalled as they are.
+   */
+  static rowHashes(keys, records) {
+    return callRaw(() => wasm.LoadStateHandle.rowHashes(keys, records));
   }
 
   /** The hashes of keys known but not planned in this run (BigUint64Array). */

@@ -6,9 +6,10 @@
 import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 // The Node entry: the wasm is loaded when the import returns.
-import { LoadState, audienceProperties, encodeSegmentMembership, insertId as deriveInsertId, validateEvents, validateProfiles } from "../node.js";
+import { LoadState, audienceProperties, encodeSegmentMembership, insertId as deriveInsertId } from "../node.js";
 import { RowProblem, checkMapping, createMapper, json } from "./mapping.js";
-import { REGIONS, batchRanges, createSender } from "./send.js";
+import { checkRows, keyOf, prepareRows, requestBody } from "./prepare.js";
+import { REGIONS, batchRanges, createSender, requestFull, requestLimit } from "./send.js";
 import { openSource } from "./sources.js";
 import { openStateStore } from "./state-store.js";
 
@@ -22,7 +23,6 @@ const UNCHANGED = 2;
 const RETRY = 3;
 const DUPLICATE = 4;
 
-const encoder = new TextEncoder();
 
 /**
  * Runs a load; resolves to its summary: `{ read, sent, unchanged, rejected, refused,
@@ -46,15 +46,23 @@ export async function load(options) {
   if (!dryRun) requireCredentials(object, credentials);
 
   const mapper = createMapper(mapping, { token: credentials.token ?? "", insertId: (event, key) => deriveInsertId(event, key) });
-  const source = openSource(options.source);
-  await source.ready?.();
-  const store = options.state === false ? null : await openStateStore(options.state ?? ".cohort-sync-load.db", options.name ?? defaultName(mapping));
-  const state = await restore(store);
-  const results = options.results ? createWriteStream(options.results) : null;
-  const counts = { read: 0, sent: 0, unchanged: 0, rejected: 0, refused: 0, pending: 0, requests: 0, removed: 0 };
   const removal = options.removed ?? null;
   if (removal !== null && !["unset", "delete"].includes(removal)) throw new Error(`removed must be "unset" or "delete", got ${JSON.stringify(removal)}`);
   if (removal !== null && object === "events") throw new Error("removed is for users and groups: an event, once sent, stays");
+  const source = openSource(options.source);
+  let store = null;
+  let state;
+  try {
+    await source.ready?.();
+    store = options.state === false ? null : await openStateStore(options.state ?? ".cohort-sync-load.db", options.name ?? defaultName(mapping));
+    state = await restore(store);
+  } catch (error) {
+    await source.close();
+    await store?.close();
+    throw error;
+  }
+  const results = options.results ? createWriteStream(options.results) : null;
+  const counts = { read: 0, sent: 0, unchanged: 0, rejected: 0, refused: 0, pending: 0, requests: 0, removed: 0 };
   const firsts = { sent: [], unchanged: [], rejected: [], refused: [], pending: [] };
   // A row's outcome; an audiences user's record carries the outcome of each of its rows.
   const note = (outcome, row, detail = {}) => {
@@ -74,37 +82,52 @@ export async function load(options) {
   let dryBatches = 0;
   if (dryRun) mkdirSync(dryRun, { recursive: true });
 
-  /** Sends one request's rows; every row ends sent, refused or pending. */
+  // Profiles' identities are kept on every run with a state, so that a later run asked
+  // for removals can remove rows that an earlier run sent.
+  const keepIdentities = store !== null && object !== "events";
+
+  /** Notes row `i` of a prepared chunk (its key is decoded only when it is shown). */
+  const notePrepared = (outcome, prepared, i, detail) => {
+    const rows = prepared.many?.[i];
+    const n = prepared.n[i];
+    if (firsts[outcome].length < 5 || (results && outcome !== "sent" && outcome !== "unchanged")) note(outcome, { n, rows, key: keyOf(prepared, i) }, detail);
+    else counts[outcome] += rows ? rows.length : 1;
+  };
+
+  /** Sends one request's rows (`[{ prepared, i }]`); every row ends sent, refused or pending. */
   const sendBatch = async (rows) => {
-    const records = rows.map((row) => row.record);
     let result;
     try {
-      result = await sender.send(records);
+      result = await sender.sendBody(rows.length, requestBody(object, rows));
     } catch (error) {
       // 401/403 (AuthError), or a failure of the loader itself: nothing more is sent.
       stopped ??= error;
-      for (const row of rows) note("pending", row, { reason: "the load stopped before this batch was taken" });
+      for (const { prepared, i } of rows) notePrepared("pending", prepared, i, { reason: "the load stopped before this batch was taken" });
       return;
     }
-    const sent = result.sent.map((i) => rows[i]);
-    if (sent.length > 0) {
-      const keys = nulEnded(sent.map((row) => row.key));
-      const texts = lineEnded(sent.map((row) => row.record));
-      state.markSent(keys, texts);
-      await store?.journal("sent", keys, texts);
-      if (store && object !== "events") {
-        const hashes = LoadState.keyHashes(keys);
-        await store.keepKeys(sent.map((row, i) => ({ hash: hashes[i], who: row.who, props: row.props })));
-      }
-      for (const row of sent) note("sent", row);
+    if (result.sent.length > 0) {
+      const sent = result.sent.map((index) => rows[index]);
+      const hashes = new BigUint64Array(2 * sent.length);
+      sent.forEach(({ prepared, i }, at) => {
+        hashes[2 * at] = prepared.hashes[2 * i];
+        hashes[2 * at + 1] = prepared.hashes[2 * i + 1];
+      });
+      state.markSent(hashes);
+      await store?.journal("sent-hashes", bytesOf(hashes));
+      if (keepIdentities) await store.keepKeys(sent.map(({ prepared, i }, at) => ({ hash: hashes[2 * at], who: prepared.who[i], props: prepared.props[i] })));
+      for (const { prepared, i } of sent) notePrepared("sent", prepared, i);
     }
-    for (const refusal of result.refused) note("refused", rows[refusal.index], { field: refusal.field, message: refusal.message });
+    for (const refusal of result.refused) {
+      const { prepared, i } = rows[refusal.index];
+      notePrepared("refused", prepared, i, { field: refusal.field, message: refusal.message });
+    }
     if (result.pending) {
-      const pending = rows.filter((_, i) => !result.sent.includes(i) && !result.refused.some((r) => r.index === i));
-      const keys = nulEnded(pending.map((row) => row.key));
-      state.markFailed(keys);
-      await store?.journal("failed", keys);
-      for (const row of pending) note("pending", row, { reason: result.pending.reason });
+      const taken = new Set([...result.sent, ...result.refused.map((r) => r.index)]);
+      const pending = rows.filter((_, index) => !taken.has(index));
+      const hashes = BigUint64Array.from(pending, ({ prepared, i }) => prepared.hashes[2 * i]);
+      state.markFailed(hashes);
+      await store?.journal("failed-hashes", bytesOf(hashes));
+      for (const { prepared, i } of pending) notePrepared("pending", prepared, i, { reason: result.pending.reason });
     }
   };
 
@@ -114,64 +137,70 @@ export async function load(options) {
     inFlight.add(running);
   };
 
-  /** Checks, plans and sends (or, dry, writes) one chunk of mapped rows. */
-  const planChunk = async (chunk) => {
-    const mapped = [];
-    for (const item of chunk) {
-      if (item.error) {
-        note("rejected", item, { code: item.error.code, message: item.error.message });
-        continue;
-      }
-      if (item.mapped) {
-        mapped.push({ n: item.n, rows: item.rows, ...item.mapped });
-        continue;
-      }
-      try {
-        mapped.push({ n: item.n, ...mapper.map(item.row) });
-      } catch (error) {
-        if (!(error instanceof RowProblem)) throw error;
-        note("rejected", item, { code: error.code, field: error.field, message: error.message });
-      }
-    }
-    if (mapped.length === 0) return;
-    const report = object === "events"
-      ? validateEvents(mapped.map((row) => row.record).join("\n"), { now: Date.now() })
-      : validateProfiles(mapped.map((row) => row.record).join("\n"), object === "users" ? "user" : "group");
-    const problems = new Map();
-    for (const problem of report.problems) {
-      if (problem.severity === "error" && problem.index !== null && !problems.has(problem.index)) problems.set(problem.index, problem);
-    }
-    const valid = [];
-    mapped.forEach((row, i) => {
-      const problem = problems.get(i);
-      if (problem) note("rejected", row, { code: problem.code, field: problem.field, message: problem.message });
-      else valid.push(row);
-    });
-    if (valid.length === 0) return;
-    const codes = state.plan(nulEnded(valid.map((row) => row.key)), lineEnded(valid.map((row) => row.record)));
-    const toSend = [];
-    valid.forEach((row, i) => {
-      const code = codes[i];
-      // An event is never sent twice: a row seen before is skipped, changed or not.
-      if (code === UNCHANGED || (object === "events" && code === CHANGED)) note("unchanged", row);
-      else if (code === DUPLICATE) note("rejected", row, { code: "duplicate_key", message: "another row of this run has the same key; the first was taken" });
-      else if (code === NEW || code === CHANGED || code === RETRY) toSend.push(row);
-    });
-    const records = toSend.map((row) => row.record);
-    for (const { start, end } of batchRanges(object, records, { groupsPerRequest: options.groupsPerRequest })) {
-      const rows = toSend.slice(start, end);
-      if (dryRun) {
-        writeDry(dryRun, ++dryBatches, object, rows);
-        for (const row of rows) note("sent", row, { dryRun: true });
-      } else {
-        if (stopped) {
-          for (const row of rows) note("pending", row, { reason: "the load stopped before this batch was sent" });
-          continue;
-        }
-        await launch(rows);
-      }
+  // The rows planned to go out, gathered into requests across chunks, so that a run
+  // with few changes still sends full requests.
+  const limit = requestLimit(object, { groupsPerRequest: options.groupsPerRequest });
+  let request = [];
+  let requestBytes = 0;
+  const flush = async () => {
+    const rows = request;
+    request = [];
+    requestBytes = 0;
+    if (rows.length === 0) return;
+    if (dryRun) {
+      writeDry(dryRun, ++dryBatches, object, requestBody(object, rows));
+      for (const { prepared, i } of rows) notePrepared("sent", prepared, i, { dryRun: true });
+    } else if (stopped) {
+      for (const { prepared, i } of rows) notePrepared("pending", prepared, i, { reason: "the load stopped before this batch was sent" });
+    } else {
+      await launch(rows);
     }
   };
+
+  /**
+   * Plans a prepared chunk (prepare.js: mapped, checked and hashed) against the last
+   * run, and adds the rows to send to requests. Its rows' hashes are planned, marked and
+   * journalled as they are: each row's bytes are hashed once.
+   */
+  const planPrepared = async (prepared) => {
+    const codes = prepared.count === 0 ? new Uint8Array(0) : state.plan(prepared.hashes);
+    const toSend = [];
+    for (let i = 0; i < prepared.count; i++) if (codes[i] === NEW || codes[i] === RETRY || (codes[i] === CHANGED && object !== "events")) toSend.push(i);
+    // A row refused here stays as planned: a new one is known as not sent (so retried
+    // next run), a changed one keeps what was sent last.
+    const problems = toSend.length === 0 ? new Map() : checkRows(prepared, toSend, object);
+    // Outcomes are noted in the rows' order, so the results file reads in the source's.
+    let rejected = 0;
+    const rejectedBefore = (n) => {
+      for (; rejected < prepared.rejected.length && prepared.rejected[rejected].n < n; rejected++) {
+        const row = prepared.rejected[rejected];
+        note("rejected", row, { code: row.code, field: row.field, message: row.message });
+      }
+    };
+    for (let i = 0, at = 0; i < prepared.count; i++) {
+      rejectedBefore(prepared.n[i]);
+      const code = codes[i];
+      if (toSend[at] === i) {
+        const problem = problems.get(at++);
+        if (problem) {
+          notePrepared("rejected", prepared, i, { code: problem.code, field: problem.field, message: problem.message });
+          continue;
+        }
+        const size = prepared.recordEnds[i] - (i === 0 ? 0 : prepared.recordEnds[i - 1] + 1) + 1;
+        if (requestFull(limit, request.length, requestBytes, size)) await flush();
+        request.push({ prepared, i });
+        requestBytes += size;
+      } else if (code === DUPLICATE) {
+        notePrepared("rejected", prepared, i, { code: "duplicate_key", message: "another row of this run has the same key; the first was taken" });
+      } else {
+        // Unchanged; or an event seen before, changed or not: an event is never sent twice.
+        notePrepared("unchanged", prepared, i);
+      }
+    }
+    rejectedBefore(Infinity);
+  };
+  const prepareOptions = { mapper, identities: keepIdentities };
+  const planChunk = (chunk) => planPrepared(prepareRows(chunk, prepareOptions));
 
   /**
    * Rows gone from the source since they were sent: `$unset` of the properties they set,
@@ -180,9 +209,11 @@ export async function load(options) {
    */
   const sendRemovals = async () => {
     const gone = [];
-    for (const hash of state.removed()) {
-      const kept = await store.keyOf(hash);
-      if (kept === null) continue;
+    const removedHashes = state.removed();
+    const identities = await store.keysOf(new Set(removedHashes));
+    for (const hash of removedHashes) {
+      const kept = identities.get(hash);
+      if (kept === undefined) continue;
       const op = audiences ? `"$set":${leftEvery}` : removal === "delete" ? `"$delete":""` : `"$unset":${JSON.stringify(kept.props)}`;
       gone.push({ hash, record: `{"$token":${JSON.stringify(credentials.token ?? "")},${kept.who},${op}}` });
     }
@@ -190,7 +221,8 @@ export async function load(options) {
     for (const { start, end } of batchRanges(object, gone.map((g) => g.record), { groupsPerRequest: options.groupsPerRequest })) {
       const batch = gone.slice(start, end);
       if (dryRun) {
-        writeDry(dryRun, ++dryBatches, object, batch);
+        const records = batch.map((g) => g.record);
+        writeDry(dryRun, ++dryBatches, object, Buffer.from(object === "events" ? `${records.join("\n")}\n` : `[${records.join(",")}]`));
         removed += batch.length;
         continue;
       }
@@ -277,11 +309,12 @@ export async function load(options) {
     if (audiences) {
       const items = await gatherAudiences();
       for (let at = 0; at < items.length && !stopped; at += CHUNK_ROWS) await planChunk(items.slice(at, at + CHUNK_ROWS));
+      await flush();
     }
-    for await (const item of audiences ? [] : source.rows) {
-      counts.read++;
+    for await (const rows of audiences ? [] : source.batches) {
+      counts.read += rows.length;
       options.onProgress?.({ ...counts, bytesRead: source.bytesRead(), sizeBytes: source.sizeBytes });
-      chunk.push(item);
+      for (const item of rows) chunk.push(item);
       if (chunk.length >= CHUNK_ROWS) {
         await planChunk(chunk);
         chunk = [];
@@ -289,16 +322,22 @@ export async function load(options) {
       if (stopped) break;
     }
     if (chunk.length > 0) await planChunk(chunk);
+    await flush();
     await Promise.all(inFlight);
     // A user who left every audience is told so ('' and false), never left as it was.
     if ((removal !== null || audiences) && !stopped && store) counts.removed = await sendRemovals();
+    if (!dryRun && store) {
+      await store.write(state.toBytes());
+      await store.compact(state.size);
+    }
   } finally {
+    // Requests still out when the load failed journal their answers before the store closes.
+    await Promise.allSettled(inFlight);
     await source.close();
     await new Promise((resolve) => (results ? results.end(resolve) : resolve()));
+    await store?.close();
+    state.free();
   }
-  if (!dryRun) await store?.write(state.toBytes());
-  await store?.close();
-  state.free();
   const summary = { ...counts, dryRun: dryRun !== null, ms: Date.now() - started, first: firsts };
   if (stopped) throw Object.assign(stopped, { summary });
   return summary;
@@ -319,11 +358,35 @@ async function restore(store) {
   if (store === null) return new LoadState();
   const { bytes, journal } = await store.read();
   const state = bytes === null ? new LoadState() : LoadState.fromBytes(bytes);
-  for (const entry of journal) {
-    if (entry.kind === "sent") state.markSent(new Uint8Array(entry.keys), new Uint8Array(entry.records));
-    else state.markFailed(new Uint8Array(entry.keys));
+  try {
+    replay(state, journal);
+  } catch (error) {
+    state.free();
+    throw error;
   }
   return state;
+}
+
+/** The journal's entries, applied to `state` in order. */
+function replay(state, journal) {
+  for (const entry of journal) {
+    if (entry.kind === "sent-hashes") state.markSent(hashesOf(entry.keys));
+    else if (entry.kind === "failed-hashes") state.markFailed(hashesOf(entry.keys));
+    // Entries of an earlier release, which journalled keys and records as text.
+    else if (entry.kind === "sent") state.markSent(new Uint8Array(entry.keys), new Uint8Array(entry.records));
+    else state.markFailed(new Uint8Array(entry.keys));
+  }
+}
+
+/** A BigUint64Array's bytes, as the journal keeps them. */
+function bytesOf(hashes) {
+  return new Uint8Array(hashes.buffer, hashes.byteOffset, hashes.byteLength);
+}
+
+/** The hashes in a journal entry's bytes (copied: a database's buffer may be unaligned). */
+function hashesOf(bytes) {
+  const copy = new Uint8Array(bytes);
+  return new BigUint64Array(copy.buffer, 0, copy.length >> 3);
 }
 
 /** A load's name in the state file: its object and key, so two loads never share one. */
@@ -331,16 +394,8 @@ function defaultName(mapping) {
   return `${mapping.object}:${mapping.key.join(",")}`;
 }
 
-function nulEnded(keys) {
-  return encoder.encode(keys.map((key) => `${key}\u0000`).join(""));
-}
-
-function lineEnded(records) {
-  return encoder.encode(records.map((record) => `${record}\n`).join(""));
-}
-
-/** A dry run's request body, as it would be sent, in `dir`. */
-function writeDry(dir, n, object, rows) {
+/** A dry run's request body (bytes, as it would be sent before gzip), in `dir`. */
+function writeDry(dir, n, object, body) {
   const name = join(dir, `${String(n).padStart(5, "0")}-${object}.${object === "events" ? "ndjson" : "json"}`);
-  writeFileSync(name, object === "events" ? `${rows.map((row) => row.record).join("\n")}\n` : `[${rows.map((row) => row.record).join(",")}]\n`);
+  writeFileSync(name, object === "events" ? body : Buffer.concat([body, Buffer.from("\n")]));
 }

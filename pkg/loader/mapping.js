@@ -122,6 +122,64 @@ export function createMapper(mapping, { token = "", insertId } = {}) {
     return { out, nulls };
   };
 
+  // Each column's property name, or null when it is no property: asked once a column.
+  const names = new Map();
+  const nameOf = (column) => {
+    let name = names.get(column);
+    if (name === undefined) names.set(column, (name = isProperty(column) ? (rename.get(column) ?? column) : null));
+    return name;
+  };
+  // The fast way writes the properties as one object through JSON.stringify, which puts
+  // integer-like names first: the same order as the row's own keys, unless a rename
+  // makes a name integer-like. Such mappings, and rows with a nested value, a
+  // `__proto__` property or two columns renamed to one name, take `members`: the text is
+  // the same either way.
+  const renames = rename.size > 0;
+  const fastMapping = ![...rename.values()].some((name) => /^(0|[1-9]\d*)$/.test(name));
+  /**
+   * `{ text, nulls, fields?, props? }`: the properties of `row` as JSON object text, the
+   * names of its null properties, and its property names (`props`, or the keys of `fields`).
+   */
+  const propertiesOf = (row) => {
+    if (!fastMapping) return slowProperties(row);
+    const fields = {};
+    let nulls = null;
+    for (const column of Object.keys(row)) {
+      const name = nameOf(column);
+      if (name === null) continue;
+      let value = row[column];
+      if (value === null || value === undefined) {
+        (nulls ??= []).push(name);
+        continue;
+      }
+      switch (typeof value) {
+        case "string":
+        case "boolean":
+          break;
+        case "number":
+          if (!Number.isFinite(value)) value = null;
+          break;
+        case "bigint":
+          value = value > SAFE || value < -SAFE ? String(value) : Number(value);
+          break;
+        case "object":
+          if (value instanceof Date) value = Number.isNaN(value.getTime()) ? null : value.toISOString();
+          else if (value instanceof Uint8Array) value = base64(value);
+          else return slowProperties(row);
+          break;
+        default:
+          return slowProperties(row);
+      }
+      if (name === "__proto__" || (renames && Object.hasOwn(fields, name))) return slowProperties(row);
+      fields[name] = value;
+    }
+    return { text: JSON.stringify(fields), nulls: nulls ?? [], fields };
+  };
+  const slowProperties = (row) => {
+    const { out, nulls } = properties(row);
+    return { text: `{${members(out).slice(1)}}`, nulls, props: out.map(([name]) => name) };
+  };
+
   return {
     /** An audiences row: `{ user, id, name }` (the name null when not mapped). */
     audience(row) {
@@ -143,19 +201,19 @@ export function createMapper(mapping, { token = "", insertId } = {}) {
         const time = timeOf(valueOf(row, mapping.time, "time"));
         const given = mapping.insertId ? valueOf(row, mapping.insertId, "$insert_id") : null;
         const id = given === null || given === undefined ? insertId(event, key) : idString(given, "$insert_id");
-        const { out } = properties(row);
-        const record = `{"event":${JSON.stringify(event)},"properties":{"time":${time},"distinct_id":${JSON.stringify(distinctId)},"$insert_id":${JSON.stringify(id)}${members(out)}}}`;
+        const { text } = propertiesOf(row);
+        const rest = text.length > 2 ? `,${text.slice(1)}` : "}";
+        const record = `{"event":${JSON.stringify(event)},"properties":{"time":${time},"distinct_id":${JSON.stringify(distinctId)},"$insert_id":${JSON.stringify(id)}${rest}}`;
         return { key, record, insertId: id };
       }
-      const { out, nulls } = properties(row);
-      const set = `{${members(out).slice(1)}}`;
+      const { text: set, nulls, fields, props } = propertiesOf(row);
       const unset = mapping.nulls === "unset" && nulls.length > 0 ? `,"$unset":${JSON.stringify(nulls)}` : "";
       const who =
         mapping.object === "users"
           ? `"$distinct_id":${JSON.stringify(idText(row, mapping.distinctId, "distinct_id"))}`
           : `"$group_key":${JSON.stringify(idText(row, mapping.groupKey, "group_key"))},"$group_id":${JSON.stringify(idText(row, mapping.groupId, "group_id"))}`;
       // `who` and `props` are what a later removal of this row needs (load.js, removed).
-      return { key, record: `{"$token":${JSON.stringify(token)},${who},"$set":${set}${unset}}`, who, props: out.map(([name]) => name) };
+      return { key, record: `{"$token":${JSON.stringify(token)},${who},"$set":${set}${unset}}`, who, props: props ?? Object.keys(fields) };
     },
   };
 }

@@ -14,7 +14,11 @@
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
 
-const gzip = promisify(gzipCallback);
+const gzipAsync = promisify(gzipCallback);
+// Level 3: 600 KB of events (one full request) took 5.8 ms here against 12.6 ms at the
+// default level 6, for a body 12% larger (0.164 of the text against 0.146); level 1 was
+// no faster and larger. Compressed on libuv's threads, beside the reading and mapping.
+const gzip = (text) => gzipAsync(text, { level: 3 });
 
 /** Mixpanel's ingestion hosts by region. */
 export const REGIONS = { us: "https://api.mixpanel.com", eu: "https://api-eu.mixpanel.com", in: "https://api-in.mixpanel.com" };
@@ -35,19 +39,31 @@ export class AuthError extends Error {
   }
 }
 
+/** The most records, and (events) bytes, one request of `object` takes. */
+export function requestLimit(object, { groupsPerRequest } = {}) {
+  return object === "groups" && groupsPerRequest ? { count: groupsPerRequest } : LIMITS[object];
+}
+
+/**
+ * Whether a request of `count` records of `bytes` bytes (each record's length + 1) is
+ * full before one of `size` more: the one rule of where a request is cut.
+ */
+export function requestFull(limit, count, bytes, size) {
+  return count >= limit.count || (limit.bytes !== undefined && count > 0 && bytes + size > limit.bytes);
+}
+
 /**
  * Cuts `records` (JSON texts, in order) into requests within the object's limits:
  * `[{ start, end }]` index ranges. `groupsPerRequest` overrides the groups' 200.
  */
-export function batchRanges(object, records, { groupsPerRequest } = {}) {
-  const limit = object === "groups" && groupsPerRequest ? { count: groupsPerRequest } : LIMITS[object];
+export function batchRanges(object, records, options = {}) {
+  const limit = requestLimit(object, options);
   const ranges = [];
   let start = 0;
   let bytes = 0;
   for (let i = 0; i < records.length; i++) {
     const size = records[i].length + 1;
-    const full = i - start >= limit.count || (limit.bytes !== undefined && i > start && bytes + size > limit.bytes);
-    if (full) {
+    if (requestFull(limit, i - start, bytes, size)) {
       ranges.push({ start, end: i });
       start = i;
       bytes = 0;
@@ -59,7 +75,7 @@ export function batchRanges(object, records, { groupsPerRequest } = {}) {
 }
 
 /**
- * A sender for `object`. `send(records)` resolves to `{ sent: number[], refused:
+ * A sender for `object`. `send(records)` (or `sendBody(count, bytes)`) resolves to `{ sent: number[], refused:
  * [{ index, message, field }], pending: { reason } | null, attempts }` over the indexes
  * of `records` (one request's worth, from batchRanges), or rejects with AuthError.
  * `onAttempt({ status, ms, attempt, waitMs })` hears of each request (progress, tests).
@@ -73,16 +89,23 @@ export function createSender({ object, api, projectId, serviceAccount, retry = {
       : `${base}/${object === "users" ? "engage" : "groups"}?verbose=1`;
   const headers = object === "events" ? { authorization: `Basic ${Buffer.from(`${serviceAccount.user}:${serviceAccount.secret}`).toString("base64")}` } : {};
 
-  async function body(records) {
-    if (object === "events") return { body: await gzip(records.join("\n")), headers: { ...headers, "content-type": "application/x-ndjson", "content-encoding": "gzip" } };
-    return { body: `[${records.join(",")}]`, headers: { "content-type": "application/json" } };
+  // `bytes`: NDJSON for events, a JSON array for profiles (prepare.js, requestBody).
+  async function body(bytes) {
+    if (object === "events") return { body: await gzip(bytes), headers: { ...headers, "content-type": "application/x-ndjson", "content-encoding": "gzip" } };
+    return { body: bytes, headers: { "content-type": "application/json" } };
   }
 
-  return {
+  const sender = {
     url,
-    async send(records) {
-      const request = await body(records);
-      const all = records.map((_, i) => i);
+    /** One request of `records` (JSON texts). */
+    send(records) {
+      const text = object === "events" ? records.join("\n") : `[${records.join(",")}]`;
+      return sender.sendBody(records.length, Buffer.from(text));
+    },
+    /** One request of `count` records already written as its body's bytes. */
+    async sendBody(count, bytes) {
+      const request = await body(bytes);
+      const all = Array.from({ length: count }, (_, i) => i);
       for (let attempt = 1; ; attempt++) {
         const started = Date.now();
         let status = null;
@@ -120,6 +143,7 @@ export function createSender({ object, api, projectId, serviceAccount, retry = {
       }
     },
   };
+  return sender;
 }
 
 /**

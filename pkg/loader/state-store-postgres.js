@@ -63,9 +63,19 @@ export async function openPostgresStateStore(target, name) {
         [name, entries.map((e) => signed(e.hash)), entries.map((e) => e.who), entries.map((e) => JSON.stringify(e.props))],
       );
     },
-    async keyOf(hash) {
-      const { rows } = await pool.query("SELECT who, props FROM load_keys WHERE name = $1 AND hash = $2", [name, signed(hash)]);
-      return rows.length === 0 ? null : { who: rows[0].who, props: JSON.parse(rows[0].props) };
+    /** The kept identities of `hashes` (a Set of bigints): a Map of those found. */
+    async keysOf(hashes) {
+      const found = new Map();
+      const all = [...hashes];
+      for (let at = 0; at < all.length; at += 10_000) {
+        const { rows } = await pool.query("SELECT hash, who, props FROM load_keys WHERE name = $1 AND hash = ANY($2::bigint[])", [name, all.slice(at, at + 10_000).map(signed)]);
+        for (const row of rows) found.set(BigInt.asUintN(64, BigInt(row.hash)), { who: row.who, props: JSON.parse(row.props) });
+      }
+      return found;
+    },
+    /** One row a key, upserted: nothing to compact. */
+    async compact() {
+      return false;
     },
     async dropKeys(hashes) {
       if (hashes.length === 0) return;

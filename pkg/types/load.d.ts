@@ -15,16 +15,27 @@ export class LoadState {
   static fromBytes(bytes: Uint8Array): LoadState;
   /** The hashes {@link LoadState.removed} names keys by. */
   static keyHashes(keys: Uint8Array): BigUint64Array;
+  /**
+   * Each row's key hash and record checksum, one after the other (twice the rows):
+   * rows hashed once, then planned, marked sent and journalled as these words.
+   */
+  static rowHashes(keys: Uint8Array, records: Uint8Array): BigUint64Array;
   toBytes(): Uint8Array;
   /**
    * One outcome a row: 0 new, 1 changed, 2 unchanged (same record as sent last time),
    * 3 retry (its send failed last time), 4 duplicate (a key already planned this run).
+   * The rows are given as keys and records, or as their {@link LoadState.rowHashes}.
    */
   plan(keys: Uint8Array, records: Uint8Array): Uint8Array;
-  /** After Mixpanel's 2xx for these rows. */
+  plan(rowHashes: BigUint64Array): Uint8Array;
+  /** After Mixpanel's 2xx for these rows (keys and records, or their row hashes). */
   markSent(keys: Uint8Array, records: Uint8Array): void;
-  /** Their send failed for now (they are sent again next run); returns how many were known. */
-  markFailed(keys: Uint8Array): number;
+  markSent(rowHashes: BigUint64Array): void;
+  /**
+   * Their send failed for now (they are sent again next run): keys each ended by a NUL,
+   * or their {@link LoadState.keyHashes}. Returns how many were known.
+   */
+  markFailed(keys: Uint8Array | BigUint64Array): number;
   /** The hashes of keys known but not planned in this run. */
   removed(): BigUint64Array;
   forget(hashes: BigUint64Array): number;

@@ -49,6 +49,11 @@ fn rows(keys: &[u8], records: &[u8]) -> Result<Vec<(u64, u64)>, JsValue> {
     Ok(keys.into_iter().zip(records.into_iter().map(record_checksum)).collect())
 }
 
+/// Interleaved (key hash, record checksum) words as pairs; an odd last word is ignored.
+fn pairs(words: &[u64]) -> Vec<(u64, u64)> {
+    words.chunks_exact(2).map(|pair| (pair[0], pair[1])).collect()
+}
+
 #[wasm_bindgen]
 pub struct LoadStateHandle {
     inner: LoadState,
@@ -78,21 +83,30 @@ impl LoadStateHandle {
     }
 
     /// One outcome code a row: 0 new, 1 changed, 2 unchanged, 3 retry, 4 duplicate.
-    pub fn plan(&mut self, keys: &[u8], records: &[u8]) -> Result<Vec<u8>, JsValue> {
-        let outcomes = self.inner.plan_hashes(&rows(keys, records)?);
-        Ok(outcomes.into_iter().map(|outcome| outcome.code()).collect())
+    /// `rows`: each row's (key hash, record checksum), as [`Self::row_hashes`] gives them.
+    pub fn plan(&mut self, rows: &[u64]) -> Vec<u8> {
+        let outcomes = self.inner.plan_hashes(&pairs(rows));
+        outcomes.into_iter().map(|outcome| outcome.code()).collect()
     }
 
+    /// Records the rows (key hash, record checksum pairs) a 2xx took.
     #[wasm_bindgen(js_name = markSent)]
-    pub fn mark_sent(&mut self, keys: &[u8], records: &[u8]) -> Result<(), JsValue> {
-        self.inner.mark_all_sent(&rows(keys, records)?);
-        Ok(())
+    pub fn mark_sent(&mut self, rows: &[u64]) {
+        self.inner.mark_all_sent(&pairs(rows));
     }
 
-    /// How many of the keys were known (an unknown key is left for the next run's `New`).
+    /// Keys (by hash) whose send failed for now; how many were known (an unknown key is
+    /// left for the next run's `New`).
     #[wasm_bindgen(js_name = markFailed)]
-    pub fn mark_failed(&mut self, keys: &[u8]) -> Result<f64, JsValue> {
-        Ok(hashes(keys)?.into_iter().filter(|&hash| self.inner.mark_failed(hash)).count() as f64)
+    pub fn mark_failed(&mut self, hashes: &[u64]) -> f64 {
+        hashes.iter().filter(|&&hash| self.inner.mark_failed(hash)).count() as f64
+    }
+
+    /// Each row's key hash and record checksum, one after the other: what `plan`,
+    /// `markSent` and the loader's journal take, so a row's bytes are hashed once.
+    #[wasm_bindgen(js_name = rowHashes)]
+    pub fn row_hashes(keys: &[u8], records: &[u8]) -> Result<Vec<u64>, JsValue> {
+        Ok(rows(keys, records)?.into_iter().flat_map(|(key, checksum)| [key, checksum]).collect())
     }
 
     /// The hashes of the keys known but not planned in this run.

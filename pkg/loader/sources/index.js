@@ -8,7 +8,7 @@ import { openBytes, withoutBom } from "./bytes.js";
 import { csvRows } from "./csv.js";
 import { openDuckdb } from "./duckdb.js";
 import { jsonArrayRows } from "./json-array.js";
-import { ndjsonRows } from "./ndjson.js";
+import { ndjsonBatches } from "./ndjson.js";
 import { openPostgres } from "./postgres.js";
 import { openSqlite } from "./sqlite.js";
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_ROW_BYTES, sourceError } from "./values.js";
@@ -44,18 +44,18 @@ export function openSource(spec, options = {}) {
   if (spec.file !== undefined || spec.stdin) return openTextSource(spec, limits);
   if (spec.sqlite !== undefined) {
     const sqlite = openSqlite(spec);
-    return source("sqlite", null, () => 0, async () => {}, () => syncToAsync(sqlite.rows()), async () => sqlite.close());
+    return source("sqlite", null, () => 0, async () => {}, () => inBatches(sqlite.rows()), async () => sqlite.close());
   }
   if (spec.postgres !== undefined) {
     const pg = openPostgres(spec, limits);
-    const opened = source("postgres", null, () => 0, pg.start, pg.rows, pg.close);
+    const opened = source("postgres", null, () => 0, pg.start, () => inBatches(pg.rows()), pg.close);
     // How many FETCHes the cursor has taken: a sign that the rows came in batches.
     opened.fetches = pg.fetches;
     return opened;
   }
   if ("duckdb" in spec) {
     const duck = openDuckdb(spec, limits);
-    return source("duckdb", null, () => 0, duck.start, duck.rows, duck.close);
+    return source("duckdb", null, () => 0, duck.start, () => inBatches(duck.rows()), duck.close);
   }
   throw new TypeError("openSource: spec needs one of file, stdin, sqlite, postgres, duckdb");
 }
@@ -69,9 +69,9 @@ function openTextSource(spec, limits) {
   const bytes = openBytes(spec);
   const parse = () => {
     const chunks = withoutBom(bytes.chunks());
-    if (format === "ndjson") return ndjsonRows(chunks, limits);
-    if (format === "json") return jsonArrayRows(chunks, limits);
-    return csvRows(chunks, { ...limits, delimiter });
+    if (format === "ndjson") return ndjsonBatches(chunks, limits);
+    if (format === "json") return inBatches(jsonArrayRows(chunks, limits));
+    return inBatches(csvRows(chunks, { ...limits, delimiter }));
   };
   return source(format === "tsv" ? "csv" : format, bytes.sizeBytes, bytes.bytesRead, async () => {}, parse, async () => bytes.destroy(), spec.file ?? "stdin");
 }
@@ -92,7 +92,7 @@ function formatOf(spec) {
   return format;
 }
 
-// The source object; `generate()` makes the rows' generator, once.
+// The source object; `generate()` makes the generator of its rows in arrays, once.
 function source(format, sizeBytes, bytesRead, start, generate, release, name = format) {
   let used = false;
   let closed = false;
@@ -101,11 +101,11 @@ function source(format, sizeBytes, bytesRead, start, generate, release, name = f
     closed = true;
     return (closing ??= release());
   };
-  async function* rows() {
+  async function* batches() {
     try {
-      for await (const row of generate()) {
+      for await (const rows of generate()) {
         if (closed) return;
-        yield row;
+        yield rows;
       }
     } catch (error) {
       // Reading stopped by close() is the end of the rows, not an error.
@@ -113,6 +113,10 @@ function source(format, sizeBytes, bytesRead, start, generate, release, name = f
       throw asSourceError(error, name);
     }
   }
+  const once = () => {
+    if (used) throw new Error("a source's rows can be read once");
+    used = true;
+  };
   return {
     format,
     sizeBytes,
@@ -126,10 +130,22 @@ function source(format, sizeBytes, bytesRead, start, generate, release, name = f
     },
     close,
     rows: {
+      async *[Symbol.asyncIterator]() {
+        once();
+        for await (const rows of batches()) {
+          for (const row of rows) {
+            // A close() while the consumer held a row ends the rows there.
+            if (closed) return;
+            yield row;
+          }
+        }
+      },
+    },
+    /** The same rows in arrays (a few thousand at most): fewer awaits for a fast reader. */
+    batches: {
       [Symbol.asyncIterator]() {
-        if (used) throw new Error("a source's rows can be read once");
-        used = true;
-        return rows();
+        once();
+        return batches();
       },
     },
   };
@@ -142,6 +158,23 @@ function asSourceError(error, name) {
   return sourceError("source_error", `cannot read ${name}: ${error?.message ?? error}`, error);
 }
 
-async function* syncToAsync(iterable) {
-  yield* iterable;
+/** Rows in arrays of at most BATCH_ROWS: a sync iterable's taken without awaiting between rows. */
+const BATCH_ROWS = 2000;
+async function* inBatches(rows) {
+  if (typeof rows[Symbol.iterator] === "function") {
+    const iterator = rows[Symbol.iterator]();
+    try {
+      for (;;) {
+        const batch = [];
+        let next;
+        while (batch.length < BATCH_ROWS && !(next = iterator.next()).done) batch.push(next.value);
+        if (batch.length > 0) yield batch;
+        if (batch.length < BATCH_ROWS) return;
+      }
+    } finally {
+      iterator.return?.();
+    }
+  }
+  // An async source's rows are passed on as they come: a batch never waits for more rows.
+  for await (const row of rows) yield [row];
 }

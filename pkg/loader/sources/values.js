@@ -94,35 +94,45 @@ export function setProperty(object, key, value) {
 
 export const isPlainObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
 
-// Texts that might hold an integer JSON.parse would round (16 or more digits in a row) or
-// a number it would turn into Infinity (a three-digit exponent). Either may also be inside
-// a string, which only costs the slower parse.
-const MAY_LOSE_PRECISION = /\d{16}|[eE][+-]?\d{3}/;
-
 /**
  * The value of one JSON text, parsed losslessly: integers beyond 2^53 - 1 as bigints,
  * objects and arrays nested at most `maxDepth` deep (the outermost value is depth 1).
  * Throws RowProblem: invalid_json or nesting_too_deep.
  *
- * Most texts take JSON.parse: those with no long digit run and too few brackets to nest
- * past the limit. The rest take the parser below, which is exact and stops at the limit.
+ * A text with sixteen digits in a row goes to the exact parser below. Any other is read
+ * by JSON.parse first (V8's parser is iterative: no depth breaks it), then a
+ * walk of the value, bounded by `maxDepth`, asks whether it is what the text says: no
+ * integer past 2^53 - 1 (rounded by JSON.parse), no number past a double (Infinity), no
+ * value nested too deep. Only a text that fails the walk is read again by the exact
+ * parser. (A scan for three-digit exponents as well sent a quarter of hex ids, "…e123…",
+ * to the slow parser.)
  */
 export function parseJson(text, maxDepth = DEFAULT_MAX_DEPTH) {
-  if (!MAY_LOSE_PRECISION.test(text) && bracketsAtMost(text, maxDepth)) {
-    try {
-      return JSON.parse(text);
-    } catch (error) {
-      throw new RowProblem("invalid_json", `invalid JSON: ${error.message}`);
-    }
+  // Sixteen digits in a row may be an integer past 2^53 - 1: read once, exactly.
+  if (LONG_DIGITS.test(text)) return new LosslessParser(text, maxDepth).document();
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new RowProblem("invalid_json", `invalid JSON: ${error.message}`);
   }
-  return new LosslessParser(text, maxDepth).document();
+  return readAsIs(value, 1, maxDepth) ? value : new LosslessParser(text, maxDepth).document();
 }
 
-// Whether `text` has at most `limit` opening brackets, so no value in it nests deeper.
-function bracketsAtMost(text, limit) {
-  let count = 0;
-  for (let at = text.indexOf("{"); at !== -1; at = text.indexOf("{", at + 1)) if (++count > limit) return false;
-  for (let at = text.indexOf("["); at !== -1; at = text.indexOf("[", at + 1)) if (++count > limit) return false;
+const LONG_DIGITS = /\d{16}/;
+
+// Whether JSON.parse's `value` (at `depth`) holds only numbers it read exactly, nested at
+// most `maxDepth` deep. A fraction is as exact as the exact parser makes it (the nearest double).
+function readAsIs(value, depth, maxDepth) {
+  if (typeof value === "number") return Number.isSafeInteger(value) || (Number.isFinite(value) && !Number.isInteger(value));
+  if (value === null || typeof value !== "object") return true;
+  if (depth > maxDepth) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!readAsIs(value[i], depth + 1, maxDepth)) return false;
+    return true;
+  }
+  // JSON.parse's objects have no inherited enumerable keys; "__proto__" is an own one.
+  for (const key in value) if (!readAsIs(value[key], depth + 1, maxDepth)) return false;
   return true;
 }
 

@@ -68,6 +68,50 @@ describe("mapping", () => {
   test("values: exact big integers, nested values by the same rules", () => {
     assert.equal(json({ a: [1n, 2n ** 64n], b: new Uint8Array([1, 2]) }), '{"a":[1,"18446744073709551616"],"b":"AQI="}');
   });
+
+  test("properties are written as the reference writer would, byte for byte, on random rows (names, types, renames)", () => {
+    // The reference: each property in the row's key order, `"name":json(value)`, nulls left out.
+    let seed = 7;
+    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const pick = (list) => list[Math.floor(random() * list.length)];
+    const NAMES = ["a", "b", "plan", "Ünïcode", "2", "10", "__proto__", "constructor", "with \"quote\"", "emoji 🎉", "x"];
+    const VALUES = [
+      () => "text",
+      () => "ünï \u0000 \n \u2028 \ud800",
+      () => random() * 1e6 - 5e5,
+      () => Math.floor(random() * 100),
+      () => -0,
+      () => NaN,
+      () => Infinity,
+      () => 9007199254740993n,
+      () => 42n,
+      () => random() < 0.5,
+      () => null,
+      () => undefined,
+      () => new Date(1_700_000_000_000 + Math.floor(random() * 1e9)),
+      () => new Date(NaN),
+      () => new Uint8Array([1, 2, 250]),
+      () => ["a", 1, null],
+      () => ({ nested: { n: 12345678901234567890n } }),
+    ];
+    const renames = [{}, { a: "A", b: "B" }, { a: "b" }, { a: "7" }, { plan: "__proto__" }];
+    for (let run = 0; run < 400; run++) {
+      const rename = pick(renames);
+      const mapping = checkMapping({ object: "users", distinctId: "id", properties: { rename } });
+      const mapper = createMapper(mapping, { token: "t" });
+      const row = Object.create(null);
+      row.id = `u-${run}`;
+      const count = Math.floor(random() * 6);
+      for (let i = 0; i < count; i++) Object.defineProperty(row, pick(NAMES), { value: pick(VALUES)(), enumerable: true, writable: true, configurable: true });
+      let expected = "";
+      for (const column of Object.keys(row)) {
+        if (column === "id" || row[column] === null || row[column] === undefined) continue;
+        expected += `${expected === "" ? "" : ","}${JSON.stringify(Object.hasOwn(rename, column) ? rename[column] : column)}:${json(row[column])}`;
+      }
+      const { record } = mapper.map(row);
+      assert.equal(record, `{"$token":"t","$distinct_id":${JSON.stringify(row.id)},"$set":{${expected}}}`, `rename ${JSON.stringify(rename)}`);
+    }
+  });
 });
 
 describe("sending", () => {

@@ -267,6 +267,14 @@ describe("a kill mid-run", () => {
     await new Promise((resolve) => child.on("exit", resolve));
     const taken = mp.requests.filter((r) => r.status === 200).length;
     assert.ok(taken >= 3 && taken < 10, `killed mid-run (${taken} requests taken)`);
+    // The journal holds what each taken batch changed, as each row's key hash and record
+    // checksum (16 bytes a row), never the records themselves.
+    const Database = require("better-sqlite3");
+    const db = new Database(state, { readonly: true });
+    const journal = db.prepare("SELECT kind, length(keys) AS bytes, records FROM load_journal").all();
+    db.close();
+    assert.ok(journal.length >= 1 && journal.length <= taken, `${journal.length} journal entries for ${taken} requests taken`);
+    for (const entry of journal) assert.deepEqual(entry, { kind: "sent-hashes", bytes: 2000 * 16, records: null });
     mp.setDelay(0);
     const before = mp.requests.length;
     const summary = await run({ source: { file }, mapping: EVENTS, state });
@@ -309,5 +317,34 @@ describe("cohort-sync load (the command)", () => {
     assert.equal(refused.code, 3);
     assert.match(refused.stderr, /refused the credentials/);
     assert.doesNotMatch(refused.stderr, /wrong/);
+  });
+});
+
+describe("the state file", () => {
+  test("identities: one row a batch; the newest wins; compacted to one a key once resent rows pile up (in passes by hash)", async () => {
+    const { openStateStore } = await import(new URL("state-store.js", loaderDir));
+    const store = await openStateStore(join(dir, "identities.db"), "users:id", { compactEntries: 5000 });
+    const hashes = Array.from({ length: 3000 }, (_, i) => BigInt.asUintN(64, BigInt(i + 1) * 0x9e3779b97f4a7c15n));
+    for (let round = 1; round <= 6; round++) {
+      for (let at = 0; at < hashes.length; at += 1000) {
+        store.keepKeys(hashes.slice(at, at + 1000).map((hash, i) => ({ hash, who: `"$distinct_id":"u${at + i}-r${round}"`, props: round % 2 ? ["a", "b"] : ["c"] })));
+      }
+    }
+    const wanted = new Set([hashes[0], hashes[1500], hashes[2999], 12345n]);
+    const found = store.keysOf(wanted);
+    assert.deepEqual([...found.keys()].sort(), [hashes[0], hashes[1500], hashes[2999]].sort());
+    assert.deepEqual(found.get(hashes[1500]), { who: '"$distinct_id":"u1500-r6"', props: ["c"] });
+    assert.equal(store.compact(3000), true, "18000 identities for 3000 keys");
+    const Database = require("better-sqlite3");
+    const db = new Database(join(dir, "identities.db"), { readonly: true });
+    const { rows, count } = db.prepare("SELECT count(*) AS rows, sum(count) AS count FROM load_identities").get();
+    db.close();
+    assert.equal(count, 3000, "one identity a key");
+    assert.ok(rows >= 4, `written in passes by hash (${rows} rows)`);
+    const after = store.keysOf(new Set(hashes));
+    assert.equal(after.size, 3000);
+    assert.ok(hashes.every((hash, i) => after.get(hash).who === `"$distinct_id":"u${i}-r6"` && after.get(hash).props[0] === "c"));
+    assert.equal(store.compact(3000), false, "nothing to compact now");
+    store.close();
   });
 });
