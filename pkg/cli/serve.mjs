@@ -1,9 +1,27 @@
 // `cohort-sync serve`: the receiver (the Worker's routes and guarantees) on one SQLite
 // file or a PostgreSQL database, from the command line. Settings come from the environment under the Worker's
 // names, credentials included, so a deployment moves between the two without renaming.
+// The settings it reads, and the list its help prints, are the receiver's own
+// (receiver/settings.js), checked before the store is opened.
 import { resolve } from "node:path";
 import { createServer } from "node:http";
 import { UsageError, parseOptions } from "./args.mjs";
+import { SETTINGS, SettingError, readSettings } from "../receiver/settings.js";
+
+/** The settings taken from the environment: all but the Worker's bindings. */
+const FROM_ENVIRONMENT = SETTINGS.filter((setting) => !setting.workerOnly);
+
+/** One line a setting: its name, type and default (docs/api.md, "Settings", says what each does). */
+function settingLines() {
+  const width = Math.max(...FROM_ENVIRONMENT.map((s) => s.name.length)) + 2;
+  const lines = [];
+  let group = null;
+  for (const s of FROM_ENVIRONMENT) {
+    if (s.group !== group) lines.push(`  ${(group = s.group)}:`);
+    lines.push(`    ${s.name.padEnd(width)}${s.type}${s.defaultText === "none" ? "" : `; default ${s.defaultText}`}`);
+  }
+  return lines.join("\n");
+}
 
 export const HELP = `Usage: cohort-sync serve [options]
 
@@ -19,14 +37,15 @@ Options:
   --host HOST      the address to listen on (127.0.0.1)
   -h, --help       this help
 
-Settings are environment variables with the Worker's names: WEBHOOK_USERNAME and
-WEBHOOK_PASSWORD (with neither set every request is refused, unless
-ALLOW_UNAUTHENTICATED=true), MAX_BODY_BYTES, ACCEPT_COHORTS, CONSOLE_ORIGINS, the
-forwarding settings (CLEVERTAP_*, BRAZE_*, MIXPANEL_*, FORWARD_RETRY_*), and on
-PostgreSQL ALARM_POLL_MS.
+Settings are environment variables with the Worker's names; docs/api.md in
+cohort-sync's source ("Settings") says what each does. A value that cannot be
+right stops it before it starts.
+${settingLines()}
+
 SIGINT or SIGTERM stops it after the requests under way.
 
-Exit status: 0 stopped by a signal, 1 the server could not start, 2 usage error.`;
+Exit status: 0 stopped by a signal, 1 the server could not start, 2 usage error or
+a bad setting.`;
 
 const OPTIONS = {
   db: { type: "string" },
@@ -35,9 +54,6 @@ const OPTIONS = {
   host: { type: "string" },
   help: { type: "boolean", short: "h" },
 };
-
-/** The Worker's settings (worker/wrangler.toml) read from the environment, by prefix or name. */
-const SETTING = /^(?:WEBHOOK_USERNAME|WEBHOOK_PASSWORD|ALLOW_UNAUTHENTICATED|MAX_BODY_BYTES|ACCEPT_COHORTS|CONSOLE_ORIGINS|APPLY_[A-Z_]+|MAX_LOGGED_PAGES|SWEEP_ORDINALS_PER_SCAN|ALARM_POLL_MS|FORWARD_[A-Z_]+|CLEVERTAP_[A-Z_]+|BRAZE_[A-Z_]+|MIXPANEL_[A-Z_]+)$/;
 
 function usage(message) {
   process.stderr.write(`cohort-sync serve: ${message}\nTry 'cohort-sync serve --help'.\n`);
@@ -68,8 +84,16 @@ export async function main(argv) {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const settings = Object.fromEntries(Object.entries(process.env).filter(([name]) => SETTING.test(name)));
-  const { authMode, createReceiver } = await import("../receiver/node.js");
+  const settings = Object.fromEntries(FROM_ENVIRONMENT.filter(({ name }) => process.env[name] !== undefined).map(({ name }) => [name, process.env[name]]));
+  let mode;
+  try {
+    mode = readSettings(settings).auth.kind;
+  } catch (error) {
+    if (!(error instanceof SettingError)) throw error;
+    process.stderr.write(`cohort-sync serve: ${error.message.replace(/^cohort-sync: /, "")}\n`);
+    return 2;
+  }
+  const { createReceiver } = await import("../receiver/node.js");
   // Where the state is, without a password a connection string may carry.
   const where = args.postgres === undefined ? args.db : redacted(args.postgres);
   let receiver;
@@ -92,7 +116,6 @@ export async function main(argv) {
   const { port } = server.address();
   const origin = `http://${args.host.includes(":") ? `[${args.host}]` : args.host}:${port}`;
   process.stdout.write(`cohort-sync serve: listening on ${origin} (webhook ${origin}/webhook), state in ${where}\n`);
-  const mode = authMode(settings).kind;
   if (mode === "closed") {
     process.stderr.write("cohort-sync serve: no credentials configured: every request is refused (set WEBHOOK_USERNAME and WEBHOOK_PASSWORD)\n");
   } else if (mode === "open") {

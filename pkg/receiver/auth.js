@@ -1,15 +1,16 @@
 // HTTP Basic authentication for the webhook and the read API: fail closed, compare in
 // constant time, refuse malformed headers.
 
+import { settingsOf } from "./settings.js";
+
 const encoder = new TextEncoder();
 
-/** What the configuration allows: credentials, or openly (only when asked for by name). */
-export function authMode(env) {
-  const user = env.WEBHOOK_USERNAME ?? "";
-  const password = env.WEBHOOK_PASSWORD ?? "";
-  if (user !== "" || password !== "") return { kind: "basic", user, password };
-  if (String(env.ALLOW_UNAUTHENTICATED).toLowerCase() === "true") return { kind: "open" };
-  return { kind: "closed" };
+/**
+ * What the settings (settings.js) allow: `{ kind: "basic", user, password }`, `{ kind:
+ * "open" }` (only when asked for by name) or `{ kind: "closed" }`.
+ */
+export function authMode(settings) {
+  return settingsOf(settings).auth;
 }
 
 /**
@@ -17,8 +18,8 @@ export function authMode(env) {
  * Both sides are hashed before comparing so that neither the length nor the first
  * differing byte of the secret shows in the time taken.
  */
-export async function refusal(request, env) {
-  const mode = authMode(env);
+export async function refusal(request, settings) {
+  const mode = settings.auth;
   if (mode.kind === "open") return null;
   if (mode.kind === "closed") {
     return "the webhook has no credentials configured (set WEBHOOK_USERNAME and WEBHOOK_PASSWORD)";

@@ -6,54 +6,49 @@
 // answers 200 only once the transaction is durable. The host calls `alarm()` when the
 // alarm set through `db` is due.
 import { decodeCursor, encodeCursor } from "./cursor.js";
-import { changeRequests, destinations, send } from "./forward.js";
+import { changeRequests, send } from "./forward.js";
 import { OUTBOX_SCHEMA, Outbox } from "./outbox.js";
-import { eventSinks, logEvent } from "./log.js";
+import { logEvent } from "./log.js";
 import { PAGE_LOG_SCHEMA, PageLog } from "./pagelog.js";
 import { MAX_BOUND_CHARS, MembershipStore, SCHEMA } from "./store.js";
 
 const decoder = new TextDecoder();
 
-/** How long a logged page may wait for more to apply with it (ms): APPLY_DELAY_MS. */
-const DEFAULT_APPLY_DELAY_MS = 100;
-/** Pages the log may hold before a request applies the excess itself: MAX_LOGGED_PAGES. */
-const DEFAULT_MAX_LOGGED_PAGES = 20;
-/** Logged pages applied per alarm run, in one transaction: APPLY_PAGES_PER_RUN. */
-const DEFAULT_APPLY_PAGES = 5;
-/** Failures after which a page that cannot apply is set aside as dead: DEAD_PAGE_ATTEMPTS. */
-const DEFAULT_DEAD_PAGE_ATTEMPTS = 8;
-/** The first wait before a page that failed to apply is tried again (ms): PAGE_RETRY_BASE_MS. */
-const DEFAULT_PAGE_RETRY_BASE_MS = 1000;
-
 export class Cohort {
   /**
-   * `db`: the cohort's database (database.js); `env`: the settings; `name`: a short
-   * stable name of the cohort's storage, the prefix of its outbox's idempotency keys;
-   * `host`: `{ registry(), profiles() }` (routes.js).
+   * `db`: the cohort's database (database.js); `settings`: the receiver's (settings.js);
+   * `name`: a short stable name of the cohort's storage, the prefix of its outbox's
+   * idempotency keys; `host`: `{ registry(), profiles() }` (routes.js).
    */
-  constructor(db, { env, name, host }) {
+  constructor(db, { settings, name, host }) {
     this.db = db;
-    this.env = env;
+    this.settings = settings;
+    this.forwarding = settings.destinations.length > 0;
     this.host = host;
     db.schema(SCHEMA + OUTBOX_SCHEMA + PAGE_LOG_SCHEMA);
-    this.store = new MembershipStore({ dialect: db.dialect, ordinalsPerScan: Number(env.SWEEP_ORDINALS_PER_SCAN) || undefined });
+    this.store = new MembershipStore({ dialect: db.dialect, ordinalsPerScan: settings.SWEEP_ORDINALS_PER_SCAN ?? undefined });
     this.log = new PageLog();
     /** What the registry has yet to hear (the cohort, syncs completed), after commit. */
     this.registryNews = [];
     /** Whether the registry has heard of this cohort since this object woke. */
     this.knownToRegistry = false;
-    this.applyDelayMs = nonNegativeInt(env.APPLY_DELAY_MS, DEFAULT_APPLY_DELAY_MS);
-    this.applyPages = nonNegativeInt(env.APPLY_PAGES_PER_RUN, DEFAULT_APPLY_PAGES) || DEFAULT_APPLY_PAGES;
-    this.maxLoggedPages = nonNegativeInt(env.MAX_LOGGED_PAGES, DEFAULT_MAX_LOGGED_PAGES);
-    this.deadPageAttempts = nonNegativeInt(env.DEAD_PAGE_ATTEMPTS, DEFAULT_DEAD_PAGE_ATTEMPTS) || DEFAULT_DEAD_PAGE_ATTEMPTS;
-    this.pageRetryBaseMs = nonNegativeInt(env.PAGE_RETRY_BASE_MS, DEFAULT_PAGE_RETRY_BASE_MS);
+    /** How long a logged page may wait for more to apply with it (ms). */
+    this.applyDelayMs = settings.APPLY_DELAY_MS;
+    /** Logged pages applied per alarm run, in one transaction. */
+    this.applyPages = settings.APPLY_PAGES_PER_RUN;
+    /** Pages the log may hold before a request applies the excess itself. */
+    this.maxLoggedPages = settings.MAX_LOGGED_PAGES;
+    /** Failures after which a page that cannot apply is set aside as dead. */
+    this.deadPageAttempts = settings.DEAD_PAGE_ATTEMPTS;
+    /** The first wait before a page that failed to apply is tried again (ms). */
+    this.pageRetryBaseMs = settings.PAGE_RETRY_BASE_MS;
     const log = this.log;
     const applyDelayMs = this.applyDelayMs;
     this.outbox = new Outbox(db, {
       name: `cohort:${name}`,
-      baseDelayMs: Number(env.FORWARD_RETRY_BASE_MS) || undefined,
-      maxDelayMs: Number(env.FORWARD_RETRY_MAX_MS) || undefined,
-      events: eventSinks(env),
+      baseDelayMs: settings.FORWARD_RETRY_BASE_MS,
+      maxDelayMs: settings.FORWARD_RETRY_MAX_MS,
+      events: settings.events,
       // The one alarm also applies the page log: due once its oldest page has waited,
       // or, when that page failed to apply, when it may be tried again.
       *otherWorkDue() {
@@ -72,7 +67,7 @@ export class Cohort {
    * once the page is durably logged; the alarm (or the next read) applies it.
    */
   async apply(page) {
-    const forwarding = destinations(this.env).length > 0;
+    const forwarding = this.forwarding;
     // With forwarding on, the body's text is logged as it came, with where its members
     // are: the members are cut out of it when the page is applied, never parsed.
     const record = JSON.stringify({
@@ -148,11 +143,11 @@ export class Cohort {
     const event = { cohort: this.cohortId ?? null, seq: noted.seq, attempts: noted.attempts, reason };
     if (noted.dead) {
       console.error(`cohort-sync: a logged page failed ${noted.attempts} times and is set aside as dead; the pages after it go on`, reason);
-      logEvent("dead_page", event, eventSinks(this.env));
+      logEvent("dead_page", event, this.settings.events);
       return 1;
     }
     console.error(`cohort-sync: a logged page failed to apply (try ${noted.attempts} of ${maxAttempts}); tried again at ${new Date(noted.retryAt).toISOString()}`, error?.stack ?? error);
-    logEvent("page_failed", { ...event, retryAt: noted.retryAt }, eventSinks(this.env));
+    logEvent("page_failed", { ...event, retryAt: noted.retryAt }, this.settings.events);
     return 0;
   }
 
@@ -222,20 +217,20 @@ export class Cohort {
         removed: result.removed.length + result.swept,
         duplicate: result.duplicate,
         sessionComplete: result.sessionComplete,
-      }, eventSinks(this.env));
+      }, this.settings.events);
       const cohortId = page.cohort?.cohortId;
       if (!cohortId || !(result.firstSeen || result.sessionComplete)) return;
       const completed = result.sessionComplete ? { at: new Date().toISOString(), sessionId: page.sessionId } : null;
       news.push({ cohortId, name: page.cohort.cohortName ?? null, completed });
     };
-    if (destinations(this.env).length === 0) {
+    if (!this.forwarding) {
       told(yield* this.store.apply(page, decision));
       return;
     }
     const cohort = { ...page.cohort, sessionId: page.sessionId };
-    const { env, outbox } = this;
+    const { settings, outbox } = this;
     const queue = function* (added, removed) {
-      for (const [dest, request] of changeRequests(env, cohort, added, removed)) yield* outbox.add(dest, request);
+      for (const [dest, request] of changeRequests(settings, cohort, added, removed)) yield* outbox.add(dest, request);
     };
     // A full sync's end may remove any number of members: queued 1000 at a time.
     const result = yield* this.store.apply(page, decision, { sweptOut: (removed) => queue([], removed) });
@@ -273,9 +268,13 @@ export class Cohort {
       const state = yield* store.state();
       if (!state.updatedAt) return null;
       const tracker = yield* store.loadTracker();
-      const pending = tracker.pendingSession;
-      const pendingSession = pending === null ? null : { sessionId: pending, totalPages: tracker.pendingTotalPages };
-      tracker.free();
+      let pendingSession;
+      try {
+        const pending = tracker.pendingSession;
+        pendingSession = pending === null ? null : { sessionId: pending, totalPages: tracker.pendingTotalPages };
+      } finally {
+        tracker.free();
+      }
       return {
         size: state.size ?? 0,
         sessionId: state.sessionId,
@@ -436,7 +435,7 @@ export class Cohort {
       failed = error;
     }
     await this.tellRegistry();
-    await this.outbox.deliver((dest, request, key) => send(this.env, this.host, dest, request, key));
+    await this.outbox.deliver((dest, request, key) => send(this.settings, this.host, dest, request, key));
     if (failed) throw failed;
   }
 }
@@ -487,10 +486,4 @@ export function keptMember(m) {
     fields.push([key, value]);
   }
   return JSON.stringify(Object.fromEntries(fields));
-}
-
-function nonNegativeInt(text, fallback) {
-  if (text === undefined || text === null || text === "") return fallback;
-  const n = Number(text);
-  return Number.isInteger(n) && n >= 0 ? n : fallback;
 }

@@ -8,14 +8,6 @@
 
 const METHODS = "GET, POST, DELETE";
 
-/** The origins CONSOLE_ORIGINS lists (trimmed, without a trailing slash). */
-export function consoleOrigins(env) {
-  return String(env.CONSOLE_ORIGINS ?? "")
-    .split(",")
-    .map((origin) => origin.trim().replace(/\/$/, ""))
-    .filter(Boolean);
-}
-
 /** Whether `path` is one of the operators' routes (the read API included). */
 export function isOperatorPath(path) {
   return /^\/(?:cohorts|profiles)(?:\/|$)/.test(path);
@@ -25,10 +17,10 @@ export function isOperatorPath(path) {
  * The CORS headers for an answer to `request` on an operator route: `null` when
  * CONSOLE_ORIGINS is unset; `{ vary }` alone for an origin not listed (the answer still
  * depends on the Origin header, so caches must keep them apart); the allowed origin too
- * when it is listed.
+ * when it is listed. `settings`: settings.js's.
  */
-export function corsHeaders(request, env) {
-  const allowed = consoleOrigins(env);
+export function corsHeaders(request, settings) {
+  const allowed = settings.CONSOLE_ORIGINS;
   if (allowed.length === 0) return null;
   const origin = request.headers.get("origin");
   if (origin === null || !allowed.includes(origin)) return { vary: "Origin" };
@@ -39,9 +31,9 @@ export function corsHeaders(request, env) {
  * The answer to a CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) from a
  * listed origin, or null when this is not one (the request then goes on as any other).
  */
-export function preflight(request, env) {
+export function preflight(request, settings) {
   if (request.method !== "OPTIONS" || !request.headers.has("access-control-request-method")) return null;
-  const headers = corsHeaders(request, env);
+  const headers = corsHeaders(request, settings);
   if (headers === null || !("access-control-allow-origin" in headers)) return null;
   return new Response(null, {
     status: 204,

@@ -1,20 +1,10 @@
 // Forwarding a cohort's real changes (members added or removed by a page) to the
-// destinations configured in the settings (the Worker's vars and secrets), with the package's builders.
+// destinations configured in the settings (settings.js), with the package's builders.
 // Requests go through the outbox (outbox.js); this file says what they are and how each
 // destination's answer is read.
 import { forwardingRequests, readCleverTapResponse } from "../api.js";
 import { byStatus } from "./outbox.js";
-
-const CLEVERTAP_DEFAULT_URL = "https://api.clevertap.com/1/upload";
-
-/** The destinations that are switched on, from `env`. */
-export function destinations(env) {
-  const on = [];
-  if (env.CLEVERTAP_ACCOUNT_ID && env.CLEVERTAP_PASSCODE) on.push("clevertap");
-  if (env.BRAZE_API_KEY && env.BRAZE_COHORT_URL) on.push("braze");
-  if (env.MIXPANEL_TOKEN) on.push("profiles");
-  return on;
-}
+import { settingsOf } from "./settings.js";
 
 /**
  * A webhook body of `members` (`[id, data]`: data is the member's text as sent, or null
@@ -39,18 +29,20 @@ function changeBody(action, cohort, members) {
 }
 
 /**
- * The outbox entries for one page's changes: `added` / `removed` are `[id, data]`
+ * The outbox entries for one page's changes, by `given`, the settings (settings.js; raw
+ * values by name are read once per object): `added` / `removed` are `[id, data]`
  * (data: the member's text as Mixpanel sent it, or null when only the id is known).
  * Returns `[dest, request]` pairs in the order they must be delivered.
  */
-export function changeRequests(env, cohort, added, removed) {
+export function changeRequests(given, cohort, added, removed) {
   const entries = [];
-  const dests = destinations(env);
+  const settings = settingsOf(given);
+  const dests = settings.destinations;
   if (dests.length === 0) return entries;
   const options = {
     clevertap: dests.includes("clevertap") ? {} : null,
     braze: dests.includes("braze")
-      ? { userIdProperty: env.BRAZE_USER_ID_PROPERTY || null, simplifiedIdMerge: String(env.BRAZE_SIMPLIFIED_ID_MERGE).toLowerCase() === "true" }
+      ? { userIdProperty: settings.BRAZE_USER_ID_PROPERTY, simplifiedIdMerge: settings.BRAZE_SIMPLIFIED_ID_MERGE }
       : null,
   };
   for (const [action, changes] of [["add_members", added], ["remove_members", removed]]) {
@@ -61,19 +53,19 @@ export function changeRequests(env, cohort, added, removed) {
       if (built?.clevertap) {
         const headers = {
           "content-type": "application/json",
-          "x-clevertap-account-id": env.CLEVERTAP_ACCOUNT_ID,
-          "x-clevertap-passcode": env.CLEVERTAP_PASSCODE,
+          "x-clevertap-account-id": settings.CLEVERTAP_ACCOUNT_ID,
+          "x-clevertap-passcode": settings.CLEVERTAP_PASSCODE,
         };
         for (const upload of built.clevertap) {
-          entries.push(["clevertap", { url: env.CLEVERTAP_UPLOAD_URL || CLEVERTAP_DEFAULT_URL, headers, body: upload }]);
+          entries.push(["clevertap", { url: settings.CLEVERTAP_UPLOAD_URL, headers, body: upload }]);
         }
       }
       if (built?.braze) {
         if (built.braze.skipped.length > 0) {
           console.warn(`cohort-sync: ${built.braze.skipped.length} members have no Braze user id; not sent`);
         }
-        const headers = { "content-type": "application/json", authorization: `Bearer ${env.BRAZE_API_KEY}` };
-        for (const body of built.braze.requests) entries.push(["braze", { url: env.BRAZE_COHORT_URL, headers, body }]);
+        const headers = { "content-type": "application/json", authorization: `Bearer ${settings.BRAZE_API_KEY}` };
+        for (const body of built.braze.requests) entries.push(["braze", { url: settings.BRAZE_COHORT_URL, headers, body }]);
       }
       if (dests.includes("profiles")) {
         entries.push(["profiles", {

@@ -10,3 +10,4 @@ export { sql, storageDatabase } from "./database.js";
 export { failureMessage } from "./message.js";
 export { dataPoint, eventSinks, logEvent } from "./log.js";
 export { authMode } from "./auth.js";
+export { SETTINGS, SettingError, readSettings } from "./settings.js";

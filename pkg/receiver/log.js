@@ -7,6 +7,7 @@
 // for counts over time (README, "Watching a deployment", has the layout and a query).
 // The Node receiver may hand each event to a function of its user's instead (ON_EVENT,
 // createReceiver's `onEvent`), and leave the lines out (EVENT_LINES=false).
+import { settingsOf } from "./settings.js";
 
 /** Where each event's fields go in a data point: text as blobs, numbers as doubles. */
 const DATA_POINTS = {
@@ -30,9 +31,9 @@ export function dataPoint(event, fields) {
   };
 }
 
-/** Where an object's events go, from its settings: `{ analytics, onEvent, lines }`. */
-export function eventSinks(env) {
-  return { analytics: env.ANALYTICS, onEvent: typeof env.ON_EVENT === "function" ? env.ON_EVENT : null, lines: env.EVENT_LINES !== "false" };
+/** Where an object's events go, from its settings (settings.js): `{ analytics, onEvent, lines }`. */
+export function eventSinks(settings) {
+  return settingsOf(settings).events;
 }
 
 /**

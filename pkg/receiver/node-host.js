@@ -11,6 +11,7 @@ import { Profiles } from "./profiles.js";
 import { Registry } from "./registry.js";
 import { handleRequest } from "./routes.js";
 import { serialised } from "./serial.js";
+import { readSettings } from "./settings.js";
 import { storageDatabase } from "./database.js";
 import { openPool, postgresSpace, prepareShared } from "./postgres.js";
 import { openDatabase, sqliteSpace } from "./sqlite.js";
@@ -26,21 +27,19 @@ const REGISTRY_METHODS = ["note", "has", "forget", "list"];
 // names are not.
 const SPACES_SCHEMA = "CREATE TABLE IF NOT EXISTS cohort_spaces (cohort_id TEXT PRIMARY KEY, n INTEGER NOT NULL UNIQUE) WITHOUT ROWID";
 
-/** How often a process on PostgreSQL looks for alarms due that no timer of its own holds (ms). */
-const DEFAULT_ALARM_POLL_MS = 1000;
-
 /**
  * A receiver: `{ fetch(request), nodeHandler, cohort(id), profiles(), close() }`.
  * `postgres`: a connection string or a pg Pool (the PostgreSQL store, for several
  * processes); else `db`: a SQLite file name (opened with the runtime's SQLite:
  * better-sqlite3 in Node, bun:sqlite in Bun, node:sqlite in Deno; closed by close()) or
  * an open Database of any of the three (left open). The other options are the
- * Worker's settings (docs/api.md, "createReceiver").
+ * Worker's settings (docs/api.md, "createReceiver"), read and checked here, before any
+ * store is opened: a bad value throws a SettingError (settings.js).
  */
 export function createReceiver(options = {}) {
-  const env = settingsOf(options);
+  const settings = settingsFrom(options);
   const onAlarmError = (error) => console.error("cohort-sync: an alarm failed; it will run again", error?.stack ?? error);
-  const store = options.postgres !== undefined ? postgresStore(options.postgres, env) : sqliteStore(options.db ?? "cohorts.db");
+  const store = options.postgres !== undefined ? postgresStore(options.postgres, settings) : sqliteStore(options.db ?? "cohorts.db");
   const alarms = [];
   /** An object's database with its alarm, which runs `objectOf().alarm()` when due. */
   const databaseOf = (prefix, objectOf) => {
@@ -64,7 +63,7 @@ export function createReceiver(options = {}) {
         entry.object = store.spaceNumber(cohortId).then((n) => {
           const prefix = `c${n}_`;
           let object = null;
-          object = new Cohort(databaseOf(prefix, () => object), { env, name: nameOf(cohortId), host });
+          object = new Cohort(databaseOf(prefix, () => object), { settings, name: nameOf(cohortId), host });
           spaces.set(prefix, entry);
           return object;
         });
@@ -82,7 +81,7 @@ export function createReceiver(options = {}) {
     profiles() {
       if (profiles === null) {
         let object = null;
-        object = new Profiles(databaseOf("profiles_", () => object), { env, host });
+        object = new Profiles(databaseOf("profiles_", () => object), { settings, host });
         profiles = { object: Promise.resolve(object), handle: serialised(object, PROFILES_METHODS) };
         spaces.set("profiles_", profiles);
       }
@@ -129,7 +128,7 @@ export function createReceiver(options = {}) {
     /** The answer to a Web-standard Request. */
     fetch(request) {
       if (closed) return Promise.resolve(new Response("the receiver is closed", { status: 503 }));
-      return handleRequest(request, env, host);
+      return handleRequest(request, settings, host);
     },
     /** A handle on one cohort (the methods of Cohort, async, one call at a time). */
     cohort: (cohortId) => host.cohort(cohortId),
@@ -187,9 +186,10 @@ function sqliteStore(target) {
 }
 
 /** The PostgreSQL store: one database, any number of processes (postgres.js). */
-function postgresStore(target, env) {
+function postgresStore(target, settings) {
   const pool = openPool(target);
-  const pollMs = Number(env.ALARM_POLL_MS) > 0 ? Number(env.ALARM_POLL_MS) : DEFAULT_ALARM_POLL_MS;
+  /** How often this process looks for alarms due that no timer of its own holds (ms). */
+  const pollMs = settings.ALARM_POLL_MS;
   // The shared tables, made once; tried again by the next use after a failure (the
   // server was down when the process started), so the receiver recovers without a restart.
   let shared = null;
@@ -256,21 +256,27 @@ function postgresStore(target, env) {
   };
 }
 
-/** The Worker's settings (its variable names) from createReceiver's options. */
-function settingsOf(options) {
-  const env = { ...(options.settings ?? {}) };
-  const set = (name, value) => {
-    if (value !== undefined) env[name] = value;
+/**
+ * The settings (settings.js) from createReceiver's options: `settings` by the Worker's
+ * names, and the options that stand for some of them, which win.
+ */
+function settingsFrom(options) {
+  const values = { ...(options.settings ?? {}) };
+  const aliases = {};
+  const set = (name, option, value = options[option]) => {
+    if (options[option] === undefined) return;
+    values[name] = value;
+    aliases[name] = `the option ${option}`;
   };
-  set("WEBHOOK_USERNAME", options.username);
-  set("WEBHOOK_PASSWORD", options.password);
-  if (options.allowUnauthenticated !== undefined) env.ALLOW_UNAUTHENTICATED = String(options.allowUnauthenticated === true);
-  if (options.maxBodyBytes !== undefined) env.MAX_BODY_BYTES = String(options.maxBodyBytes);
-  if (options.acceptCohorts !== undefined) env.ACCEPT_COHORTS = [].concat(options.acceptCohorts).join(",");
-  if (options.consoleOrigins !== undefined) env.CONSOLE_ORIGINS = [].concat(options.consoleOrigins).join(",");
-  if (options.onEvent !== undefined) env.ON_EVENT = options.onEvent;
-  if (options.logEvents !== undefined) env.EVENT_LINES = String(options.logEvents !== false);
-  return env;
+  set("WEBHOOK_USERNAME", "username");
+  set("WEBHOOK_PASSWORD", "password");
+  set("ALLOW_UNAUTHENTICATED", "allowUnauthenticated", String(options.allowUnauthenticated === true));
+  set("MAX_BODY_BYTES", "maxBodyBytes", String(options.maxBodyBytes));
+  set("ACCEPT_COHORTS", "acceptCohorts", [].concat(options.acceptCohorts).join(","));
+  set("CONSOLE_ORIGINS", "consoleOrigins", [].concat(options.consoleOrigins).join(","));
+  set("ON_EVENT", "onEvent");
+  set("EVENT_LINES", "logEvents", String(options.logEvents !== false));
+  return readSettings(values, { aliases });
 }
 
 /**

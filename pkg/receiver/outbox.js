@@ -39,10 +39,12 @@ const BUSY_RETRY_MS = 1000;
 export class Outbox {
   /**
    * `db`: the database and alarm of the object that owns the outbox (database.js);
-   * `events`: where its delivery events go (log.js); `otherWorkDue()`: steps that return when the object's other alarm work is due (ms),
+   * `baseDelayMs`, `maxDelayMs`: the retries' backoff (FORWARD_RETRY_BASE_MS and
+   * FORWARD_RETRY_MAX_MS, settings.js); `events`: where its delivery events go (log.js);
+   * `otherWorkDue()`: steps that return when the object's other alarm work is due (ms),
    * or null.
    */
-  constructor(db, { name, baseDelayMs = 1000, maxDelayMs = 300_000, otherWorkDue = function* () { return null; }, events }) {
+  constructor(db, { name, baseDelayMs, maxDelayMs, otherWorkDue = function* () { return null; }, events }) {
     this.otherWorkDue = otherWorkDue;
     this.events = events;
     this.db = db;

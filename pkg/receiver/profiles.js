@@ -6,7 +6,6 @@
 import { engageUrl, segmentMembershipUpdates } from "../api.js";
 import { sql } from "./database.js";
 import { send } from "./forward.js";
-import { eventSinks } from "./log.js";
 import { OUTBOX_SCHEMA, Outbox } from "./outbox.js";
 import { boundedJson } from "./store.js";
 
@@ -19,18 +18,20 @@ CREATE TABLE IF NOT EXISTS received (key TEXT PRIMARY KEY, at INTEGER NOT NULL) 
 const encodable = (id) => id !== "" && !/[',]/.test(id);
 
 export class Profiles {
-  /** `db`: its database (database.js); `env`: the settings; `host`: routes.js. */
-  constructor(db, { env, host }) {
+  /** `db`: its database (database.js); `settings`: the receiver's (settings.js); `host`: routes.js. */
+  constructor(db, { settings, host }) {
     this.db = db;
-    this.env = env;
+    this.settings = settings;
     this.host = host;
     db.schema(SCHEMA + OUTBOX_SCHEMA);
     this.outbox = new Outbox(db, {
       name: "profiles",
-      baseDelayMs: Number(env.FORWARD_RETRY_BASE_MS) || undefined,
-      maxDelayMs: Number(env.FORWARD_RETRY_MAX_MS) || undefined,
-      events: eventSinks(env),
+      baseDelayMs: settings.FORWARD_RETRY_BASE_MS,
+      maxDelayMs: settings.FORWARD_RETRY_MAX_MS,
+      events: settings.events,
     });
+    /** Where /engage updates go: the one set, else the region's. */
+    this.engageUrl = settings.MIXPANEL_ENGAGE_URL ?? engageUrl(settings.MIXPANEL_REGION);
   }
 
   /** One cohort change (`{ cohortId, cohortName, member, ids }`), once per `key`. */
@@ -39,7 +40,7 @@ export class Profiles {
       console.warn(`cohort-sync: cohort id ${JSON.stringify(cohortId)} cannot go into SegmentMembership; skipped`);
       return;
     }
-    const { env, outbox } = this;
+    const { settings, outbox, engageUrl: url } = this;
     await this.db.transaction(function* () {
       if ((yield sql("SELECT 1 FROM received WHERE key = ?", key)).toArray().length > 0) return;
       yield sql("INSERT INTO received (key, at) VALUES (?, ?)", key, Date.now());
@@ -76,15 +77,14 @@ export class Profiles {
         );
         for (const { user, id, name } of rows) cohorts.get(user).push({ id, name, member: true });
       }
-      const perAudience = String(env.MIXPANEL_PER_AUDIENCE).toLowerCase() === "true";
+      const perAudience = settings.MIXPANEL_PER_AUDIENCE;
       const users = [];
       for (const [distinctId, audiences] of cohorts) {
         if (!member) audiences.push({ id: cohortId, name: cohortName, member: false });
         users.push({ distinctId, audiences });
       }
-      const url = env.MIXPANEL_ENGAGE_URL || engageUrl(env.MIXPANEL_REGION === "eu" ? "eu" : "us");
       // Every changed user's properties and their request bodies: one call for the change.
-      for (const body of segmentMembershipUpdates(users, { token: env.MIXPANEL_TOKEN, perAudience })) {
+      for (const body of segmentMembershipUpdates(users, { token: settings.MIXPANEL_TOKEN, perAudience })) {
         yield* outbox.add("mixpanel", { url, headers: { "content-type": "application/json", accept: "text/plain" }, body });
       }
     });
@@ -111,7 +111,7 @@ export class Profiles {
   }
 
   async alarm() {
-    await this.outbox.deliver((dest, request, key) => send(this.env, this.host, dest, request, key));
+    await this.outbox.deliver((dest, request, key) => send(this.settings, this.host, dest, request, key));
   }
 
   deadLetters(limit) {

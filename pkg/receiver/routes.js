@@ -4,7 +4,7 @@
 // host answers through this one function, so the Worker and the Node receiver cannot
 // drift apart: the host only says where each cohort's state lives (`host`, below).
 //
-// `env`: the settings, by the Worker's names (WEBHOOK_USERNAME, MAX_BODY_BYTES, …).
+// `settings`: the receiver's settings as settings.js read them, once, at start-up.
 // `host`: `{ cohort(cohortId), profiles(), registry() }`, each a handle whose methods are
 // those of Cohort (cohort.js), Profiles (profiles.js) and Registry (registry.js), called
 // as async: a Durable Object stub in the Worker, a serialised in-process object in Node.
@@ -13,21 +13,23 @@ import { refusal } from "./auth.js";
 import { TooLarge, readLimited } from "./body.js";
 import { corsHeaders, isOperatorPath, preflight, withHeaders } from "./cors.js";
 import { decodeCursor } from "./cursor.js";
-import { destinations } from "./forward.js";
 import { failureMessage } from "./message.js";
-import { eventSinks, logEvent } from "./log.js";
-
-const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
+import { logEvent } from "./log.js";
+import { settingsOf } from "./settings.js";
 
 /** A cohort, its members, or one member: the reads (and a cohort's DELETE, an operator route). */
 const READ_ROUTE = /^\/cohorts\/([^/]+)(?:\/members(?:\/([^/]+))?)?\/?$/;
 
-/** The answer to `request` (a Web-standard Request): a Response, never a throw. */
-export async function handleRequest(request, env, host) {
+/**
+ * The answer to `request` (a Web-standard Request): a Response, never a throw. The hosts
+ * pass `settings` as settings.js read them; raw values by name are read (once per object).
+ */
+export async function handleRequest(request, given, host) {
+  const settings = settingsOf(given);
   const url = new URL(request.url);
-  if (!isOperatorPath(url.pathname)) return respond(request, url, env, host);
+  if (!isOperatorPath(url.pathname)) return respond(request, url, settings, host);
   // The operators' routes answer the console page's CORS requests (cors.js).
-  return preflight(request, env) ?? withHeaders(await respond(request, url, env, host), corsHeaders(request, env));
+  return preflight(request, settings) ?? withHeaders(await respond(request, url, settings, host), corsHeaders(request, settings));
 }
 
 /** Whether `path` is one of the receiver's routes (a host may pass others on). */
@@ -57,23 +59,23 @@ function allowedMethods(path) {
 const notAllowed = (allow) => json(405, { error: { message: `use ${allow} here`, code: 405 } }, { allow });
 
 /** The answer to any request, by route (docs/api.md). */
-async function respond(request, url, env, host) {
+async function respond(request, url, settings, host) {
   try {
     if (url.pathname === "/webhook") {
       if (request.method !== "POST") return notAllowed("POST");
-      return await webhook(request, env, host);
+      return await webhook(request, settings, host);
     }
     const operator = operatorRoute(url.pathname, request.method);
     if (operator) {
       if (operator.allow) return notAllowed(operator.allow);
-      const why = await refusal(request, env);
+      const why = await refusal(request, settings);
       if (why) return json(401, { error: { message: why, code: 401 } }, challenge());
       return await operator.run(url, host);
     }
     const route = READ_ROUTE.exec(url.pathname);
     if (route) {
       if (request.method !== "GET") return notAllowed(allowedMethods(url.pathname));
-      const why = await refusal(request, env);
+      const why = await refusal(request, settings);
       if (why) return json(401, { error: { message: why, code: 401 } }, challenge());
       return await read(url, route, host);
     }
@@ -85,25 +87,25 @@ async function respond(request, url, env, host) {
   }
 }
 
-async function webhook(request, env, host) {
+async function webhook(request, settings, host) {
   const started = Date.now();
-  const answer = await answerWebhook(request, env, host);
-  logEvent("page", { ...answer.facts, status: answer.response.status, ms: Date.now() - started }, eventSinks(env));
+  const answer = await answerWebhook(request, settings, host);
+  logEvent("page", { ...answer.facts, status: answer.response.status, ms: Date.now() - started }, settings.events);
   return answer.response;
 }
 
 /** The webhook's answer, with what the log line says of the page. */
-async function answerWebhook(request, env, host) {
+async function answerWebhook(request, settings, host) {
   const facts = {};
   const done = (response) => ({ response, facts });
   // Credentials first: an unauthenticated client must not make the Worker buffer a byte.
-  const why = await refusal(request, env);
+  const why = await refusal(request, settings);
   if (why) {
     // The body is left unread for the host to read into nothing once the answer is out
     // (body.js says why it is not cancelled).
     return done(mixpanelAnswer(null, { code: 401, message: why }, challenge()));
   }
-  const max = positiveInt(env.MAX_BODY_BYTES, DEFAULT_MAX_BODY);
+  const max = settings.MAX_BODY_BYTES;
   let bytes;
   try {
     bytes = await readLimited(request, max);
@@ -119,7 +121,7 @@ async function answerWebhook(request, env, host) {
   // The ids (and the page's content key) come from the same pass as the validation; with
   // forwarding on, so does where each member is in the body, kept as sent for the
   // destinations.
-  const forwarding = destinations(env).length > 0;
+  const forwarding = settings.destinations.length > 0;
   const report = validatePayload(bytes, { maxBytes: max, ids: true, memberSpans: forwarding });
   // Echoed whenever the body says one, known or not (Mixpanel matches answers by it).
   const action = typeof report.action === "string" ? report.action : null;
@@ -134,10 +136,10 @@ async function answerWebhook(request, env, host) {
   if (!report.valid) {
     const message = failureMessage(report.errors);
     facts.problem = report.errors[0]?.code ?? null;
-    await countRefusal(env, host, report, message);
+    await countRefusal(settings, host, report, message);
     return done(mixpanelAnswer(action, { code: 400, message }));
   }
-  const accepted = String(env.ACCEPT_COHORTS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const accepted = settings.ACCEPT_COHORTS;
   if (accepted.length > 0 && !accepted.includes(report.cohortId)) {
     // 404 pauses this sync in Mixpanel: it is pointed at an endpoint that does not take it.
     return done(mixpanelAnswer(action, { code: 404, message: `cohort ${report.cohortId} is not synced to this endpoint` }));
@@ -158,10 +160,10 @@ async function answerWebhook(request, env, host) {
  * (one synced here) and session it belongs to. Best effort: the answer is 400 whatever
  * happens here.
  */
-async function countRefusal(env, host, report, message) {
+async function countRefusal(settings, host, report, message) {
   const { cohortId, sessionId, action } = report;
   if (typeof cohortId !== "string" || cohortId === "" || typeof sessionId !== "string" || sessionId === "") return;
-  const accepted = String(env.ACCEPT_COHORTS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const accepted = settings.ACCEPT_COHORTS;
   if (accepted.length > 0 && !accepted.includes(cohortId)) return;
   try {
     // Only in a cohort synced here: a refused page of an unknown cohort stores nothing.
@@ -427,9 +429,3 @@ function json(status, value, extraHeaders = {}) {
 }
 
 const challenge = () => ({ "www-authenticate": 'Basic realm="cohort-sync", charset="UTF-8"' });
-
-
-function positiveInt(text, fallback) {
-  const n = Number(text);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
-}

@@ -5,11 +5,12 @@
 import { DurableObject } from "cloudflare:workers";
 import { Cohort, storageDatabase } from "cohort-sync/receiver";
 import { workerHost } from "./host.js";
+import { settings } from "./settings.js";
 
 export class CohortObject extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
-    this.cohort = new Cohort(storageDatabase(ctx.storage), { env, name: ctx.id.toString().slice(0, 16), host: workerHost(env) });
+    this.cohort = new Cohort(storageDatabase(ctx.storage), { settings, name: ctx.id.toString().slice(0, 16), host: workerHost(env) });
   }
 
   apply(page) {

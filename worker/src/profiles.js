@@ -3,11 +3,12 @@
 import { DurableObject } from "cloudflare:workers";
 import { Profiles, storageDatabase } from "cohort-sync/receiver";
 import { workerHost } from "./host.js";
+import { settings } from "./settings.js";
 
 export class ProfilesObject extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
-    this.profiles = new Profiles(storageDatabase(ctx.storage), { env, host: workerHost(env) });
+    this.profiles = new Profiles(storageDatabase(ctx.storage), { settings, host: workerHost(env) });
   }
 
   record(key, change) {
