@@ -61,6 +61,12 @@ export interface LoadOptions {
   api?: string;
   concurrency?: number;
   groupsPerRequest?: number;
+  /**
+   * Worker threads that read, map and hash an NDJSON source beside the thread that plans
+   * and sends: by default the cores but one, at most 4; 0 reads on this thread. Other
+   * sources are read on this thread.
+   */
+  threads?: number;
   /** The state file (".cohort-sync-load.db"), a PostgreSQL database (`{ postgres: url or pg Pool }`), or false for none. */
   state?: string | { postgres: string | object } | false;
   name?: string;

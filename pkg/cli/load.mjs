@@ -39,6 +39,8 @@ Sending:
   --api URL            another base URL (a proxy; tests)
   --concurrency N      requests in flight (10)
   --groups-per-request N  group updates a request (200)
+  --threads N          worker threads reading, mapping and hashing NDJSON beside the
+                       sending (the cores but one, at most 4; 0 for none)
   --removed HOW        profiles whose rows are gone from the source since they were
                        sent: unset (their properties) or delete (the profile); off
                        unless given
@@ -58,6 +60,7 @@ Exit status: 0 every row sent or unchanged, 1 some rows rejected, refused or pen
 
 const OPTIONS = {
   from: { type: "string" },
+  threads: { type: "string" },
   format: { type: "string" },
   sqlite: { type: "string" },
   postgres: { type: "string" },
@@ -161,6 +164,7 @@ function readArgs(argv) {
     api: values.api,
     concurrency: whole(values.concurrency, "concurrency", 1, 100),
     groupsPerRequest: whole(values["groups-per-request"], "groups-per-request", 1, 2000),
+    threads: whole(values.threads, "threads", 0, 64),
     removed: values.removed ?? null,
     state: values["state-postgres"] !== undefined ? { postgres: values["state-postgres"] } : resolve(values.state ?? ".cohort-sync-load.db"),
     dryRun: values["dry-run"] === undefined ? null : resolve(values["dry-run"]),

@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { LoadState, audienceProperties, encodeSegmentMembership, insertId as deriveInsertId } from "../node.js";
 import { RowProblem, checkMapping, createMapper, json } from "./mapping.js";
 import { checkRows, keyOf, prepareRows, requestBody } from "./prepare.js";
+import { createPreparePool, defaultThreads } from "./prepare-pool.js";
 import { REGIONS, batchRanges, createSender, requestFull, requestLimit } from "./send.js";
 import { openSource } from "./sources.js";
 import { openStateStore } from "./state-store.js";
@@ -305,13 +306,38 @@ export async function load(options) {
   };
 
   let chunk = [];
+  let pool = null;
   try {
     if (audiences) {
       const items = await gatherAudiences();
       for (let at = 0; at < items.length && !stopped; at += CHUNK_ROWS) await planChunk(items.slice(at, at + CHUNK_ROWS));
       await flush();
     }
-    for await (const rows of audiences ? [] : source.batches) {
+    const threads = audiences || !source.blocks ? 0 : (options.threads ?? defaultThreads());
+    if (threads > 0) {
+      // NDJSON read, mapped and hashed on worker threads; planned and sent here.
+      pool = createPreparePool({ size: threads, workerData: { mapping, token: credentials.token ?? "", identities: keepIdentities, limits: source.limits } });
+      const answers = [];
+      let before = 0;
+      const take = async () => {
+        const { read, prepared } = await answers.shift();
+        // Each block numbers its rows from 1: here they get their place in the source.
+        for (let i = 0; i < prepared.count; i++) prepared.n[i] += before;
+        for (const row of prepared.rejected) row.n += before;
+        before += read;
+        counts.read += read;
+        options.onProgress?.({ ...counts, bytesRead: source.bytesRead(), sizeBytes: source.sizeBytes });
+        await planPrepared(prepared);
+      };
+      for await (const block of source.blocks) {
+        answers.push(pool.run(block));
+        // Two blocks a thread in the works keeps each busy while this thread plans.
+        if (answers.length >= 2 * threads) await take();
+        if (stopped) break;
+      }
+      while (answers.length > 0) await take();
+    }
+    for await (const rows of audiences || threads > 0 ? [] : source.batches) {
       counts.read += rows.length;
       options.onProgress?.({ ...counts, bytesRead: source.bytesRead(), sizeBytes: source.sizeBytes });
       for (const item of rows) chunk.push(item);
@@ -331,6 +357,7 @@ export async function load(options) {
       await store.compact(state.size);
     }
   } finally {
+    await pool?.close();
     // Requests still out when the load failed journal their answers before the store closes.
     await Promise.allSettled(inFlight);
     await source.close();

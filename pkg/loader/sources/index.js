@@ -8,7 +8,7 @@ import { openBytes, withoutBom } from "./bytes.js";
 import { csvRows } from "./csv.js";
 import { openDuckdb } from "./duckdb.js";
 import { jsonArrayRows } from "./json-array.js";
-import { ndjsonBatches } from "./ndjson.js";
+import { ndjsonBatches, ndjsonBlocks } from "./ndjson.js";
 import { openPostgres } from "./postgres.js";
 import { openSqlite } from "./sqlite.js";
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_ROW_BYTES, sourceError } from "./values.js";
@@ -73,7 +73,14 @@ function openTextSource(spec, limits) {
     if (format === "json") return inBatches(jsonArrayRows(chunks, limits));
     return inBatches(csvRows(chunks, { ...limits, delimiter }));
   };
-  return source(format === "tsv" ? "csv" : format, bytes.sizeBytes, bytes.bytesRead, async () => {}, parse, async () => bytes.destroy(), spec.file ?? "stdin");
+  const opened = source(format === "tsv" ? "csv" : format, bytes.sizeBytes, bytes.bytesRead, async () => {}, parse, async () => bytes.destroy(), spec.file ?? "stdin");
+  if (format === "ndjson") {
+    // Blocks of whole lines, to be read elsewhere (sources/ndjson.js, rowsOfBlock): how
+    // the loader spreads the reading over worker threads.
+    opened.limits = limits;
+    opened.blocks = opened.reader(() => ndjsonBlocks(withoutBom(bytes.chunks()), limits));
+  }
+  return opened;
 }
 
 function formatOf(spec) {
@@ -101,9 +108,9 @@ function source(format, sizeBytes, bytesRead, start, generate, release, name = f
     closed = true;
     return (closing ??= release());
   };
-  async function* batches() {
+  async function* batches(make = generate) {
     try {
-      for await (const rows of generate()) {
+      for await (const rows of make()) {
         if (closed) return;
         yield rows;
       }
@@ -148,6 +155,13 @@ function source(format, sizeBytes, bytesRead, start, generate, release, name = f
         return batches();
       },
     },
+    /** Another view of the rows, from `make()`, read once like the others. */
+    reader: (make) => ({
+      [Symbol.asyncIterator]() {
+        once();
+        return batches(make);
+      },
+    }),
   };
 }
 

@@ -96,6 +96,40 @@ describe("events", () => {
     assert.equal(big.properties.n, "1234567890123456789", "a 19-digit number keeps every digit (as text)");
   });
 
+  test("worker threads or none: the same rows sent, the same outcomes in the same order, the same results file", T, async () => {
+    // Random NDJSON with hostile lines among good ones, in blocks the threads read apart.
+    let seed = 11;
+    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const parts = [];
+    for (let i = 0; i < 6000; i++) {
+      const r = random();
+      const id = `t-${Math.floor(random() * 5800)}`;
+      if (r < 0.01) parts.push("{not json");
+      else if (r < 0.02) parts.push("   ");
+      else if (r < 0.03) parts.push(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]));
+      else if (r < 0.04) parts.push(`{"id":"${id}","name":"E","user":"u","at":${NOW},"n":1234567890123456789}\r`);
+      else if (r < 0.05) parts.push(JSON.stringify({ id, name: "E", user: "anon", at: NOW }));
+      else if (r < 0.06) parts.push(JSON.stringify({ id, name: "E", user: "u", at: NOW, pad: "ü".repeat(Math.floor(random() * 40_000)) }));
+      else parts.push(JSON.stringify({ id, name: `E${i % 7}`, user: `u-${i % 90}`, at: NOW - i, k: random() }));
+    }
+    const file = join(dir, "threads.ndjson");
+    writeFileSync(file, Buffer.concat(parts.flatMap((part) => [Buffer.from(part), Buffer.from("\n")])));
+    const outcomes = [];
+    for (const threads of [0, 1, 3]) {
+      mp.reset();
+      const results = join(dir, `threads-${threads}.ndjson`);
+      const { ms, ...summary } = await run({ source: { file }, mapping: EVENTS, state: join(dir, `threads-${threads}.db`), results, threads });
+      const events = mp.events().map((e) => JSON.stringify(e)).sort();
+      outcomes.push({ threads, summary, results: readFileSync(results, "utf8"), events });
+    }
+    assert.ok(outcomes[0].summary.sent > 3000 && outcomes[0].summary.rejected > 1000, JSON.stringify(outcomes[0].summary));
+    for (const other of outcomes.slice(1)) {
+      assert.deepEqual(other.summary, outcomes[0].summary, `threads: ${other.threads}`);
+      assert.equal(other.results, outcomes[0].results, `threads: ${other.threads}`);
+      assert.deepEqual(other.events, outcomes[0].events, `threads: ${other.threads}`);
+    }
+  });
+
   test("a 429 storm: backoff honoured and every row arrives once; a partial 400 reports exactly the refused rows", T, async () => {
     mp.reset();
     mp.failNext(3, { status: 429 });
@@ -259,14 +293,17 @@ describe("a kill mid-run", () => {
       const { load } = await import(${JSON.stringify(new URL("load.js", loaderDir).href)});
       await load({ api: ${JSON.stringify(mp.url)}, credentials: ${JSON.stringify(CREDENTIALS)}, concurrency: 2,
         source: { file: ${JSON.stringify(file)} }, mapping: ${JSON.stringify(EVENTS)}, state: ${JSON.stringify(state)} });`;
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: "ignore" });
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "ignore", "pipe"] });
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
     // Killed once some batches are in and before all are.
     const until = Date.now() + 30_000;
     while (mp.requests.filter((r) => r.status === 200).length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     child.kill("SIGKILL");
-    await new Promise((resolve) => child.on("exit", resolve));
+    await exited;
     const taken = mp.requests.filter((r) => r.status === 200).length;
-    assert.ok(taken >= 3 && taken < 10, `killed mid-run (${taken} requests taken)`);
+    assert.ok(taken >= 3 && taken < 10, `killed mid-run (${taken} requests taken) ${stderr}`);
     // The journal holds what each taken batch changed, as each row's key hash and record
     // checksum (16 bytes a row), never the records themselves.
     const Database = require("better-sqlite3");

@@ -1,0 +1,60 @@
+// Worker threads that prepare NDJSON blocks (prepare-worker.js), taken in turn. Each
+// block's answer is a promise; the loader awaits them in the order it sent the blocks,
+// so rows are planned in the source's order whichever thread finished first.
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+
+/** Threads a load uses by default: the cores but one (the main thread's), at most 4. */
+export function defaultThreads() {
+  return Math.max(0, Math.min(4, availableParallelism() - 1));
+}
+
+/**
+ * `size` workers given `workerData` ({ mapping, token, identities, limits }):
+ * `{ run(block) → Promise<{ read, prepared }>, close() }`.
+ */
+export function createPreparePool({ size, workerData }) {
+  const waiting = new Map();
+  let next = 0;
+  let ids = 0;
+  let broken = null;
+  const fail = (error) => {
+    broken ??= error;
+    for (const { reject } of waiting.values()) reject(broken);
+    waiting.clear();
+  };
+  const workers = Array.from({ length: size }, () => {
+    // The process's flags, less --input-type, which a worker started from a file refuses
+    // (a loader started by `node --input-type=module -e …`).
+    const execArgv = process.execArgv.filter((flag) => !flag.startsWith("--input-type"));
+    const worker = new Worker(new URL("./prepare-worker.js", import.meta.url), { workerData, execArgv });
+    worker.on("message", (message) => {
+      const pending = waiting.get(message.id);
+      if (pending === undefined) return;
+      waiting.delete(message.id);
+      if (message.error) pending.reject(Object.assign(new Error(message.error.message), { code: message.error.code, stack: message.error.stack }));
+      else pending.resolve(message);
+    });
+    worker.on("error", fail);
+    worker.on("exit", (code) => {
+      if (waiting.size > 0) fail(new Error(`a loader thread stopped (exit code ${code}) with blocks unread`));
+    });
+    return worker;
+  });
+  return {
+    run(block) {
+      if (broken) return Promise.reject(broken);
+      const id = ++ids;
+      const worker = workers[next++ % workers.length];
+      const answer = new Promise((resolve, reject) => waiting.set(id, { resolve, reject }));
+      // Handled here so that a failure while earlier blocks are awaited is not "unhandled";
+      // the loader still sees it when it awaits this block.
+      answer.catch(() => {});
+      worker.postMessage({ id, block }, block.bytes ? [block.bytes.buffer] : []);
+      return answer;
+    },
+    async close() {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+    },
+  };
+}

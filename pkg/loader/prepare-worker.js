@@ -1,0 +1,23 @@
+// A worker thread that reads NDJSON blocks and prepares their rows (prepare.js): the
+// same code the main thread runs, beside it, so that reading, mapping and hashing use a
+// core of their own while the main thread plans, sends and keeps the books
+// (prepare-pool.js). Row numbers here count from each block's first row; the main
+// thread, which knows how many rows came before, adds that.
+import { parentPort, workerData } from "node:worker_threads";
+import { insertId } from "../node.js";
+import { createMapper } from "./mapping.js";
+import { prepareRows, transferables } from "./prepare.js";
+import { rowsOfBlock } from "./sources/ndjson.js";
+
+const { mapping, token, identities, limits } = workerData;
+const mapper = createMapper(mapping, { token, insertId: (event, key) => insertId(event, key) });
+
+parentPort.on("message", ({ id, block }) => {
+  try {
+    const items = rowsOfBlock(block, limits);
+    const prepared = prepareRows(items, { mapper, identities });
+    parentPort.postMessage({ id, read: items.length, prepared }, transferables(prepared));
+  } catch (error) {
+    parentPort.postMessage({ id, error: { message: String(error?.message ?? error), stack: error?.stack, code: error?.code } });
+  }
+});
