@@ -4,7 +4,7 @@
 // `delivery` for each attempt to send a request to a destination; `page_failed` and
 // `dead_page` when a logged page fails to apply (docs/rules.md). With a Workers
 // Analytics Engine dataset bound as ANALYTICS, each event is also a data point there,
-// for counts over time (README, "Watching a deployment", has the layout and a query).
+// for counts over time (worker/README.md, "Watching a deployment", has the layout and a query).
 // The Node receiver may hand each event to a function of its user's instead (ON_EVENT,
 // createReceiver's `onEvent`), and leave the lines out (EVENT_LINES=false).
 import { settingsOf } from "./settings.js";

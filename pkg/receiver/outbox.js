@@ -7,7 +7,7 @@
 //   holds back the rows after it), so an add and a later remove never swap.
 // - A destination that refuses a request for good (4xx other than 408/429) moves it to
 //   `dead_letters`, kept until an operator sends it again (redrive: back to the end of
-//   its destination's queue) or drops it (the dead-letter routes, README "The Worker").
+//   its destination's queue) or drops it (the dead-letter routes, docs/api.md).
 // - Each request carries `Idempotency-Key: <object>:<seq>`; the one window for a repeat
 //   is the runtime dying between the destination's 2xx and the row's deletion. When a
 //   destination took part of a request and the rest is to be sent again (CleverTap's

@@ -1,6 +1,6 @@
 // The receiver's routes: Mixpanel POSTs cohort pages to /webhook; the operators read
 // and manage cohorts under /cohorts and /profiles. Routes and answers follow docs/api.md
-// ("The Cloudflare Worker"); README.md ("The Worker") explains each status code. Every
+// ("The Cloudflare Worker"), which also explains each status code. Every
 // host answers through this one function, so the Worker and the Node receiver cannot
 // drift apart: the host only says where each cohort's state lives (`host`, below).
 //
