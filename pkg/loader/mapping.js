@@ -99,7 +99,8 @@ export function createMapper(mapping, { token = "", insertId } = {}) {
 
   const valueOf = (row, spec, field) => {
     if (typeof spec === "object") return spec.value;
-    if (!(spec in row)) throw new RowProblem("missing_column", field, `the row has no column "${spec}" (${field})`);
+    // Own columns only: a row may be a plain object (JSON.parse's), where "toString" is inherited.
+    if (!Object.hasOwn(row, spec)) throw new RowProblem("missing_column", field, `the row has no column "${spec}" (${field})`);
     return row[spec];
   };
   const idText = (row, spec, field) => {

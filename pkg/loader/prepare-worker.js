@@ -14,7 +14,7 @@ const mapper = createMapper(mapping, { token, insertId: (event, key) => insertId
 
 parentPort.on("message", ({ id, block }) => {
   try {
-    const items = rowsOfBlock(block, limits);
+    const items = rowsOfBlock(block, { ...limits, plainRows: true });
     const prepared = prepareRows(items, { mapper, identities });
     parentPort.postMessage({ id, read: items.length, prepared }, transferables(prepared));
   } catch (error) {
