@@ -5,10 +5,11 @@
 //!
 //! Compiled only outside wasm: nothing here ships in the package.
 
+use crate::args;
 use crate::audience::{decode_segment_membership, encode_segment_membership, segment_membership_contains};
 use crate::identity::IdentityIndex;
 use crate::ingest::{self, ProfileKind, RecordReport};
-use crate::json::{args, JsonWriter, Reader, ToJson};
+use crate::json::{JsonWriter, Reader, ToJson};
 use crate::payload::PageInfo;
 use crate::payload::{
     parse_payload, read_page, read_page_ids, validate_payload, validate_payload_with_ids, Action, ValidateOptions,
@@ -594,7 +595,7 @@ pub fn check_ingest(data: &[u8]) {
 
 // ---- arguments from JavaScript -------------------------------------------------------
 
-/// The readers of JSON arguments (`json::args`, what `api.js` hands the wasm) never
+/// The readers of JSON arguments (`args`, what `api.js` hands the wasm) never
 /// panic, and what they read is consistent; CleverTap's answers (any bytes) are read
 /// without losing a record.
 pub fn check_args(data: &[u8]) {

@@ -3,6 +3,7 @@
 //! The core is plain Rust with no wasm in it, one module per concept; `wasm` is the thin
 //! binding layer for JavaScript, compiled only for `wasm32`.
 
+pub mod args;
 pub mod audience;
 pub mod destinations;
 pub mod diff;

@@ -3,9 +3,8 @@
 //! Every problem has a stable snake_case `code` (part of the public contract: users match
 //! on it), an RFC 6901 JSON Pointer `path` into the input, a human `message`, and where the
 //! input was text, the byte `offset` plus 1-based `line` and `column` (counted in Unicode
-//! characters) of the spot.
-
-use crate::json::{JsonWriter, ToJson};
+//! characters) of the spot. The JSON reader reports in these terms, and the writer
+//! writes them (`json::writer`).
 
 /// The stable identifiers of everything the validators can find wrong (or odd) in input.
 ///
@@ -109,23 +108,6 @@ impl Problem {
     pub fn at(mut self, offset: usize) -> Self {
         self.offset = Some(offset as u64);
         self
-    }
-}
-
-impl ToJson for Problem {
-    /// `{code, path, message}` plus `line`, `column` and `offset` where known.
-    fn write_json(&self, w: &mut JsonWriter) {
-        w.begin_object().field("code", self.code.as_str()).field("path", &self.path).field("message", &self.message);
-        if let Some(line) = self.line {
-            w.field("line", &line);
-        }
-        if let Some(column) = self.column {
-            w.field("column", &column);
-        }
-        if let Some(offset) = self.offset {
-            w.field("offset", &offset);
-        }
-        w.end_object();
     }
 }
 

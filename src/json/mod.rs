@@ -1,6 +1,5 @@
 //! JSON over raw bytes: a validating pull reader, JSON Pointers, and line/column lookup.
 
-pub mod args;
 pub mod pointer;
 pub mod position;
 pub mod reader;

@@ -7,6 +7,7 @@
 //! being re-parsed (docs/design-notes.md, "Wasm size" and "Validation speed").
 
 use super::scan::find_string_special;
+use crate::problem::Problem;
 
 /// Appends JSON to a string. Commas are placed automatically: call `begin_*`, then
 /// `key`/value pairs (objects) or values (arrays), then `end_*`.
@@ -244,6 +245,25 @@ impl<T: ToJson> ToJson for Vec<T> {
 impl<T: ToJson, const N: usize> ToJson for [T; N] {
     fn write_json(&self, w: &mut JsonWriter) {
         self.as_slice().write_json(w);
+    }
+}
+
+/// Here rather than beside `Problem`: the reader reports in problem codes, so `problem`
+/// sits below `json` and imports nothing from it.
+impl ToJson for Problem {
+    /// `{code, path, message}` plus `line`, `column` and `offset` where known.
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object().field("code", self.code.as_str()).field("path", &self.path).field("message", &self.message);
+        if let Some(line) = self.line {
+            w.field("line", &line);
+        }
+        if let Some(column) = self.column {
+            w.field("column", &column);
+        }
+        if let Some(offset) = self.offset {
+            w.field("offset", &offset);
+        }
+        w.end_object();
     }
 }
 

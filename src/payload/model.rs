@@ -285,10 +285,11 @@ impl ToJson for PageInfo {
     }
 }
 
-impl ToJson for ValidationReport {
-    fn write_json(&self, w: &mut JsonWriter) {
-        w.begin_object()
-            .field("valid", &self.valid)
+impl ValidationReport {
+    /// The report's fields, into an object the caller has begun and may add fields to
+    /// (`validatePayload` adds the ids and member spans asked for).
+    pub fn write_fields(&self, w: &mut JsonWriter) {
+        w.field("valid", &self.valid)
             .field("action", &self.action)
             .field("projectId", &self.project_id)
             .field("cohortId", &self.cohort_id)
@@ -299,8 +300,15 @@ impl ToJson for ValidationReport {
             .field("page", &self.page)
             .field("memberCount", &self.member_count)
             .field("errors", &self.errors)
-            .field("warnings", &self.warnings)
-            .end_object();
+            .field("warnings", &self.warnings);
+    }
+}
+
+impl ToJson for ValidationReport {
+    fn write_json(&self, w: &mut JsonWriter) {
+        w.begin_object();
+        self.write_fields(w);
+        w.end_object();
     }
 }
 

@@ -2,11 +2,10 @@
 //! UTF-8 JSON bytes (api.js).
 
 use super::convert::{
-    argument_problem, exact_string, invalid, json, options, type_name, value, whole_number, BindingError, Exported, Raw,
+    argument_problem, exact_string, invalid, json, options, type_name, value, whole_number, BindingError, Exported,
 };
+use crate::args::{read_audiences, read_profile_updates, read_text_list, read_user_audiences};
 use crate::audience;
-use crate::json::args::{read_audiences, read_profile_updates, read_text_list, read_user_audiences};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 fn audience_error(error: audience::AudienceError) -> JsValue {
@@ -38,60 +37,33 @@ pub fn segment_membership_contains(value: JsValue, id: JsValue) -> Result<bool, 
     Ok(audience::segment_membership_contains(&value, &id))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct AudienceOptions {
-    #[serde(default)]
-    per_audience: Raw,
-}
-
 #[wasm_bindgen(js_name = audienceProperties)]
 pub fn audience_properties(audiences: &[u8], options_value: JsValue) -> Result<JsValue, JsValue> {
-    let given: AudienceOptions = options(&options_value, "options")?;
-    let per_audience = given.per_audience.boolean("options.perAudience")?.unwrap_or(false);
+    let [per_audience] = options(&options_value, "options", ["perAudience"])?;
+    let per_audience = per_audience.boolean("options.perAudience")?.unwrap_or(false);
     let audiences = read_audiences(audiences).map_err(|p| argument_problem("audiences", p))?;
     value(&audience::audience_properties(&audiences, per_audience).map_err(audience_error)?)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct EngageOptions {
-    #[serde(default)]
-    token: Raw,
-    #[serde(default)]
-    max_per_request: Raw,
-}
-
 #[wasm_bindgen(js_name = engageBatches)]
 pub fn engage_batches(updates: &[u8], options_value: JsValue) -> Exported {
-    let given: EngageOptions = options(&options_value, "options")?;
-    let token = given.token.string("options.token")?.unwrap_or_default();
-    let max = given.max_per_request.number("options.maxPerRequest")?;
+    let [token, max] = options(&options_value, "options", ["token", "maxPerRequest"])?;
+    let token = token.string("options.token")?.unwrap_or_default();
+    let max = max.number("options.maxPerRequest")?;
     let max = whole_number(max, "options.maxPerRequest", 1.0, 2000.0)?.unwrap_or(2000.0) as usize;
     let updates = read_profile_updates(updates).map_err(|p| argument_problem("updates", p))?;
     json(&audience::engage_batches(&updates, &token, max).map_err(audience_error)?)
 }
 
-/// The token and the batch size of `engageBatches`, and `perAudience`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct MembershipUpdateOptions {
-    #[serde(default)]
-    token: Raw,
-    #[serde(default)]
-    max_per_request: Raw,
-    #[serde(default)]
-    per_audience: Raw,
-}
-
 /// `audienceProperties` for every user and `engageBatches` of the lot, in one call.
 #[wasm_bindgen(js_name = segmentMembershipUpdates)]
 pub fn segment_membership_updates(users: &[u8], options_value: JsValue) -> Exported {
-    let given: MembershipUpdateOptions = options(&options_value, "options")?;
-    let token = given.token.string("options.token")?.unwrap_or_default();
-    let max = given.max_per_request.number("options.maxPerRequest")?;
+    // The token and the batch size of `engageBatches`, and `perAudience`.
+    let [token, max, per_audience] = options(&options_value, "options", ["token", "maxPerRequest", "perAudience"])?;
+    let token = token.string("options.token")?.unwrap_or_default();
+    let max = max.number("options.maxPerRequest")?;
     let max = whole_number(max, "options.maxPerRequest", 1.0, 2000.0)?.unwrap_or(2000.0) as usize;
-    let per_audience = given.per_audience.boolean("options.perAudience")?.unwrap_or(false);
+    let per_audience = per_audience.boolean("options.perAudience")?.unwrap_or(false);
     let users = read_user_audiences(users).map_err(|p| argument_problem("users", p))?;
     json(&audience::segment_membership_updates(&users, per_audience, &token, max).map_err(audience_error)?)
 }

@@ -3,10 +3,7 @@
 use crate::json::ToJson;
 use crate::problem::Problem;
 use js_sys::{ArrayBuffer, Uint8Array};
-use serde::de::{self, DeserializeOwned};
-use serde::{Deserialize, Serialize};
-use std::cell::Cell;
-use std::fmt;
+use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// What an export throws: a `CohortSyncError` (the package's class, which `api.js`
@@ -276,45 +273,14 @@ pub fn whole_number(value: Option<f64>, name: &str, min: f64, max: f64) -> Resul
 }
 
 /// An option's value as the caller gave it (`undefined` when absent), checked by the
-/// export that reads it: serde's own type errors would not name the option, and numbers
-/// keep their range checks ([`whole_number`]).
-///
-/// Option structs mark each `Raw` field `#[serde(default)]` rather than the whole struct:
-/// the struct-wide default builds a default struct on every read, which is more code.
-#[derive(Default)]
+/// export that reads it, so that messages name the option (`options.maxMembers must be
+/// a number, got string`) and numbers keep their range checks ([`whole_number`]).
 pub struct Raw(JsValue);
 
-/// The newtype name under which [`Value`] hands a `Raw` its JavaScript value.
-const RAW: &str = "cohort_sync::Raw";
-
-thread_local! {
-    /// The value [`Value`] is handing to the `Raw` being read: serde's data model has no
-    /// JavaScript values, so the handle goes around it (one thread, one read at a time).
-    static HANDED: Cell<JsValue> = const { Cell::new(JsValue::UNDEFINED) };
-}
-
-impl<'de> Deserialize<'de> for Raw {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Raw, D::Error> {
-        deserializer.deserialize_newtype_struct(RAW, RawVisitor)
-    }
-}
-
-struct RawVisitor;
-
-impl<'de> de::Visitor<'de> for RawVisitor {
-    type Value = Raw;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        formatter.write_str("an option's value")
-    }
-
-    /// [`Value`] has put the value aside: take it.
-    fn visit_unit<E: de::Error>(self) -> Result<Raw, E> {
-        Ok(Raw(HANDED.with(Cell::take)))
-    }
-}
-
 impl Raw {
+    /// An option the caller did not give.
+    const ABSENT: Raw = Raw(JsValue::UNDEFINED);
+
     /// The value, `undefined` when the option is absent.
     pub fn value(&self) -> &JsValue {
         &self.0
@@ -355,37 +321,53 @@ impl Raw {
     }
 }
 
-/// An options argument named `what` read into `T`, a `#[derive(Deserialize)]` struct
-/// of [`Raw`] fields that refuses unknown keys (so a typo such as `maxMember` is an
-/// error rather than silently ignored). `undefined` and `null` mean every default;
-/// anything else must be an object.
+/// An options argument named `what`, read as the values of the keys `names`, in that
+/// order:
 ///
-/// serde never reads the caller's object: a getter or Proxy throwing through a wasm
-/// method would leave its handle borrowed for good. It reads a copy instead
-/// ([`option_entries`]), each value a handle that serde does not look into ([`Value`]).
-pub fn options<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, BindingError> {
-    let entries = option_entries(value, what)?;
-    T::deserialize(Entries { entries: entries.into_iter(), value: JsValue::UNDEFINED })
-        .map_err(|error| serde_error(error, what))
+/// ```ignore
+/// let [max_members, max_bytes] = options(value, "options", ["maxMembers", "maxBytes"])?;
+/// ```
+///
+/// `undefined` and `null` mean every default; anything else must be an object, and a key
+/// not in `names` is refused, so that a typo such as `maxMember` is an error rather than
+/// silently ignored. A nested options object (`rule.braze`) is read by calling this again
+/// on its value.
+pub fn options<const N: usize>(value: &JsValue, what: &str, names: [&str; N]) -> Result<[Raw; N], BindingError> {
+    let mut values = [Raw::ABSENT; N];
+    read_options(value, what, &names, &mut values)?;
+    Ok(values)
 }
 
-/// An options argument's own enumerable string keys with their values, read through
-/// caught imports: an inert copy of it. The values are not copied: they are read later
-/// only through typeof checks and caught imports ([`Raw`], [`array_items`]), or, a nested
-/// object, by [`options`] again.
-fn option_entries(value: &JsValue, what: &str) -> Result<Vec<(String, JsValue)>, BindingError> {
+/// [`options`]' one body for every options type: `values[i]` gets the value of `names[i]`.
+///
+/// The object is read only through caught imports (`Object.keys`, `Reflect.get`): a
+/// throwing getter or a (revoked) Proxy unwinding through a wasm method would leave its
+/// handle borrowed for good. Its values are not looked into here; the exports read them
+/// through typeof checks and caught imports ([`Raw`], [`array_items`]).
+fn read_options(value: &JsValue, what: &str, names: &[&str], values: &mut [Raw]) -> Result<(), BindingError> {
     if value.is_undefined() || value.is_null() {
-        return Ok(Vec::new());
+        return Ok(());
     }
     if !value.is_object() || is_array(value) {
         return Err(BindingError::invalid_argument(format!("{what} must be an object, got {}", type_name(value))));
     }
-    let mut entries = Vec::new();
+    // Every value is read before an unknown key is refused, so that an object that
+    // cannot be read says so whatever the order of its keys.
+    let mut unknown = None;
     for key in object_keys(value).map_err(|_| unreadable(what))?.iter() {
         let item = js_sys::Reflect::get(value, &key).map_err(|_| unreadable(what))?;
-        entries.push((key.as_string().unwrap_or_default(), item));
+        let key = key.as_string().unwrap_or_default();
+        match names.iter().position(|name| *name == key) {
+            Some(at) => values[at] = Raw(item),
+            None => {
+                unknown.get_or_insert(key);
+            }
+        }
     }
-    Ok(entries)
+    match unknown {
+        Some(key) => Err(unknown_option(what, &key, names)),
+        None => Ok(()),
+    }
 }
 
 #[cold]
@@ -393,127 +375,23 @@ fn unreadable(what: &str) -> BindingError {
     BindingError::invalid_argument(format!("{what} could not be read"))
 }
 
-/// What serde found wrong (an unknown key), as `invalid_argument` naming the argument.
+/// The refusal of an unknown key, in serde's words for an unknown field (its
+/// `deny_unknown_fields`), which users see and may match on:
+/// ``options: unknown field `maxMember`, expected `maxMembers` or `maxBytes` ``, and
+/// `one of` before more than two names.
 #[cold]
-fn serde_error(error: OptionsError, what: &str) -> BindingError {
-    BindingError::invalid_argument(format!("{what}: {}", error.0))
-}
-
-/// What serde reports about an options object. Only an unknown key can happen (every
-/// field is a defaulted [`Raw`], every key a string), and serde's own message for it
-/// names the key and the known ones. Type errors do not describe the value found:
-/// formatting serde's `Unexpected` (floats, escaped strings) links ~14 KB gzipped of
-/// code, which the default methods would do for messages no caller can get.
-pub struct OptionsError(String);
-
-impl de::Error for OptionsError {
-    #[cold]
-    fn custom<T: fmt::Display>(message: T) -> Self {
-        OptionsError(message.to_string())
+fn unknown_option(what: &str, key: &str, names: &[&str]) -> BindingError {
+    let mut message = format!("{what}: unknown field `{key}`, expected ");
+    if names.len() > 2 {
+        message.push_str("one of ");
     }
-
-    #[cold]
-    fn invalid_type(_: de::Unexpected, expected: &dyn de::Expected) -> Self {
-        OptionsError(format!("invalid type, expected {expected}"))
-    }
-
-    #[cold]
-    fn invalid_value(_: de::Unexpected, expected: &dyn de::Expected) -> Self {
-        OptionsError(format!("invalid value, expected {expected}"))
-    }
-
-    #[cold]
-    fn invalid_length(_: usize, expected: &dyn de::Expected) -> Self {
-        OptionsError(format!("invalid length, expected {expected}"))
-    }
-}
-
-impl fmt::Display for OptionsError {
-    fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        formatter.write_str(&self.0)
-    }
-}
-
-/// The message as it is (a derived `Debug` would escape it, linking `str`'s `Debug`).
-impl fmt::Debug for OptionsError {
-    fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        formatter.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for OptionsError {}
-
-/// An options object as serde reads it: every key, so that `deny_unknown_fields` sees
-/// the unknown ones, each value as a [`Value`].
-struct Entries {
-    entries: std::vec::IntoIter<(String, JsValue)>,
-    value: JsValue,
-}
-
-impl<'de> de::Deserializer<'de> for Entries {
-    type Error = OptionsError;
-
-    fn deserialize_any<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        visitor.visit_map(self)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
-        unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
-    }
-}
-
-impl Entries {
-    /// The next key, its value kept for `next_value_seed`: one body for every options type.
-    #[inline(never)]
-    fn next_key(&mut self) -> Option<String> {
-        let (key, value) = self.entries.next()?;
-        self.value = value;
-        Some(key)
-    }
-}
-
-impl<'de> de::MapAccess<'de> for Entries {
-    type Error = OptionsError;
-
-    fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Self::Error> {
-        match self.next_key() {
-            Some(key) => seed.deserialize(de::value::StringDeserializer::new(key)).map(Some),
-            None => Ok(None),
+    for (i, name) in names.iter().enumerate() {
+        if i > 0 {
+            message.push_str(if names.len() == 2 { " or " } else { ", " });
         }
+        message.push('`');
+        message.push_str(name);
+        message.push('`');
     }
-
-    fn next_value_seed<V: de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Self::Error> {
-        seed.deserialize(Value(std::mem::take(&mut self.value)))
-    }
-}
-
-/// One option's value as serde reads it: only as a [`Raw`], which it hands the value
-/// (through [`HANDED`]) without serde looking into it.
-struct Value(JsValue);
-
-impl<'de> de::Deserializer<'de> for Value {
-    type Error = OptionsError;
-
-    fn deserialize_newtype_struct<V: de::Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        if name != RAW {
-            return self.deserialize_any(visitor);
-        }
-        HANDED.with(|slot| slot.set(self.0));
-        visitor.visit_unit()
-    }
-
-    #[cold]
-    fn deserialize_any<V: de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
-        Err(OptionsError("an option is read only as a Raw value".into()))
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
-        unit_struct seq tuple tuple_struct map struct enum identifier ignored_any
-    }
+    BindingError::invalid_argument(message)
 }

@@ -4,32 +4,22 @@
 use super::convert::{argument_problem, body_bytes, invalid, json, options, whole_number, Exported, Raw};
 use super::identity::braze_rule;
 use super::payload::read_page;
+use crate::args::read_upload_records;
 use crate::destinations;
-use crate::json::args::read_upload_records;
 use crate::json::ToJson;
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct UploadOptions {
-    #[serde(default)]
-    ts: Raw,
-    #[serde(default)]
-    format: Raw,
-}
 
 /// `format: "objects"` (default) gives `{ d }` objects; `"json"` gives each upload's
 /// request body as text, ready to send (no parse on the way out, none on the way in).
 #[wasm_bindgen(js_name = cleverTapUploads)]
 pub fn clevertap_uploads(page: JsValue, options_value: JsValue) -> Result<JsValue, JsValue> {
-    let given: UploadOptions = options(&options_value, "options")?;
-    let as_text = match given.format.string("options.format")?.as_deref() {
+    let [ts, format] = options(&options_value, "options", ["ts", "format"])?;
+    let as_text = match format.string("options.format")?.as_deref() {
         None | Some("objects") => false,
         Some("json") => true,
         Some(other) => return Err(invalid(format!("options.format must be \"objects\" or \"json\", got \"{other}\""))),
     };
-    let ts = clevertap_ts(&given.ts, "options.ts")?;
+    let ts = clevertap_ts(&ts, "options.ts")?;
     let page = read_page(&page)?;
     let bodies = destinations::clevertap_uploads(&page, ts);
     if as_text {
@@ -80,39 +70,22 @@ pub fn braze_cohort_changes(page: JsValue, options: JsValue) -> Exported {
     json(&destinations::braze_cohort_changes(&braze_page(&page)?, &rule))
 }
 
-/// `forwardingRequests`' options: a destination is built when its options are given.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ForwardingOptions {
-    #[serde(default)]
-    clevertap: Raw,
-    #[serde(default)]
-    braze: Raw,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CleverTapForwarding {
-    #[serde(default)]
-    ts: Raw,
-}
-
 /// Every destination's requests for one page from one read of it, what a forwarding
 /// receiver needs a page: `{ clevertap, braze }`, each built only when its options are
 /// given (an object, `{}` for the defaults). `clevertap`: the upload bodies as JSON text;
 /// `braze`: `{ requests, skipped }`, request bodies as JSON text.
 #[wasm_bindgen(js_name = forwardingRequests)]
 pub fn forwarding_requests(page: JsValue, options_value: JsValue) -> Result<JsValue, JsValue> {
-    let given: ForwardingOptions = options(&options_value, "options")?;
+    let [clevertap, braze] = options(&options_value, "options", ["clevertap", "braze"])?;
     let wanted = |raw: &Raw| !raw.value().is_undefined() && !raw.value().is_null();
-    let ts = match wanted(&given.clevertap) {
+    let ts = match wanted(&clevertap) {
         true => {
-            let clevertap: CleverTapForwarding = options(given.clevertap.value(), "options.clevertap")?;
-            Some(clevertap_ts(&clevertap.ts, "options.clevertap.ts")?)
+            let [ts] = options(clevertap.value(), "options.clevertap", ["ts"])?;
+            Some(clevertap_ts(&ts, "options.clevertap.ts")?)
         }
         false => None,
     };
-    let rule = if wanted(&given.braze) { Some(braze_rule(given.braze.value(), false)?) } else { None };
+    let rule = if wanted(&braze) { Some(braze_rule(braze.value(), false)?) } else { None };
     let page = if rule.is_some() { braze_page(&page)? } else { read_page(&page)? };
     let texts = |bodies: Vec<String>| bodies.into_iter().map(JsValue::from).collect::<js_sys::Array>();
     let out = js_sys::Object::new();

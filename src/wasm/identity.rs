@@ -4,12 +4,11 @@
 
 use super::convert::{
     argument_problem, array_items, exact_string, invalid, is_array, json, options, snapshot_bytes, type_name, value,
-    BindingError, Exported, Raw,
+    BindingError, Exported,
 };
 use super::payload::read_page;
+use crate::args::{read_member_list, read_string_list};
 use crate::identity::{self, IdentityIndex, IdentityRule};
-use crate::json::args::{read_member_list, read_string_list};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 /// An optional name that, when given, must not be empty (an empty one would silently
@@ -21,40 +20,19 @@ pub(super) fn non_empty(value: Option<String>, name: &str) -> Result<Option<Stri
     }
 }
 
-/// Braze's identity options: a rule's `braze` object, and `brazeCohortChanges`'s options.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct BrazeOptions {
-    #[serde(default)]
-    user_id_property: Raw,
-    #[serde(default)]
-    simplified_id_merge: Raw,
-}
-
-/// The Braze rule that the options object `value` describes: `rule.braze` (`in_rule`) or
-/// `brazeCohortChanges`'s options.
+/// The Braze rule that the options object `value` (`{ userIdProperty?,
+/// simplifiedIdMerge? }`) describes: `rule.braze` (`in_rule`) or `brazeCohortChanges`'s
+/// options.
 pub(super) fn braze_rule(value: &JsValue, in_rule: bool) -> Result<IdentityRule, JsValue> {
     let (what, user_id_name, merge_name) = match in_rule {
         true => ("rule.braze", "rule.braze.userIdProperty", "rule.braze.simplifiedIdMerge"),
         false => ("options", "options.userIdProperty", "options.simplifiedIdMerge"),
     };
-    let given: BrazeOptions = options(value, what)?;
+    let [user_id_property, simplified_id_merge] = options(value, what, ["userIdProperty", "simplifiedIdMerge"])?;
     Ok(IdentityRule::Braze {
-        user_id_property: non_empty(given.user_id_property.string(user_id_name)?, "userIdProperty")?,
-        simplified_id_merge: given.simplified_id_merge.boolean(merge_name)?.unwrap_or(false),
+        user_id_property: non_empty(user_id_property.string(user_id_name)?, "userIdProperty")?,
+        simplified_id_merge: simplified_id_merge.boolean(merge_name)?.unwrap_or(false),
     })
-}
-
-/// A rule given as an object: one of `braze` or `properties` (with `fallbackToDistinctId`).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RuleObject {
-    #[serde(default)]
-    braze: Raw,
-    #[serde(default)]
-    properties: Raw,
-    #[serde(default)]
-    fallback_to_distinct_id: Raw,
 }
 
 /// `"clevertap"`, `"braze"`, `{ braze: { userIdProperty?, simplifiedIdMerge? } }` or
@@ -70,11 +48,11 @@ fn rule_argument(rule: &JsValue) -> Result<IdentityRule, JsValue> {
         }
         None => {}
     }
-    let given: RuleObject = options(rule, "rule")?;
-    if !given.braze.value().is_undefined() {
-        return braze_rule(given.braze.value(), true);
+    let [braze, properties, fallback] = options(rule, "rule", ["braze", "properties", "fallbackToDistinctId"])?;
+    if !braze.value().is_undefined() {
+        return braze_rule(braze.value(), true);
     }
-    let properties = given.properties.value();
+    let properties = properties.value();
     if !is_array(properties) {
         return Err(invalid("rule must be \"clevertap\", \"braze\", { braze: {…} } or { properties: [...] }"));
     }
@@ -87,7 +65,7 @@ fn rule_argument(rule: &JsValue) -> Result<IdentityRule, JsValue> {
     }
     Ok(IdentityRule::Custom {
         properties: names,
-        fallback_to_distinct_id: given.fallback_to_distinct_id.boolean("rule.fallbackToDistinctId")?.unwrap_or(true),
+        fallback_to_distinct_id: fallback.boolean("rule.fallbackToDistinctId")?.unwrap_or(true),
     })
 }
 

@@ -1,33 +1,18 @@
 //! Exports for "Mixpanel ingestion" (docs/api.md): events and profile updates arrive as
 //! UTF-8 bytes of a JSON array or NDJSON (api.js).
 
-use super::convert::{invalid, json, options, type_name, whole_number, BindingError, Exported, Raw};
+use super::convert::{invalid, json, options, type_name, whole_number, BindingError, Exported};
 use super::identity::non_empty;
 use crate::ingest::{self, ProfileKind};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct EventOptions {
-    #[serde(default)]
-    now: Raw,
-}
 
 /// `text`: the events as a JSON array or NDJSON (bytes).
 #[wasm_bindgen(js_name = validateEvents)]
 pub fn validate_events(text: &[u8], options_value: JsValue) -> Exported {
-    let given: EventOptions = options(&options_value, "options")?;
-    let now = given.now.number("options.now")?;
+    let [now] = options(&options_value, "options", ["now"])?;
+    let now = now.number("options.now")?;
     let now = whole_number(now, "options.now", 0.0, 2f64.powi(53))?.unwrap_or_else(js_sys::Date::now) as u64;
     json(&ingest::validate_events(text, now))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ProfileOptions {
-    #[serde(default)]
-    token: Raw,
 }
 
 /// `options.token`: the project token the caller will put into updates without one.
@@ -38,8 +23,8 @@ pub fn validate_profiles(text: &[u8], kind: JsValue, options_value: JsValue) -> 
         Some("group") => ProfileKind::Group,
         _ => return Err(invalid("kind must be \"user\" or \"group\"")),
     };
-    let given: ProfileOptions = options(&options_value, "options")?;
-    let token = non_empty(given.token.string("options.token")?, "options.token")?;
+    let [token] = options(&options_value, "options", ["token"])?;
+    let token = non_empty(token.string("options.token")?, "options.token")?;
     json(&ingest::validate_profiles(text, kind, token.as_deref()))
 }
 

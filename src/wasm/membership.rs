@@ -5,13 +5,12 @@
 
 use super::convert::{
     argument_problem, array_items, exact_string, is_array, json, options, snapshot_bytes, type_name, value,
-    whole_number, BindingError, Exported, Raw,
+    whole_number, BindingError, Exported,
 };
 use super::payload::{page_argument, validate_options, PageArgument};
-use crate::json::args::{read_member_list, read_string_list};
+use crate::args::{read_member_list, read_string_list};
 use crate::plan::{plan_sync, PlanOptions, DEFAULT_BATCH_SIZE};
 use crate::state::{CohortState, PagePlace, SyncTracker};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 fn seed(hi: u32, lo: u32) -> u64 {
@@ -30,47 +29,31 @@ pub fn diff_members(previous: &[u8], current: &[u8], seed_hi: u32, seed_lo: u32)
     json(&diff)
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PlanArgument {
-    #[serde(default)]
-    project_id: Raw,
-    #[serde(default)]
-    cohort_id: Raw,
-    #[serde(default)]
-    cohort_name: Raw,
-    #[serde(default)]
-    cohort_description: Raw,
-    #[serde(default)]
-    session_id: Raw,
-    #[serde(default)]
-    batch_size: Raw,
-    #[serde(default)]
-    snapshot_age_ms: Raw,
-}
-
-impl PlanArgument {
-    fn read(&self) -> Result<PlanOptions, BindingError> {
-        let batch_size = whole_number(self.batch_size.number("options.batchSize")?, "options.batchSize", 1.0, 1e9)?;
-        let snapshot_age_ms = self.snapshot_age_ms.number("options.snapshotAgeMs")?;
-        Ok(PlanOptions {
-            project_id: self.project_id.string("options.projectId")?.unwrap_or_default(),
-            cohort_id: self.cohort_id.string("options.cohortId")?.unwrap_or_default(),
-            cohort_name: self.cohort_name.string("options.cohortName")?,
-            cohort_description: self.cohort_description.string("options.cohortDescription")?,
-            session_id: self.session_id.string("options.sessionId")?.unwrap_or_default(),
-            batch_size: batch_size.map_or(DEFAULT_BATCH_SIZE, |v| v as usize),
-            snapshot_age_ms: whole_number(snapshot_age_ms, "options.snapshotAgeMs", 0.0, 2f64.powi(53))?
-                .map(|v| v as u64),
-        })
-    }
+/// `planSync`'s options.
+fn read_plan_options(value: &JsValue) -> Result<PlanOptions, BindingError> {
+    let [project_id, cohort_id, cohort_name, cohort_description, session_id, batch_size, snapshot_age_ms] = options(
+        value,
+        "options",
+        ["projectId", "cohortId", "cohortName", "cohortDescription", "sessionId", "batchSize", "snapshotAgeMs"],
+    )?;
+    let batch_size = whole_number(batch_size.number("options.batchSize")?, "options.batchSize", 1.0, 1e9)?;
+    let snapshot_age_ms = snapshot_age_ms.number("options.snapshotAgeMs")?;
+    Ok(PlanOptions {
+        project_id: project_id.string("options.projectId")?.unwrap_or_default(),
+        cohort_id: cohort_id.string("options.cohortId")?.unwrap_or_default(),
+        cohort_name: cohort_name.string("options.cohortName")?,
+        cohort_description: cohort_description.string("options.cohortDescription")?,
+        session_id: session_id.string("options.sessionId")?.unwrap_or_default(),
+        batch_size: batch_size.map_or(DEFAULT_BATCH_SIZE, |v| v as usize),
+        snapshot_age_ms: whole_number(snapshot_age_ms, "options.snapshotAgeMs", 0.0, 2f64.powi(53))?.map(|v| v as u64),
+    })
 }
 
 /// `previous`: JSON of the last snapshot's ids, or `None`; `current`: JSON of members
 /// (both as UTF-8 bytes).
 #[wasm_bindgen(js_name = planSync)]
 pub fn plan_sync_export(previous: Option<Vec<u8>>, current: &[u8], plan_options: JsValue) -> Exported {
-    let plan = options::<PlanArgument>(&plan_options, "options")?.read()?;
+    let plan = read_plan_options(&plan_options)?;
     let previous = match previous {
         Some(text) => Some(
             read_string_list(&text)

@@ -1,35 +1,9 @@
 //! Exports for "Webhook payloads" (docs/api.md).
 
 use super::convert::{json, options, type_name, value, whole_number, BindingError, Exported, Raw, WebhookBody};
-use crate::json::ToJson;
 use crate::payload::{self, ValidateOptions, ValidationReport, WebhookError, DEFAULT_FAILURE_STATUS};
 use crate::problem::{Problem, ProblemCode};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
-
-/// `{ maxMembers, maxBytes }` (docs/api.md), taken by `parsePayload` and `CohortState.apply`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct LimitOptions {
-    #[serde(default)]
-    max_members: Raw,
-    #[serde(default)]
-    max_bytes: Raw,
-}
-
-/// `validatePayload`'s options: the limits, and whether to list the ids and members.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ValidatePayloadOptions {
-    #[serde(default)]
-    max_members: Raw,
-    #[serde(default)]
-    max_bytes: Raw,
-    #[serde(default)]
-    ids: Raw,
-    #[serde(default)]
-    member_spans: Raw,
-}
 
 /// The limits as the core takes them.
 fn limits(max_members: &Raw, max_bytes: &Raw) -> Result<ValidateOptions, BindingError> {
@@ -45,10 +19,11 @@ fn limits(max_members: &Raw, max_bytes: &Raw) -> Result<ValidateOptions, Binding
     })
 }
 
-/// The options of `parsePayload` and `CohortState.apply`.
+/// The options of `parsePayload` and `CohortState.apply`: `{ maxMembers, maxBytes }`
+/// (docs/api.md).
 pub(super) fn validate_options(value: &JsValue) -> Result<ValidateOptions, BindingError> {
-    let given: LimitOptions = options(value, "options")?;
-    limits(&given.max_members, &given.max_bytes)
+    let [max_members, max_bytes] = options(value, "options", ["maxMembers", "maxBytes"])?;
+    limits(&max_members, &max_bytes)
 }
 
 /// A body of the wrong type is a problem with the input, reported like any other.
@@ -79,10 +54,11 @@ pub(super) fn read_body(body: &JsValue) -> Result<WebhookBody, Problem> {
 /// sent without reading the body again.
 #[wasm_bindgen(js_name = validatePayload)]
 pub fn validate_payload(body: JsValue, options_value: JsValue) -> Exported {
-    let given: ValidatePayloadOptions = options(&options_value, "options")?;
-    let options = limits(&given.max_members, &given.max_bytes)?;
-    let ids = given.ids.boolean("options.ids")? == Some(true);
-    let spans = given.member_spans.boolean("options.memberSpans")? == Some(true);
+    let [max_members, max_bytes, ids, spans] =
+        options(&options_value, "options", ["maxMembers", "maxBytes", "ids", "memberSpans"])?;
+    let options = limits(&max_members, &max_bytes)?;
+    let ids = ids.boolean("options.ids")? == Some(true);
+    let spans = spans.boolean("options.memberSpans")? == Some(true);
     let body = match read_body(&body) {
         Ok(body) => body,
         Err(problem) => return json(&rejected_body(problem)),
@@ -94,11 +70,10 @@ pub fn validate_payload(body: JsValue, options_value: JsValue) -> Exported {
     }
     let (mut report, listing) = payload::validate_payload_with_ids(&body.bytes, &options, spans);
     body.place(report.errors.iter_mut().chain(report.warnings.iter_mut()));
-    let mut text = report.to_json();
-    // The report is one JSON object: its closing brace makes way for what was asked for.
-    text.pop();
+    // One object: the report's fields, then what was asked for.
     let mut w = crate::json::JsonWriter::new();
     w.begin_object();
+    report.write_fields(&mut w);
     if ids {
         write_ids(&mut w, &report, &listing.ids);
     }
@@ -106,14 +81,7 @@ pub fn validate_payload(body: JsValue, options_value: JsValue) -> Exported {
         write_member_spans(&mut w, &body, &listing.member_spans);
     }
     w.end_object();
-    // `{` and `}` of the writer's object go; its fields join the report's.
-    let fields = w.finish();
-    if fields.len() > 2 {
-        text.push(',');
-        text.push_str(crate::text::cut(&fields, 1, fields.len() - 1));
-    }
-    text.push('}');
-    Ok(text)
+    Ok(w.finish())
 }
 
 /// `ids`, and the page's content key (what tells pageless pages apart:
@@ -238,7 +206,7 @@ pub(super) fn page_argument(value: &JsValue) -> Result<PageArgument, JsValue> {
         .ok()
         .and_then(|s| s.as_string())
         .ok_or_else(|| BindingError::invalid_argument("the page object cannot be turned into JSON"))?;
-    crate::json::args::read_page_argument(text.as_bytes())
+    crate::args::read_page_argument(text.as_bytes())
         .map(PageArgument::Page)
         .map_err(|p| super::convert::argument_problem("page", p))
 }
@@ -273,16 +241,6 @@ fn rejected_body(problem: Problem) -> ValidationReport {
     }
 }
 
-/// `webhookResponse`'s `error`: `{ message, code? }`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ErrorArgument {
-    #[serde(default)]
-    message: Raw,
-    #[serde(default)]
-    code: Raw,
-}
-
 #[wasm_bindgen(js_name = webhookResponse)]
 pub fn webhook_response(action: JsValue, error: JsValue) -> Result<JsValue, JsValue> {
     let action = match action.as_string() {
@@ -294,14 +252,15 @@ pub fn webhook_response(action: JsValue, error: JsValue) -> Result<JsValue, JsVa
             )
         }
     };
+    // `error`: `{ message, code? }`.
     let error = if error.is_null() || error.is_undefined() {
         None
     } else {
-        let given: ErrorArgument = options(&error, "error")?;
-        let Some(message) = given.message.string("error.message")? else {
+        let [message, code] = options(&error, "error", ["message", "code"])?;
+        let Some(message) = message.string("error.message")? else {
             return Err(BindingError::invalid_argument("error.message must be a string").into());
         };
-        let code = whole_number(given.code.number("error.code")?, "error.code", 0.0, 65535.0)?
+        let code = whole_number(code.number("error.code")?, "error.code", 0.0, 65535.0)?
             .map_or(DEFAULT_FAILURE_STATUS, |c| c as u16);
         Some(WebhookError::new(message, code).map_err(BindingError::invalid_argument)?)
     };

@@ -3,20 +3,21 @@
 //! JavaScript hands large arguments over as one JSON string (`JSON.stringify` is the
 //! fastest way out of a JS array, and one crossing beats a million), and these read
 //! them with the same validating reader as webhook bodies. A problem names the spot
-//! with a JSON Pointer into the argument.
+//! with a JSON Pointer into the argument. Plain Rust, so that the tests and the fuzz
+//! checks read arguments as the binding layer (`wasm`) does.
 
-use super::pointer::push_token;
-use super::{Kind, Reader};
+use crate::json::pointer::push_token;
+use crate::json::{Kind, Reader, SyntaxError};
 use crate::payload::{Action, CohortPage, Member, PageInfo, Properties};
 use crate::problem::{Problem, ProblemCode};
 use std::borrow::Cow;
 
-fn syntax(error: super::SyntaxError) -> Problem {
+fn syntax(error: SyntaxError) -> Problem {
     Problem::new(error.code, "", error.message).at(error.offset)
 }
 
 /// A problem inside one string (a lone surrogate, bad UTF-8) names that string.
-fn at_path(error: super::SyntaxError, path: String) -> Problem {
+fn at_path(error: SyntaxError, path: String) -> Problem {
     Problem::new(error.code, path, error.message).at(error.offset)
 }
 
