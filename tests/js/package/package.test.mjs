@@ -156,6 +156,17 @@ describe("validatePayload", () => {
       assert.equal(validatePayload(text(payload()), options).valid, true);
     }
   });
+
+  test("an unknown option is named, with the options there are (serde's sentence)", T, () => {
+    assert.throws(() => validatePayload(text(payload()), { maxMember: 1 }), {
+      code: "invalid_argument",
+      message: "options: unknown field `maxMember`, expected one of `maxMembers`, `maxBytes`, `ids`, `memberSpans`",
+    });
+    assert.throws(() => cs.parsePayload(text(payload()), { maxMembers: 1, typo: 2 }), {
+      code: "invalid_argument",
+      message: "options: unknown field `typo`, expected `maxMembers` or `maxBytes`",
+    });
+  });
 });
 
 describe("parsePayload", () => {
