@@ -18,6 +18,9 @@ Run 'cohort-sync <command> --help' for its options. --version prints the version
 Exit status: 0 success, 1 the check or the replay found a problem,
 2 usage error or a file that cannot be read (each command's --help says more).`;
 
+/** The options taken before a command (each command's own come after it). */
+const GLOBAL_OPTIONS = ["help", "version"];
+
 const COMMANDS = {
   validate: () => import("./cli/validate.mjs"),
   replay: () => import("./cli/replay.mjs"),
@@ -44,8 +47,13 @@ async function run(argv) {
     return run([rest[0], "--help"]);
   }
   if (!Object.hasOwn(COMMANDS, command)) {
-    const guess = didYouMean(command.replace(/^-+/, ""), Object.keys(COMMANDS));
-    process.stderr.write(`cohort-sync: unknown command ${JSON.stringify(command)}${guess}\n\n${HELP}\n`);
+    // One line: the whole usage after a typo buries the mistake; --help is one word away.
+    const option = command.startsWith("-");
+    const guess = option ? didYouMean(command.replace(/^-+/, ""), GLOBAL_OPTIONS, "--") : didYouMean(command, Object.keys(COMMANDS));
+    const what = option ? `unknown option ${command}` : `unknown command ${JSON.stringify(command)}`;
+    const names = Object.keys(COMMANDS);
+    const where = option && !guess ? ` (options go after a command: ${names.slice(0, -1).join(", ")} or ${names.at(-1)})` : "";
+    process.stderr.write(`cohort-sync: ${what}${guess}${where}. Try 'cohort-sync --help'.\n`);
     return 2;
   }
   const { main } = await COMMANDS[command]();

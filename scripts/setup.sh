@@ -60,7 +60,18 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium
 fi
 
-# 5. PostgreSQL from Debian's packages, for the receiver's tests and benches on a real
+# 5. Firefox ESR from Debian's packages, for the pages' smoke test in Firefox
+#    (tests/js/page/firefox.test.mjs: puppeteer-core drives /usr/bin/firefox-esr over
+#    WebDriver BiDi; it never downloads a browser).
+if [ ! -x /usr/bin/firefox-esr ]; then
+  echo "setup: installing firefox-esr (apt); takes a couple of minutes"
+  sudo_cmd=""
+  if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq firefox-esr
+fi
+
+# 6. PostgreSQL from Debian's packages, for the receiver's tests and benches on a real
 #    server (scripts/pg-cluster.mjs starts a throwaway cluster with its binaries; the
 #    package's own cluster and service are never used).
 if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' > /dev/null; then

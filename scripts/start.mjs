@@ -6,9 +6,11 @@
 //   node scripts/start.mjs            # stays up until Ctrl-C
 //   node scripts/start.mjs --check    # the same, then stops: exit 0 when the cohort
 //                                     # appeared and the console's origin may call the Worker
+// WORKER_PORT (8787) and PAGE_PORT (8788) choose the ports on 127.0.0.1.
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { createServer as createTcpServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatSummary, replay } from "cohort-sync/replay";
@@ -16,10 +18,70 @@ import { startStaticServer } from "./serve.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const check = process.argv.includes("--check");
-const WORKER_PORT = Number(process.env.WORKER_PORT ?? 8787);
-const PAGE_PORT = Number(process.env.PAGE_PORT ?? 8788);
 const DEMO = { user: "demo", password: "demo-password" };
+
+/** Stops before anything is started or written, with `message` on stderr. */
+function refuse(message) {
+  console.error(`start: ${message}`);
+  process.exit(1);
+}
+
+/** The port in the environment variable `name`, or `fallback`; anything else stops. */
+function portSetting(name, fallback) {
+  const text = process.env[name];
+  if (text === undefined || text === "") return fallback;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) refuse(`${name} must be a port number from 1 to 65535, got ${JSON.stringify(text)}`);
+  return port;
+}
+
+const WORKER_PORT = portSetting("WORKER_PORT", 8787);
+const PAGE_PORT = portSetting("PAGE_PORT", 8788);
+if (WORKER_PORT === PAGE_PORT) refuse(`WORKER_PORT and PAGE_PORT are both ${WORKER_PORT}: the Worker and the pages need a port each`);
 const origin = `http://127.0.0.1:${WORKER_PORT}`;
+
+/** Whether a listener can bind 127.0.0.1:`port` now: "free", "taken" (EADDRINUSE), or the error's code. */
+function probePort(port) {
+  return new Promise((resolve) => {
+    const server = createTcpServer();
+    server.once("error", (error) => resolve(error.code === "EADDRINUSE" ? "taken" : (error.code ?? String(error))));
+    server.listen({ host: "127.0.0.1", port, exclusive: true }, () => server.close(() => resolve("free")));
+  });
+}
+
+/** A free port near `from` to suggest, other than `avoid`; null when none is found. */
+async function freePortNear(from, avoid) {
+  for (let port = from + 10; port < from + 40 && port <= 65535; port++) {
+    if (!avoid.includes(port) && (await probePort(port)) === "free") return port;
+  }
+  return null;
+}
+
+// Both ports are checked before anything is started or sent: a server already on the
+// Worker's port would be polled, sent the demo credentials in a webhook and a read, and
+// its answers taken for the Worker's.
+{
+  const ports = { WORKER_PORT: [WORKER_PORT, "the Worker's"], PAGE_PORT: [PAGE_PORT, "the pages'"] };
+  const problems = [];
+  for (const [name, [port, what]] of Object.entries(ports)) {
+    const state = await probePort(port);
+    if (state === "taken") problems.push({ name, port, line: `port ${port} on 127.0.0.1, ${what} (${name}), is taken by another program` });
+    else if (state !== "free") problems.push({ name, port, line: `port ${port} on 127.0.0.1, ${what} (${name}), cannot be used: ${state}` });
+  }
+  if (problems.length) {
+    const used = [WORKER_PORT, PAGE_PORT];
+    const choice = [];
+    for (const p of problems) {
+      const other = await freePortNear(p.port, [...used, ...choice.map((c) => c.port)]);
+      choice.push({ name: p.name, port: other ?? p.port + 10 });
+    }
+    refuse(
+      `${problems.map((p) => p.line).join("; ")}. Nothing was started or sent.\n` +
+        `Stop that program, or choose other ports with WORKER_PORT and PAGE_PORT, for example:\n` +
+        `  ${choice.map((c) => `${c.name}=${c.port}`).join(" ")} npm start`,
+    );
+  }
+}
 // Where wrangler dev keeps the Durable Objects' storage (START_PERSIST for tests).
 const persist = process.env.START_PERSIST ?? ".wrangler-state";
 
@@ -81,16 +143,29 @@ wrangler.on("exit", (code) => {
   }
 });
 
+/**
+ * Waits until our Worker answers: a request without credentials refused with the
+ * receiver's own challenge (realm "cohort-sync"). Until then nothing with credentials is
+ * sent, so a server that took the port after the check above gets no demo password.
+ */
 async function waitForWorker() {
   const until = Date.now() + 120_000;
+  let other = null; // the last answer that was not our Worker's
   while (Date.now() < until) {
     try {
       const r = await fetch(`${origin}/cohorts/none`);
-      if (r.status === 401 || r.status === 404) return;
+      await r.body?.cancel();
+      const challenge = r.headers.get("www-authenticate") ?? "";
+      if (r.status === 401 && challenge.includes('realm="cohort-sync"')) return;
+      other = `HTTP ${r.status}${challenge ? ` (${challenge})` : ""}`;
     } catch {}
     await new Promise((r) => setTimeout(r, 300));
   }
-  throw new Error(`the Worker did not answer on ${origin} within 2 minutes`);
+  throw new Error(
+    other
+      ? `something other than the Worker answers on ${origin} (${other}); choose another port with WORKER_PORT`
+      : `the Worker did not answer on ${origin} within 2 minutes`,
+  );
 }
 
 async function stop(code) {

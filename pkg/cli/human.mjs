@@ -57,23 +57,53 @@ export function humanizeSizes(message) {
   });
 }
 
-const NETWORK_ERRORS = {
+/** Failures before a connection was made: "could not connect to HOST:PORT (…)". */
+const CONNECT_ERRORS = {
   ECONNREFUSED: "connection refused",
-  ECONNRESET: "the connection was reset",
   ENOTFOUND: "no such host",
   EAI_AGAIN: "the host name could not be looked up (try again)",
   EHOSTUNREACH: "host unreachable",
   ENETUNREACH: "network unreachable",
   ETIMEDOUT: "the connection timed out",
-  EPIPE: "the connection was closed while sending",
-  UND_ERR_SOCKET: "the connection was closed",
+  ECONNABORTED: "the connection was aborted",
 };
 
-/** Why fetch got no answer, in words: "connection refused by 127.0.0.1:8787". */
-export function describeNetworkError(error) {
+/** Failures once connected: "no answer from HOST:PORT (…)". */
+const ANSWER_ERRORS = {
+  ECONNRESET: "the connection was reset",
+  EPIPE: "the connection was closed while sending",
+  UND_ERR_SOCKET: "the connection was closed",
+  UND_ERR_HEADERS_TIMEOUT: "no headers came back in time",
+  UND_ERR_BODY_TIMEOUT: "the body stopped coming",
+};
+
+/** "127.0.0.1:8787" of a URL, with the scheme's port when the URL names none. */
+function hostPort(url) {
+  let u;
+  try {
+    u = new URL(url);
+  } catch {
+    return String(url);
+  }
+  const port = u.port || (u.protocol === "https:" ? "443" : u.protocol === "http:" ? "80" : "");
+  return port ? `${u.hostname}:${port}` : u.hostname;
+}
+
+/**
+ * Why fetch got no answer from `url`, saying what was tried and what failed:
+ * "could not connect to 127.0.0.1:8787 (connection refused)".
+ */
+export function describeNetworkError(error, url) {
   const cause = error?.cause ?? error;
-  const words = NETWORK_ERRORS[cause?.code];
-  if (!words) return String(cause?.message ?? cause?.code ?? error?.message ?? error);
-  const where = cause.address ? ` by ${cause.address}${cause.port ? `:${cause.port}` : ""}` : cause.hostname ? `: ${cause.hostname}` : "";
-  return `${words}${where}`;
+  const target = url !== undefined ? hostPort(url) : cause?.address ? `${cause.address}${cause.port ? `:${cause.port}` : ""}` : (cause?.hostname ?? "the server");
+  // fetch never dials the ports the Fetch standard blocks (1, 7, 25, 6000, …): undici's
+  // whole message is "bad port", which says neither which port nor that nothing was tried.
+  if (cause?.message === "bad port") {
+    const port = url !== undefined ? hostPort(url).split(":").at(-1) : "";
+    return `did not connect to ${target}: fetch refuses port ${port || "this port"}, a port browsers block too; use another`;
+  }
+  if (CONNECT_ERRORS[cause?.code]) return `could not connect to ${target} (${CONNECT_ERRORS[cause.code]})`;
+  if (ANSWER_ERRORS[cause?.code]) return `no answer from ${target} (${ANSWER_ERRORS[cause.code]})`;
+  const words = String(cause?.message ?? cause?.code ?? error?.message ?? error);
+  return `no answer from ${target} (${words})`;
 }

@@ -6,7 +6,7 @@ import { formatDuration } from "./scenario.mjs";
 const BAR = 24;
 
 function describeAnswer(e) {
-  if (e.error) return `no answer (${e.error})`;
+  if (e.error) return e.error; // "could not connect to 127.0.0.1:8787 (connection refused)"
   return `${e.status}${e.message ? ` "${e.message}"` : ""}`;
 }
 

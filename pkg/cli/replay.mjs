@@ -94,7 +94,10 @@ function checkAnswer(action, status, text) {
     problems.push({ code: "not_json", message: "the body is not a JSON object" });
     return { problems, message: null };
   }
-  if (body.action !== action) problems.push({ code: "action_mismatch", message: `"action" is ${JSON.stringify(body.action)}, not the request's ${JSON.stringify(action)}` });
+  // A receiver that refuses a request before reading its body (401 for credentials, 413
+  // for its size) cannot know the action: a null or absent one is no mismatch then.
+  const unread = !ok && (body.action === null || body.action === undefined);
+  if (body.action !== action && !unread) problems.push({ code: "action_mismatch", message: `"action" is ${JSON.stringify(body.action)}, not the request's ${JSON.stringify(action)}` });
   const expected = ok ? "success" : "failure";
   if (body.status !== expected) problems.push({ code: "status_mismatch", message: `HTTP ${status} with "status": ${JSON.stringify(body.status)} (expected ${JSON.stringify(expected)})` });
   const message = typeof body.error?.message === "string" ? body.error.message : null;
@@ -113,7 +116,7 @@ async function post(fetchImpl, target, body, timeoutMs) {
     });
     return { status: res.status, text: await res.text(), error: null };
   } catch (e) {
-    const error = e?.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : describeNetworkError(e);
+    const error = e?.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : describeNetworkError(e, target.url);
     return { status: null, text: null, error };
   }
 }
@@ -285,7 +288,7 @@ export async function replay(scenario, options = {}) {
     summary.reason = `the endpoint answered ${p.status} to ${p.action} page ${p.page}/${p.total} at ${p.at}: Mixpanel pauses the sync and emails the cohort's owners${p.message ? ` ("${p.message}")` : ""}`;
   } else if (failed) {
     summary.verdict = "failed";
-    summary.reason = `the last sync (${failed.at}) failed after ${delays.length} retries (${failed.error}); Mixpanel would try again from the top at the next scheduled sync`;
+    summary.reason = `the last sync (${failed.at}) failed after ${delays.length} retries: ${failed.error}; Mixpanel would try again from the top at the next scheduled sync`;
   } else {
     summary.reason = `the endpoint accepted every page of the last sync (${summary.syncs.at(-1)?.at ?? "T"})${summary.answerProblems.length ? `, but ${summary.answerProblems.length} answer(s) were not in Mixpanel's expected shape` : ""}`;
   }
@@ -297,6 +300,8 @@ export async function replay(scenario, options = {}) {
 
 /** Where the package's scenarios are installed (node_modules/cohort-sync/scenarios/). */
 export const SCENARIOS_DIR = fileURLToPath(new URL("../scenarios/", import.meta.url));
+/** The installed package's README, whose "Command line" section describes scenarios. */
+const README_PATH = fileURLToPath(new URL("../README.md", import.meta.url));
 const naturally = new Intl.Collator("en", { numeric: true }).compare;
 
 /** The first sentence of a description, cut to `width` characters at a word. */
@@ -334,7 +339,8 @@ Plays Mixpanel's side of Cohort Sync against a webhook endpoint: a full sync in
 pages, then add_members/remove_members diffs every 30 minutes of Mixpanel time,
 with Mixpanel's retries (429, 5xx, no answer), pauses (400, 401, 403, 404),
 restarts from the top after a failed sync and 3-day snapshot expiry.
-SCENARIO.json describes the cohort over time ("-" reads stdin); see the README.
+SCENARIO.json describes the cohort over time ("-" reads stdin); its keys are
+in ${README_PATH}, "Command line".
 To check a webhook body instead, use 'cohort-sync validate'.
 
 Bundled scenarios, in ${SCENARIOS_DIR}
@@ -485,7 +491,7 @@ export function formatSummary(s) {
     const last = sync.pages.at(-1);
     const stop = last && `${last.action} ${last.page}/${last.total}`;
     const end =
-      sync.outcome === "success" ? "ok" : sync.outcome === "paused" ? `PAUSED at ${stop} (${last.attempts.at(-1).status})` : `FAILED at ${stop} (${sync.error})`;
+      sync.outcome === "success" ? "ok" : sync.outcome === "paused" ? `PAUSED at ${stop} (${last.attempts.at(-1).status})` : `FAILED at ${stop}: ${sync.error}`;
     out.push(`  ${sync.at.padEnd(8)} ${sync.kind.padEnd(4)} ${what}${tries ? `, ${tries} ${tries === 1 ? "retry" : "retries"}` : ""}${flags.length ? ` [${flags.join("; ")}]` : ""}: ${end}`);
   }
   if (s.syncs.length < s.syncsPlanned) out.push(`  … ${s.syncsPlanned - s.syncs.length} more scheduled sync(s) not run: the sync is paused`);
@@ -501,7 +507,10 @@ export function formatSummary(s) {
     for (const g of groups.slice(0, SHOWN_PROBLEM_GROUPS)) out.push(`  ${describeProblemGroup(g)}`);
     if (groups.length > SHOWN_PROBLEM_GROUPS) out.push(`  … and ${groups.length - SHOWN_PROBLEM_GROUPS} more kinds (see --json)`);
   }
-  out.push(`Mixpanel's snapshot: ${s.snapshot ? `${plural(s.snapshot.members, "member")} as of ${s.snapshot.at}` : "none (no sync succeeded)"}; the cohort has ${plural(s.members, "member")}`);
+  // The member count is the scenario's, not the endpoint's: say so, and say when none of
+  // them got there.
+  const delivered = s.membersDelivered === 0 && s.members > 0 ? `; ${s.members === 1 ? "it was not" : "none were"} delivered` : "";
+  out.push(`Mixpanel's snapshot: ${s.snapshot ? `${plural(s.snapshot.members, "member")} as of ${s.snapshot.at}` : "none (no sync succeeded)"}; the scenario's cohort has ${plural(s.members, "member")}${delivered}`);
   out.push(`verdict: ${s.verdict.toUpperCase()}: ${s.reason}`);
   return `${out.join("\n")}\n`;
 }

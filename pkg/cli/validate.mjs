@@ -14,11 +14,15 @@ problem with its code, message, JSON Pointer and line:column, or a summary of
 the page. "-" reads stdin.
 
 A FOLDER means every *.json file under it (.JSON too), in natural order (p2
-before p10). Symbolic links to folders inside it are not followed; node_modules
+before p10); other files in it are skipped, and the total counts them.
+Symbolic links to folders inside it are not followed; node_modules
 and folders whose name starts with "." are skipped.
 
 Options:
   --json             one JSON document on stdout: [{ file, valid, problems, summary }]
+  -q, --quiet        errors only: warnings (which every body Mixpanel sends has,
+                     such as no_page_info) are not listed; the total says how
+                     many were hidden. --json still lists every problem
   --max-members N    most members a page may hold (1000)
   --max-bytes N      largest body accepted, in bytes (10485760, 10 MiB)
   -h, --help         this help
@@ -33,6 +37,7 @@ Exit status:
 
 const OPTIONS = {
   json: { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
   "max-members": { type: "string" },
   "max-bytes": { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -47,10 +52,11 @@ const isSkippedFolder = (name) => name === "node_modules" || name.startsWith("."
 /**
  * The *.json files under `dir`, depth first, each folder in natural order. A symbolic
  * link to a folder is not followed (`loop -> ..` would list the tree again and again);
- * a link to a file is read. Folders that cannot be listed are returned as `unreadable`.
+ * a link to a file is read. Folders that cannot be listed are returned as `unreadable`;
+ * other files (notes.txt, a .csv) as `skipped`, so the total can say they were passed over.
  */
 export function findJsonFiles(dir) {
-  const found = { files: [], unlinkedFolders: [], unreadable: [] };
+  const found = { files: [], unlinkedFolders: [], unreadable: [], skipped: [] };
   const walk = (folder) => {
     let entries;
     try {
@@ -68,8 +74,11 @@ export function findJsonFiles(dir) {
         const target = statOrNull(path);
         if (target?.isDirectory()) found.unlinkedFolders.push(path);
         else if (isJsonName(entry.name)) found.files.push(path); // a broken link is reported when read
+        else found.skipped.push(path);
       } else if (isJsonName(entry.name)) {
         found.files.push(path);
+      } else {
+        found.skipped.push(path);
       }
     }
   };
@@ -97,11 +106,11 @@ function unreadableResult(file, error) {
 }
 
 /**
- * The command line's FILE… as work: `{ files, notes, unreadable }`. Folders named on the
- * command line are followed even when they are links: the user asked for them.
+ * The command line's FILE… as work: `{ files, notes, unreadable, skipped }`. Folders
+ * named on the command line are followed even when they are links: the user asked for them.
  */
 function expand(args) {
-  const out = { files: [], notes: [], unreadable: [] };
+  const out = { files: [], notes: [], unreadable: [], skipped: [] };
   for (const arg of args) {
     if (arg === "-" || !statOrNull(arg)?.isDirectory()) {
       out.files.push(arg); // reading it reports what is wrong
@@ -109,6 +118,7 @@ function expand(args) {
     }
     const found = findJsonFiles(arg);
     out.files.push(...found.files);
+    out.skipped.push(...found.skipped);
     out.unreadable.push(...found.unreadable.map((u) => unreadableResult(u.folder, u.error)));
     if (found.unlinkedFolders.length) {
       const shown = found.unlinkedFolders.slice(0, 3).join(", ");
@@ -156,13 +166,17 @@ const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 /** A problem's message for people: sizes in units (--json keeps the wasm's bytes). */
 const readableMessage = (p) => (p.code === "body_too_large" ? humanizeSizes(p.message) : p.message);
 
-/** A readable file's result as text (unreadable ones are errors, on stderr). */
-export function formatResult(result) {
+/**
+ * A readable file's result as text (unreadable ones are errors, on stderr). `quiet`:
+ * errors only, the warnings left out of the list and the verdict line.
+ */
+export function formatResult(result, { quiet = false } = {}) {
   const name = result.file === "-" ? "<stdin>" : result.file;
   if (result.unreadable) return result.problems[0].message; // "no such file: nope.json"
   const lines = [];
   const errors = result.problems.filter((p) => p.severity === "error").length;
-  const warnings = result.problems.length - errors;
+  const shown = quiet ? result.problems.filter((p) => p.severity === "error") : result.problems;
+  const warnings = quiet ? 0 : result.problems.length - errors;
   const s = result.summary;
   if (result.valid) {
     const page = s.page ? `page ${s.page.count} of ${s.page.total}` : "pageless (no page_info)";
@@ -171,10 +185,10 @@ export function formatResult(result) {
   } else {
     lines.push(`${name}: INVALID: ${plural(errors, "error")}${warnings ? `, ${plural(warnings, "warning")}` : ""}`);
   }
-  for (const p of result.problems.slice(0, SHOWN)) {
+  for (const p of shown.slice(0, SHOWN)) {
     lines.push(`  ${p.severity.padEnd(7)} ${p.code} at ${p.path === "" ? WHOLE_BODY : p.path}${where(p)}: ${readableMessage(p)}`);
   }
-  if (result.problems.length > SHOWN) lines.push(`  … and ${result.problems.length - SHOWN} more (--json lists them all)`);
+  if (shown.length > SHOWN) lines.push(`  … and ${shown.length - SHOWN} more (--json lists them all)`);
   return lines.join("\n");
 }
 
@@ -212,13 +226,31 @@ function validateAll(files, limits, { showProgress }) {
   return results;
 }
 
-function printText(results) {
+/** "3 files skipped: not .json (a.txt, b.csv, notes.md)", or "" when none were. */
+function skippedNote(skipped) {
+  if (!skipped.length) return "";
+  const shown = skipped.slice(0, 3).join(", ");
+  const more = skipped.length > 3 ? `, … ${skipped.length - 3} more` : "";
+  return `${plural(skipped.length, "file")} skipped: not .json (${shown}${more})`;
+}
+
+/**
+ * Each file's verdict, then a total when there is more than one file or something the
+ * verdicts do not show: files skipped in a folder, warnings hidden by --quiet.
+ */
+function printText(results, { quiet, skipped }) {
   const readable = results.filter((r) => !r.unreadable);
-  if (readable.length) process.stdout.write(`${readable.map(formatResult).join("\n")}\n`);
-  if (results.length > 1) {
+  if (readable.length) process.stdout.write(`${readable.map((r) => formatResult(r, { quiet })).join("\n")}\n`);
+  const hidden = quiet ? readable.reduce((n, r) => n + r.problems.filter((p) => p.severity === "warning").length, 0) : 0;
+  if (results.length > 1 || hidden || skipped.length) {
     const valid = results.filter((r) => r.valid).length;
     const unreadable = results.length - readable.length;
-    process.stdout.write(`\n${results.length} files: ${valid} valid, ${readable.length - valid} invalid${unreadable ? `, ${unreadable} unreadable` : ""}\n`);
+    const parts = [
+      `${plural(results.length, "file")}: ${valid} valid, ${readable.length - valid} invalid${unreadable ? `, ${unreadable} unreadable` : ""}`,
+      hidden ? `${plural(hidden, "warning")} hidden (--quiet)` : "",
+      skippedNote(skipped),
+    ];
+    process.stdout.write(`\n${parts.filter(Boolean).join("; ")}\n`);
   }
 }
 
@@ -240,13 +272,17 @@ export function main(argv) {
 
   const work = expand(positionals);
   for (const note of work.notes) process.stderr.write(`cohort-sync validate: ${note}\n`);
-  if (work.files.length === 0 && work.unreadable.length === 0) return usage(`no *.json file in ${positionals.join(", ")}`);
+  if (work.files.length === 0 && work.unreadable.length === 0) {
+    return usage(`no *.json file in ${positionals.join(", ")}${work.skipped.length ? `; ${skippedNote(work.skipped)}` : ""}`);
+  }
   const results = [...work.unreadable, ...validateAll(work.files, limits, { showProgress: !values.json })];
   for (const r of results.filter((x) => x.unreadable)) process.stderr.write(`cohort-sync validate: ${formatResult(r)}\n`);
   if (values.json) {
+    // stdout stays one JSON document: what was passed over is said on stderr.
+    if (work.skipped.length) process.stderr.write(`cohort-sync validate: ${skippedNote(work.skipped)}\n`);
     process.stdout.write(`${JSON.stringify(results.map(({ unreadable, ...r }) => r), null, 2)}\n`);
   } else {
-    printText(results);
+    printText(results, { quiet: values.quiet, skipped: work.skipped });
   }
   if (results.some((r) => r.unreadable)) return 2;
   return results.every((r) => r.valid) ? 0 : 1;

@@ -111,12 +111,24 @@ describe("cohort-sync (the installed bin)", () => {
     assert.match(r.stdout, /replay --url URL SCENARIO/);
     const v = await run(["--version"]);
     assert.equal(v.stdout.trim(), JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")).version);
-    const unknown = await run(["frobnicate"]);
-    assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /unknown command "frobnicate"\n/);
-    assert.match((await run(["valdate"])).stderr, /^cohort-sync: unknown command "valdate" \(did you mean validate\?\)\n/);
     assert.match(r.stdout, /Exit status: 0 success, 1 .*\n2 usage error/);
     assert.equal((await run([])).code, 2);
+  });
+
+  test("an unknown command or option is one line on stderr with a hint to --help, not the whole usage", T, async () => {
+    const cases = [
+      [["frobnicate"], `cohort-sync: unknown command "frobnicate". Try 'cohort-sync --help'.\n`],
+      [["valdate"], `cohort-sync: unknown command "valdate" (did you mean validate?). Try 'cohort-sync --help'.\n`],
+      [["--bogus"], `cohort-sync: unknown option --bogus (options go after a command: validate, replay, serve or load). Try 'cohort-sync --help'.\n`],
+      [["--verison"], `cohort-sync: unknown option --verison (did you mean --version?). Try 'cohort-sync --help'.\n`],
+      [["help", "bogus"], `cohort-sync: unknown command "bogus". Try 'cohort-sync --help'.\n`],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run(args);
+      assert.equal(r.code, 2, args.join(" "));
+      assert.equal(r.stdout, "");
+      assert.equal(r.stderr, message);
+    }
   });
 });
 
@@ -257,10 +269,65 @@ describe("cohort-sync validate", () => {
       json(r).map((e) => e.file.slice(root.length + 1)),
       ["p1.json", "p2.JSON", "p10.json", "sub/a.json", "sub/linked.json"],
     );
-    assert.equal(r.stderr, `cohort-sync validate: not following symbolic links to folders: ${join(root, "sub", "loop")}\n`);
+    assert.equal(
+      r.stderr,
+      `cohort-sync validate: not following symbolic links to folders: ${join(root, "sub", "loop")}\n` +
+        `cohort-sync validate: 1 file skipped: not .json (${join(root, "notes.txt")})\n`,
+    );
     // Named on the command line, a folder inside one of the skipped kinds is read.
     const named = await run(["validate", "--json", join(root, "node_modules")]);
     assert.deepEqual(json(named).map((e) => e.file), [join(root, "node_modules/dep/x.json")]);
+  });
+
+  test("other files in a folder are counted as skipped, in the total and when nothing else is there", T, async () => {
+    const root = join(tmp, "mixed");
+    mkdirSync(join(root, "sub"), { recursive: true });
+    cpSync(join(FIXTURES, "valid/add_members.json"), join(root, "a.json"));
+    cpSync(join(FIXTURES, "valid/members_page.json"), join(root, "sub/b.json"));
+    for (const name of ["notes.txt", "export.csv", "sub/README.md", "sub/page.json.bak"]) writeFileSync(join(root, name), "not a body");
+    const r = await run(["validate", root]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    const skipped = ["export.csv", "notes.txt", "sub/page.json.bak"].map((f) => join(root, f)).join(", ");
+    assert.match(r.stdout, new RegExp(`\n\n2 files: 2 valid, 0 invalid; 4 files skipped: not \\.json \\(${skipped.replaceAll(/[.*+?^${}()|[\]\\/]/g, "\\$&")}, … 1 more\\)\n$`));
+    // One body and one other file: still a total, since the verdicts do not show the skip.
+    const one = join(tmp, "one");
+    mkdirSync(one);
+    cpSync(join(FIXTURES, "valid/add_members.json"), join(one, "a.json"));
+    writeFileSync(join(one, "notes.txt"), "x");
+    const single = await run(["validate", one]);
+    assert.match(single.stdout, new RegExp(`\n\n1 file: 1 valid, 0 invalid; 1 file skipped: not \\.json \\(${join(one, "notes.txt").replaceAll(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\\)\n$`));
+    // Nothing but other files: the usage error says what was passed over.
+    const none = join(tmp, "none");
+    mkdirSync(none);
+    writeFileSync(join(none, "notes.txt"), "x");
+    const empty = await run(["validate", none]);
+    assert.equal(empty.code, 2);
+    assert.equal(empty.stderr, `cohort-sync validate: no *.json file in ${none}; 1 file skipped: not .json (${join(none, "notes.txt")})\nTry 'cohort-sync validate --help'.\n`);
+  });
+
+  test("--quiet: errors only; the total says how many warnings were hidden; --json still has them", T, async () => {
+    const real = join(FIXTURES, "valid/real_sender_members.json");
+    const loud = await run(["validate", real]);
+    assert.match(loud.stdout, /; 2 warnings\n  warning missing_field .*\n  warning no_page_info /, "a body as Mixpanel sends it carries warnings");
+    for (const flag of ["--quiet", "-q"]) {
+      const r = await run(["validate", flag, real]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stdout, /^ +warning /m);
+      assert.match(r.stdout, /^.*real_sender_members\.json: valid: members, pageless \(no page_info\), 2 members; cohort 5167408 "Registros Ultimas 24 horas", project 2201475, session \S+\n\n1 file: 1 valid, 0 invalid; 2 warnings hidden \(--quiet\)\n$/);
+    }
+    // Errors stay, with their count; the warnings beside them are hidden and counted.
+    const broken = join(FIXTURES, "invalid/duplicate_key.json");
+    const both = await run(["validate", "--quiet", real, broken]);
+    assert.equal(both.code, 1);
+    assert.match(both.stdout, /duplicate_key\.json: INVALID: 2 errors\n  error   duplicate_key at \/action .*\n  error   duplicate_key at /);
+    assert.doesNotMatch(both.stdout, /^ +warning /m);
+    const hidden = json(await run(["validate", "--json", real, broken])).reduce((n, f) => n + f.problems.filter((p) => p.severity === "warning").length, 0);
+    assert.match(both.stdout, new RegExp(`\n2 files: 1 valid, 1 invalid; ${hidden} warnings hidden \\(--quiet\\)\n$`));
+    const data = json(await run(["validate", "--quiet", "--json", real]));
+    assert.deepEqual(data[0].problems.map((p) => p.code), ["missing_field", "no_page_info"], "--json lists every problem");
+    // Nothing to hide: no total for one file.
+    assert.doesNotMatch((await run(["validate", "--quiet", join(FIXTURES, "valid/add_members.json")])).stdout, /hidden/);
   });
 
   test("sizes: human units in text, bytes in --json", T, async () => {
@@ -459,6 +526,35 @@ describe("cohort-sync replay", () => {
       assert.equal(server.requests.length, 2);
     } finally {
       await server.close();
+    }
+  });
+
+  test("(c'') a wrong password against the real receiver: the 401 alone, no answer problem; the member count is the scenario's", T, async () => {
+    // The receiver refuses before reading the body, so its answer cannot echo the action.
+    const { createReceiver } = await import("cohort-sync/receiver");
+    const receiver = createReceiver({ db: join(tmp, "refusing.db"), username: "mixpanel", password: "right" });
+    const server = createServer(receiver.nodeHandler);
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${server.address().port}/webhook`;
+    try {
+      const args = ["replay", "--url", url, "--user", "mixpanel", "--password", "wrong", "--speed", "0", join(SCENARIOS, "seed-example.json")];
+      const data = json(await run([...args, "--json"]));
+      assert.equal(data.verdict, "paused");
+      assert.equal(data.paused.status, 401);
+      assert.deepEqual(data.answerProblems, [], "a 401 with a null action is Mixpanel's shape for a refusal before the body");
+      const r = await run([...args, "--quiet"]);
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, /: PAUSED at add_members 1\/1 \(401\)\n/);
+      assert.doesNotMatch(r.stdout, /answer problem|action_mismatch/);
+      assert.match(r.stdout, /\nMixpanel's snapshot: none \(no sync succeeded\); the scenario's cohort has 4 members; none were delivered\n/);
+      assert.match(r.stdout, /verdict: PAUSED: the endpoint answered 401 to add_members page 1\/1 at T/);
+      // The right password: every member delivered, and the line says no more than the count.
+      const ok = await run(["replay", "--url", url, "--user", "mixpanel", "--password", "right", "--speed", "0", "--quiet", join(SCENARIOS, "seed-example.json")]);
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      assert.match(ok.stdout, /\nMixpanel's snapshot: 4 members as of T\+1h; the scenario's cohort has 4 members\n/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await receiver.close();
     }
   });
 
@@ -680,7 +776,7 @@ describe("cohort-sync replay", () => {
     assert.equal(r.code, 1);
     const s = json(r);
     assert.deepEqual([s.verdict, s.requests, s.retries, s.failedSyncs], ["failed", 6, 5, 1]);
-    assert.equal(s.syncs[0].pages[0].attempts[0].error, `connection refused by ${new URL(url).hostname}:${new URL(url).port}`);
+    assert.equal(s.syncs[0].pages[0].attempts[0].error, `could not connect to ${new URL(url).hostname}:${new URL(url).port} (connection refused)`);
     assert.equal(s.syncs[0].pages[0].attempts[0].status, null);
 
     const server = await webhook();
@@ -693,6 +789,33 @@ describe("cohort-sync replay", () => {
     } finally {
       await server.close();
     }
+  });
+
+  test("no answer says what was tried and what failed: a port fetch will not use", T, async () => {
+    const file = scenarioFile(small([{ at: "T", set: ["A"] }]));
+    const cases = [
+      // fetch blocks port 1 (and 7, 25, 6000, …) without trying it: undici says only "bad port".
+      ["http://127.0.0.1:1/webhook", "did not connect to 127.0.0.1:1: fetch refuses port 1, a port browsers block too; use another"],
+    ];
+    for (const [url, error] of cases) {
+      const r = await run(["replay", "--url", url, "--speed", "0", "--json", file]);
+      assert.equal(r.code, 1);
+      assert.equal(json(r).syncs[0].pages[0].attempts[0].error, error);
+      const text = await run(["replay", "--url", url, "--speed", "0", file]);
+      assert.ok(text.stderr.includes(`(1 member) → ${error}: retry 1 in `), text.stderr);
+      assert.ok(text.stdout.includes(`: FAILED at members 1/1: ${error}\n`), text.stdout);
+      assert.ok(text.stdout.includes(`failed after 5 retries: ${error}; Mixpanel would try again`), text.stdout);
+      assert.doesNotMatch(text.stdout + text.stderr, /\(bad port\)/);
+    }
+  });
+
+  test("--help names the README it points to, and the file is there", T, async () => {
+    const help = await run(["replay", "--help"]);
+    assert.equal(help.code, 0);
+    const readme = join(pkgDir, "README.md");
+    assert.ok(help.stdout.includes(`its keys are\nin ${readme}, "Command line".`), help.stdout);
+    assert.doesNotMatch(help.stdout, /see the README/);
+    assert.match(readFileSync(readme, "utf8"), /\n## Command line\n[^]*A scenario is a JSON file/);
   });
 
   test("the same non-JSON 500 to every retry is reported once, with a count", T, async () => {

@@ -307,35 +307,51 @@ describe("the Load rows tab in Chromium", () => {
     await page.finish();
   });
 
-  test("the tab bar: four tabs whole at every width, no scrollbar strip (classic scrollbars)", T, async () => {
-    for (const width of [320, 360, 414, 480, 481, 560, 640, 760, 761, 1024, 1280]) {
-      const page = await open({ width, height: 780 });
-      const bar = await page.$eval('[role="tablist"]', (list) => {
-        const box = list.getBoundingClientRect();
-        return {
-          scrollWidth: list.scrollWidth,
-          clientWidth: list.clientWidth,
-          // A scrollbar's room: what the box's height holds besides its content and borders.
-          scrollbarStrip: list.offsetHeight - list.clientHeight - parseFloat(getComputedStyle(list).borderTopWidth) - parseFloat(getComputedStyle(list).borderBottomWidth),
-          overflow: getComputedStyle(list).overflow,
-          scrollbar: window.innerWidth - document.documentElement.clientWidth,
-          pageOverflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-          outside: [...list.querySelectorAll('[role="tab"]')]
-            .filter((t) => {
-              const r = t.getBoundingClientRect();
-              return r.left < box.left - 0.5 || r.right > box.right + 0.5 || t.scrollWidth > t.clientWidth;
-            })
-            .map((t) => t.id),
-        };
-      });
-      assert.equal(bar.scrollWidth, bar.clientWidth, `${width}px: the tab bar does not scroll sideways`);
-      // Not a scrolling box at all (the tabs' -1px margin, which draws the chosen tab's
-      // underline over the bar's border, once made one), so no scrollbar strip.
-      assert.equal(bar.overflow, "visible", `${width}px: the tab bar is no scrolling box`);
-      assert.equal(bar.scrollbarStrip, 0, `${width}px: no scrollbar strip under the tabs`);
-      assert.deepEqual(bar.outside, [], `${width}px: every tab whole inside the bar`);
-      assert.equal(bar.pageOverflow, 0, `${width}px: no sideways page scroll`);
-      if (width === 360) assert.ok(bar.scrollbar > 0, "classic scrollbars take room (Chromium runs without --hide-scrollbars)");
+  test("the tab bar: four tabs whole at every width, light and dark, whichever is chosen; no scrollbar strip (classic scrollbars)", T, async () => {
+    const cases = [320, 360, 414, 480, 481, 560, 640, 760, 761, 1024, 1280].map((width) => [width, "light"]);
+    // Dark mode is where a stray scrollbar strip glares.
+    cases.push([360, "dark"], [1280, "dark"]);
+    for (const [width, colorScheme] of cases) {
+      const page = await open({ width, height: 780, colorScheme });
+      // Choosing a tab must not scroll the bar: a scrolling bar once showed "lidate".
+      for (const tab of ["tab-validate", "tab-diff", "tab-segment", "tab-load"]) {
+        await page.click(`#${tab}`);
+        const what = `${width}px ${colorScheme}, ${tab} chosen`;
+        const bar = await page.$eval('[role="tablist"]', (list) => {
+          const box = list.getBoundingClientRect();
+          return {
+            scrollWidth: list.scrollWidth,
+            clientWidth: list.clientWidth,
+            scrollLeft: list.scrollLeft,
+            // A scrollbar's room: what the box's height holds besides its content and borders.
+            scrollbarStrip: list.offsetHeight - list.clientHeight - parseFloat(getComputedStyle(list).borderTopWidth) - parseFloat(getComputedStyle(list).borderBottomWidth),
+            overflow: getComputedStyle(list).overflow,
+            scrollbar: window.innerWidth - document.documentElement.clientWidth,
+            pageOverflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+            outside: [...list.querySelectorAll('[role="tab"]')]
+              .filter((t) => {
+                const r = t.getBoundingClientRect();
+                return r.left < box.left - 0.5 || r.right > box.right + 0.5 || t.scrollWidth > t.clientWidth;
+              })
+              .map((t) => t.id),
+          };
+        });
+        assert.equal(bar.scrollWidth, bar.clientWidth, `${what}: the tab bar does not scroll sideways`);
+        assert.equal(bar.scrollLeft, 0, `${what}: the bar is not scrolled`);
+        // Not a scrolling box at all (the tabs' -1px margin, which draws the chosen tab's
+        // underline over the bar's border, once made one), so no scrollbar strip.
+        assert.equal(bar.overflow, "visible", `${what}: the tab bar is no scrolling box`);
+        assert.equal(bar.scrollbarStrip, 0, `${what}: no scrollbar strip under the tabs`);
+        assert.deepEqual(bar.outside, [], `${what}: every tab whole inside the bar`);
+        assert.equal(bar.pageOverflow, 0, `${what}: no sideways page scroll`);
+        if (width === 360) assert.ok(bar.scrollbar > 0, "classic scrollbars take room (Chromium runs without --hide-scrollbars)");
+      }
+      if (width === 360 || width === 1280) {
+        await page.click("#tab-segment");
+        const path = join(shots, `tab-bar-${width}-${colorScheme}.png`);
+        await page.screenshot({ path, clip: { x: 0, y: 0, width, height: 420 } });
+        console.log(`screenshot: ${path}`);
+      }
       await page.finish();
     }
   });
