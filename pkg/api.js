@@ -335,11 +335,74 @@ export class LoadState {
   }
 
   static fromBytes(bytes) {
-    return new LoadState(INTERNAL, callRaw(() => wasm.LoadStateHandle.fromBytes(bytes)));
+    const reader = LoadState.reader();
+    reader.push(bytes);
+    return reader.finish();
+  }
+
+  /**
+   * A snapshot read a part at a time, however its bytes are cut: `push(bytes)` each
+   * part, then `finish()` gives the LoadState (throws `invalid_snapshot` for bad bytes).
+   */
+  static reader() {
+    const handle = callRaw(() => new wasm.LoadStateReader());
+    let done = false;
+    const end = () => {
+      done = true;
+      handle.free();
+    };
+    return {
+      push(bytes) {
+        if (done) throw new CohortSyncError("invalid_argument", "this reader has finished");
+        try {
+          callRaw(() => handle.push(bytes));
+        } catch (error) {
+          end();
+          throw error;
+        }
+      },
+      finish() {
+        if (done) throw new CohortSyncError("invalid_argument", "this reader has finished");
+        try {
+          return new LoadState(INTERNAL, callRaw(() => handle.finish()));
+        } finally {
+          end();
+        }
+      },
+    };
   }
 
   toBytes() {
-    return callRaw(() => this.#live().toBytes());
+    const parts = [...this.toParts()];
+    const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      bytes.set(part, at);
+      at += part.length;
+    }
+    return bytes;
+  }
+
+  /**
+   * The snapshot in parts of about `maxBytes` (whole runs; the first holds the header,
+   * the last the checksum), joined they are `toBytes()`: a state of 10M keys (160 MB)
+   * is never copied whole. The state must not change until the last part is taken.
+   */
+  *toParts(maxBytes = 16 * 1024 * 1024) {
+    let done = false;
+    try {
+      for (;;) {
+        const part = callRaw(() => this.#live().snapshotPart(maxBytes));
+        if (part.length === 0) {
+          done = true;
+          return;
+        }
+        yield part;
+      }
+    } finally {
+      // Left early: the rest is read off, so that the next snapshot starts at its header.
+      while (!done && this.#handle && callRaw(() => this.#handle.snapshotPart(maxBytes)).length > 0);
+    }
   }
 
   /**

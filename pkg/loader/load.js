@@ -353,7 +353,7 @@ export async function load(options) {
     // A user who left every audience is told so ('' and false), never left as it was.
     if ((removal !== null || audiences) && !stopped && store) counts.removed = await sendRemovals();
     if (!dryRun && store) {
-      await store.write(state.toBytes());
+      await store.write(state.toParts());
       await store.compact(state.size);
     }
   } finally {
@@ -383,8 +383,11 @@ function requireCredentials(object, credentials) {
 /** The state as the last run left it: its bytes, then its journal replayed. */
 async function restore(store) {
   if (store === null) return new LoadState();
-  const { bytes, journal } = await store.read();
-  const state = bytes === null ? new LoadState() : LoadState.fromBytes(bytes);
+  const { parts, journal } = await store.read();
+  // Part by part: a large state's bytes are never held whole.
+  let reader = null;
+  for await (const part of parts) (reader ??= LoadState.reader()).push(part);
+  const state = reader === null ? new LoadState() : reader.finish();
   try {
     replay(state, journal);
   } catch (error) {

@@ -3,7 +3,6 @@
 // BIGINT. pg (node-postgres) is loaded only here, from the user's install.
 import { createRequire } from "node:module";
 
-const PART_BYTES = 16 * 1024 * 1024;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS load_state (name TEXT NOT NULL, part INTEGER NOT NULL, bytes BYTEA NOT NULL, PRIMARY KEY (name, part));
@@ -41,15 +40,21 @@ export async function openPostgresStateStore(target, name) {
     }
   };
   return {
+    /** `{ parts, journal }`: the state's bytes as an async iterable of parts, fetched one at a time. */
     async read() {
-      const { rows } = await pool.query("SELECT bytes FROM load_state WHERE name = $1 ORDER BY part", [name]);
-      const bytes = rows.length === 0 ? null : new Uint8Array(Buffer.concat(rows.map((row) => row.bytes)));
+      const numbers = (await pool.query("SELECT part FROM load_state WHERE name = $1 ORDER BY part", [name])).rows.map((row) => row.part);
+      const parts = (async function* () {
+        for (const part of numbers) {
+          const { rows } = await pool.query("SELECT bytes FROM load_state WHERE name = $1 AND part = $2", [name, part]);
+          yield bytesOf(rows[0].bytes);
+        }
+      })();
       const journal = (await pool.query("SELECT kind, keys, records FROM load_journal WHERE name = $1 ORDER BY seq", [name])).rows.map((row) => ({
         kind: row.kind,
         keys: bytesOf(row.keys),
         records: bytesOf(row.records),
       }));
-      return { bytes, journal };
+      return { parts, journal };
     },
     async journal(kind, keys, records = null) {
       await pool.query("INSERT INTO load_journal (name, kind, keys, records) VALUES ($1, $2, $3, $4)", [name, kind, Buffer.from(keys), records === null ? null : Buffer.from(records)]);
@@ -81,12 +86,14 @@ export async function openPostgresStateStore(target, name) {
       if (hashes.length === 0) return;
       await pool.query("DELETE FROM load_keys WHERE name = $1 AND hash = ANY($2::bigint[])", [name, hashes.map(signed)]);
     },
-    async write(bytes) {
+    /** The state's new bytes (an iterable of parts), in place of the old ones and the journal. */
+    async write(bytesParts) {
       await inTransaction(async (client) => {
         await client.query("DELETE FROM load_state WHERE name = $1", [name]);
         await client.query("DELETE FROM load_journal WHERE name = $1", [name]);
-        for (let at = 0, part = 0; at < bytes.length || part === 0; at += PART_BYTES, part++) {
-          await client.query("INSERT INTO load_state (name, part, bytes) VALUES ($1, $2, $3)", [name, part, Buffer.from(bytes.subarray(at, at + PART_BYTES))]);
+        let part = 0;
+        for (const bytes of bytesParts) {
+          await client.query("INSERT INTO load_state (name, part, bytes) VALUES ($1, $2, $3)", [name, part++, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)]);
         }
       });
     },

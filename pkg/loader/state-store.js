@@ -1,7 +1,7 @@
 // Where a load keeps what it sent between runs: a SQLite file (better-sqlite3, the
 // default `.cohort-sync-load.db`), or a PostgreSQL database (`{ postgres: url | Pool }`)
 // for loads run from more than one machine. It holds, per load name, the LoadState's bytes (the
-// wasm's compact key → checksum table, in parts of at most 16 MB) and a journal of what
+// wasm's compact key → checksum table, in parts of about 16 MB) and a journal of what
 // each batch's 2xx (or its giving up) changed since those bytes were written. A batch
 // is journalled only after its answer, and the journal is replayed on the next start:
 // a process killed at any point loses at most the batches in flight, which the next run
@@ -10,7 +10,6 @@
 import { createRequire } from "node:module";
 import { openPostgresStateStore } from "./state-store-postgres.js";
 
-const PART_BYTES = 16 * 1024 * 1024;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS load_state (name TEXT NOT NULL, part INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (name, part)) WITHOUT ROWID;
@@ -47,7 +46,6 @@ export async function openStateStore(target, name, { compactEntries = COMPACT_EN
     // `$insert_id`, and a profile's `$set` sent twice sets the same values. (FULL, with
     // each record's text journalled, was 9% of a 200k-event load's CPU profile.)
     db.pragma("synchronous = NORMAL");
-    db.pragma("cache_size = -65536");
   }
   db.exec(SCHEMA);
   const parts = db.prepare("SELECT bytes FROM load_state WHERE name = ? ORDER BY part");
@@ -72,11 +70,14 @@ export async function openStateStore(target, name, { compactEntries = COMPACT_EN
     }
   }
   return {
-    /** `{ bytes, journal }`: the state's bytes (null for a first run) and the entries since. */
+    /**
+     * `{ parts, journal }`: the state's bytes as an iterable of parts, read one at a time
+     * (none for a first run), and the journal's entries since.
+     */
     read() {
-      const chunks = parts.all(name).map((row) => row.bytes);
-      const bytes = chunks.length === 0 ? null : new Uint8Array(Buffer.concat(chunks));
-      return { bytes, journal: entries.all(name) };
+      return { parts: (function* () {
+        for (const row of parts.iterate(name)) yield row.bytes;
+      })(), journal: entries.all(name) };
     },
     /**
      * Records what a batch changed: `kind` "sent-hashes" (its rows' key hash and record
@@ -141,14 +142,16 @@ export async function openStateStore(target, name, { compactEntries = COMPACT_EN
       })();
       return true;
     },
-    /** The state's new bytes, in place of the old ones and the journal. */
-    write(bytes) {
+    /**
+     * The state's new bytes, in place of the old ones and the journal: an iterable of
+     * parts (LoadState.toParts), each stored as it comes, so the whole is never held.
+     */
+    write(bytesParts) {
       db.transaction(() => {
         clearState.run(name);
         clearJournal.run(name);
-        for (let at = 0, part = 0; at < bytes.length || part === 0; at += PART_BYTES, part++) {
-          addPart.run(name, part, bytes.subarray(at, at + PART_BYTES));
-        }
+        let part = 0;
+        for (const bytes of bytesParts) addPart.run(name, part++, bytes);
       })();
     },
     close() {

@@ -23,7 +23,9 @@
 //!   is 160 MB, which the byte-at-a-time CRC takes 0.47 s over and SipHash 0.05 s; and
 //!   SipHash is linked already.
 
-use super::state::{sip, LoadState, FORGOTTEN, MAX_KEYS};
+use super::state::{LoadState, FORGOTTEN, MAX_KEYS};
+use siphasher::sip::SipHasher13;
+use std::hash::Hasher;
 
 const MAGIC: &[u8; 4] = b"CSLD";
 const VERSION: u8 = 1;
@@ -70,8 +72,9 @@ impl LoadSnapshotError {
     }
 }
 
+#[cfg(test)]
 fn checksum(bytes: &[u8]) -> u64 {
-    sip(CHECKSUM_KEYS, &[bytes])
+    super::state::sip(CHECKSUM_KEYS, &[bytes])
 }
 
 /// The little-endian word at `at` (the caller has checked the length).
@@ -82,105 +85,235 @@ fn word(bytes: &[u8], at: usize) -> u64 {
 }
 
 impl LoadState {
+    /// The whole snapshot in one buffer ([`SnapshotWriter`]'s parts, joined).
     pub fn to_bytes(&self) -> Vec<u8> {
+        let mut writer = SnapshotWriter::new(self);
         let mut out = Vec::with_capacity(HEADER + 16 * self.len() + 8);
-        out.extend_from_slice(MAGIC);
-        out.push(VERSION);
-        out.extend_from_slice(&(self.len() as u64).to_le_bytes());
-        self.in_hash_order(|hash, value| {
-            let mut pair = [0u8; 16];
-            pair[..8].copy_from_slice(&hash.to_le_bytes());
-            pair[8..].copy_from_slice(&value.to_le_bytes());
-            out.extend_from_slice(&pair);
-        });
-        let sum = checksum(&out);
-        out.extend_from_slice(&sum.to_le_bytes());
-        out
+        loop {
+            let part = writer.next_part(self, usize::MAX);
+            if part.is_empty() {
+                return out;
+            }
+            out.extend_from_slice(&part);
+        }
     }
 
     /// Reads [`LoadState::to_bytes`]: a state at the start of a run, its index sized for
     /// its keys and a quarter more.
     pub fn from_bytes(bytes: &[u8]) -> Result<LoadState, LoadSnapshotError> {
-        if bytes.len() < 4 || &bytes[..4] != MAGIC {
-            return Err(if MAGIC.starts_with(bytes) {
-                LoadSnapshotError::Truncated
-            } else {
-                LoadSnapshotError::BadMagic
-            });
+        let mut reader = SnapshotReader::new();
+        reader.push(bytes)?;
+        reader.finish()
+    }
+}
+
+/// Writes a state's snapshot a part at a time, so that a large state is never copied
+/// whole (10M keys are 160 MB): each part holds whole runs of the index, the first the
+/// header, the last the checksum. The state must not change between parts.
+///
+/// Entries come in increasing key-hash order, read off the index. Homes rise with the
+/// hash, and an entry sits between its home and the next empty slot, so runs of occupied
+/// slots hold hash ranges in slot order, each run sorted on its own. The one exception is
+/// the run that wraps from the last slot to the first: the entries before the first empty
+/// slot that are homed after their slot came round the end, and go with the last run.
+pub struct SnapshotWriter {
+    hasher: SipHasher13,
+    /// The next slot to read; past the end once the last run is written.
+    slot: usize,
+    wrapped: Vec<(u64, u64)>,
+    wrapping: bool,
+    /// 0: the header is next; 1: runs; 2: the checksum was written.
+    stage: u8,
+}
+
+impl SnapshotWriter {
+    pub fn new(_state: &LoadState) -> SnapshotWriter {
+        SnapshotWriter {
+            hasher: SipHasher13::new_with_keys(CHECKSUM_KEYS.0, CHECKSUM_KEYS.1),
+            slot: 0,
+            wrapped: Vec::new(),
+            wrapping: true,
+            stage: 0,
         }
-        let version = *bytes.get(4).ok_or(LoadSnapshotError::Truncated)?;
-        if version != VERSION {
-            return Err(LoadSnapshotError::UnsupportedVersion(version));
-        }
-        if bytes.len() < HEADER + 8 {
-            return Err(LoadSnapshotError::Truncated);
-        }
-        let (body, sum) = bytes.split_at(bytes.len() - 8);
-        if checksum(body) != word(sum, 0) {
-            return Err(LoadSnapshotError::ChecksumMismatch);
-        }
-        let count = word(body, 5);
-        let entries = &body[HEADER..];
-        if entries.len() % 16 != 0 || count != (entries.len() / 16) as u64 {
-            return Err(LoadSnapshotError::Corrupt(
-                "the load state snapshot is corrupt: the key count does not match the entries",
-            ));
-        }
-        if count > MAX_KEYS as u64 {
-            return Err(LoadSnapshotError::Corrupt("the load state snapshot is corrupt: more keys than a state holds"));
-        }
-        let mut state = LoadState::with_capacity(count as usize);
-        let mut last = None;
-        for at in (0..entries.len()).step_by(16) {
-            let hash = word(entries, at);
-            if last.is_some_and(|last| hash <= last) {
-                return Err(LoadSnapshotError::Corrupt(
-                    "the load state snapshot is corrupt: keys out of order or repeated",
-                ));
-            }
-            last = Some(hash);
-            let value = word(entries, at + 8);
-            if value == FORGOTTEN {
-                return Err(LoadSnapshotError::Corrupt("the load state snapshot is corrupt: a forgotten key"));
-            }
-            state.push_entry(hash, value);
-        }
-        state.place_all();
-        Ok(state)
     }
 
-    /// Calls `emit` with every entry in increasing key-hash order, read off the index.
-    ///
-    /// Homes rise with the hash, and an entry sits between its home and the next empty
-    /// slot, so runs of occupied slots hold hash ranges in slot order, each run sorted on
-    /// its own. The one exception is the run that wraps from the last slot to the first:
-    /// the entries before the first empty slot that are homed after their slot came round
-    /// the end, and go with the last run.
-    fn in_hash_order(&self, mut emit: impl FnMut(u64, u64)) {
-        let slots = self.slot_count();
-        let (mut run, mut wrapped) = (Vec::new(), Vec::new());
-        let mut wrapping = true;
+    /// The next part, of about `max` bytes (whole runs: a little more, or the checksum's
+    /// 8 bytes alone); empty once the snapshot is written.
+    pub fn next_part(&mut self, state: &LoadState, max: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        if self.stage == 0 {
+            out.extend_from_slice(MAGIC);
+            out.push(VERSION);
+            out.extend_from_slice(&(state.len() as u64).to_le_bytes());
+            self.stage = 1;
+        }
+        if self.stage == 1 {
+            self.write_runs(state, &mut out, max);
+            absorb(&mut self.hasher, &out);
+            if self.slot > state.slot_count() {
+                out.extend_from_slice(&sum_of(&self.hasher).to_le_bytes());
+                self.stage = 2;
+            }
+            return out;
+        }
+        out
+    }
+
+    /// Writes runs of the index from `self.slot` until `out` holds `max` bytes or the end
+    /// (the loop stops only after a run has ended).
+    fn write_runs(&mut self, state: &LoadState, out: &mut Vec<u8>, max: usize) {
+        let slots = state.slot_count();
+        let mut run = Vec::new();
         // One past the last slot counts as empty, ending the last run.
-        for slot in 0..=slots {
-            let held = if slot < slots { self.slot_entry(slot).map(|entry| self.entry(entry)) } else { None };
+        while self.slot <= slots && out.len() < max {
+            let slot = self.slot;
+            self.slot += 1;
+            let held = if slot < slots { state.slot_entry(slot).map(|entry| state.entry(entry)) } else { None };
             match held {
-                Some(held) if wrapping && self.home_of(held.0) > slot => wrapped.push(held),
+                Some(held) if self.wrapping && state.home_of(held.0) > slot => self.wrapped.push(held),
                 Some(held) => run.push(held),
                 None => {
-                    wrapping = false;
+                    self.wrapping = false;
                     if slot == slots {
-                        run.append(&mut wrapped);
+                        run.append(&mut self.wrapped);
                     }
                     sort_run(&mut run);
                     for (hash, value) in run.drain(..) {
                         if value != FORGOTTEN {
-                            emit(hash, value);
+                            out.extend_from_slice(&hash.to_le_bytes());
+                            out.extend_from_slice(&value.to_le_bytes());
                         }
                     }
                 }
             }
         }
+        // `out` grows only as a run ends, so a part never ends inside one.
+        debug_assert!(run.is_empty());
     }
+}
+
+/// Reads a snapshot a part at a time (however the bytes are cut), building the state as
+/// it goes, so that the snapshot is never held whole: the last 8 bytes seen are held back
+/// as the checksum until [`SnapshotReader::finish`]. A problem inside the entries is
+/// reported only once the checksum has matched, so corrupt bytes read as corrupt whatever
+/// the entries happen to say.
+pub struct SnapshotReader {
+    hasher: SipHasher13,
+    /// Bytes not yet read: a header, an entry or the checksum in the making.
+    pending: Vec<u8>,
+    count: Option<u64>,
+    state: LoadState,
+    /// Entries given, whether taken or not.
+    given: u64,
+    last: Option<u64>,
+    problem: Option<&'static str>,
+}
+
+impl Default for SnapshotReader {
+    fn default() -> Self {
+        SnapshotReader::new()
+    }
+}
+
+impl SnapshotReader {
+    pub fn new() -> SnapshotReader {
+        SnapshotReader {
+            hasher: SipHasher13::new_with_keys(CHECKSUM_KEYS.0, CHECKSUM_KEYS.1),
+            pending: Vec::new(),
+            count: None,
+            state: LoadState::new(),
+            given: 0,
+            last: None,
+            problem: None,
+        }
+    }
+
+    /// Takes the next bytes of the snapshot. Refuses at once a header that is wrong.
+    pub fn push(&mut self, bytes: &[u8]) -> Result<(), LoadSnapshotError> {
+        self.pending.extend_from_slice(bytes);
+        if self.count.is_none() {
+            if self.pending.len() < 4 {
+                return if MAGIC.starts_with(&self.pending) { Ok(()) } else { Err(LoadSnapshotError::BadMagic) };
+            }
+            if &self.pending[..4] != MAGIC {
+                return Err(LoadSnapshotError::BadMagic);
+            }
+            match self.pending.get(4) {
+                None => return Ok(()),
+                Some(&VERSION) => {}
+                Some(&version) => return Err(LoadSnapshotError::UnsupportedVersion(version)),
+            }
+            if self.pending.len() < HEADER {
+                return Ok(());
+            }
+            let count = word(&self.pending, 5);
+            absorb(&mut self.hasher, &self.pending[..HEADER]);
+            self.pending.drain(..HEADER);
+            if count <= MAX_KEYS as u64 {
+                self.state = LoadState::with_capacity(count as usize);
+            }
+            self.count = Some(count);
+        }
+        // Whole entries, keeping the last 8 bytes back: they may be the checksum.
+        let whole = self.pending.len().saturating_sub(8) / 16 * 16;
+        absorb(&mut self.hasher, &self.pending[..whole]);
+        for at in (0..whole).step_by(16) {
+            let (hash, value) = (word(&self.pending, at), word(&self.pending, at + 8));
+            self.take(hash, value);
+        }
+        self.pending.drain(..whole);
+        Ok(())
+    }
+
+    fn take(&mut self, hash: u64, value: u64) {
+        self.given += 1;
+        if self.problem.is_some() || self.given > self.count.unwrap_or(0) {
+            return;
+        }
+        if self.last.is_some_and(|last| hash <= last) {
+            self.problem = Some("the load state snapshot is corrupt: keys out of order or repeated");
+        } else if value == FORGOTTEN {
+            self.problem = Some("the load state snapshot is corrupt: a forgotten key");
+        } else {
+            self.last = Some(hash);
+            self.state.push_entry(hash, value);
+        }
+    }
+
+    /// The state, once every byte is in and the checksum matches.
+    pub fn finish(mut self) -> Result<LoadState, LoadSnapshotError> {
+        if self.count.is_none() || self.pending.len() < 8 {
+            return Err(LoadSnapshotError::Truncated);
+        }
+        let (rest, sum) = self.pending.split_at(self.pending.len() - 8);
+        absorb(&mut self.hasher, rest);
+        if sum_of(&self.hasher) != word(sum, 0) {
+            return Err(LoadSnapshotError::ChecksumMismatch);
+        }
+        let count = self.count.unwrap_or(0);
+        if !rest.is_empty() || self.given != count {
+            self.problem = Some("the load state snapshot is corrupt: the key count does not match the entries");
+        } else if count > MAX_KEYS as u64 {
+            self.problem = Some("the load state snapshot is corrupt: more keys than a state holds");
+        }
+        if let Some(why) = self.problem {
+            return Err(LoadSnapshotError::Corrupt(why));
+        }
+        self.state.place_all();
+        Ok(self.state)
+    }
+}
+
+/// Adds bytes to a checksum. One body for every use: SipHash inlined at each cost ~400
+/// bytes of gzipped wasm apiece.
+#[inline(never)]
+fn absorb(hasher: &mut SipHasher13, bytes: &[u8]) {
+    hasher.write(bytes);
+}
+
+#[inline(never)]
+fn sum_of(hasher: &SipHasher13) -> u64 {
+    hasher.finish()
 }
 
 /// Sorts a run of entries by key hash. Insertion sort: runs are short (a few entries on
@@ -320,7 +453,58 @@ mod tests {
         );
     }
 
+    /// The parts of a snapshot written at most `max` bytes apart (whole runs each).
+    fn parts(state: &LoadState, max: usize) -> Vec<Vec<u8>> {
+        let mut writer = SnapshotWriter::new(state);
+        std::iter::from_fn(|| Some(writer.next_part(state, max)).filter(|part| !part.is_empty())).collect()
+    }
+
+    /// Reads `bytes` cut into pieces of `size` bytes.
+    fn read_in_pieces(bytes: &[u8], size: usize) -> Result<LoadState, LoadSnapshotError> {
+        let mut reader = SnapshotReader::new();
+        for piece in bytes.chunks(size.max(1)) {
+            reader.push(piece)?;
+        }
+        reader.finish()
+    }
+
+    #[test]
+    fn written_in_parts_it_is_the_same_bytes_and_reads_back_from_any_cut() {
+        for n in [0, 1, 13, 1000, 40_000] {
+            let original = state(0..n);
+            let whole = original.to_bytes();
+            for max in [1, 16, 100, 4096, 1 << 20] {
+                let parts = parts(&original, max);
+                assert_eq!(parts.concat(), whole, "{n} keys in parts of {max}");
+                if max >= 4096 && n >= 1000 {
+                    assert!(parts.iter().all(|part| part.len() < max + 16 * 64), "parts of about {max} bytes");
+                }
+            }
+            for size in [1, 7, 16, 17, 1000] {
+                let loaded = read_in_pieces(&whole, size).unwrap();
+                assert_eq!(contents(&loaded), contents(&original));
+            }
+        }
+    }
+
     proptest::proptest! {
+        /// Bytes cut anywhere read as they read whole: the same state or the same refusal.
+        #[test]
+        fn any_cut_reads_as_the_whole(
+            n in 0u64..300,
+            damage in proptest::option::of((0usize..5000, proptest::prelude::any::<u8>())),
+            cut in 1usize..64,
+        ) {
+            let mut bytes = state(0..n).to_bytes();
+            if let Some((at, byte)) = damage {
+                let len = bytes.len();
+                bytes[at % len] ^= byte | 1;
+            }
+            let whole = LoadState::from_bytes(&bytes).map(|state| contents(&state));
+            let pieces = read_in_pieces(&bytes, cut).map(|state| contents(&state));
+            proptest::prop_assert_eq!(whole, pieces);
+        }
+
         /// Whatever entries sit behind a good header and checksum, loading refuses them
         /// or gives a state that writes the same bytes back.
         #[test]

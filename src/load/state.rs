@@ -3,16 +3,15 @@
 //! key saying whether this run has seen it.
 //!
 //! Layout, and why:
-//! - Entries sit back to back in one `Vec<u64>`, two words each (key hash, value). Dense,
-//!   so no slot is paid for twice: a table holding the 16-byte entries in its own slots
-//!   would, at a load of 0.75 or less, cost 21–43 bytes a key (27 at 10M keys). The
-//!   `Vec` grows by an eighth, not by doubling (as the wasm allocator does,
-//!   `src/wasm/alloc.rs`): wasm memory never shrinks, and a doubling would keep up to
-//!   twice the entries' memory. A loaded state's `Vec` is exact. Chunks that never move
-//!   would also spare the copy while growing (old and new alive together, 2.1 times the
-//!   entries for a moment, once, on a first run) but cost 450 bytes of gzipped wasm.
-//! - An open-addressing index of `u32` slots, linear probing, at most 3/4 full, doubled
-//!   when it would pass that. A slot holds the entry number + 1 (0 is empty) in its low
+//! - Entries sit back to back, two words each (key hash, value), in chunks of
+//!   [`CHUNK_ENTRIES`] that never move once made. Dense, so no slot is paid for twice: a
+//!   table holding the 16-byte entries in its own slots would, at a load of 0.75 or less,
+//!   cost 21–43 bytes a key (27 at 10M keys). Chunks rather than one growing `Vec`:
+//!   wasm memory never shrinks, and a `Vec` that grows copies itself, old and new alive
+//!   together (2.1 times the entries' memory for a moment when it grew by an eighth, kept
+//!   by the wasm memory for good: 10M keys took 490 MB of wasm where the state is 240).
+//! - An open-addressing index of `u32` slots, linear probing, at most 3/4 full, grown by
+//!   half when it would pass that. A slot holds the entry number + 1 (0 is empty) in its low
 //!   bits and, in the bits the entry numbers do not need (8 at 10M keys), bits of the key
 //!   hash: most probes that pass other keys are rejected without reading their entries,
 //!   which at 10M keys are a cache miss each (this halved the time of a plan). A key's
@@ -54,6 +53,9 @@ pub(super) fn checksum_bits(checksum: u64) -> u64 {
     (checksum & CHECKSUM).min(CHECKSUM - 1)
 }
 
+/// Entries a chunk holds (1 MiB of them).
+const CHUNK_ENTRIES: usize = 1 << 16;
+
 /// How many lookups [`LoadState::warm`] starts at once.
 pub(super) const WARM_GROUP: usize = 64;
 
@@ -90,8 +92,9 @@ pub(super) fn sip(keys: (u64, u64), parts: &[&[u8]]) -> u64 {
 #[derive(Clone, Default)]
 pub struct LoadState {
     /// Entries, two words each: key hash, then value (checksum | [`FAILED`] or
-    /// [`FORGOTTEN`]).
-    entries: Vec<u64>,
+    /// [`FORGOTTEN`]), [`CHUNK_ENTRIES`] a chunk, each chunk's capacity exact.
+    chunks: Vec<Vec<u64>>,
+    stored: usize,
     forgotten: usize,
     /// Slot → fingerprint bits (`fingerprint`) | entry number + 1; 0 is empty.
     index: Vec<u32>,
@@ -107,13 +110,14 @@ impl LoadState {
         LoadState::with_capacity(0)
     }
 
-    /// An empty state whose index holds `keys` keys and a quarter more before it doubles
-    /// (what a loaded state is given: a run may add keys without the index doubling).
+    /// An empty state whose index holds `keys` keys and a quarter more before it grows
+    /// (what a loaded state is given: a run may add keys without the index growing).
     pub fn with_capacity(keys: usize) -> Self {
         let keys = keys.min(MAX_KEYS);
         let slots = ((keys + keys / 4) * 4).div_ceil(3).max(MIN_SLOTS);
         let mut state = LoadState {
-            entries: Vec::with_capacity(2 * keys),
+            chunks: Vec::new(),
+            stored: 0,
             forgotten: 0,
             index: Vec::new(),
             fingerprint: 0,
@@ -152,12 +156,13 @@ impl LoadState {
 
     /// How many entries are stored, forgotten ones included.
     pub(super) fn stored(&self) -> usize {
-        self.entries.len() / 2
+        self.stored
     }
 
     /// Bytes held by the entries, the index and the seen bits.
     pub fn memory_bytes(&self) -> usize {
-        8 * self.entries.capacity() + 4 * self.index.capacity() + 8 * self.seen.capacity()
+        let entries: usize = self.chunks.iter().map(Vec::capacity).sum();
+        8 * entries + 4 * self.index.capacity() + 8 * self.seen.capacity()
     }
 
     /// The slot where `hash`'s probe starts (see the module doc).
@@ -178,19 +183,20 @@ impl LoadState {
     /// Entry `entry`'s (key hash, value).
     #[inline]
     pub(super) fn entry(&self, entry: usize) -> (u64, u64) {
-        (self.entries[2 * entry], self.entries[2 * entry + 1])
+        let chunk = &self.chunks[entry / CHUNK_ENTRIES];
+        let at = 2 * (entry % CHUNK_ENTRIES);
+        (chunk[at], chunk[at + 1])
     }
 
     #[inline]
     pub(super) fn set_value(&mut self, entry: usize, value: u64) {
-        self.entries[2 * entry + 1] = value;
+        self.chunks[entry / CHUNK_ENTRIES][2 * (entry % CHUNK_ENTRIES) + 1] = value;
     }
 
     /// Every entry not forgotten, in storage order.
     #[cfg(test)]
     pub(super) fn entries(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        let pairs = self.entries.chunks_exact(2).map(|pair| (pair[0], pair[1]));
-        pairs.filter(|&(_, value)| value != FORGOTTEN)
+        (0..self.stored()).map(|entry| self.entry(entry)).filter(|&(_, value)| value != FORGOTTEN)
     }
 
     /// The entry of `hash` and its value, if known (forgotten or not).
@@ -227,7 +233,7 @@ impl LoadState {
         for &(hash, _) in rows {
             let held = self.index[self.home(hash)];
             if let Some(entry) = (held & !self.fingerprint).checked_sub(1) {
-                kept ^= self.entries[2 * entry as usize + 1] ^ self.seen[entry as usize / 64];
+                kept ^= self.entry(entry as usize).1 ^ self.seen[entry as usize / 64];
             }
         }
         std::hint::black_box(kept);
@@ -247,13 +253,14 @@ impl LoadState {
 
     /// Appends an entry (unseen) to the storage only.
     pub(super) fn push_entry(&mut self, hash: u64, value: u64) -> usize {
-        if self.entries.capacity() - self.entries.len() < 2 {
-            // Whole entries: an odd capacity would let the second push double it.
-            self.entries.reserve_exact(self.stored() / 8 * 2 + 32);
-        }
         let entry = self.stored();
-        self.entries.push(hash);
-        self.entries.push(value);
+        if entry % CHUNK_ENTRIES == 0 {
+            self.chunks.push(Vec::with_capacity(2 * CHUNK_ENTRIES));
+        }
+        let chunk = self.chunks.last_mut().expect("a chunk was just made if none had room");
+        chunk.push(hash);
+        chunk.push(value);
+        self.stored += 1;
         if self.seen.len() * 64 < self.stored() {
             self.seen.push(0);
         }
@@ -279,9 +286,11 @@ impl LoadState {
         }
     }
 
-    /// Doubles the index and places every entry again (no rehashing: hashes are stored).
+    /// Makes the index half as large again and places every entry anew (no rehashing:
+    /// hashes are stored). By a half rather than doubling: old and new are alive together
+    /// while it grows, and the wasm memory keeps that peak (13.3 bytes a key, not 16).
     fn grow_index(&mut self) {
-        self.resize_index(self.index.len() * 2);
+        self.resize_index(self.index.len() + self.index.len() / 2);
         self.place_all();
     }
 
@@ -417,13 +426,20 @@ mod tests {
     }
 
     #[test]
-    fn entries_grow_by_an_eighth_and_a_loaded_size_is_exact() {
+    fn entries_fill_chunks_that_never_move() {
         let mut state = LoadState::new();
-        for i in 0..100_000u64 {
+        let mut first_chunk = None;
+        for i in 0..(2 * CHUNK_ENTRIES as u64 + 5) {
             state.insert_new(key_hash(&i.to_le_bytes()), i);
-            assert!(state.entries.capacity() <= state.entries.len() + state.entries.len() / 8 + 32);
+            first_chunk.get_or_insert(state.chunks[0].as_ptr());
+            assert_eq!(state.chunks.len(), (i as usize) / CHUNK_ENTRIES + 1);
+            assert!(state.chunks.iter().all(|chunk| chunk.capacity() == 2 * CHUNK_ENTRIES));
         }
+        assert_eq!(first_chunk, Some(state.chunks[0].as_ptr()), "the first chunk never moved");
         check(&state);
-        assert_eq!(LoadState::with_capacity(1000).entries.capacity(), 2000);
+        assert_eq!(
+            state.memory_bytes() - 4 * state.index.capacity() - 8 * state.seen.capacity(),
+            3 * 16 * CHUNK_ENTRIES
+        );
     }
 }

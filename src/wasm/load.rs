@@ -1,4 +1,6 @@
-//! Exports for the loader (src/load): the LoadState class and insertId.
+//! Exports for the loader (src/load): the LoadState class, its snapshot reader, and
+//! insertId. A snapshot crosses a part at a time (`snapshotPart`, `LoadStateReader`),
+//! so a large state is never copied whole on either side.
 //!
 //! Rows cross a batch at a time as two byte strings: the keys' UTF-8, each ended by a
 //! NUL, and the records' canonical JSON texts, each ended by a line feed (what
@@ -12,7 +14,7 @@
 //! that differ only there are one key (the second row is a `Duplicate`, reported).
 
 use super::convert::{invalid, snapshot_bytes, BindingError};
-use crate::load::{self, key_hash, record_checksum, LoadState};
+use crate::load::{self, key_hash, record_checksum, LoadSnapshotError, LoadState, SnapshotReader, SnapshotWriter};
 use wasm_bindgen::prelude::*;
 
 /// The pieces of `bytes`, each ended by `end` (a NUL for keys, a line feed for records).
@@ -54,32 +56,67 @@ fn pairs(words: &[u64]) -> Vec<(u64, u64)> {
     words.chunks_exact(2).map(|pair| (pair[0], pair[1])).collect()
 }
 
+fn snapshot_error(error: LoadSnapshotError) -> JsValue {
+    BindingError { code: error.code(), message: error.reason().into(), problems: Vec::new() }.into()
+}
+
 #[wasm_bindgen]
 pub struct LoadStateHandle {
     inner: LoadState,
+    /// The snapshot being written by `snapshotPart`, between its first part and its last.
+    writer: Option<SnapshotWriter>,
+}
+
+/// A snapshot read a part at a time (`push`), then the state (`finish`).
+#[wasm_bindgen]
+pub struct LoadStateReader {
+    inner: Option<SnapshotReader>,
+}
+
+#[wasm_bindgen]
+impl LoadStateReader {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> LoadStateReader {
+        LoadStateReader { inner: Some(SnapshotReader::new()) }
+    }
+
+    /// The next bytes: a typed array, DataView or ArrayBuffer.
+    pub fn push(&mut self, bytes: JsValue) -> Result<(), JsValue> {
+        let bytes = snapshot_bytes(&bytes, "bytes")?;
+        let reader = self.inner.as_mut().ok_or_else(|| invalid("this reader has finished"))?;
+        reader.push(&bytes).map_err(snapshot_error)
+    }
+
+    pub fn finish(&mut self) -> Result<LoadStateHandle, JsValue> {
+        let reader = self.inner.take().ok_or_else(|| invalid("this reader has finished"))?;
+        Ok(LoadStateHandle { inner: reader.finish().map_err(snapshot_error)?, writer: None })
+    }
+}
+
+impl Default for LoadStateReader {
+    fn default() -> Self {
+        LoadStateReader::new()
+    }
 }
 
 #[wasm_bindgen]
 impl LoadStateHandle {
     #[wasm_bindgen(constructor)]
     pub fn new() -> LoadStateHandle {
-        LoadStateHandle { inner: LoadState::new() }
+        LoadStateHandle { inner: LoadState::new(), writer: None }
     }
 
-    #[wasm_bindgen(js_name = fromBytes)]
-    pub fn from_bytes(bytes: JsValue) -> Result<LoadStateHandle, JsValue> {
-        let bytes = snapshot_bytes(&bytes, "bytes")?;
-        let inner = LoadState::from_bytes(&bytes).map_err(|e| BindingError {
-            code: e.code(),
-            message: e.reason().into(),
-            problems: Vec::new(),
-        })?;
-        Ok(LoadStateHandle { inner })
-    }
-
-    #[wasm_bindgen(js_name = toBytes)]
-    pub fn to_bytes(&self) -> Vec<u8> {
-        self.inner.to_bytes()
+    /// The snapshot's next part of about `max_bytes`; empty once it is written whole (the
+    /// next call starts it again). The state must not change between the first part and
+    /// the empty one.
+    #[wasm_bindgen(js_name = snapshotPart)]
+    pub fn snapshot_part(&mut self, max_bytes: f64) -> Vec<u8> {
+        let writer = self.writer.get_or_insert_with(|| SnapshotWriter::new(&self.inner));
+        let part = writer.next_part(&self.inner, max_bytes.max(1.0) as usize);
+        if part.is_empty() {
+            self.writer = None;
+        }
+        part
     }
 
     /// One outcome code a row: 0 new, 1 changed, 2 unchanged, 3 retry, 4 duplicate.

@@ -360,6 +360,44 @@ describe("cohort-sync load (the command)", () => {
 });
 
 describe("the state file", () => {
+  test("LoadState is written and read a part at a time: the same bytes as whole, any cut, bad bytes refused", async () => {
+    const { LoadState } = await import("cohort-sync");
+    const state = new LoadState();
+    const encoder = new TextEncoder();
+    const keys = Array.from({ length: 30_000 }, (_, i) => `key-${i}`);
+    const hashes = LoadState.rowHashes(encoder.encode(`${keys.join("\u0000")}\u0000`), encoder.encode(`${keys.map((k) => `{"k":"${k}"}`).join("\n")}\n`));
+    state.plan(hashes);
+    state.markSent(hashes.subarray(0, 40_000));
+    const whole = state.toBytes();
+    assert.equal(whole.length, 13 + 16 * 30_000 + 8);
+    const parts = [...state.toParts(64 * 1024)];
+    assert.ok(parts.length > 5 && parts.every((part) => part.length < 64 * 1024 + 16 * 64), parts.map((p) => p.length).join(","));
+    assert.deepEqual(Buffer.concat(parts), Buffer.from(whole));
+    // Left after one part, the next snapshot still starts at its header.
+    for (const part of state.toParts(1000)) {
+      assert.equal(Buffer.from(part.subarray(0, 4)).toString(), "CSLD");
+      break;
+    }
+    assert.deepEqual(Buffer.from(state.toBytes()), Buffer.from(whole));
+    for (const cut of [1, 7, 4096, 100_000]) {
+      const reader = LoadState.reader();
+      for (let at = 0; at < whole.length; at += cut) reader.push(whole.subarray(at, at + cut));
+      const loaded = reader.finish();
+      assert.equal(loaded.size, 30_000);
+      assert.deepEqual(Buffer.from(loaded.toBytes()), Buffer.from(whole));
+      assert.deepEqual([...loaded.plan(hashes.subarray(0, 2))], [2], "a key sent is unchanged");
+      loaded.free();
+    }
+    const corrupt = whole.slice();
+    corrupt[5000] ^= 1;
+    assert.throws(() => LoadState.fromBytes(corrupt), { code: "invalid_snapshot" });
+    assert.throws(() => LoadState.fromBytes("CSLD"), { code: "invalid_argument" });
+    const reader = LoadState.reader();
+    assert.throws(() => reader.push(new Uint8Array([1, 2, 3, 4])), { code: "invalid_snapshot" });
+    assert.throws(() => reader.finish(), { code: "invalid_argument" }, "a reader that failed is finished");
+    state.free();
+  });
+
   test("identities: one row a batch; the newest wins; compacted to one a key once resent rows pile up (in passes by hash)", async () => {
     const { openStateStore } = await import(new URL("state-store.js", loaderDir));
     const store = await openStateStore(join(dir, "identities.db"), "users:id", { compactEntries: 5000 });
