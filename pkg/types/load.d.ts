@@ -20,7 +20,19 @@ export class LoadState {
    * rows hashed once, then planned, marked sent and journalled as these words.
    */
   static rowHashes(keys: Uint8Array, records: Uint8Array): BigUint64Array;
+  /**
+   * A snapshot read a part at a time, however its bytes are cut: `push` each part, then
+   * `finish` (throws {@link CohortSyncError} `invalid_snapshot` for bad bytes). A reader
+   * that threw is finished.
+   */
+  static reader(): { push(bytes: Uint8Array | ArrayBuffer | DataView): void; finish(): LoadState };
   toBytes(): Uint8Array;
+  /**
+   * The snapshot in parts of about `maxBytes` (16 MiB by default; whole runs, so a part
+   * may be a little larger), which joined are {@link LoadState.toBytes}: a large state is
+   * never copied whole. The state must not change until the last part is taken.
+   */
+  toParts(maxBytes?: number): Generator<Uint8Array, void, undefined>;
   /**
    * One outcome a row: 0 new, 1 changed, 2 unchanged (same record as sent last time),
    * 3 retry (its send failed last time), 4 duplicate (a key already planned this run).
