@@ -232,20 +232,28 @@ function report(summary, args) {
   if (args.results && summary.rejected + summary.refused + summary.pending > 0) process.stdout.write(`Every row not sent is in ${args.results}.\n`);
 }
 
-/** A progress line on a terminal (rows/s, MB/s, sent and failed, the end time when the size is known); nothing elsewhere. */
-function createLoadProgress(stream = process.stderr) {
+/**
+ * A progress line on a terminal: rows and rows/s, MB/s, sent and not sent, and when the
+ * source's size is known the time it should end (local, with how long until then);
+ * nothing when `stream` is no terminal. Redrawn at most four times a second.
+ */
+export function createLoadProgress(stream = process.stderr, { now = Date.now } = {}) {
   if (!stream.isTTY) return { update() {}, stop() {} };
-  const started = Date.now();
-  let last = 0;
+  const started = now();
+  let last = -Infinity;
   let shown = false;
   return {
     update(p) {
-      const now = Date.now();
-      if (now - last < 250) return;
-      last = now;
-      const seconds = Math.max(0.001, (now - started) / 1000);
-      const eta = p.sizeBytes && p.bytesRead > 0 ? ` · done in ~${Math.round(((p.sizeBytes - p.bytesRead) / p.bytesRead) * seconds)} s` : "";
-      stream.write(`\r\x1b[2K${p.read} rows (${Math.round(p.read / seconds)}/s, ${(p.bytesRead / 1e6 / seconds).toFixed(1)} MB/s) · ${p.sent} sent · ${p.rejected + p.refused + p.pending} not sent${eta}`);
+      const at = now();
+      if (at - last < 250) return;
+      last = at;
+      const seconds = Math.max(0.001, (at - started) / 1000);
+      let end = "";
+      if (p.sizeBytes && p.bytesRead > 0) {
+        const left = Math.round(((p.sizeBytes - p.bytesRead) / p.bytesRead) * seconds);
+        end = ` · ends ~${new Date(at + left * 1000).toTimeString().slice(0, 8)} (in ${left} s)`;
+      }
+      stream.write(`\r\x1b[2K${p.read} rows (${Math.round(p.read / seconds)}/s, ${(p.bytesRead / 1e6 / seconds).toFixed(1)} MB/s) · ${p.sent} sent · ${p.rejected + p.refused + p.pending} not sent${end}`);
       shown = true;
     },
     stop() {

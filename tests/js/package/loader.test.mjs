@@ -326,6 +326,34 @@ describe("a kill mid-run", () => {
 });
 
 describe("cohort-sync load (the command)", () => {
+  test("the progress line: on a terminal only, rows/s, MB/s, sent and not sent, the end time when the size is known", async () => {
+    const { createLoadProgress } = await import(new URL("../cli/load.mjs", loaderDir));
+    let clock = Date.UTC(2026, 11, 7, 12, 0, 0);
+    const written = [];
+    const tty = { isTTY: true, write: (text) => written.push(text) };
+    const progress = createLoadProgress(tty, { now: () => clock });
+    const counts = { read: 0, sent: 0, unchanged: 0, rejected: 0, refused: 0, pending: 0 };
+    clock += 2000;
+    progress.update({ ...counts, read: 20_000, sent: 18_000, rejected: 1500, pending: 500, bytesRead: 5_000_000, sizeBytes: 20_000_000 });
+    clock += 100;
+    progress.update({ ...counts, read: 21_000, bytesRead: 5_200_000, sizeBytes: 20_000_000 });
+    assert.equal(written.length, 1, "redrawn at most four times a second");
+    const line = written[0];
+    assert.match(line, /^\r\x1b\[2K20000 rows \(10000\/s, 2\.5 MB\/s\) · 18000 sent · 2000 not sent · ends ~\d\d:\d\d:\d\d \(in 6 s\)$/);
+    const expected = new Date(Date.UTC(2026, 11, 7, 12, 0, 8)).toTimeString().slice(0, 8);
+    assert.ok(line.includes(`ends ~${expected}`), line);
+    clock += 500;
+    progress.update({ ...counts, read: 30_000, bytesRead: 0, sizeBytes: null });
+    assert.doesNotMatch(written[1], /ends/, "no end time when the size is not known (stdin, a database)");
+    progress.stop();
+    assert.equal(written.at(-1), "\r\x1b[2K", "the line is cleared at the end");
+    const pipe = [];
+    const quiet = createLoadProgress({ isTTY: false, write: (text) => pipe.push(text) }, { now: () => clock });
+    quiet.update({ ...counts, read: 1, bytesRead: 1, sizeBytes: 2 });
+    quiet.stop();
+    assert.deepEqual(pipe, [], "nothing when the output is not a terminal");
+  });
+
   const bin = join(process.cwd(), "node_modules/.bin/cohort-sync");
   const cli = (args, env = {}) =>
     new Promise((resolve) => {
