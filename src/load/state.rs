@@ -8,8 +8,8 @@
 //!   table holding the 16-byte entries in its own slots would, at a load of 0.75 or less,
 //!   cost 21–43 bytes a key (27 at 10M keys). Chunks rather than one growing `Vec`:
 //!   wasm memory never shrinks, and a `Vec` that grows copies itself, old and new alive
-//!   together (2.1 times the entries' memory for a moment when it grew by an eighth, kept
-//!   by the wasm memory for good: 10M keys took 490 MB of wasm where the state is 240).
+//!   together (2.1 times the entries' memory for a moment when it grew by an eighth),
+//!   a peak the wasm memory then keeps for good.
 //! - An open-addressing index of `u32` slots, linear probing, at most 3/4 full, grown by
 //!   half when it would pass that. A slot holds the entry number + 1 (0 is empty) in its low
 //!   bits and, in the bits the entry numbers do not need (8 at 10M keys), bits of the key
