@@ -1,5 +1,6 @@
-// The long run of the differential test (tests/js/worker/differential.test.mjs): the Worker in
-// workerd and CohortState on many seeded random scenarios, through the packed package.
+// The long run of the differential test (tests/js/behaviour/differential.mjs, on the Worker
+// through tests/js/worker/differential.test.mjs): the Worker in workerd and CohortState on
+// many seeded random scenarios, through the packed package.
 //   node scripts/differential.mjs [SCENARIOS] [SEED]     (default 1000 scenarios)
 // Run `npm run build` first. Prints the scenarios and pages checked and the time taken.
 import { spawnSync } from "node:child_process";

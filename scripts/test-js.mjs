@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 // SCRATCH_NAME picks another folder under .scratch/ so two runs can go at once;
 // arguments pick test files or tier folders (default: all of tests/js/: package/, worker/,
-// receiver/, page/, cli/; lib/ holds shared helpers).
+// receiver/, page/, cli/, hostile/; behaviour/ holds the suites every host runs, each
+// run by small entry files in the host's tier; lib/ holds shared helpers).
 const scratch = join(root, ".scratch", process.env.SCRATCH_NAME || "js");
 const only = process.argv.slice(2);
 const project = join(scratch, "project");

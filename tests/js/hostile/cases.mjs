@@ -1,6 +1,6 @@
 // The hostile-HTTP contract of the receiver, one table for every host and store
-// (docs/api.md, "The Cloudflare Worker"). run.mjs sends each row to a receiver that has
-// synced one cohort, "c1" (members m-1, m-2, m-3), and checks:
+// (docs/api.md, "The Cloudflare Worker"). tests/js/behaviour/hostile.mjs sends each row
+// to a receiver that has synced one cohort, "c1" (members m-1, m-2, m-3), and checks:
 //
 //   status   exact (a number), one of a list, "4xx" (the class), or "4xx-or-closed"
 //            (a 4xx, or no answer and the connection ended: by the server, or by our

@@ -1,5 +1,5 @@
 // The hostile-HTTP table (cases.mjs) against `cohort-sync serve --db FILE`.
+import { hostileBehaviour } from "../behaviour/hostile.mjs";
 import { serveSqliteHost } from "./hosts.mjs";
-import { hostileSuite } from "./run.mjs";
 
-hostileSuite(serveSqliteHost);
+hostileBehaviour(serveSqliteHost);

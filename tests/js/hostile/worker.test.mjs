@@ -1,5 +1,5 @@
 // The hostile-HTTP table (cases.mjs) against the Worker in workerd (Miniflare).
+import { hostileBehaviour } from "../behaviour/hostile.mjs";
 import { workerHost } from "./hosts.mjs";
-import { hostileSuite } from "./run.mjs";
 
-hostileSuite(workerHost);
+hostileBehaviour(workerHost);

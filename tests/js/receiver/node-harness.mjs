@@ -1,10 +1,10 @@
 // Runs the receiver in Node as `createReceiver` users do: a real http server on
-// 127.0.0.1 with the receiver on a SQLite file in a temporary folder, or with
-// RECEIVER_STORE=postgres on a database of its own in a throwaway PostgreSQL cluster
-// (one per test file, started on first use), with the shape of the Worker's harness
-// (tests/js/worker/worker-harness.mjs), so the Worker's behaviour suites run against it
-// unchanged. Stopping closes the server and the receiver; starting again on the same
-// folder (or database) is a restart on the same state.
+// 127.0.0.1 with the receiver on a SQLite file in a temporary folder, or on a database
+// of its own in a throwaway PostgreSQL cluster (one per test file, started on first
+// use), with the shape of the Worker's harness (tests/js/worker/worker-harness.mjs), so
+// the behaviour suites (tests/js/behaviour/) run against it unchanged. Stopping closes
+// the server and the receiver; starting again on the same folder (or database) is a
+// restart on the same state.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
@@ -14,7 +14,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { createReceiver } from "cohort-sync/receiver";
 import { TEST_SETTINGS, client } from "../worker/worker-harness.mjs";
 
-export const STORE = process.env.RECEIVER_STORE === "postgres" ? "postgres" : "sqlite";
+// The store when a caller names none. Tests always name theirs (nodeReceiver below);
+// bench/worker.bench.mjs picks PostgreSQL by setting RECEIVER_STORE=postgres.
+const DEFAULT_STORE = process.env.RECEIVER_STORE === "postgres" ? "postgres" : "sqlite";
 
 let cluster = null;
 let databases = 0;
@@ -38,8 +40,8 @@ function repositoryRoot() {
   }
 }
 
-/** A fresh place for a receiver's state: a folder (SQLite), or the name of a database to create (PostgreSQL). */
-export const storageDir = () => (STORE === "postgres" ? `pg:receiver_${process.pid}_${++databases}` : mkdtempSync(join(tmpdir(), "cohort-sync-receiver-")));
+/** A fresh place for a receiver's state on `store`: a folder (SQLite), or the name of a database to create (PostgreSQL). */
+export const storageDir = (store = DEFAULT_STORE) => (store === "postgres" ? `pg:receiver_${process.pid}_${++databases}` : mkdtempSync(join(tmpdir(), "cohort-sync-receiver-")));
 
 /** The connection string of `persist`'s database (created on first use). */
 export async function databaseUrl(persist) {
@@ -61,11 +63,12 @@ export async function databaseUrl(persist) {
 
 /**
  * Starts a receiver. `vars` are the Worker's settings (added to the test defaults);
- * `persist` the folder of its SQLite file. The Worker's fault hooks have no Node
+ * `persist` the folder of its SQLite file or the name of its PostgreSQL database (a
+ * fresh one on `store` when not given). The Worker's fault hooks have no Node
  * counterpart; `analytics` is accepted and ignored (the Worker's local dataset keeps
  * nothing either).
  */
-export async function startNodeReceiver({ vars = {}, persist = storageDir(), hooks = false } = {}) {
+export async function startNodeReceiver({ vars = {}, store = DEFAULT_STORE, persist = storageDir(store), hooks = false } = {}) {
   if (hooks) throw new Error("fault hooks are the Worker harness's (worker-hooks.js)");
   const settings = { ...TEST_SETTINGS, ALARM_POLL_MS: "200", ...vars };
   const receiver = persist.startsWith("pg:")
@@ -103,6 +106,21 @@ export async function startNodeReceiver({ vars = {}, persist = storageDir(), hoo
       await stop();
       if (!persist.startsWith("pg:")) rmSync(persist, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * The Node receiver on `store` ("sqlite" or "postgres") as the behaviour suites
+ * (tests/js/behaviour/) take a host: `start(options)` starts one (startNodeReceiver's
+ * options), `storageDir()` gives a fresh place for its state.
+ */
+export function nodeReceiver(store) {
+  if (store !== "sqlite" && store !== "postgres") throw new Error(`no such store: ${store}`);
+  return {
+    host: "node",
+    store,
+    start: (options = {}) => startNodeReceiver({ ...options, store }),
+    storageDir: () => storageDir(store),
   };
 }
 

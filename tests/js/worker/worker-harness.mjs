@@ -135,6 +135,12 @@ export async function startWorker({ vars = {}, persist = storageDir(), hooks = f
   };
 }
 
+/**
+ * The Worker as the behaviour suites (tests/js/behaviour/) take a host: `start(options)`
+ * starts one (startWorker's options), `storageDir()` gives a fresh folder for its state.
+ */
+export const worker = { host: "worker", store: "durable-objects", start: startWorker, storageDir };
+
 function safeJson(text) {
   try {
     return JSON.parse(text);

@@ -2,12 +2,13 @@
 // subclasses of its objects): storage failing before or in the middle of an apply, and
 // the runtime dying after the write but before the answer. Each time: Mixpanel gets a
 // retryable answer, nothing is half-applied, nothing is applied or forwarded twice.
-// (recovery.test.mjs has the faults every host meets alike; tests/js/receiver/
-// faults.test.mjs has these for the Node receiver, injected into its real stores.)
+// (tests/js/behaviour/recovery.mjs has the faults every host meets alike;
+// tests/js/behaviour/store-faults.mjs has these for the Node receiver, injected into its
+// real stores.)
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { planSync } from "cohort-sync";
-import { cleverTapFixture } from "./clevertap-fixture.mjs";
+import { cleverTapFixture } from "../lib/clevertap-fixture.mjs";
 import { startWorker } from "./worker-harness.mjs";
 
 const T = { timeout: 300_000 };

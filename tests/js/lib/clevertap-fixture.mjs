@@ -2,7 +2,7 @@
 // starts) forwarding to a CleverTap stand-in that records every upload, with retries
 // at most 100 ms apart.
 import { after, before } from "node:test";
-import { eventually, startRecorder } from "./worker-harness.mjs";
+import { eventually, startRecorder } from "../worker/worker-harness.mjs";
 
 /**
  * Registers the suite's before/after; `fixture.w` and `fixture.recorder` are set once

@@ -1,13 +1,15 @@
-// Runs the table of cases.mjs against one host (hosts.mjs): one test per row, each
-// checking the answer, the time it took, what the store holds before and after, and
-// that a next request on a new connection is answered promptly and correctly. Every
-// problem a row shows is reported together, so a failure says all that is wrong.
+// The hostile-HTTP table (tests/js/hostile/cases.mjs), on every host and store: one
+// test per row, each checking the answer, the time it took, what the store holds before
+// and after, and that a next request on a new connection is answered promptly and
+// correctly. Every problem a row shows is reported together, so a failure says all that
+// is wrong. Run by tests/js/hostile/*.test.mjs (hosts from hostile/hosts.mjs) and, under
+// `wrangler dev`, by tests/js/hostile/wrangler-dev.mjs.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { planSync } from "cohort-sync";
-import { ACCEPTED, ACCEPTED_COHORT, AUTH, CASES, COHORT, page } from "./cases.mjs";
-import { exchange, head, stall } from "./raw.mjs";
-import { changes } from "./stores.mjs";
+import { ACCEPTED, ACCEPTED_COHORT, AUTH, CASES, COHORT, page } from "../hostile/cases.mjs";
+import { exchange, head, stall } from "../hostile/raw.mjs";
+import { changes } from "../hostile/stores.mjs";
 
 const T = { timeout: 30_000 };
 /** The next request after a row must be answered within this (ms). */
@@ -139,8 +141,11 @@ async function settled(host, { rounds = 1, everyMs = 150 } = {}) {
   return last;
 }
 
-/** The suite against the host `start()` starts (hosts.mjs). */
-export function hostileSuite(start) {
+/**
+ * Registers the suite against the host `start()` starts: `{ name, origin, snapshot(),
+ * stop() }` (tests/js/hostile/hosts.mjs), `snapshot()` counting what its store holds.
+ */
+export function hostileBehaviour(start) {
   let host;
   /** The store as the last row left it, settled. */
   let settledAfter;

@@ -1,10 +1,10 @@
 // The differential check of the one rulebook: seeded random scenarios (multi-page full
 // syncs in any order, replays, restarts from the top, late pages of replaced sessions,
 // diff sessions, sessions resent with other page counts, pageless bodies, and more than
-// 64 sessions while a full sync is unfinished) sent to the Worker in workerd and applied
-// to a CohortState in Node; after each scenario both must hold the same members and the
-// same pending full sync. Used by tests/js/worker/differential.test.mjs (a short run) and
-// scripts/differential.mjs (a long one).
+// 64 sessions while a full sync is unfinished) sent to a receiver and applied to a
+// CohortState in Node; after each scenario both must hold the same members and the same
+// pending full sync. Used by tests/js/behaviour/differential.mjs (a short run on every
+// host, a long one through scripts/differential.mjs).
 import { CohortState } from "cohort-sync";
 
 /** A small seeded generator (mulberry32): the same seed gives the same scenarios. */

@@ -1,0 +1,6 @@
+// Faults in the store (tests/js/behaviour/store-faults.mjs) on the Node receiver
+// (createReceiver behind a real http server) on a SQLite file.
+import { storeFaultsBehaviour } from "../behaviour/store-faults.mjs";
+import { nodeReceiver } from "./node-harness.mjs";
+
+storeFaultsBehaviour(nodeReceiver("sqlite"));

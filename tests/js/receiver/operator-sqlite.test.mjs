@@ -1,0 +1,6 @@
+// The operators' routes (tests/js/behaviour/operator.mjs) on the Node receiver
+// (createReceiver behind a real http server) on a SQLite file.
+import { operatorBehaviour } from "../behaviour/operator.mjs";
+import { nodeReceiver } from "./node-harness.mjs";
+
+operatorBehaviour(nodeReceiver("sqlite"));
