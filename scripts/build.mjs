@@ -2,7 +2,7 @@
 // pkg/dist/) → wasm-opt -O3 in place → print the size raw / gzip / brotli, every time, so
 // growth is seen. Any failing step stops the build with its exit code.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +24,15 @@ function run(cmd, args) {
     process.exit(r.status || 1);
   }
 }
+
+// The console's chart library (uPlot, pinned in package.json) goes beside the page, so
+// www/ served alone, or copied anywhere, has everything it loads.
+const vendor = join(root, "www/vendor/uplot");
+mkdirSync(vendor, { recursive: true });
+for (const [from, to] of [["dist/uPlot.iife.min.js", "uPlot.iife.min.js"], ["dist/uPlot.min.css", "uPlot.min.css"], ["LICENSE", "LICENSE"]]) {
+  copyFileSync(join(root, "node_modules/uplot", from), join(vendor, to));
+}
+console.log("build: www/vendor/uplot/ from node_modules/uplot");
 
 // --locked: the versions are the ones pinned in Cargo.lock.pinned (scripts/setup.sh).
 run("cargo", ["build", "--locked", "--release", "--target", "wasm32-unknown-unknown"]);

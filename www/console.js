@@ -4,10 +4,14 @@
 // this tab's memory, never in storage or the URL, so a reload asks for them again.
 // (sessionStorage would spare that, but any script of this origin, the validator
 // included, could read it, and browsers write it to disk to restore sessions.)
+//
+// Each card reads its own route and says its own state (lib/console/card.js); the line
+// under the header says what the last action or refresh did, and never stands above an
+// error that contradicts it.
 import { ApiError, connect, workerBase } from "./lib/console/api.js";
 import { createCohortView } from "./lib/console/cohort-view.js";
 import { createCohortsView } from "./lib/console/cohorts-view.js";
-import { timeZone } from "./lib/console/time.js";
+import { tickAges, timeZone, utcOffset } from "./lib/console/time.js";
 import { $ } from "./lib/dom.js";
 
 const VIEWS = { signin: "view-signin", cohorts: "view-cohorts", cohort: "view-cohort" };
@@ -16,10 +20,12 @@ const HEADINGS = { signin: "signin-h", cohorts: "cohorts-h", cohort: "cohort-h" 
 const context = {
   client: null,
   say(text) {
+    clearMessages();
     $("status").textContent = text;
   },
   fail(error) {
     if (error instanceof ApiError && error.kind === "credentials") return signOut(`${error.message} Sign in again.`);
+    $("status").textContent = "";
     $("problem").textContent = error instanceof ApiError ? error.message : `Something went wrong in this page: ${error?.message ?? error}`;
     $("problem").hidden = false;
     if (!(error instanceof ApiError)) console.error(error);
@@ -45,7 +51,7 @@ function showView(name, focus) {
 
 /**
  * Draws the view the hash names (signed in), with fresh data from the Worker; resolves
- * to whether everything loaded.
+ * to whether every card could be read (each says why not).
  */
 async function route({ focus = true } = {}) {
   clearMessages();
@@ -60,8 +66,9 @@ async function route({ focus = true } = {}) {
     if (match) {
       const cohortId = decodeURIComponent(match[1]);
       showView("cohort", false);
+      let ok;
       try {
-        await cohortView.show(cohortId);
+        ok = await cohortView.show(cohortId);
       } catch (error) {
         if (!(error instanceof ApiError && error.kind === "not-found")) throw error;
         context.say(`No cohort ${cohortId} is synced to this Worker (it may have been forgotten).`);
@@ -69,18 +76,18 @@ async function route({ focus = true } = {}) {
         return false;
       }
       if (focus) $(HEADINGS.cohort).focus();
-    } else {
-      showView("cohorts", false);
-      await cohortsView.load();
-      if (focus) $(HEADINGS.cohorts).focus();
+      return ok;
     }
+    showView("cohorts", false);
+    const ok = await cohortsView.load();
+    if (focus) $(HEADINGS.cohorts).focus();
+    return ok;
   } catch (error) {
     context.fail(error);
     return false;
   } finally {
     main.removeAttribute("aria-busy");
   }
-  return $("problem").hidden;
 }
 
 function signOut(message = "") {
@@ -103,6 +110,8 @@ async function signIn(event) {
     error.textContent = text;
     error.hidden = false;
     field?.focus();
+    // A value that was refused is selected, so typing replaces it.
+    if (field && field.value !== "") field.select();
   };
   let base;
   try {
@@ -112,7 +121,9 @@ async function signIn(event) {
   }
   const user = $("user").value;
   const password = $("password").value;
-  if (user === "" && password === "") return problem("Type the Worker's user and password.", $("user"));
+  // A Worker always has both (WEBHOOK_USERNAME, WEBHOOK_PASSWORD; an empty one is none).
+  if (user === "") return problem(password === "" ? "Type the Worker's user and password." : "Type the Worker's user.", $("user"));
+  if (password === "") return problem("Type the password too: the Worker refuses an empty one.", $("password"));
   error.hidden = true;
   button.disabled = true;
   button.textContent = "Connecting…";
@@ -131,17 +142,30 @@ async function signIn(event) {
   $("session-url").textContent = base;
   $("session-user").textContent = user;
   $("session").hidden = false;
-  context.say("Connected.");
-  await route();
+  const ok = await route();
+  context.say(ok ? `Signed in to ${base}.` : `Signed in to ${base}, but some cards could not be read: each says why.`);
+}
+
+async function refresh() {
+  const button = $("refresh");
+  button.disabled = true;
+  context.say("Refreshing…");
+  const ok = await route({ focus: false });
+  button.disabled = false;
+  if (context.client === null) return; // signed out meanwhile, saying why
+  const now = new Date().toLocaleTimeString("en-GB");
+  if ($("problem").hidden) context.say(ok ? `Refreshed at ${now}.` : `Refreshed at ${now}, but some cards could not be read: each says why, and shows what it read before, marked out of date.`);
 }
 
 const params = new URLSearchParams(location.search);
 $("worker-url").value = params.get("worker") ?? location.origin;
-$("zone").textContent = timeZone();
+$("zone").textContent = `${timeZone()} (${utcOffset()})`;
+$("session-zone").textContent = `${timeZone()} (${utcOffset()})`;
 $("signin").addEventListener("submit", signIn);
 $("sign-out").addEventListener("click", () => signOut("Signed out: the credentials are gone from this tab."));
-$("refresh").addEventListener("click", () => route({ focus: false }).then((ok) => ok && context.say("Refreshed.")));
+$("refresh").addEventListener("click", refresh);
 window.addEventListener("hashchange", () => route());
+tickAges(document);
 $("boot").hidden = true;
 showView("signin", false);
 $(params.get("worker") ? "user" : "worker-url").focus();

@@ -14,6 +14,9 @@ import { MAX_BOUND_CHARS, MembershipStore, SCHEMA } from "./store.js";
 
 const decoder = new TextDecoder();
 
+/** Size samples a cohort's figures carry (the console's trend line in the cohorts list). */
+const SIZE_TREND = 20;
+
 export class Cohort {
   /**
    * `db`: the cohort's database (database.js); `settings`: the receiver's (settings.js);
@@ -283,6 +286,7 @@ export class Cohort {
         pendingSession,
         outbox: yield* outbox.counts(),
         deadPages: yield* log.deadCount(),
+        sizeTrend: (yield* store.sizes(SIZE_TREND)).reverse().map((row) => ({ at: new Date(row.at).toISOString(), sessionId: row.sid, size: row.size })),
       };
     }, null);
   }
@@ -307,19 +311,20 @@ export class Cohort {
   /**
    * The recent sessions, newest first, at most `limit`: what the tracker remembers of each
    * (pages received of total, missing pages, status) with this object's counters (times,
-   * pages, replays, added, removed, refused and why). Sessions whose every page was
-   * refused are listed too (status `refused`).
+   * pages, replays, added, removed, refused and why) and the member count after its last
+   * page (`size`, null until the session is over: see MembershipStore.sampleSize).
+   * Sessions whose every page was refused are listed too (status `refused`).
    */
   async syncs(limit) {
     const { store } = this;
-    const { sessions, stats } = await this.read(function* () {
+    const { sessions, stats, sizes } = await this.read(function* () {
       const tracker = yield* store.loadTracker();
       try {
-        return { sessions: tracker.sessions(), stats: yield* store.stats() };
+        return { sessions: tracker.sessions(), stats: yield* store.stats(), sizes: new Map((yield* store.sizes()).map((row) => [row.sid, row.size])) };
       } finally {
         tracker.free();
       }
-    }, { sessions: [], stats: new Map() });
+    }, { sessions: [], stats: new Map(), sizes: new Map() });
     const iso = (ms) => (ms == null ? null : new Date(ms).toISOString());
     const entry = (session, row) => ({
       sessionId: session.sessionId,
@@ -333,6 +338,7 @@ export class Cohort {
       removed: row?.removed ?? 0,
       replays: row?.replays ?? 0,
       refused: { count: row?.refused ?? 0, lastReason: row?.last_refusal ?? null },
+      size: sizes.get(session.sessionId) ?? null,
     });
     const list = sessions.map((session) => {
       const key = `${session.sessionId}\u0000${session.action}`;

@@ -7,7 +7,10 @@
 //   holds back the rows after it), so an add and a later remove never swap.
 // - A destination that refuses a request for good (4xx other than 408/429) moves it to
 //   `dead_letters`, kept until an operator sends it again (redrive: back to the end of
-//   its destination's queue) or drops it (the dead-letter routes, docs/api.md).
+//   its destination's queue) or drops it (the dead-letter routes, docs/api.md). A
+//   redriven letter keeps its identity: `redrives` ties the outbox row it went back as
+//   to its letter id and the attempts made before, so a refusal again brings back the
+//   same letter, its attempts added up, not a new one that hides what happened.
 // - Each request carries `Idempotency-Key: <object>:<seq>`; the one window for a repeat
 //   is the runtime dying between the destination's 2xx and the row's deletion. When a
 //   destination took part of a request and the rest is to be sent again (CleverTap's
@@ -29,6 +32,10 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER, dest TEXT NOT NULL, request TEXT NOT NULL,
   attempts INTEGER NOT NULL, failed_at INTEGER NOT NULL, error TEXT
 );
+CREATE TABLE IF NOT EXISTS redrives (
+  letter INTEGER PRIMARY KEY, seq INTEGER, attempts INTEGER NOT NULL, times INTEGER NOT NULL, at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS redrives_by_seq ON redrives (seq);
 `;
 
 /** Requests sent per alarm before the alarm is set again (keeps each run short). */
@@ -66,34 +73,60 @@ export class Outbox {
   }
 
   /**
-   * The dead letters, oldest first, at most `limit`: `{ id, destination, request, error,
-   * attempts, failedAt }`, the request in short (its URL and the first 300 characters of
-   * its body) and the error as recorded (status and an excerpt of the answer).
+   * The dead letters, oldest first, at most `limit`: `{ id, destination, request, carried,
+   * error, attempts, failedAt, redriven }`, the request in short (its URL and the first 300
+   * characters of its body), what it carried (`carried`), the error as recorded (status
+   * and an excerpt of the answer), every attempt since it was first queued, and
+   * `{ times, lastAt }` when it was redriven.
    */
   deadLetters(limit) {
     return this.db.transaction(function* () {
-      const rows = yield sql("SELECT id, dest, request, attempts, failed_at, error FROM dead_letters ORDER BY id LIMIT ?", limit);
-      return rows.toArray().map((row) => ({
-        id: row.id,
-        destination: row.dest,
-        request: shortRequest(row.request),
-        error: row.error,
-        attempts: row.attempts,
-        failedAt: new Date(row.failed_at).toISOString(),
-      }));
+      const rows = yield sql(
+        `SELECT d.id, d.dest, d.request, d.attempts, d.failed_at, d.error, r.times, r.at AS redriven_at
+         FROM dead_letters AS d LEFT JOIN redrives AS r ON r.letter = d.id ORDER BY d.id LIMIT ?`,
+        limit,
+      );
+      return rows.toArray().map((row) => {
+        const request = parsed(row.request);
+        let what = null;
+        try {
+          what = request === null ? null : carried(row.dest, request);
+        } catch {
+          // A body this version cannot read: what it carried is not said.
+        }
+        return {
+          id: row.id,
+          destination: row.dest,
+          request: shortRequest(row.request, request),
+          carried: what,
+          error: row.error,
+          attempts: row.attempts,
+          failedAt: new Date(row.failed_at).toISOString(),
+          redriven: row.times == null ? null : { times: row.times, lastAt: new Date(row.redriven_at).toISOString() },
+        };
+      });
     });
   }
 
   /**
-   * Sends dead letters again: each goes back to the end of its destination's queue, with
-   * its attempts reset, in one transaction, and the alarm is set for them. `ids`: which
-   * ones (null: all). Resolves to how many.
+   * Sends dead letters again: each goes back to the end of its destination's queue (a new
+   * outbox row, so a new idempotency key: a destination may have kept its refusal under
+   * the old one), its backoff started afresh, in one transaction, and the alarm is set
+   * for them. Should it be refused again it comes back under its own id, with every
+   * attempt counted. `ids`: which ones (null: all). Resolves to how many.
    */
   async redrive(ids) {
     const moved = await this.db.transaction(function* () {
       const rows = yield* deadRows(ids);
+      const now = Date.now();
       for (const row of rows) {
-        yield sql("INSERT INTO outbox (dest, request, next_at) VALUES (?, ?, ?)", row.dest, row.request, Date.now());
+        yield sql("INSERT INTO outbox (dest, request, next_at) VALUES (?, ?, ?)", row.dest, row.request, now);
+        const seq = (yield sql("SELECT max(seq) AS seq FROM outbox")).one().seq;
+        yield sql(
+          `INSERT INTO redrives (letter, seq, attempts, times, at) VALUES (?, ?, ?, 1, ?)
+           ON CONFLICT (letter) DO UPDATE SET seq = excluded.seq, attempts = excluded.attempts, times = redrives.times + 1, at = excluded.at`,
+          row.id, seq, row.attempts, now,
+        );
         yield sql("DELETE FROM dead_letters WHERE id = ?", row.id);
       }
       return rows.length;
@@ -106,7 +139,10 @@ export class Outbox {
   drop(ids) {
     return this.db.transaction(function* () {
       const rows = yield* deadRows(ids);
-      for (const row of rows) yield sql("DELETE FROM dead_letters WHERE id = ?", row.id);
+      for (const row of rows) {
+        yield sql("DELETE FROM dead_letters WHERE id = ?", row.id);
+        yield sql("DELETE FROM redrives WHERE letter = ?", row.id);
+      }
       return rows.length;
     });
   }
@@ -187,11 +223,22 @@ export class Outbox {
           }
           if (result.ok) {
             yield sql("DELETE FROM outbox WHERE seq = ?", head.seq);
+            yield sql("DELETE FROM redrives WHERE seq = ?", head.seq);
           } else if (result.dead !== undefined) {
-            yield sql(
-              "INSERT INTO dead_letters (seq, dest, request, attempts, failed_at, error) VALUES (?, ?, ?, ?, ?, ?)",
-              head.seq, dest, head.request, attempts, Date.now(), String(result.dead),
-            );
+            // A redriven letter refused again is the same letter, with every attempt counted.
+            const back = (yield sql("SELECT letter, attempts FROM redrives WHERE seq = ?", head.seq)).toArray()[0];
+            if (back) {
+              yield sql(
+                "INSERT INTO dead_letters (id, seq, dest, request, attempts, failed_at, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                back.letter, head.seq, dest, head.request, back.attempts + attempts, Date.now(), String(result.dead),
+              );
+              yield sql("UPDATE redrives SET seq = NULL WHERE letter = ?", back.letter);
+            } else {
+              yield sql(
+                "INSERT INTO dead_letters (seq, dest, request, attempts, failed_at, error) VALUES (?, ?, ?, ?, ?, ?)",
+                head.seq, dest, head.request, attempts, Date.now(), String(result.dead),
+              );
+            }
             yield sql("DELETE FROM outbox WHERE seq = ?", head.seq);
           } else {
             yield sql(
@@ -210,25 +257,66 @@ export class Outbox {
 
 /** The dead letters named (`ids`, or all when null), oldest first: steps. */
 function* deadRows(ids) {
-  if (ids === null) return (yield sql("SELECT id, dest, request FROM dead_letters ORDER BY id")).toArray();
+  if (ids === null) return (yield sql("SELECT id, dest, request, attempts FROM dead_letters ORDER BY id")).toArray();
   const rows = yield sql(
     {
-      sqlite: "SELECT id, dest, request FROM dead_letters WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
-      pg: "SELECT id, dest, request FROM dead_letters WHERE id IN (SELECT value::bigint FROM json_array_elements_text(?::json) AS value) ORDER BY id",
+      sqlite: "SELECT id, dest, request, attempts FROM dead_letters WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+      pg: "SELECT id, dest, request, attempts FROM dead_letters WHERE id IN (SELECT value::bigint FROM json_array_elements_text(?::json) AS value) ORDER BY id",
     },
     JSON.stringify(ids),
   );
   return rows.toArray();
 }
 
-/** A stored request, in short: its URL and the start of its body. */
-function shortRequest(text) {
-  let request;
-  try {
-    request = JSON.parse(text);
-  } catch {
-    return { body: String(text).slice(0, 300) };
+/**
+ * What a queued request carries, for its dead letter: `{ records, joins, departures }`
+ * (joins and departures of the cohort; null where the destination's records do not say,
+ * as Mixpanel's profile updates, which set a user's whole list of cohorts). Read from
+ * the request only when dead letters are listed, never as it is sent (forward.js
+ * builds these bodies). Throws for a body
+ * it cannot read.
+ */
+export function carried(dest, request) {
+  if (dest === "profiles") {
+    const n = request.ids.length;
+    return { records: n, joins: request.member ? n : 0, departures: request.member ? 0 : n };
   }
+  const body = JSON.parse(request.body);
+  if (dest === "clevertap") {
+    // Partner Sync events say Added or Removed; profile records carry the member's fields.
+    let joins = 0;
+    let departures = 0;
+    for (const record of body.d) {
+      if (record?.type !== "event") continue;
+      if (record.evtData?.Action === "Added") joins++;
+      else if (record.evtData?.Action === "Removed") departures++;
+    }
+    return { records: body.d.length, joins, departures };
+  }
+  if (dest === "braze") {
+    let joins = 0;
+    let departures = 0;
+    for (const change of body.cohort_changes) {
+      if (change.should_remove) departures += change.user_ids.length;
+      else joins += change.user_ids.length;
+    }
+    return { records: joins + departures, joins, departures };
+  }
+  return { records: Array.isArray(body) ? body.length : 1, joins: null, departures: null };
+}
+
+/** A stored request as JSON, or null when it is not. */
+function parsed(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** A stored request (`text`, `request` parsed from it), in short: its URL and the start of its body. */
+function shortRequest(text, request) {
+  if (request === null) return { body: String(text).slice(0, 300) };
   const body = typeof request?.body === "string" ? request.body : JSON.stringify(request?.body ?? request);
   return { url: request?.url ?? null, body: body.length > 300 ? `${body.slice(0, 300)}…` : body };
 }

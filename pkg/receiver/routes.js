@@ -382,6 +382,7 @@ async function everyCohort(host) {
       outbox: info.outbox,
       deadPages: info.deadPages,
       firstSeenAt: entry.firstSeenAt,
+      sizeTrend: info.sizeTrend,
     }];
   });
   return json(200, { cohorts });

@@ -16,6 +16,9 @@
 // - `tracker(part, bytes)`: the SyncTracker's bytes, in parts under SQLite's value limit.
 // - `sync_stats`: counters per session and action for operators (pages, replays, added,
 //   removed, refused): accounting only, no decision reads them; the last 200 are kept.
+// - `size_history(sid, at, size)`: the member count right after each session's last page,
+//   for the console's charts; written when a full sync completes or the next session's
+//   first page arrives (never on the other pages), the last SIZES_KEPT kept.
 // - `meta`: one "state" row: the listing under way, the member count, the next ordinal.
 //
 // The statements are SQLite's, run in PostgreSQL too (postgres.js translates the
@@ -53,7 +56,11 @@ CREATE TABLE IF NOT EXISTS sync_stats (
   PRIMARY KEY (sid, action)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS size_history (sid TEXT PRIMARY KEY, at INTEGER NOT NULL, size INTEGER NOT NULL) WITHOUT ROWID;
 `;
+
+/** Size samples kept: one a session, as many as the sessions whose counters are kept. */
+const SIZES_KEPT = 200;
 
 /** Departures remembered for the member lookup; one sweep records at most the second number. */
 const DEPARTURES_KEPT = 100_000;
@@ -133,6 +140,13 @@ export class MembershipStore {
       outcome.swept += yield* this.sweep(state, sweptOut, sessionId);
       outcome.sessionComplete = true;
     }
+    // The sender moved on from the session of the last page applied (or a pageless full
+    // sync just ended): that session's size is final as far as this cohort can tell.
+    // Sampled here, once a session, rather than on every page.
+    const previous = state.sessionId;
+    if (previous != null && (decision.sweepFirst || (!decision.duplicate && previous !== sessionId))) {
+      yield* this.sampleSize(previous, (state.size ?? 0) - outcome.swept, decision.sweepFirst ? Date.now() : Date.parse(state.updatedAt));
+    }
     if (decision.duplicate) {
       outcome.duplicate = true;
     } else {
@@ -170,7 +184,22 @@ export class MembershipStore {
     state.updatedAt = new Date().toISOString();
     yield* this.saveState(state);
     outcome.size = state.size;
+    if (decision.sweepAfter && !outcome.duplicate) yield* this.sampleSize(sessionId, state.size, Date.now());
     return outcome;
+  }
+
+  /** Records a session's member count (one row a session, the last SIZES_KEPT kept). */
+  *sampleSize(sid, size, at) {
+    yield sql(
+      "INSERT INTO size_history (sid, at, size) VALUES (?, ?, ?) ON CONFLICT (sid) DO UPDATE SET at = excluded.at, size = excluded.size",
+      sid, Number.isFinite(at) ? at : Date.now(), size,
+    );
+    yield sql("DELETE FROM size_history WHERE at < (SELECT at FROM size_history ORDER BY at DESC LIMIT 1 OFFSET ?)", SIZES_KEPT - 1);
+  }
+
+  /** The size samples, newest first, at most `limit`: `[{ sid, at, size }]`. */
+  *sizes(limit = SIZES_KEPT) {
+    return (yield sql("SELECT sid, at, size FROM size_history ORDER BY at DESC LIMIT ?", limit)).toArray();
   }
 
   /** Adds to a session's counters (`refusal`: why a page was refused, when one was). */

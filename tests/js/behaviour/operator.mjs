@@ -167,6 +167,7 @@ export function operatorBehaviour({ start }) {
         removed: 0,
         replays: 1,
         refused: { count: 1, lastReason: "string" },
+        size: null,
       },
     );
     assert.match(full.refused.lastReason, /page_out_of_range/);
@@ -204,6 +205,7 @@ export function operatorBehaviour({ start }) {
         firstSeenAt: typeof listed["reg-a"].firstSeenAt,
         lastCompletedSync: { ...listed["reg-a"].lastCompletedSync, at: typeof listed["reg-a"].lastCompletedSync.at },
         outbox: Object.keys(listed["reg-a"].outbox), // forwarding is on here: requests may be in flight
+        sizeTrend: listed["reg-a"].sizeTrend.map((p) => ({ ...p, at: typeof p.at })),
       },
       {
         cohortId: "reg-a",
@@ -216,6 +218,7 @@ export function operatorBehaviour({ start }) {
         outbox: ["pending", "dead"],
         deadPages: 0,
         firstSeenAt: "string",
+        sizeTrend: [{ at: "string", sessionId: "s1", size: 3 }],
       },
     );
     assert.equal(listed["reg-b"].size, 2);

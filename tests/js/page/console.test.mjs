@@ -3,10 +3,13 @@
 // scripts/serve.mjs from another origin, as `npm start` does, so every call goes through
 // the Worker's CORS (CONSOLE_ORIGINS). Real syncs are POSTed to /webhook; the CleverTap
 // and Mixpanel destinations are recorders on 127.0.0.1 that refuse (400) until told
-// otherwise, so real dead letters appear. Also: keyboard only, axe-core, and screenshots
-// (1280 px, 360 px, dark) in <root>/test-results/.
+// otherwise, so real dead letters appear. Also: keyboard only, axe-core in every view
+// (1280 and 360 px, light and dark, a card failed and out of date), and screenshots
+// (1280 px, 360 px, dark; the charts close up) in <root>/test-results/ (git-ignored).
+// The chart library must be in www/vendor/uplot/ (scripts/build.mjs copies it there).
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
@@ -31,6 +34,7 @@ const root = findRoot();
 const results = join(root, "test-results");
 const POWER = "98765"; // a full sync in 3 pages, then a diff: 22 members, dead letters
 const TRIAL = "4242"; // a full sync with a page missing, and a refused page
+const ZONE = "Europe/Paris"; // the browser's time zone: the page must say it
 const ids = (n, prefix) => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, "0")}`);
 const options = (cohortId, cohortName, sessionId, extra = {}) => ({ projectId: "2345678", cohortId, cohortName, sessionId, ...extra });
 
@@ -47,6 +51,7 @@ let refuse = true; // the destinations refuse for good (400) until a test says o
 
 before(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it (apt-get install -y chromium; scripts/setup.sh does)`);
+  if (!existsSync(join(root, "www/vendor/uplot/uPlot.iife.min.js"))) throw new Error("www/vendor/uplot/ is missing: run npm run build (scripts/build.mjs copies the chart library there)");
   const { startStaticServer } = await import(pathToFileURL(join(root, "scripts/serve.mjs")).href);
   server = await startStaticServer({ root, port: 0 });
   clevertap = await startRecorder(() => (refuse ? [400, '{"status":"fail","error":"Invalid account id"}'] : [200, '{"status":"success","processed":1,"unprocessed":[]}']));
@@ -89,7 +94,7 @@ const EXPECTED_CONSOLE = /Failed to load resource|CORS policy|net::ERR_/;
 
 /** A page on the console, `?worker=` pointing at `workerUrl`; `page.finish()` checks for errors. */
 async function open({ width = 1280, height = 900, colorScheme = "light", workerUrl = worker.origin, pageOrigin = server.url, bypassCSP = false } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, colorScheme, bypassCSP });
+  const context = await browser.newContext({ viewport: { width, height }, colorScheme, bypassCSP, timezoneId: ZONE, acceptDownloads: true });
   const page = await context.newPage();
   const errors = [];
   page.on("console", (m) => m.type() === "error" && !EXPECTED_CONSOLE.test(m.text()) && errors.push(`console: ${m.text()}`));
@@ -120,6 +125,7 @@ async function openCohort(page, cohortId) {
   await page.waitForFunction((id) => !document.getElementById("view-cohort").hidden && document.querySelector("#cohort-summary dd .mono")?.textContent === id, cohortId);
   await idle(page);
   await page.waitForSelector("#syncs li");
+  await page.waitForSelector("#sync-chart canvas");
 }
 
 /** Each node's text as rendered (badges are in capitals), white space collapsed. */
@@ -152,6 +158,23 @@ describe("the operator console in Chromium against the Worker in workerd", () =>
     await signIn(page, { password: "not the password" });
     assert.match(await page.textContent("#signin-error"), /^The Worker refused these credentials: wrong user or password\.$/);
     assert.equal(await page.isVisible("#view-cohorts"), false);
+    // The refused password is selected: typing replaces it.
+    assert.deepEqual(
+      await page.evaluate(() => [document.activeElement.id, document.activeElement.selectionStart, document.activeElement.selectionEnd, document.activeElement.value.length]),
+      ["password", 0, "not the password".length, "not the password".length],
+    );
+    // An empty password is refused in the form: nothing is sent.
+    const asked = [];
+    page.on("request", (r) => r.url().startsWith(worker.origin) && asked.push(r.url()));
+    await page.fill("#password", "");
+    await page.click("#connect");
+    assert.equal(await page.textContent("#signin-error"), "Type the password too: the Worker refuses an empty one.");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "password");
+    await page.fill("#user", "");
+    await page.fill("#password", "x");
+    await page.click("#connect");
+    assert.equal(await page.textContent("#signin-error"), "Type the Worker's user.");
+    assert.deepEqual(asked, [], "no request for an incomplete form");
 
     await signIn(page);
     assert.equal(await page.isVisible("#signin-error"), false);
@@ -160,19 +183,32 @@ describe("the operator console in Chromium against the Worker in workerd", () =>
     assert.equal(await page.textContent("#session-url"), worker.origin);
     assert.equal(await page.inputValue("#password"), "", "the password field is emptied");
     const rows = await page.$$eval("#cohorts tbody tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent.replace(/\s+/g, " ").trim())));
-    assert.deepEqual(await texts(page, "#cohorts thead th"), ["Cohort", "Members", "Outbox", "Full sync under way", "Last page", "Last full sync completed"]);
+    assert.deepEqual(await texts(page, "#cohorts thead th"), ["Cohort", "Members", "Trend", "Outbox (requests to destinations)", "Full sync under way", "Last page received", "Last full sync completed"]);
     const power = rows.find((r) => r[0].startsWith("Power users"));
     const trial = rows.find((r) => r[0].startsWith("Trial users"));
     assert.equal(power[0], `Power users${POWER}`);
     assert.equal(power[1], "22");
-    assert.match(power[2], /^\d+ pending · [4-9] dead$/);
-    assert.equal(power[3], "no");
-    assert.match(power[4], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \((just now|\d+ s ago)\)$/);
-    assert.match(power[5], /full-1$/, "the last full sync completed (diffs are not full syncs)");
+    assert.equal(power[2], "", "a chart, named by its label");
+    assert.equal(
+      await page.getAttribute(`#cohorts tr[data-cohort="${POWER}"] .spark`, "aria-label"),
+      "Members after the last 1 sync, then now: 25, 22",
+      "the kept count after full-1, then the count now",
+    );
+    await page.waitForSelector(`#cohorts tr[data-cohort="${POWER}"] .spark canvas`);
+    assert.match(power[3], /^\d+ requests? waiting to be sent · [4-9] dead letters$/);
+    assert.equal(power[4], "no");
+    assert.match(power[5], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \((just now|\d+ s ago)\)$/);
+    assert.match(power[6], /full-1$/, "the last full sync completed (diffs are not full syncs)");
     assert.equal(trial[1], "8");
-    assert.equal(trial[3], "trial-full3 pages", "the full sync under way");
-    assert.equal(trial[5], "none yet");
-    assert.match(await page.textContent("#profiles-outbox"), /Outbox: \d+ pending · \d+ dead/);
+    assert.equal(trial[2], "no earlier count kept");
+    assert.equal(trial[4], "trial-full3 pages", "the full sync under way");
+    assert.equal(trial[6], "none yet");
+    assert.match(await page.textContent("#profiles-outbox"), /^Outbox: \d+ requests? waiting to be sent · \d+ dead letters?$/);
+    // Times: the zone is said, each time's date, zone and UTC are on hover, and "… ago" moves.
+    assert.equal(await page.textContent("#session-zone"), `${ZONE} (UTC+01:00)`);
+    assert.match(await page.getAttribute(`#cohorts tr[data-cohort="${POWER}"] time`, "title"), /^\w+day, \d+ \w+ \d{4}(,| at) \d\d:\d\d:\d\d Europe\/Paris \(UTC\+01:00\); \d\d:\d\d:\d\d UTC$/);
+    const age = await page.textContent(`#cohorts tr[data-cohort="${POWER}"] .ago`);
+    await page.waitForFunction(([id, before]) => document.querySelector(`#cohorts tr[data-cohort="${id}"] .ago`).textContent !== before, [POWER, age], { timeout: 5000 });
     assert.ok((await letterIds(page, "#profiles-dead")).length >= 1, "the profiles object's dead letters");
     // The credentials are in no storage and not in the address.
     assert.deepEqual(await page.evaluate(() => [localStorage.length, sessionStorage.length, document.cookie]), [0, 0, ""]);
@@ -218,14 +254,14 @@ describe("the operator console in Chromium against the Worker in workerd", () =>
       assert.match(await page.textContent("#cohorts-empty"), /^No cohorts yet\./);
       assert.equal(await page.isVisible("#cohorts-wrap"), false);
       assert.match(await page.textContent("#profiles-dead"), /No dead letters/);
-      assert.match(await page.textContent("#profiles-outbox"), /0 pending · 0 dead/);
+      assert.match(await page.textContent("#profiles-outbox"), /0 requests waiting to be sent · 0 dead letters/);
       await page.finish();
     } finally {
       await empty.destroy();
     }
   });
 
-  test("a cohort: its sync timeline, and the member lookup for a member, one who left and one never seen", T, async () => {
+  test("a cohort: its chart and its table, one sync per session, the member lookup (spaces left out), the members downloaded", T, async () => {
     const page = await open();
     await signIn(page);
     await openCohort(page, TRIAL);
@@ -233,8 +269,8 @@ describe("the operator console in Chromium against the Worker in workerd", () =>
     assert.ok(page.url().endsWith(`#cohort/${TRIAL}`), "the view has an address");
     const trial = await texts(page, "#syncs li");
     assert.equal(trial.length, 1);
-    assert.match(trial[0], /^WAITING trial-full · members The full sync is under way: its removals happen when the last page lands\. Missing page 2\. Pages 2 of 3 pages/);
-    assert.match(trial[0], /Changes \+8 added · −0 removed · 0 replays · 1 refused Last refusal .*wrong_type/);
+    assert.match(trial[0], /^WAITING trial-full · full sync: members The full sync is under way: its removals happen when the last page lands\. Missing page 2\. Pages 2 of 3 pages/);
+    assert.match(trial[0], /Changes \+8 added · 0 removed · 0 pages replayed · 1 page refused Members after 8 members now \(the latest sync\) Last refusal .*wrong_type/);
 
     await page.click(".back a");
     await page.waitForSelector("#view-cohorts:not([hidden])");
@@ -245,83 +281,265 @@ describe("the operator console in Chromium against the Worker in workerd", () =>
     );
     assert.equal(summary["Cohort id"], POWER);
     assert.equal(summary.Members, "22");
+    assert.match(summary["Last page received"], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(/);
     assert.equal(summary["Latest session"], "diff-1");
     assert.equal(summary["Full sync under way"], "no");
     assert.equal(summary["Dead pages"], "none");
     assert.equal(await page.isHidden("#cohort-dead-pages"), true, "the dead pages card shows only when one is held");
-    const syncs = await page.$$eval("#syncs li", (lis) => lis.map((li) => [li.dataset.session, li.dataset.status, li.querySelector(".figures").textContent, li.querySelector(".sync-facts dd").textContent]));
+    // A diff's adds and removals are one sync with both actions, not two cards.
+    const syncs = await page.$$eval("#syncs li", (lis) => lis.map((li) => [li.dataset.session, li.dataset.status, li.dataset.actions, li.querySelector(".figures").textContent, li.querySelector(".pages").textContent, li.querySelector(".size-after").textContent]));
     assert.deepEqual(syncs, [
-      ["diff-1", "complete", "+0 added · −3 removed · 0 replays · 0 refused", "1 of 1 page"],
-      ["diff-1", "complete", "+0 added · −0 removed · 0 replays · 0 refused", "1 of 1 page"],
-      ["full-1", "complete", "+25 added · −0 removed · 0 replays · 0 refused", "3 of 3 pages"],
+      ["diff-1", "complete", "add_members remove_members", "0 added · −3 removed · 0 pages replayed · 0 pages refused", "add_members: 1 of 1 page; remove_members: 1 of 1 page", "22 members now (the latest sync)"],
+      ["full-1", "complete", "members", "+25 added · 0 removed · 0 pages replayed · 0 pages refused", "3 of 3 pages", "25"],
     ]);
     assert.match(await page.textContent("#syncs li:last-child .sync-why"), /Every page arrived and was applied\./);
+
+    // The chart, and the same numbers as a table beside it.
+    const table = await page.$$eval("#sync-table tbody tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    assert.deepEqual(table.map((r) => [r[0], r[2], r[3], r[4], r[5], r[6]]), [
+      ["full-1", "25", "25", "0", "0", "Complete"],
+      ["diff-1", "22", "0", "3", "0", "Complete"],
+    ]);
+    assert.match(await page.getAttribute("#sync-chart", "aria-label"), /^Members after each of the last 2 syncs: from 25 to 22; 25 added, 3 removed, 0 pages refused, 0 syncs not complete\./);
+    // The numbers on hover.
+    const plot = await page.locator("#sync-chart .u-over").boundingBox();
+    await page.mouse.move(plot.x + plot.width * 0.75, plot.y + plot.height / 2);
+    await page.waitForSelector("#sync-chart .chart-tip:not([hidden])");
+    assert.match((await page.textContent("#sync-chart .chart-tip")).replace(/\s+/g, " "), /^diff-1add_members \+ remove_members · Completelast page \d{4}-.+22 members after0 added · 3 removed0 pages refused$/);
+    await page.mouse.move(plot.x + plot.width * 0.25, plot.y + plot.height / 2);
+    await page.waitForFunction(() => document.querySelector("#sync-chart .chart-tip").textContent.startsWith("full-1"));
 
     assert.match(await lookup(page, "u-010"), /^In the cohort\. u-010 has been a member since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(.+\) \(session full-1\)\.$/);
     assert.match(await lookup(page, "u-001"), /^Not in the cohort\. u-001 is not a member\. It last left \d{4}-.+ \(session diff-1\)\.$/);
     assert.match(await lookup(page, "nobody here/?#"), /^Not in the cohort\. nobody here\/\?# is not a member\. No departure is recorded/);
+    // An id pasted with spaces around it is found, and the answer says they were left out.
+    assert.match(await lookup(page, "  u-011 "), /^In the cohort\. u-011 has been a member since .+ The spaces around what you typed were left out: looked up “u-011”\.$/);
+    assert.equal(await lookup(page, "   "), "Only spaces were typed: type a distinct id.");
+
+    // The members, downloaded: the route's NDJSON, as a file.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+    assert.equal(download.suggestedFilename(), `cohort-${POWER}-members.ndjson`);
+    const saved = (await readFile(await download.path(), "utf8")).trimEnd().split("\n").map((line) => JSON.parse(line));
+    assert.deepEqual(saved, ids(25, "u").slice(3));
+    assert.equal(await page.textContent("#download-state"), `Saved 22 ids (${saved.map((id) => JSON.stringify(id).length + 1).reduce((a, b) => a + b)} B) as cohort-${POWER}-members.ndjson.`);
     await page.finish();
   });
 
-  test("axe-core finds no violations in any view, light or dark", T, async () => {
-    for (const colorScheme of ["light", "dark"]) {
+  test("each card says its own state: a slow read shows in its card, a failed refresh marks what is shown out of date, a failed first read says why", T, async () => {
+    const page = await open();
+    await signIn(page);
+    // A slow /syncs: the figures and letters are drawn; the syncs and chart cards say they are loading.
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    await page.route(`${worker.origin}/cohorts/${POWER}/syncs*`, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.click(`#cohorts tr[data-cohort="${POWER}"] a`);
+    await page.waitForFunction(() => document.getElementById("summary-card").dataset.state === "ready" && document.getElementById("cohort-dead").closest("section").dataset.state === "ready");
+    assert.equal(await page.getAttribute("#syncs-card", "data-state"), "loading");
+    assert.equal(await page.getAttribute("#syncs-card", "aria-busy"), "true");
+    assert.equal(await page.textContent("#syncs-card .card-state"), "Loading the syncs…");
+    assert.equal(await page.textContent("#chart-card .card-state"), "Loading the syncs chart…");
+    assert.doesNotMatch(await page.textContent("#status"), /Refreshed/);
+    release();
+    await idle(page);
+    await page.waitForSelector("#syncs li");
+    assert.equal(await page.getAttribute("#syncs-card", "data-state"), "ready");
+    assert.equal(await page.isHidden("#syncs-card .card-state"), true);
+    await page.unroute(`${worker.origin}/cohorts/${POWER}/syncs*`);
+
+    // Refresh with the Worker unreachable: every card keeps what it showed, marked out of date, saying why.
+    const shown = await page.$$eval("#syncs li", (lis) => lis.length);
+    await page.route(`${worker.origin}/**`, (route) => route.abort());
+    await page.click("#refresh");
+    await page.waitForFunction(() => /^Refreshed at .+, but some cards could not be read/.test(document.getElementById("status").textContent));
+    for (const card of ["#summary-card", "#chart-card", "#syncs-card"]) {
+      assert.equal(await page.getAttribute(card, "data-state"), "stale", card);
+      assert.match(await page.textContent(`${card} .card-state`), new RegExp(`^Out of date\\. Refreshing .+ failed at \\d\\d:\\d\\d:\\d\\d: Could not reach ${worker.origin.replace(/[.]/g, "\\.")}: nothing answered\\..* Shown: what was read at \\d{4}-.+\\. Try again$`), card);
+    }
+    assert.equal(await page.$$eval("#syncs li", (lis) => lis.length), shown, "what was read stays");
+    assert.equal(await page.isHidden("#problem"), true, "one message, not a banner above a contradicting status");
+    await page.unroute(`${worker.origin}/**`);
+    await page.click("#syncs-card .card-state button");
+    await page.waitForFunction(() => document.getElementById("syncs-card").dataset.state === "ready");
+    assert.equal(await page.isHidden("#syncs-card .card-state"), true);
+    await page.click("#refresh");
+    await page.waitForFunction(() => /^Refreshed at \d\d:\d\d:\d\d\.$/.test(document.getElementById("status").textContent));
+    assert.equal(await page.$$eval("[data-state=stale]", (n) => n.length), 0);
+
+    // A first read that fails: the card says why, with nothing stale to show.
+    await page.route(`${worker.origin}/cohorts/${TRIAL}/dead-letters*`, (route) => route.fulfill({ status: 503, contentType: "application/json", headers: { "access-control-allow-origin": new URL(server.url).origin }, body: '{"error":{"message":"storage failed","code":503}}' }));
+    await page.click(".back a");
+    await page.waitForSelector("#view-cohorts:not([hidden])");
+    await idle(page);
+    await page.click(`#cohorts tr[data-cohort="${TRIAL}"] a`);
+    await page.waitForFunction(() => document.getElementById("cohort-dead").closest("section").dataset.state === "error");
+    assert.equal(await page.textContent("#cohort-dead-h + .card-state"), "Could not load the dead letters. The Worker answered 503: storage failed. Try again");
+    assert.equal(await page.getAttribute("#summary-card", "data-state"), "ready", "the other cards are drawn");
+    await page.finish();
+  });
+
+  test("axe-core finds no violations in any view, at 1280 and 360 px, light or dark, a card failed or out of date", T, async () => {
+    for (const [width, height, colorScheme] of [[1280, 900, "light"], [1280, 900, "dark"], [360, 780, "light"], [360, 780, "dark"]]) {
       // bypassCSP: axe is injected as a script the page's CSP would refuse.
-      const page = await open({ colorScheme, bypassCSP: true });
+      const page = await open({ width, height, colorScheme, bypassCSP: true });
       const check = async (what) => {
         await page.addScriptTag({ path: join(root, "node_modules/axe-core/axe.min.js") });
         const { violations } = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
         const found = violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-        assert.deepEqual(found, [], `${what}, ${colorScheme}`);
+        assert.deepEqual(found, [], `${what}, ${width} px, ${colorScheme}`);
       };
       await check("sign in");
       await signIn(page, { password: "wrong" });
       await check("sign in, refused");
       await signIn(page);
+      await page.waitForSelector("#cohorts .spark canvas");
       await check("cohorts");
+      await page.fill("#cohort-filter", "power");
+      if (width >= 600) await page.click("#cohorts thead th[data-sort=size] button");
+      await check("cohorts, found and sorted");
+      await page.fill("#cohort-filter", "");
       await openCohort(page, POWER);
-      await lookup(page, "u-010");
-      await page.click("#cohort-dead .letter details summary");
-      await page.click("#cohort-dead .letter .danger-outline");
-      await check("a cohort, a dead letter open, a drop being confirmed");
+      await lookup(page, " u-010");
+      await page.click("#cohort-dead .letter-raw summary");
+      await page.click("#cohort-dead .letter-list > summary");
+      await page.click("#cohort-dead .letter-request summary");
+      await page.click("#cohort-dead .letter-group > .letter-actions .danger-outline");
+      await check("a cohort: chart, lookup, a group of dead letters open, a drop being confirmed");
+      await page.route(`${worker.origin}/**`, (route) => route.abort());
+      await page.click("#refresh");
+      await page.waitForFunction(() => document.getElementById("syncs-card").dataset.state === "stale");
+      await check("a cohort, out of date");
+      await page.unroute(`${worker.origin}/**`);
       await page.finish();
     }
   });
 
-  test("screenshots: 1280 px, 360 px and dark; nothing overflows sideways", T, async () => {
+  test("screenshots: 1280 px, 360 px and dark, the charts close up; nothing overflows sideways; on a phone the tables stack and the lookup comes first", T, async () => {
     for (const [name, width, height, colorScheme] of [["desktop", 1280, 900, "light"], ["mobile", 360, 780, "light"], ["desktop-dark", 1280, 900, "dark"], ["mobile-dark", 360, 780, "dark"]]) {
       const page = await open({ width, height, colorScheme });
       await shot(page, `console-${name}-signin.png`);
       await signIn(page);
+      await page.waitForSelector("#cohorts .spark canvas");
       await shot(page, `console-${name}-cohorts.png`);
+      await page.locator("#cohorts-card").screenshot({ path: join(results, `console-${name}-trends.png`) });
+      const phone = width < 600;
+      // The cohorts: no sideways scroll; every cell, times included, on screen.
+      const table = await page.evaluate(() => {
+        const wrap = document.getElementById("cohorts-wrap");
+        const cells = [...document.querySelectorAll("#cohorts tbody td, #cohorts tbody th")].map((c) => c.getBoundingClientRect().right);
+        return { scroll: wrap.scrollWidth - wrap.clientWidth, right: Math.max(...cells), header: document.querySelector("header.site").getBoundingClientRect().height };
+      });
+      assert.equal(table.scroll, 0, `the cohorts table does not scroll sideways at ${width}px`);
+      assert.ok(table.right <= width, `every cell on screen at ${width}px (${table.right})`);
+      if (phone) {
+        assert.ok(table.header < 150, `the header leaves the first screen to the console (${table.header}px)`);
+        // Each value has its column's name beside it.
+        assert.deepEqual(
+          await page.$eval(`#cohorts tr[data-cohort="${POWER}"] td[data-label="Last page received"]`, (td) => [getComputedStyle(td, "::before").content, td.innerText.trim().slice(0, 4)]),
+          ['"Last page received"', String(new Date().getFullYear())],
+        );
+      }
       await openCohort(page, POWER);
+      await page.locator("#chart-card").screenshot({ path: join(results, `console-${name}-chart.png`) });
+      console.log(`screenshot: ${join(results, `console-${name}-chart.png`)}`);
+      if (phone) {
+        const [lookupTop, syncsTop] = await page.evaluate(() => ["lookup-card", "syncs-card"].map((id) => document.getElementById(id).getBoundingClientRect().top));
+        assert.ok(lookupTop < syncsTop, "the lookup comes before the sync list");
+      }
       await lookup(page, "u-001");
-      await page.click("#cohort-dead .letter details summary");
+      if (phone) {
+        const box = await page.evaluate(() => document.getElementById("lookup-result").getBoundingClientRect().toJSON());
+        assert.ok(box.top >= 0 && box.bottom <= 781, `the lookup's answer is on screen (${box.top}–${box.bottom})`);
+      }
+      await page.click("#cohort-dead .letter-raw summary");
       await shot(page, `console-${name}-cohort.png`);
+      await page.locator("#cohort-dead-h").locator("..").screenshot({ path: join(results, `console-${name}-letters.png`) });
       // The confirm step, and the sign-in's refusal, close up.
-      await page.click("#cohort-dead .letter .danger-outline");
-      await page.locator("#cohort-dead .letter").first().screenshot({ path: join(results, `console-${name}-confirm.png`) });
+      await page.click("#cohort-dead .letter-group > .letter-actions .danger-outline");
+      await page.locator("#cohort-dead .letter-group").first().screenshot({ path: join(results, `console-${name}-confirm.png`) });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.equal(overflow, 0, `no horizontal page scroll at ${width}px`);
       await page.click("#sign-out");
       await signIn(page, { password: "wrong" });
       await page.locator("#signin").screenshot({ path: join(results, `console-${name}-refused.png`) });
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-      assert.equal(overflow, 0, `no horizontal page scroll at ${width}px`);
       await page.finish();
     }
   });
 
-  test("dead letters: drop one (after a confirm), redrive one, redrive all; the profiles object's too", T, async () => {
+  test("many cohorts: found by name or id, sorted by any column, every column on screen at 1280 px", T, async () => {
+    const many = await startWorker({ vars: { CONSOLE_ORIGINS: new URL(server.url).origin } });
+    try {
+      for (let i = 0; i < 60; i++) {
+        const id = `campaign-${String(i).padStart(2, "0")}-${"x".repeat(i % 7 === 0 ? 40 : 4)}`;
+        const name = `Spring campaign audience number ${i} (re-engagement, high-value users)`;
+        for (const body of planSync(null, ids(1 + (i % 9), "m"), options(id, name, `full-${i}-with-a-long-session-identifier-${"s".repeat(20)}`))) assert.equal((await many.post(body)).status, 200);
+      }
+      const page = await open({ workerUrl: many.origin });
+      await signIn(page);
+      assert.equal(await page.textContent("#cohort-count"), "60");
+      const fit = await page.evaluate(() => {
+        const wrap = document.getElementById("cohorts-wrap");
+        const last = document.querySelector("#cohorts thead th:last-child").getBoundingClientRect();
+        return { scroll: wrap.scrollWidth - wrap.clientWidth, right: last.right, page: document.documentElement.clientWidth };
+      });
+      assert.equal(fit.scroll, 0, "no sideways scroll");
+      assert.ok(fit.right <= fit.page, `the last column is on screen (${fit.right} of ${fit.page})`);
+
+      await page.fill("#cohort-filter", "number 17 ");
+      assert.deepEqual(await page.$$eval("#cohorts tbody tr", (trs) => trs.map((tr) => tr.dataset.cohort)), ["campaign-17-xxxx"]);
+      assert.equal(await page.textContent("#cohorts-found"), "1 of 60 cohorts shown.");
+      await page.fill("#cohort-filter", "CAMPAIGN-0");
+      assert.equal(await page.$$eval("#cohorts tbody tr", (trs) => trs.length), 10, "ids match too, in any case");
+      await page.fill("#cohort-filter", "nothing like it");
+      assert.equal(await page.textContent("#cohorts-found"), "No cohort's name or id holds “nothing like it”.");
+      await page.fill("#cohort-filter", "");
+
+      // Sorted by members, most first, then fewest first; the heading says the order.
+      await page.click("#cohorts thead th[data-sort=size] button");
+      const sizes = () => page.$$eval("#cohorts tbody td.num", (tds) => tds.map((td) => Number(td.textContent)));
+      const down = await sizes();
+      assert.deepEqual(down, [...down].sort((a, b) => b - a));
+      assert.equal(await page.getAttribute("#cohorts thead th[data-sort=size]", "aria-sort"), "descending");
+      await page.keyboard.press("Enter"); // the heading's button keeps focus: the keyboard sorts too
+      const up = await sizes();
+      assert.deepEqual(up, [...up].sort((a, b) => a - b));
+      assert.equal(await page.getAttribute("#cohorts thead th[data-sort=size]", "aria-sort"), "ascending");
+      await page.click("#cohorts thead th[data-sort=name] button");
+      assert.equal(await page.getAttribute("#cohorts thead th[data-sort=name]", "aria-sort"), "ascending");
+      assert.equal(await page.getAttribute("#cohorts thead th[data-sort=size]", "aria-sort"), null);
+      await page.locator("#cohorts-card").screenshot({ path: join(results, "console-desktop-60-cohorts.png") });
+      await page.finish();
+    } finally {
+      await many.destroy();
+    }
+  });
+
+  test("dead letters: grouped by destination and error, with what they carried and the error in words; a redrive refused again keeps its letter; drop, redrive all; the profiles object's too", T, async () => {
     const page = await open();
     await signIn(page);
     await openCohort(page, POWER);
     const before = await letterIds(page, "#cohort-dead");
-    assert.ok(before.length >= 4, `dead letters listed: ${before}`);
-    assert.equal(await page.textContent("#cohort-dead-count"), String(before.length));
-    const [first] = await texts(page, "#cohort-dead .letter");
-    // CleverTap refused the whole request: its status and an excerpt of its answer.
-    assert.match(first, new RegExp(`^CLEVERTAP #${before[0]} failed \\d{4}-.+ · 1 attempt Redrive Drop… HTTP 400: \\{"status":"fail","error":"Invalid account id"\\} `));
-    assert.match(await page.textContent("#cohort-dead .letter .url"), new RegExp(`^${clevertap.url}/1/upload$`));
+    assert.equal(before.length, 4, `dead letters listed: ${before}`);
+    assert.equal(await page.textContent("#cohort-dead-count"), "4");
+    // One group: CleverTap refused all four with the same answer.
+    assert.equal(await page.$$eval("#cohort-dead .letter-group", (g) => g.length), 1);
+    assert.equal(await page.textContent("#cohort-dead .group-head"), "CleverTap 4 dead letters");
+    assert.equal(await page.textContent("#cohort-dead .letter-error"), "CleverTap refused it: “Invalid account id” (HTTP 400 Bad Request)");
+    assert.match((await page.textContent("#cohort-dead .group-facts")).replace(/\s+/g, " "), /^They carried 25 joins and 3 departures\. Failed from \d{4}-.+ to \d{4}-.+, after 1 attempt each\.$/);
+    // The answer as recorded, one click away.
+    assert.equal(await page.isVisible("#cohort-dead .letter-raw pre"), false);
+    await page.click("#cohort-dead .letter-raw summary");
+    assert.equal(await page.textContent("#cohort-dead .letter-raw pre"), 'HTTP 400: {"status":"fail","error":"Invalid account id"}');
+    // Each letter inside: what it carried, its request.
+    await page.click("#cohort-dead .letter-list > summary");
+    const letters = await texts(page, "#cohort-dead .letter .letter-head");
+    assert.match(letters[0], new RegExp(`^#${before[0]} failed \\d{4}-.+ · 1 attempt · carried 10 joins$`));
+    assert.match(letters[3], / · carried 3 departures$/);
+    assert.match(await page.textContent(`#cohort-dead .letter[data-id="${before[0]}"] .url`), new RegExp(`^${clevertap.url}/1/upload$`));
 
-    // Drop: a confirm step first; Cancel keeps it.
+    // Drop one: a confirm step first; Cancel keeps it.
     const drop = `#cohort-dead .letter[data-id="${before[0]}"] .danger-outline`;
     await page.click(drop);
     assert.match(await page.textContent("#cohort-dead .confirm"), new RegExp(`Drop dead letter ${before[0]} for good\\?`));
@@ -335,38 +553,46 @@ describe("the operator console in Chromium against the Worker in workerd", () =>
     assert.equal(await page.textContent("#status"), "Dropped 1 dead letter.");
     assert.deepEqual((await worker.get(`/cohorts/${POWER}/dead-letters`)).json.deadLetters.map((l) => l.id), before.slice(1));
 
-    // Redrive one, the destination now taking it.
+    // Redrive one while CleverTap still refuses: the console follows it, and it comes back
+    // as the same letter, its attempts counted, the count unchanged.
+    await page.click("#cohort-dead .letter-list > summary");
+    await page.click(`#cohort-dead .letter[data-id="${before[1]}"] .letter-actions .button:not(.danger-outline)`);
+    await page.waitForFunction(() => /refused again/.test(document.getElementById("status").textContent), null, { timeout: 20_000 });
+    assert.match(await page.textContent("#status"), new RegExp(`^Dead letter #${before[1]} was refused again at \\d{4}-.+: CleverTap refused it: “Invalid account id” \\(HTTP 400 Bad Request\\)\\. It is listed again under the same id\\.$`));
+    assert.deepEqual(await letterIds(page, "#cohort-dead"), before.slice(1));
+    assert.equal(await page.textContent("#cohort-dead-count"), "3");
+    assert.match(await page.textContent("#cohort-dead .group-head"), /^CleverTap 3 dead letters 1 failed again$/);
+    await page.click("#cohort-dead .letter-list > summary");
+    assert.match((await texts(page, `#cohort-dead .letter[data-id="${before[1]}"] .letter-head`))[0], new RegExp(`^#${before[1]} failed .+ · 2 attempts · carried 10 joins FAILED AGAIN redriven once, last \\d{4}-`));
+
+    // Redrive the group, the destination now taking it.
     refuse = false;
     const received = clevertap.received.length;
-    await page.click(`#cohort-dead .letter[data-id="${before[1]}"] .letter-actions .button:not(.danger-outline)`);
-    await page.waitForSelector(`#cohort-dead .letter[data-id="${before[1]}"]`, { state: "detached" });
-    assert.match(await page.textContent("#status"), /^Sent 1 dead letter again: it is back at the end of its destination's queue\.$/);
-    await eventually(() => clevertap.received.length > received, 20_000, "the redriven request delivered");
-
-    // Redrive all.
-    await page.click("#cohort-dead .letters-toolbar .button:not(.danger-outline)");
-    await page.waitForSelector("#cohort-dead .letter", { state: "detached" });
-    assert.match(await page.textContent("#status"), new RegExp(`^Sent ${before.length - 2} dead letters again`));
+    await page.click("#cohort-dead .letter-group > .letter-actions .button:not(.danger-outline)");
+    await page.waitForFunction(() => /^Delivered/.test(document.getElementById("status").textContent), null, { timeout: 20_000 });
+    assert.equal(await page.textContent("#status"), "Delivered: the destination took the 3 redriven letters.");
     assert.equal(await page.isVisible("#cohort-dead .empty"), true);
-    // The counts are read again after each action (the latest read is the one drawn); then
-    // focus goes to what is left of the list, here its empty state, not to <body>.
+    // The counts are read again after each action; focus goes to what is left of the list,
+    // here its empty state, not to <body>.
     await page.waitForFunction(() => document.getElementById("cohort-dead-count").textContent === "");
     await page.waitForFunction(() => document.activeElement.matches("#cohort-dead .empty"));
-    assert.match(await page.textContent("#cohort-summary"), /Outbox\d+ pending · 0 dead/);
-    await eventually(async () => (await worker.get(`/cohorts/${POWER}`)).json.outbox.pending === 0, 20_000, "the outbox drained");
-    assert.equal(clevertap.received.length, received + before.length - 1, "each redriven letter delivered once");
+    assert.match(await page.textContent("#cohort-summary"), /Outbox0 requests waiting to be sent · 0 dead letters/);
+    assert.equal(clevertap.received.length, received + 3, "each redriven letter delivered once");
 
     // The profiles object's, from the cohorts view.
     await page.click(".back a");
     await page.waitForSelector("#view-cohorts:not([hidden])");
     await idle(page);
     assert.ok((await letterIds(page, "#profiles-dead")).length >= 1);
-    await page.click("#profiles-dead .letters-toolbar .button:not(.danger-outline)");
+    assert.match(await page.textContent("#profiles-dead .group-head"), /^Mixpanel \d+ dead letters?$/);
+    assert.match(await page.textContent("#profiles-dead .letter-error"), /^Mixpanel refused it: “invalid token” \(HTTP 400 Bad Request\)$/);
+    assert.match(await page.textContent("#profiles-dead .group-facts"), /carried \d+ profile updates?\./);
+    await page.click("#profiles-dead .letter-group > .letter-actions .button:not(.danger-outline)");
     await page.waitForSelector("#profiles-dead .letter", { state: "detached" });
     await eventually(async () => (await worker.get("/profiles")).json.outbox.pending === 0, 20_000, "the profiles outbox drained");
     await page.click("#refresh");
-    await page.waitForFunction(() => document.getElementById("status").textContent === "Refreshed.");
-    assert.match(await page.textContent("#profiles-outbox"), /0 pending · 0 dead/);
+    await page.waitForFunction(() => /^Refreshed at \d\d:\d\d:\d\d\.$/.test(document.getElementById("status").textContent));
+    assert.match(await page.textContent("#profiles-outbox"), /0 requests waiting to be sent · 0 dead letters/);
     await page.finish();
   });
 

@@ -45,15 +45,18 @@ export function connect(base, user, password) {
   const bytes = new TextEncoder().encode(`${user}:${password}`);
   const authorization = `Basic ${btoa(String.fromCharCode(...bytes))}`;
 
-  async function call(method, path, { accept = [] } = {}) {
-    let response;
+  async function send(method, path) {
     try {
       // credentials "omit": the header is ours; the browser adds no cookies and, on a 401,
       // shows no password prompt of its own.
-      response = await fetch(`${base}${path}`, { method, headers: { authorization }, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" });
+      return await fetch(`${base}${path}`, { method, headers: { authorization }, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" });
     } catch {
       throw await unreachable(base);
     }
+  }
+
+  async function call(method, path, { accept = [] } = {}) {
+    const response = await send(method, path);
     const text = await response.text();
     let body = null;
     try {
@@ -65,18 +68,36 @@ export function connect(base, user, password) {
       if (body === null) throw new ApiError("http", `${base}${path} answered ${response.status} without JSON: is this a cohort-sync Worker?`, response.status);
       return body;
     }
-    const said = body?.error?.message;
-    if (response.status === 401) {
+    throw refused(response.status, body?.error?.message, path);
+  }
+
+  /** The ApiError for an answer that is not 2xx (`said`: the Worker's own words, if any). */
+  function refused(status, said, path) {
+    if (status === 401) {
       const why = said === "wrong credentials" ? "wrong user or password" : said ?? "no reason given";
-      throw new ApiError("credentials", `The Worker refused these credentials: ${why}.`, 401);
+      return new ApiError("credentials", `The Worker refused these credentials: ${why}.`, 401);
     }
-    if (response.status === 404) throw new ApiError("not-found", said ? `Not found: ${said}.` : `${base}${path} is not a route of a cohort-sync Worker (404).`, 404);
-    throw new ApiError("http", `The Worker answered ${response.status}${said ? `: ${said}` : ""}.`, response.status);
+    if (status === 404) return new ApiError("not-found", said ? `Not found: ${said}.` : `${base}${path} is not a route of a cohort-sync Worker (404).`, 404);
+    return new ApiError("http", `The Worker answered ${status}${said ? `: ${said}` : ""}.`, status);
+  }
+
+  /** GET `path` as a stream (the members' NDJSON): the Response once it answered 2xx. */
+  async function stream(path) {
+    const response = await send("GET", path);
+    if (response.ok) return response;
+    let said;
+    try {
+      said = JSON.parse(await response.text())?.error?.message;
+    } catch {
+      // Said by its status alone.
+    }
+    throw refused(response.status, said, path);
   }
 
   return {
     base,
     user,
+    stream,
     get: (path, options) => call("GET", path, options),
     post: (path, options) => call("POST", path, options),
     del: (path, options) => call("DELETE", path, options),

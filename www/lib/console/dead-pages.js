@@ -2,6 +2,7 @@
 // set aside (docs/rules.md, "Pages that can never apply"). Each says what it carried and
 // why it failed; an operator puts it back at the end of the page log (redrive) or drops it.
 import { el, plural } from "../dom.js";
+import { cardState } from "./card.js";
 import { confirmInline } from "./confirm.js";
 import { actions } from "./dead-letters.js";
 import { timeNode } from "./time.js";
@@ -13,6 +14,8 @@ const LIMIT = 100;
  * `changed` as for dead letters (dead-letters.js). Returns `{ load() }`.
  */
 export function createDeadPages(container, path, context, changed = () => {}) {
+  const section = container.closest("section");
+  const card = cardState(section, "the dead pages", context);
   const empty = el("p", { className: "empty", tabIndex: -1 }, "No dead pages: every page answered 200 was applied.");
   const list = el("ol", { className: "letters" });
   container.replaceChildren(empty, list);
@@ -54,20 +57,15 @@ export function createDeadPages(container, path, context, changed = () => {}) {
     );
   }
 
-  let reads = 0;
   async function load() {
-    const read = ++reads;
-    let pages;
-    try {
+    let pages = [];
+    const ok = await card.run(async () => {
       pages = (await context.client.get(`${path}?limit=${LIMIT}`)).deadPages;
-    } catch (error) {
-      context.fail(error);
-      return [];
-    }
-    if (read !== reads) return pages;
-    list.replaceChildren(...pages.map(pageItem));
-    empty.hidden = pages.length > 0;
-    container.closest("section").hidden = pages.length === 0;
+      list.replaceChildren(...pages.map(pageItem));
+      empty.hidden = pages.length > 0;
+    });
+    // Shown when one is held, or when it could not be read (its error is said there).
+    section.hidden = ok && pages.length === 0;
     return pages;
   }
 
