@@ -97,3 +97,37 @@ export interface Receiver {
 
 export function createReceiver(options?: ReceiverOptions): Receiver;
 export function toNodeListener(receiver: Pick<Receiver, "fetch">): NodeListener;
+
+/** A setting's value that cannot be right: thrown at start-up, naming the setting and the value. */
+export class SettingError extends Error {
+  readonly name: "SettingError";
+  /** The setting's name (e.g. "MAX_BODY_BYTES"). */
+  readonly setting: string;
+  /** The value as given. */
+  readonly value: unknown;
+}
+
+/** One setting as docs/api.md ("Settings") lists it. */
+export interface SettingDescriptor {
+  readonly name: string;
+  /** What the value must be, in words ("whole number ≥ 0", "URL", …). */
+  readonly type: string;
+  readonly default: unknown;
+  /** The default as the docs and `serve --help` show it. */
+  readonly defaultText: string;
+  readonly group: string;
+  readonly workerOnly?: boolean;
+  /** The value from a given text (or number or boolean); throws for a value that cannot be right. */
+  parse(value: unknown): unknown;
+}
+
+/** Every setting, in the order docs/api.md lists them. */
+export const SETTINGS: readonly SettingDescriptor[];
+
+/**
+ * The settings from raw values by name (a Worker's `env`, the environment, createReceiver's
+ * settings), checked and frozen: what every host reads once, at start-up. Throws
+ * {@link SettingError} for a value that cannot be right. `aliases` names a setting as the
+ * caller called it, for the message.
+ */
+export function readSettings(values?: Record<string, unknown>, options?: { aliases?: Record<string, string> }): Readonly<Record<string, unknown>>;
