@@ -150,13 +150,13 @@ fn transient(code: u32) -> bool {
 ///   the code is itself 429/500/502/503/504; a `fail` with no list fails them all.
 pub fn read_clevertap_response(records: &[String], http_status: u16, body: &[u8]) -> UploadOutcome {
     let mut outcome = UploadOutcome::default();
+    let all_failed = |code: u32, error: String| records.iter().map(|r| (r.clone(), code, error.clone())).collect();
     if http_status == 429 || (500..=599).contains(&http_status) {
         outcome.retry = records.to_vec();
         return outcome;
     }
     if !(200..=299).contains(&http_status) {
-        let error = format!("CleverTap answered HTTP {http_status}");
-        outcome.failed = records.iter().map(|r| (r.clone(), http_status as u32, error.clone())).collect();
+        outcome.failed = all_failed(http_status as u32, format!("CleverTap answered HTTP {http_status}"));
         return outcome;
     }
     let Some(answer) = parse_answer(body) else {
@@ -164,8 +164,7 @@ pub fn read_clevertap_response(records: &[String], http_status: u16, body: &[u8]
         return outcome;
     };
     if answer.status == "fail" && answer.unprocessed.is_empty() {
-        let error = answer.error.unwrap_or_else(|| "CleverTap refused the upload".into());
-        outcome.failed = records.iter().map(|r| (r.clone(), 0, error.clone())).collect();
+        outcome.failed = all_failed(0, answer.error.unwrap_or_else(|| "CleverTap refused the upload".into()));
         return outcome;
     }
     let mut refused = vec![false; records.len()];
@@ -204,22 +203,23 @@ pub fn read_clevertap_response(records: &[String], http_status: u16, body: &[u8]
 }
 
 /// JSON text without insignificant whitespace, to compare an echoed record with ours.
-fn normalise(json: &str) -> String {
-    let mut out = String::with_capacity(json.len());
+/// Both are JSON the reader checked, so whitespace outside strings is ASCII: bytes will do.
+fn normalise(json: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(json.len());
     let mut in_string = false;
     let mut escaped = false;
-    for ch in json.chars() {
+    for &b in json.as_bytes() {
         if in_string {
-            out.push(ch);
-            match (escaped, ch) {
+            out.push(b);
+            match (escaped, b) {
                 (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => in_string = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
                 _ => {}
             }
-        } else if !ch.is_whitespace() {
-            in_string = ch == '"';
-            out.push(ch);
+        } else if !b.is_ascii_whitespace() {
+            in_string = b == b'"';
+            out.push(b);
         }
     }
     out

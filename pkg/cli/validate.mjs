@@ -20,12 +20,15 @@ and folders whose name starts with "." are skipped.
 
 Options:
   --json             one JSON document on stdout: [{ file, valid, problems, summary }]
-  -q, --quiet        errors only: warnings (which every body Mixpanel sends has,
-                     such as no_page_info) are not listed; the total says how
+  -q, --quiet        errors only: warnings are not listed; the total says how
                      many were hidden. --json still lists every problem
   --max-members N    most members a page may hold (1000)
   --max-bytes N      largest body accepted, in bytes (10485760, 10 MiB)
   -h, --help         this help
+
+What every body Mixpanel really sends has (no page_info: a pageless page; no
+description) is a note, not a warning: the text leaves it out (the verdict says
+"pageless"), --json lists it with severity "info".
 
 Files that cannot be read are reported on stderr. On a terminal, a run over
 many files shows its progress on stderr after a second.
@@ -141,6 +144,7 @@ export function validateFile(file, options = {}) {
   const problems = [
     ...r.errors.map((p) => ({ severity: "error", ...p })),
     ...r.warnings.map((p) => ({ severity: "warning", ...p })),
+    ...r.info.map((p) => ({ severity: "info", ...p })),
   ];
   const summary = {
     action: r.action,
@@ -167,16 +171,18 @@ const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 const readableMessage = (p) => (p.code === "body_too_large" ? humanizeSizes(p.message) : p.message);
 
 /**
- * A readable file's result as text (unreadable ones are errors, on stderr). `quiet`:
- * errors only, the warnings left out of the list and the verdict line.
+ * A readable file's result as text (unreadable ones are errors, on stderr). Notes
+ * (severity "info": what Mixpanel's real sender always does) are left out: the verdict
+ * line says "pageless". `quiet`: errors only, the warnings left out of the list and the
+ * verdict line.
  */
 export function formatResult(result, { quiet = false } = {}) {
   const name = result.file === "-" ? "<stdin>" : result.file;
   if (result.unreadable) return result.problems[0].message; // "no such file: nope.json"
   const lines = [];
   const errors = result.problems.filter((p) => p.severity === "error").length;
-  const shown = quiet ? result.problems.filter((p) => p.severity === "error") : result.problems;
-  const warnings = quiet ? 0 : result.problems.length - errors;
+  const shown = result.problems.filter((p) => p.severity === "error" || (!quiet && p.severity === "warning"));
+  const warnings = shown.length - errors;
   const s = result.summary;
   if (result.valid) {
     const page = s.page ? `page ${s.page.count} of ${s.page.total}` : "pageless (no page_info)";

@@ -9,10 +9,9 @@ import { decodeCursor, encodeCursor } from "./cursor.js";
 import { changeRequests, send } from "./forward.js";
 import { OUTBOX_SCHEMA, Outbox } from "./outbox.js";
 import { logEvent } from "./log.js";
+import { ReadPage } from "./page.js";
 import { PAGE_LOG_SCHEMA, PageLog } from "./pagelog.js";
 import { MAX_BOUND_CHARS, MembershipStore, SCHEMA } from "./store.js";
-
-const decoder = new TextDecoder();
 
 /** Size samples a cohort's figures carry (the console's trend line in the cohorts list). */
 const SIZE_TREND = 20;
@@ -45,6 +44,13 @@ export class Cohort {
     this.deadPageAttempts = settings.DEAD_PAGE_ATTEMPTS;
     /** The first wait before a page that failed to apply is tried again (ms). */
     this.pageRetryBaseMs = settings.PAGE_RETRY_BASE_MS;
+    /** The SyncTracker as the last committed transaction left it (withTracker), or null. */
+    this.tracker = null;
+    /** The one the transaction under way used, kept once it commits. */
+    this.trackerInUse = null;
+    /** When this object last took a page, and since when deliveries have waited (ms; heldUntil). */
+    this.lastPageAt = null;
+    this.holdingSince = null;
     const log = this.log;
     const applyDelayMs = this.applyDelayMs;
     this.outbox = new Outbox(db, {
@@ -58,33 +64,25 @@ export class Cohort {
         const head = yield* log.head();
         return head === null ? null : Math.max(head.at + applyDelayMs, head.retryAt ?? 0);
       },
+      heldUntil: () => this.heldUntil(),
     });
   }
 
   /**
-   * Accepts a page the Worker has validated: `{ action, projectId, cohortId, cohortName,
-   * sessionId, page, fingerprint, ids }` (`page`: `{ count, total }`, or null for a pageless
-   * body, known by its `fingerprint`; `ids`: the members' distinct ids as the package read
-   * them) and, with forwarding on, the raw `body` and its `memberSpans` (where each
-   * member is in its text), whose members as sent are kept for the destinations. Resolves
-   * once the page is durably logged; the alarm (or the next read) applies it.
+   * Accepts a page the Worker has validated: `body`, its bytes as sent, and what the
+   * answer's read of it said: `{ action, sessionId, page, members, cohortId, cohortName }`
+   * (`page`: `{ count, total }`, or null for a pageless body; `members`: how many it
+   * lists). The body is logged as it is; applying it reads it (page.js). Resolves once
+   * the page is durably logged; the alarm (or the next read) applies it.
    */
   async apply(page) {
-    const forwarding = this.forwarding;
-    // With forwarding on, the body's text is logged as it came, with where its members
-    // are: the members are cut out of it when the page is applied, never parsed.
-    const record = JSON.stringify({
-      action: page.action,
-      sessionId: page.sessionId,
-      page: page.page,
-      fingerprint: page.fingerprint ?? null,
-      ids: page.ids,
-      spans: forwarding && page.body ? page.memberSpans : null,
-      cohort: { projectId: page.projectId, cohortId: page.cohortId, cohortName: page.cohortName ?? null },
-    });
-    const body = forwarding && page.body ? decoder.decode(page.body) : null;
+    this.lastPageAt = Date.now();
+    // The head is for the list of dead pages; applying reads everything from the body.
+    const record = JSON.stringify({ action: page.action, sessionId: page.sessionId, page: page.page ?? null, members: page.members ?? null });
+    // Only its own bytes: a view may have come over a larger buffer.
+    const body = page.body.byteLength === page.body.buffer.byteLength ? page.body : page.body.slice();
     const news = [];
-    const logged = await this.db.transaction(() => this.logPage(record, body, news));
+    const logged = await this.trackerTransaction(() => this.logPage(record, body, news));
     this.registryNews.push(...news);
     const unknownToRegistry = !this.knownToRegistry;
     if (unknownToRegistry) this.registryNews.push({ cohortId: page.cohortId, name: page.cohortName ?? null, completed: null });
@@ -103,14 +101,14 @@ export class Cohort {
 
   /** Logs a page (`record`, `body`): steps; returns how many pages the log then holds. */
   *logPage(record, body, news) {
-    if (record.length <= MAX_BOUND_CHARS && (body?.length ?? 0) <= MAX_BOUND_CHARS) {
+    if (body.byteLength <= MAX_BOUND_CHARS) {
       yield* this.log.append(record, body);
     } else {
-      // Too big for one SQLite value (members with large properties, forwarding on):
-      // applied now, after everything logged before it, so the order still holds.
+      // Too big for one SQLite value (members with large properties): applied now, after
+      // everything logged before it, so the order still holds.
       while ((yield* this.applyLoggedSteps(this.applyPages, news)) > 0);
       const holdSweeps = (yield* this.log.deadCount()) > 0;
-      yield* this.withTracker((tracker) => this.applyOne({ ...JSON.parse(record), body }, tracker, news, holdSweeps));
+      yield* this.withTracker((tracker) => this.applyOne(body, tracker, news, holdSweeps));
     }
     return yield* this.log.size();
   }
@@ -127,7 +125,7 @@ export class Cohort {
     const news = [];
     let applied;
     try {
-      applied = await this.db.transaction(() => this.applyLoggedSteps(limit, news));
+      applied = await this.trackerTransaction(() => this.applyLoggedSteps(limit, news));
     } catch (error) {
       if (!noteFailure) throw error;
       if (limit > 1) return this.applyLogged(1, { noteFailure });
@@ -187,56 +185,94 @@ export class Cohort {
 
   /** Applies logged pages in order with one tracker: steps. */
   *applyEach(pages, tracker, news, holdSweeps) {
-    for (const { page } of pages) yield* this.applyOne(page, tracker, news, holdSweeps);
+    for (const { body } of pages) yield* this.applyOne(body, tracker, news, holdSweeps);
   }
 
-  /** Runs the steps `fn(tracker)` with the stored SyncTracker, and stores it after: steps. */
+  /**
+   * Runs the steps `fn(tracker)` with the cohort's SyncTracker, and stores it after:
+   * steps, within trackerTransaction. The tracker is read from SQL when the object wakes
+   * and then kept in the wasm, its bytes only written: a store no other process writes
+   * (`db.shared` false) cannot change it behind this object's back, and a transaction
+   * that fails drops it, to be read again.
+   */
   *withTracker(fn) {
-    const tracker = yield* this.store.loadTracker();
+    // Earlier in the same transaction, or left by the last committed one.
+    let tracker = this.trackerInUse ?? this.tracker;
+    this.trackerInUse = null;
+    this.tracker = null;
+    if (tracker !== null && this.db.shared) {
+      tracker.free();
+      tracker = null;
+    }
+    tracker ??= yield* this.store.loadTracker();
     try {
       yield* fn(tracker);
       yield* this.store.saveTracker(tracker);
-    } finally {
+    } catch (error) {
       tracker.free();
+      throw error;
+    }
+    this.trackerInUse = tracker;
+  }
+
+  /** `db.transaction(start)` for steps that use withTracker: the tracker is kept only once they commit. */
+  async trackerTransaction(start) {
+    try {
+      const result = await this.db.transaction(start);
+      this.tracker = this.trackerInUse;
+      this.trackerInUse = null;
+      return result;
+    } finally {
+      this.trackerInUse?.free();
+      this.trackerInUse = null;
     }
   }
 
   /**
-   * Applies one page (a `PageLog` record) as the tracker decides, and queues the changes
-   * it caused: steps.
+   * Applies one page (its `body` as logged) as the tracker decides, and queues the
+   * changes it caused: steps. The body is read once, here (page.js).
    */
-  *applyOne(logged, tracker, news, holdSweeps = false) {
-    const page = withMembers(logged);
-    this.cohortId ??= page.cohort?.cohortId ?? null;
-    const decision = tracker.observe({ action: page.action, sessionId: page.sessionId, page: page.page, fingerprint: page.fingerprint, holdSweeps });
+  *applyOne(body, tracker, news, holdSweeps = false) {
+    const page = new ReadPage(body, { partChars: MAX_BOUND_CHARS, texts: this.forwarding });
+    try {
+      yield* this.applyRead(page, tracker, news, holdSweeps);
+    } finally {
+      page.free();
+    }
+  }
+
+  /** applyOne's steps, with the page read. */
+  *applyRead(page, tracker, news, holdSweeps) {
+    const { action, sessionId, projectId, cohortId, cohortName } = page.head;
+    this.cohortId ??= cohortId;
+    const decision = tracker.observe({ action, sessionId, page: page.head.page, fingerprint: page.head.fingerprint, holdSweeps });
     const told = (result) => {
       logEvent("applied", {
-        cohort: page.cohort?.cohortId ?? null,
-        session: page.sessionId,
-        action: page.action,
-        page: page.page?.count ?? null,
-        total: page.page?.total ?? null,
+        cohort: cohortId,
+        session: sessionId,
+        action,
+        page: page.head.page?.count ?? null,
+        total: page.head.page?.total ?? null,
         added: result.added.length,
         removed: result.removed.length + result.swept,
         duplicate: result.duplicate,
         sessionComplete: result.sessionComplete,
       }, this.settings.events);
-      const cohortId = page.cohort?.cohortId;
-      if (!cohortId || !(result.firstSeen || result.sessionComplete)) return;
-      const completed = result.sessionComplete ? { at: new Date().toISOString(), sessionId: page.sessionId } : null;
-      news.push({ cohortId, name: page.cohort.cohortName ?? null, completed });
+      if (!(result.firstSeen || result.sessionComplete)) return;
+      const completed = result.sessionComplete ? { at: new Date().toISOString(), sessionId } : null;
+      news.push({ cohortId, name: cohortName ?? null, completed });
     };
+    const applied = { action, sessionId, ids: page.ids, kept: (i, id) => page.kept(i, id), cohort: { projectId, cohortId, cohortName: cohortName ?? null } };
     if (!this.forwarding) {
-      told(yield* this.store.apply(page, decision));
+      told(yield* this.store.apply(applied, decision));
       return;
     }
-    const cohort = { ...page.cohort, sessionId: page.sessionId };
     const { settings, outbox } = this;
     const queue = function* (added, removed) {
-      for (const [dest, request] of changeRequests(settings, cohort, added, removed)) yield* outbox.add(dest, request);
+      for (const [dest, request] of changeRequests(settings, page, added, removed)) yield* outbox.add(dest, request);
     };
     // A full sync's end may remove any number of members: queued 1000 at a time.
-    const result = yield* this.store.apply(page, decision, { sweptOut: (removed) => queue([], removed) });
+    const result = yield* this.store.apply(applied, decision, { sweptOut: (removed) => queue([], removed) });
     if (!result.duplicate) yield* queue(result.added, result.removed);
     told(result);
   }
@@ -408,6 +444,8 @@ export class Cohort {
     if (!(await this.db.exists())) return;
     const cohortId = (await this.db.transaction(() => this.store.state())).cohort?.cohortId;
     await this.db.deleteAlarm();
+    this.tracker?.free();
+    this.tracker = null;
     // deleteAll drops the tables too, and makes them again: this cohort lives on and may
     // get the next page.
     await this.db.deleteAll();
@@ -441,55 +479,38 @@ export class Cohort {
       failed = error;
     }
     await this.tellRegistry();
-    await this.outbox.deliver((dest, request, key) => send(this.settings, this.host, dest, request, key));
+    if (this.heldUntil() === null) {
+      await this.outbox.deliver((dest, request, key) => send(this.settings, this.host, dest, request, key));
+      // A hold that lasted DELIVERY_HOLD_MS let this run through; the next starts afresh.
+      this.holdingSince = null;
+    } else {
+      await this.outbox.schedule({ fromAlarm: true });
+    }
     if (failed) throw failed;
   }
-}
 
-/**
- * A logged page with its `members` as `[id, data]` pairs: `data` is the member's text as
- * sent (kept short, see keptMember) when the body was logged for forwarding, else null.
- */
-function withMembers(logged) {
-  if (logged.members) return logged;
-  const { body, spans } = logged;
-  const data = (i) => (body === null ? null : keptText(logged.ids[i], body.slice(spans[2 * i], spans[2 * i + 1])));
-  return { ...logged, body: null, spans: null, members: logged.ids.map((id, i) => [id, data(i)]) };
-}
-
-/** A member's text as sent, unless it is over MAX_KEPT_MEMBER_CHARS: then what keptMember keeps, the id first. */
-function keptText(id, text) {
-  if (text.length <= MAX_KEPT_MEMBER_CHARS) return text;
-  return keptMember({ mixpanel_distinct_id: id, ...JSON.parse(text) });
-}
-
-/** The longest member (JSON characters) kept whole for the destinations. */
-const MAX_KEPT_MEMBER_CHARS = 100_000;
-/** Longer strings (and keys) are dropped from a member over that. */
-const MAX_KEPT_VALUE_CHARS = 1024;
-
-/**
- * The member as kept for forwarding. Destinations read ids, email and phone: short
- * values. A member larger than SQLite takes in one value (~2 MB; the body may be 10 MiB)
- * would make its page fail for ever, and hold back every page after it, so a member
- * over MAX_KEPT_MEMBER_CHARS keeps only its short values, and past that only its short
- * top-level fields.
- */
-export function keptMember(m) {
-  const whole = JSON.stringify(m);
-  if (whole.length <= MAX_KEPT_MEMBER_CHARS) return whole;
-  const short = JSON.stringify(m, (key, value) =>
-    key.length > MAX_KEPT_VALUE_CHARS || (typeof value === "string" && value.length > MAX_KEPT_VALUE_CHARS) ? undefined : value,
-  );
-  if (short.length <= MAX_KEPT_MEMBER_CHARS) return short;
-  const fields = [];
-  let length = 0;
-  for (const [key, value] of Object.entries(m)) {
-    if (key.length > MAX_KEPT_VALUE_CHARS || (value !== null && typeof value === "object")) continue;
-    if (typeof value === "string" && value.length > MAX_KEPT_VALUE_CHARS) continue;
-    length += key.length + String(value).length + 8;
-    if (length > MAX_KEPT_MEMBER_CHARS) break;
-    fields.push([key, value]);
+  /**
+   * Until when deliveries wait (ms), or null when they may go: while pages keep coming
+   * (a sync is arriving), until QUIET_MS after the last one, for at most
+   * DELIVERY_HOLD_MS at a time. A delivery's work (reading the request and the
+   * destination's answer, the hand-off to the profiles object, on the one thread an
+   * object has) would otherwise run between the pages and their answers; Mixpanel
+   * waits for those, the destinations for nothing.
+   */
+  heldUntil() {
+    const now = Date.now();
+    const quietAt = this.lastPageAt === null ? now : this.lastPageAt + QUIET_MS;
+    if (quietAt <= now) {
+      this.holdingSince = null;
+      return null;
+    }
+    this.holdingSince ??= now;
+    const limit = this.holdingSince + DELIVERY_HOLD_MS;
+    return limit <= now ? null : Math.min(quietAt, limit);
   }
-  return JSON.stringify(Object.fromEntries(fields));
 }
+
+/** How long after a page deliveries wait for the next (ms): pages of a sync come back to back. */
+const QUIET_MS = 200;
+/** The longest deliveries wait at a time (ms): a long sync still delivers, a run of sends every so often. */
+const DELIVERY_HOLD_MS = 2000;

@@ -23,6 +23,8 @@
 //   calls the object's `alarm()` when it is due.
 // - `exclusive(name, fn)`: runs `fn(renew)` unless another process of the same store
 //   runs it (then resolves to undefined): delivery, which must not run twice at once.
+// - `shared`: whether other processes write the same store (PostgreSQL), so that what
+//   an object read in an earlier transaction may be out of date.
 // - `deleteAll()`: forgets everything stored, the tables included.
 
 /**
@@ -147,6 +149,7 @@ export function storageDatabase(storage) {
     deleteAlarm: () => storage.deleteAlarm(),
     // One process holds the store (a Durable Object, or the Node host's file).
     exclusive: (name, fn) => fn(async () => true),
+    shared: false,
     async deleteAll() {
       // Made first, so a store that learns its tables from the schema knows what to drop.
       make();

@@ -2,39 +2,19 @@
 // destinations configured in the settings (settings.js), with the package's builders.
 // Requests go through the outbox (outbox.js); this file says what they are and how each
 // destination's answer is read.
-import { forwardingRequests, readCleverTapResponse } from "../api.js";
+import { readCleverTapResponse } from "../api.js";
 import { byStatus } from "./outbox.js";
 import { settingsOf } from "./settings.js";
 
 /**
- * A webhook body of `members` (`[id, data]`: data is the member's text as sent, or null
- * when only the id is known), for the builders. The members' texts go in as they are:
- * the builders read each member's id by the same rules as the page it came in.
- */
-function changeBody(action, cohort, members) {
-  const head = JSON.stringify({
-    action,
-    parameters: {
-      mixpanel_project_id: cohort.projectId,
-      mixpanel_cohort_id: cohort.cohortId,
-      mixpanel_cohort_name: cohort.cohortName ?? "",
-      mixpanel_cohort_description: "",
-      mixpanel_session_id: cohort.sessionId,
-      page_info: { page_count: 1, total_pages: 1 },
-      members: [],
-    },
-  });
-  const list = members.map(([id, data]) => data ?? `{"mixpanel_distinct_id":${JSON.stringify(id)}}`).join(",");
-  return `${head.slice(0, -"]}}".length)}${list}]}}`;
-}
-
-/**
  * The outbox entries for one page's changes, by `given`, the settings (settings.js; raw
- * values by name are read once per object): `added` / `removed` are `[id, data]`
- * (data: the member's text as Mixpanel sent it, or null when only the id is known).
- * Returns `[dest, request]` pairs in the order they must be delivered.
+ * values by name are read once per object). `page`: the page applied (page.js), whose
+ * cohort changed and which builds the requests; `added` / `removed`: `[id, data, i]`,
+ * `data` the member's text as the store keeps it (null when only the id is known), `i`
+ * its place in the page when the page lists it. Returns `[dest, request]` pairs in the
+ * order they must be delivered.
  */
-export function changeRequests(given, cohort, added, removed) {
+export function changeRequests(given, page, added, removed) {
   const entries = [];
   const settings = settingsOf(given);
   const dests = settings.destinations;
@@ -45,11 +25,12 @@ export function changeRequests(given, cohort, added, removed) {
       ? { userIdProperty: settings.BRAZE_USER_ID_PROPERTY, simplifiedIdMerge: settings.BRAZE_SIMPLIFIED_ID_MERGE }
       : null,
   };
-  for (const [action, changes] of [["add_members", added], ["remove_members", removed]]) {
+  const { cohortId, cohortName } = page.head;
+  for (const [remove, changes] of [[false, added], [true, removed]]) {
     for (let i = 0; i < changes.length; i += 1000) {
       const chunk = changes.slice(i, i + 1000);
-      // One read of the changes builds every destination's requests.
-      const built = options.clevertap || options.braze ? forwardingRequests(changeBody(action, cohort, chunk), options) : null;
+      // One call builds every destination's requests, from the page the wasm holds.
+      const built = options.clevertap || options.braze ? page.requests(remove, chunk, options) : null;
       if (built?.clevertap) {
         const headers = {
           "content-type": "application/json",
@@ -69,9 +50,9 @@ export function changeRequests(given, cohort, added, removed) {
       }
       if (dests.includes("profiles")) {
         entries.push(["profiles", {
-          cohortId: cohort.cohortId,
-          cohortName: cohort.cohortName ?? "",
-          member: action === "add_members",
+          cohortId,
+          cohortName: cohortName ?? "",
+          member: !remove,
           ids: chunk.map(([id]) => id),
         }]);
       }

@@ -49,10 +49,12 @@ export class Outbox {
    * `baseDelayMs`, `maxDelayMs`: the retries' backoff (FORWARD_RETRY_BASE_MS and
    * FORWARD_RETRY_MAX_MS, settings.js); `events`: where its delivery events go (log.js);
    * `otherWorkDue()`: steps that return when the object's other alarm work is due (ms),
-   * or null.
+   * or null; `heldUntil()`: until when deliveries wait for the object's other work (ms),
+   * or null: a run of sends stops early when it says so.
    */
-  constructor(db, { name, baseDelayMs, maxDelayMs, otherWorkDue = function* () { return null; }, events }) {
+  constructor(db, { name, baseDelayMs, maxDelayMs, otherWorkDue = function* () { return null; }, heldUntil = () => null, events }) {
     this.otherWorkDue = otherWorkDue;
+    this.heldUntil = heldUntil;
     this.events = events;
     this.db = db;
     this.name = name;
@@ -153,10 +155,12 @@ export class Outbox {
    * running (already past) and must be replaced.
    */
   async schedule({ fromAlarm = false, notBefore = 0 } = {}) {
-    const otherWorkDue = this.otherWorkDue;
+    const { otherWorkDue } = this;
+    const held = this.heldUntil();
     let next = await this.db.transaction(function* () {
       // Only each destination's head can go next: later rows wait behind it.
-      const head = (yield sql("SELECT min(next_at) AS at FROM outbox AS o WHERE seq = (SELECT min(seq) FROM outbox WHERE dest = o.dest)")).one().at;
+      let head = (yield sql("SELECT min(next_at) AS at FROM outbox AS o WHERE seq = (SELECT min(seq) FROM outbox WHERE dest = o.dest)")).one().at;
+      if (head !== null && held !== null) head = Math.max(head, held);
       const other = yield* otherWorkDue();
       return head === null ? other : other === null ? head : Math.min(head, other);
     });
@@ -192,7 +196,7 @@ export class Outbox {
         const head = await db.transaction(function* () {
           return (yield sql("SELECT * FROM outbox WHERE dest = ? ORDER BY seq LIMIT 1", dest)).toArray()[0];
         });
-        if (!head || head.next_at > Date.now()) break;
+        if (!head || head.next_at > Date.now() || this.heldUntil() !== null) break;
         if (!(await stillOurs())) return false;
         sent++;
         let result;

@@ -20,15 +20,16 @@
 // after it go on. docs/rules.md ("Pages that can never apply") says what that means for
 // membership.
 
-// `page`: the page as JSON, without its body; `body`: the body's text as it came, kept
-// apart so that logging it is a copy, not a JSON escape of every quote in it (with
-// forwarding on; null otherwise).
+// `body`: the body's bytes as they came, which applying the page reads (page.js); `page`:
+// what the answer's read said of it, as JSON (`{ action, sessionId, page, members }`),
+// for the list of dead pages only. The body is the last column, so that reading a row's
+// other columns (the head's arrival time, at every answer) never walks its bytes.
 import { sql } from "./database.js";
 
 export const PAGE_LOG_SCHEMA = `
-CREATE TABLE IF NOT EXISTS page_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, page TEXT NOT NULL, body TEXT, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS page_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, page TEXT NOT NULL, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS page_failures (seq INTEGER PRIMARY KEY, attempts INTEGER NOT NULL, first_at INTEGER NOT NULL, next_at INTEGER NOT NULL, reason TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS dead_pages (seq INTEGER PRIMARY KEY, page TEXT NOT NULL, body TEXT, at INTEGER NOT NULL, died_at INTEGER NOT NULL, attempts INTEGER NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dead_pages (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, died_at INTEGER NOT NULL, attempts INTEGER NOT NULL, reason TEXT NOT NULL, page TEXT NOT NULL, body BLOB NOT NULL);
 `;
 
 /** The longest wait between two tries of a page that fails to apply (ms). */
@@ -36,7 +37,7 @@ const MAX_RETRY_MS = 60_000;
 
 /** The page log's transaction steps (database.js). */
 export class PageLog {
-  /** Logs a validated page: `MembershipStore.apply`'s argument as JSON text, and its body's text or null. */
+  /** Logs a validated page: its head as JSON text (`record`) and its body's bytes. */
   *append(record, body) {
     yield sql("INSERT INTO page_log (page, body, at) VALUES (?, ?, ?)", record, body, Date.now());
   }
@@ -54,11 +55,9 @@ export class PageLog {
     return (yield sql("SELECT count(*) AS n FROM page_log")).one().n;
   }
 
-  /** The oldest `limit` pages, in arrival order: `[{ seq, page }]`, each page with its `body`. */
+  /** The oldest `limit` pages, in arrival order: `[{ seq, body }]`. */
   *take(limit) {
-    return (yield sql("SELECT seq, page, body FROM page_log ORDER BY seq LIMIT ?", limit))
-      .toArray()
-      .map((row) => ({ seq: row.seq, page: { ...JSON.parse(row.page), body: row.body } }));
+    return (yield sql("SELECT seq, body FROM page_log ORDER BY seq LIMIT ?", limit)).toArray();
   }
 
   /** Forgets the pages up to `seq` (applied in the same transaction). */
@@ -113,7 +112,7 @@ export class PageLog {
         action: page.action,
         sessionId: page.sessionId,
         page: page.page ?? null,
-        members: Array.isArray(page.ids) ? page.ids.length : 0,
+        members: page.members ?? 0,
       };
     });
   }

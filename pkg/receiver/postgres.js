@@ -150,6 +150,8 @@ export function postgresSpace(pool, prefix, alarm) {
   return {
     dialect: "pg",
     prefix,
+    // Other processes apply the same cohorts.
+    shared: true,
     transaction,
     schema(text) {
       schemas.push(text);

@@ -118,11 +118,9 @@ async function answerWebhook(request, settings, host) {
     // same bytes sent again can never be read, so 400, not a 5xx the sender retries for ever.
     return done(mixpanelAnswer(null, { code: 400, message: `the request body could not be read: ${error?.message ?? error}`.slice(0, 300) }));
   }
-  // The ids (and the page's content key) come from the same pass as the validation; with
-  // forwarding on, so does where each member is in the body, kept as sent for the
-  // destinations.
-  const forwarding = settings.destinations.length > 0;
-  const report = validatePayload(bytes, { maxBytes: max, ids: true, memberSpans: forwarding });
+  // The answer needs the verdict and the head; the body goes to the page log as sent,
+  // and applying it reads it (page.js).
+  const report = validatePayload(bytes, { maxBytes: max });
   // Echoed whenever the body says one, known or not (Mixpanel matches answers by it).
   const action = typeof report.action === "string" ? report.action : null;
   Object.assign(facts, {
@@ -147,7 +145,7 @@ async function answerWebhook(request, settings, host) {
   const cohort = host.cohort(report.cohortId);
   // Resolves only once the page and its outbox entries are durably stored.
   try {
-    await applyPage(cohort, report, forwarding, bytes);
+    await applyPage(cohort, report, bytes);
   } catch (error) {
     console.error("cohort-sync: storing the page failed", error?.stack ?? error);
     return done(mixpanelAnswer(action, { code: 503, message: "the webhook could not store this page; it will be retried" }));
@@ -175,17 +173,15 @@ async function countRefusal(settings, host, report, message) {
   }
 }
 
-function applyPage(cohort, report, forwarding, bytes) {
+function applyPage(cohort, report, bytes) {
   return cohort.apply({
     action: report.action,
-    projectId: report.projectId,
-    cohortId: report.cohortId,
-    cohortName: report.cohortName,
     sessionId: report.sessionId,
     page: report.page,
-    fingerprint: report.fingerprint,
-    ids: report.ids,
-    ...(forwarding ? { body: bytes, memberSpans: report.memberSpans } : {}),
+    members: report.memberCount,
+    cohortId: report.cohortId,
+    cohortName: report.cohortName,
+    body: bytes,
   });
 }
 

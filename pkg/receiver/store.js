@@ -124,14 +124,17 @@ export class MembershipStore {
 
   /**
    * Carries out what the tracker decided for one validated page: `{ action, sessionId,
-   * members, cohort }` where `members` are `[id, data]` (data: the member's JSON text, or
-   * null when not kept) and `cohort` is `{ projectId, cohortId, cohortName }`. Returns
-   * `{ added, removed, swept, duplicate, sessionComplete, size }`; `added`/`removed` are
-   * `[id, data]` pairs of the real changes a page named; `swept` counts the members a full
-   * sync's end removed, handed to the steps `sweptOut(pairs)` 1000 at a time when given
-   * (a whole 10M-member cohort can leave at once: never all in memory).
+   * ids, kept, cohort }` where `ids` are the page's distinct ids as the JSON array texts
+   * bound here, `{ json, count }` in page order (page.js), `kept(i, id)` gives member
+   * `i`'s JSON text as kept, or null when not kept, and `cohort` is `{ projectId,
+   * cohortId, cohortName }`. Returns `{ added, removed, swept, duplicate,
+   * sessionComplete, size }`; `added`/`removed` are `[id, data, i]` of the real changes
+   * a page named (`i`: a joiner's place in the page; data as stored); `swept` counts the
+   * members a full sync's end removed, handed to the steps `sweptOut(pairs)` (`[id,
+   * data]`) 1000 at a time when given (a whole 10M-member cohort can leave at once:
+   * never all in memory).
    */
-  *apply({ action, sessionId, members, cohort }, decision, { sweptOut = null } = {}) {
+  *apply({ action, sessionId, ids, kept, cohort }, decision, { sweptOut = null } = {}) {
     const state = yield* this.state();
     const outcome = { added: [], removed: [], swept: 0, duplicate: false, sessionComplete: false, size: state.size ?? 0, firstSeen: !state.updatedAt };
     if (decision.sweepFirst) {
@@ -152,19 +155,19 @@ export class MembershipStore {
     } else {
       if (decision.startListing) yield* this.startListing(state);
       if (action === "remove_members") {
-        for (const part of boundedJson(members.map(([id]) => id))) {
+        for (const part of ids) {
           const gone = yield sql(
             {
               sqlite: "DELETE FROM members WHERE id IN (SELECT value FROM json_each(?)) RETURNING id, data",
               pg: "DELETE FROM members WHERE id IN (SELECT value FROM json_array_elements_text(?::json) AS value) RETURNING id, data",
             },
-            part,
+            part.json,
           );
           for (const r of gone) outcome.removed.push([r.id, r.data]);
         }
         yield* this.departed(outcome.removed.map(([id]) => id), sessionId);
       } else {
-        outcome.added = yield* this.addListed(members, state, decision.mark, sessionId);
+        outcome.added = yield* this.addListed(ids, kept, state, decision.mark, sessionId);
       }
       if (decision.sweepAfter) {
         outcome.swept += yield* this.sweep(state, sweptOut, sessionId);
@@ -232,21 +235,21 @@ export class MembershipStore {
   }
 
   /**
-   * Adds a page's members: one read gives each listed id its ordinal, or none (it joins);
-   * only joiners (and members whose kept data changed) are written. While a full sync is
-   * under way the page's ordinals are logged for its sweep. Returns the joiners as
-   * `[id, data]`.
+   * Adds a page's members (`ids`, `kept`: as apply takes them): one read gives each listed
+   * id its ordinal, or none (it joins); only joiners (and members whose kept data
+   * changed) are written. While a full sync is under way the page's ordinals are logged
+   * for its sweep. Returns the joiners as `[id, data, i]`.
    */
-  *addListed(members, state, mark, sessionId) {
+  *addListed(ids, kept, state, mark, sessionId) {
     // (Parts of ~500k characters: ids may be long, and one bound value must stay under 2 MB.)
     const rows = [];
     let first = 0;
-    for (const part of boundedJson(members.map(([id]) => id), { counted: true })) {
+    for (const part of ids) {
       const found = yield sql(
         {
-          sqlite: `SELECT j.key + ? AS i, CASE WHEN m.id IS NULL THEN 0 ELSE 1 END AS known, m.n AS n, m.data AS data
+          sqlite: `SELECT j.key + ? AS i, j.value AS id, CASE WHEN m.id IS NULL THEN 0 ELSE 1 END AS known, m.n AS n, m.data AS data
                    FROM json_each(?) AS j LEFT JOIN members AS m ON m.id = j.value`,
-          pg: `SELECT j.i - 1 + ? AS i, CASE WHEN m.id IS NULL THEN 0 ELSE 1 END AS known, m.n AS n, m.data AS data
+          pg: `SELECT j.i - 1 + ? AS i, j.value AS id, CASE WHEN m.id IS NULL THEN 0 ELSE 1 END AS known, m.n AS n, m.data AS data
                FROM json_array_elements_text(?::json) WITH ORDINALITY AS j (value, i) LEFT JOIN members AS m ON m.id = j.value`,
         },
         first,
@@ -256,12 +259,13 @@ export class MembershipStore {
       first += part.count;
     }
     state.nextOrdinal ??= (yield sql("SELECT coalesce(max(n), 0) + 1 AS n FROM members")).one().n;
-    const ns = new Float64Array(members.length);
+    const ns = new Float64Array(first);
     const joined = new Map(); // id -> ordinal: an id listed twice in a page joins once
     const added = [];
     const changed = [];
     for (const row of rows) {
-      const [id, data] = members[row.i];
+      const { id } = row;
+      const data = kept(row.i, id);
       if (row.known === 1) {
         ns[row.i] = row.n;
         if (data !== null && data !== row.data) changed.push([id, data]);
@@ -271,13 +275,13 @@ export class MembershipStore {
         const n = state.nextOrdinal++;
         joined.set(id, n);
         ns[row.i] = n;
-        added.push([id, data, n]);
+        added.push([id, data, n, row.i]);
       }
     }
     // Inserted in id order: neighbouring keys share B-tree pages, so fewer page visits
     // (1000 random uuids into 200k rows: 18.6 -> 14.8 ms in native SQLite).
     const byId = added.length > 1 ? [...added].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) : added;
-    for (const part of boundedJson(byId)) {
+    for (const part of boundedJson(byId.map(([id, data, n]) => [id, data, n]))) {
       yield sql(
         {
           sqlite: "INSERT INTO members (id, data, n, joined_at, joined_session) SELECT value ->> 0, value ->> 1, value ->> 2, ?, ? FROM json_each(?)",
@@ -298,11 +302,11 @@ export class MembershipStore {
         part,
       );
     }
-    if (mark && members.length > 0) {
+    if (mark && ns.length > 0) {
       if (state.listing == null) yield* this.startListing(state);
       yield sql("INSERT INTO listed (seq, ns) VALUES (?, ?)", state.listing, ns.buffer);
     }
-    return added.map(([id, data]) => [id, data]);
+    return added.map(([id, data, , i]) => [id, data, i]);
   }
 
   /** Ends the full sync: members no page of it listed leave. Returns how many. */
@@ -411,16 +415,15 @@ export class MembershipStore {
 }
 
 /**
- * `rows` as JSON array texts of at most ~500k characters each (one row may be more;
- * `counted`: `{ json, count }` each, to number rows across parts): a
+ * `rows` as JSON array texts of at most ~500k characters each (one row may be more): a
  * bound value much over 2 MB is refused by SQLite in workerd, and with forwarding on a
  * page's members can carry that much.
  */
-export function boundedJson(rows, { limit = MAX_BOUND_CHARS, counted = false } = {}) {
+export function boundedJson(rows, { limit = MAX_BOUND_CHARS } = {}) {
   const parts = [];
   let part = [];
   let length = 0;
-  const close = () => parts.push(counted ? { json: `[${part.join(",")}]`, count: part.length } : `[${part.join(",")}]`);
+  const close = () => parts.push(`[${part.join(",")}]`);
   for (const row of rows) {
     const text = JSON.stringify(row);
     if (part.length > 0 && length + text.length > limit) {

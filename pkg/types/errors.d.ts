@@ -35,7 +35,7 @@ export type ProblemCode =
   | "long_id"
   | "too_many_problems"
   | "invalid_argument"
-  /** Warning: the body has no `page_info` (as the real sender sends it): a pageless page. */
+  /** A note (in a report's `info`): the body has no `page_info`, as the real sender sends it: a pageless page. */
   | "no_page_info"
   /** Warning: a member without `mixpanel_distinct_id` is known by its `$distinct_id`. */
   | "reserved_distinct_id"

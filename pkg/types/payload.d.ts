@@ -53,14 +53,24 @@ export interface ValidationReport {
   sessionId: string | null;
   /** `mixpanel_integration_id`, which the real sender sends (not in its docs), or `null`. */
   integrationId: string | null;
-  /** `null` when the body has no `page_info` (a pageless page; warning `no_page_info`). */
+  /** `null` when the body has no `page_info` (a pageless page; note `no_page_info` in `info`). */
   page: PageInfo | null;
   /** Length of `parameters.members` when it is an array, else `null`. */
   memberCount: number | null;
   /** Everything that makes the payload unacceptable. */
   errors: Problem[];
-  /** Odd but acceptable things (e.g. unknown fields). */
+  /**
+   * Odd but acceptable things worth a look (e.g. unknown fields, a repeated distinct id):
+   * they leave the page valid. What Mixpanel's real sender always does is in `info`, not here.
+   */
   warnings: Problem[];
+  /**
+   * Notes, not warnings: the body is as Mixpanel's real sender sends it, which its docs do
+   * not say: no `page_info` (`no_page_info`: a pageless page) and no description
+   * (`missing_field` at `/parameters/mixpanel_cohort_description`). A body with notes and
+   * no warnings is simply valid.
+   */
+  info: Problem[];
   /**
    * With {@link ValidatePayloadOptions.ids}: a valid page's distinct ids in page order
    * (repeats kept); `[]` when the page is not valid. Absent otherwise.

@@ -142,13 +142,26 @@ impl<'a> Reader<'a> {
         SyntaxError { code: ProblemCode::InvalidJson, message: message.into(), offset: self.pos }
     }
 
+    /// The body stops before its JSON does: most often a body cut short in transit or
+    /// when copied, so say that, at the end of the body, where it stops (not at the
+    /// string or container left open, which is whole as far as it goes).
+    #[cold]
+    #[inline(never)]
+    fn cut_off(&self, inside: &str) -> SyntaxError {
+        SyntaxError {
+            code: ProblemCode::InvalidJson,
+            message: format!("the body ends early, {inside}: it looks cut off"),
+            offset: self.bytes.len(),
+        }
+    }
+
     /// An error for the byte at the current position, telling apart bad UTF-8 from a
     /// character that simply does not belong here.
     #[cold]
     #[inline(never)]
     fn unexpected(&self, expected: &str) -> SyntaxError {
         match self.bytes.get(self.pos) {
-            None => self.error(format!("unexpected end of input, expected {expected}")),
+            None => self.cut_off(&format!("where {expected} should follow")),
             Some(&b) if b >= 0x80 => {
                 if utf8_sequence_len(self.bytes, self.pos).is_none() {
                     SyntaxError {
@@ -316,8 +329,7 @@ impl<'a> Reader<'a> {
         loop {
             i = find_string_special(self.bytes, i);
             let Some(&b) = self.bytes.get(i) else {
-                self.pos = start;
-                return Err(self.error("unterminated string"));
+                return Err(self.cut_off("inside a string"));
             };
             match b {
                 b'"' => {
@@ -348,12 +360,18 @@ impl<'a> Reader<'a> {
 
     /// Checks the escape at `i` (a backslash) and returns the offset after it.
     fn check_escape(&mut self, i: usize) -> Result<usize> {
+        if self.bytes.len() <= i + 1 {
+            return Err(self.cut_off("inside a string"));
+        }
         match self.bytes.get(i + 1) {
             Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(i + 2),
             Some(b'u') => {
                 let unit = self.hex4(i + 2)?;
                 match unit {
                     0xD800..=0xDBFF => {
+                        if matches!(&self.bytes[i + 6..], b"" | b"\\") {
+                            return Err(self.cut_off("inside a string"));
+                        }
                         let low = if self.bytes.get(i + 6) == Some(&b'\\') && self.bytes.get(i + 7) == Some(&b'u') {
                             Some(self.hex4(i + 8)?)
                         } else {
@@ -381,6 +399,7 @@ impl<'a> Reader<'a> {
             let digit = self.bytes.get(at + k).and_then(|&b| (b as char).to_digit(16));
             match digit {
                 Some(d) => value = value * 16 + d,
+                None if at + k >= self.bytes.len() => return Err(self.cut_off("inside a string")),
                 None => {
                     self.pos = at.saturating_sub(2);
                     return Err(self.error("invalid \\u escape: expected four hex digits"));
@@ -433,6 +452,9 @@ impl<'a> Reader<'a> {
         if self.bytes.get(self.pos..self.pos + word.len()) == Some(word.as_bytes()) {
             self.pos += word.len();
             Ok(())
+        } else if self.bytes.get(self.pos..).is_some_and(|rest| word.as_bytes().starts_with(rest)) {
+            // "tru" and nothing after it.
+            Err(self.cut_off("inside true, false or null"))
         } else {
             Err(self.unexpected(word))
         }
@@ -649,6 +671,40 @@ mod tests {
             "Infinity",
         ] {
             assert!(skip(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_body_that_stops_early_is_said_to_be_cut_off_where_it_ends() {
+        for cut in [
+            "{\"a\":\"abc",
+            "{\"a\":\"ab\\",
+            "{\"a\":\"\\u00",
+            "{\"a\":\"\\ud83d",
+            "{\"a\":\"\\ud83d\\",
+            "{\"a\":tr",
+            "{\"a\":1",
+            "{\"a\":1.",
+            "{\"a\":-",
+            "{\"a\"",
+            "{\"a\":",
+            "{\"a\":[1,",
+            "{",
+            "[\n  {\"k\": \"v\"},\n  ",
+        ] {
+            let err = skip(cut).unwrap_err();
+            assert_eq!(err.code, ProblemCode::InvalidJson, "{cut:?}");
+            assert_eq!(err.offset, cut.len(), "{cut:?}: {}", err.message);
+            assert!(
+                err.message.starts_with("the body ends early") && err.message.ends_with("it looks cut off"),
+                "{cut:?}: {}",
+                err.message
+            );
+        }
+        // Closed, but wrong: not cut off.
+        for bad in ["\"\\ud800\"", "{\"a\":trux}", "{\"a\" 1}"] {
+            let err = skip(bad).unwrap_err();
+            assert!(!err.message.contains("cut off"), "{bad:?}: {}", err.message);
         }
     }
 

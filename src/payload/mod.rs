@@ -1,16 +1,18 @@
 //! Mixpanel's Cohort Sync webhook: what a call carries, how to check it, how to answer.
 
 mod ids;
+mod logged;
 mod model;
 mod response;
 mod validate;
 
 pub use ids::{id_problem, IdKind, MAX_ID_CHARS, MAX_KEY_CHARS};
+pub use logged::{fingerprint, LoggedPage};
 pub use model::*;
 pub use response::*;
 pub use validate::{
-    parse_page_head, parse_payload, read_page_ids, validate_payload, validate_payload_with_ids, PageIds, PageListing,
-    LONG_ID_CHARS,
+    parse_page_head, parse_payload, read_members, read_page_ids, validate_payload, validate_payload_with_ids, PageIds,
+    PageListing, LONG_ID_CHARS,
 };
 
 /// Why a webhook body could not be read.

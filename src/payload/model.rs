@@ -1,7 +1,7 @@
 //! What a Mixpanel Cohort Sync webhook call carries, as typed values.
 
 use crate::json::{JsonWriter, ToJson};
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemCode};
 use serde::Serialize;
 
 /// What a call asks the receiver to do: `"members"`, `"add_members"` or `"remove_members"`.
@@ -77,7 +77,20 @@ pub struct ValidationReport {
     pub page: Option<PageInfo>,
     pub member_count: Option<usize>,
     pub errors: Vec<Problem>,
+    /// What leaves the page valid: the warnings, then the notes ([`is_note`]), which the
+    /// JSON report lists apart, as `info`.
     pub warnings: Vec<Problem>,
+}
+
+/// Whether a problem that leaves a page valid is a note rather than a warning: it says the
+/// body is as Mixpanel's real sender always sends it (no `page_info`, no description),
+/// which its docs do not say, so a body Mixpanel really sends reads as fine.
+pub fn is_note(problem: &Problem) -> bool {
+    match problem.code {
+        ProblemCode::NoPageInfo => true,
+        ProblemCode::MissingField => problem.path == "/parameters/mixpanel_cohort_description",
+        _ => false,
+    }
 }
 
 /// One valid webhook call.
@@ -299,8 +312,10 @@ impl ValidationReport {
             .field("integrationId", &self.integration_id)
             .field("page", &self.page)
             .field("memberCount", &self.member_count)
-            .field("errors", &self.errors)
-            .field("warnings", &self.warnings);
+            .field("errors", &self.errors);
+        // The notes come last: the walk adds them after the warnings.
+        let notes = self.warnings.iter().position(is_note).unwrap_or(self.warnings.len());
+        w.field("warnings", &self.warnings[..notes]).field("info", &self.warnings[notes..]);
     }
 }
 

@@ -114,7 +114,7 @@ pub fn parse_page_head(body: &[u8], options: &ValidateOptions) -> Result<(Cohort
 }
 
 /// A valid report's page, with `members`.
-fn page_of(report: ValidationReport, members: Vec<Member>) -> Result<CohortPage, ValidationReport> {
+pub(super) fn page_of(report: ValidationReport, members: Vec<Member>) -> Result<CohortPage, ValidationReport> {
     if !report.valid {
         return Err(report);
     }
@@ -162,6 +162,8 @@ enum Build {
     /// Only the typed fields reserved properties give members (`parse_page_head`, whose
     /// caller gets no warnings, so repeated ids, only ever a warning, are not looked for).
     Fills,
+    /// Member objects one at a time, built (`read_members`).
+    Member,
 }
 
 /// One pass over a body. `collect` is whether members are built (parse) or only
@@ -237,10 +239,30 @@ fn member_path(index: usize, field: Option<&str>) -> String {
 
 impl<'a> Walk<'a> {
     fn run(body: &'a [u8], options: &ValidateOptions, build: Build) -> Walked<'a> {
-        let mut walk = Walk {
+        let mut walk = Walk::new(body, options, build);
+        if body.len() > options.max_bytes {
+            walk.error(Problem::new(
+                ProblemCode::BodyTooLarge,
+                "",
+                format!("the body is {} bytes; the limit is {} bytes", body.len(), options.max_bytes),
+            ));
+        } else if let Err(fatal) = walk.document() {
+            // Problems found before the text stopped being JSON describe a half-read
+            // document; the one that matters is where it broke.
+            walk.errors = ProblemList::default();
+            walk.warnings = ProblemList::default();
+            walk.report.warnings.clear();
+            walk.seen_ids.clear();
+            walk.error(Problem::new(fatal.code, "", fatal.message).at(fatal.offset));
+        }
+        walk.finish(body)
+    }
+
+    fn new(body: &'a [u8], options: &ValidateOptions, build: Build) -> Walk<'a> {
+        Walk {
             reader: Reader::new(body, 0),
             options: *options,
-            collect: build == Build::Members,
+            collect: build == Build::Members || build == Build::Member,
             note_fills: build == Build::Fills,
             note_spans: build == Build::Spans,
             errors: ProblemList::default(),
@@ -263,22 +285,7 @@ impl<'a> Walk<'a> {
             member_spans: Vec::new(),
             members: Vec::new(),
             fills: Vec::new(),
-        };
-        if body.len() > options.max_bytes {
-            walk.error(Problem::new(
-                ProblemCode::BodyTooLarge,
-                "",
-                format!("the body is {} bytes; the limit is {} bytes", body.len(), options.max_bytes),
-            ));
-        } else if let Err(fatal) = walk.document() {
-            // Problems found before the text stopped being JSON describe a half-read
-            // document; the one that matters is where it broke.
-            walk.errors = ProblemList::default();
-            walk.warnings = ProblemList::default();
-            walk.seen_ids.clear();
-            walk.error(Problem::new(fatal.code, "", fatal.message).at(fatal.offset));
         }
-        walk.finish(body)
     }
 
     fn error(&mut self, problem: Problem) {
@@ -294,6 +301,9 @@ impl<'a> Walk<'a> {
         self.report.valid = self.errors.is_empty();
         let mut errors = self.errors.finish();
         let mut warnings = self.warnings.finish();
+        // The notes (`is_note`), kept in the report while walking: after the warnings, and
+        // never cut with them.
+        warnings.append(&mut self.report.warnings);
         locate(body, errors.iter_mut().chain(warnings.iter_mut()));
         self.report.errors = errors;
         self.report.warnings = warnings;
@@ -503,11 +513,17 @@ impl<'a> Walk<'a> {
                 continue;
             }
             let p = path(&["parameters", name]);
+            // What the real sender always leaves out is a note (`is_note`), not a warning: no
+            // page_info (the body is a pageless page: docs/rules.md, "Pages without
+            // page_info"), no description (it is null).
             if *name == "page_info" {
-                // The real sender sends no page_info: the body is taken as a pageless page
-                // (docs/rules.md, "Pages without page_info").
-                let message = "no \"page_info\": taken as a pageless page (see the rules for pageless bodies)";
-                self.warn(Problem::new(ProblemCode::NoPageInfo, p, message).at(start));
+                let message = "no \"page_info\", as Mixpanel sends it: a pageless page (docs/rules.md, \"Pages without page_info\")";
+                self.report.warnings.push(Problem::new(ProblemCode::NoPageInfo, p, message).at(start));
+                continue;
+            }
+            if *name == "mixpanel_cohort_description" {
+                let message = "no \"mixpanel_cohort_description\", as Mixpanel sends it: the description is null";
+                self.report.warnings.push(Problem::new(ProblemCode::MissingField, p, message).at(start));
                 continue;
             }
             let problem = Problem::new(ProblemCode::MissingField, p, format!("\"{name}\" is missing")).at(start);
@@ -872,6 +888,20 @@ impl<'a> Walk<'a> {
     }
 }
 
+/// Member objects of `text` at the byte offsets `starts` (each where one begins: a
+/// member of a page, or one kept as the JSON text it was sent as), read by the page's
+/// rules into [`Member`]s, in one walk; `None` for a place that holds no member object
+/// with a distinct id.
+pub fn read_members(text: &[u8], starts: &[usize]) -> Vec<Option<Member>> {
+    let mut walk = Walk::new(text, &ValidateOptions::default(), Build::Member);
+    let mut read = |start| {
+        walk.reader = Reader::new(text, start);
+        walk.member(0).ok()?;
+        walk.members.pop()
+    };
+    starts.iter().map(|&start| read(start)).collect()
+}
+
 /// The largest integer a JavaScript number holds exactly (2^53).
 const MAX_SAFE_INTEGER: i128 = 1 << 53;
 
@@ -954,6 +984,26 @@ mod tests {
         );
         let (report, listing) = super::validate_payload_with_ids(b"{", &options, true);
         assert!(!report.valid && listing.ids.is_empty() && listing.member_spans.is_empty());
+    }
+
+    #[test]
+    fn what_the_real_sender_leaves_out_is_noted_after_every_warning_and_never_cut() {
+        // 150 repeated ids (a warning each, cut at 100), an unknown key after
+        // "parameters", no page_info and no description.
+        let members: Vec<String> = (0..151).map(|_| r#"{"mixpanel_distinct_id":"x"}"#.to_string()).collect();
+        let body = format!(
+            r#"{{"action":"members","parameters":{{"mixpanel_project_id":"1","mixpanel_cohort_id":"2","mixpanel_cohort_name":"n","mixpanel_session_id":"s","members":[{}]}},"extra":1}}"#,
+            members.join(",")
+        );
+        let report = super::validate_payload(body.as_bytes(), &super::ValidateOptions::default());
+        assert!(report.valid);
+        let codes: Vec<(&str, bool)> = report.warnings.iter().map(|p| (p.code.as_str(), super::is_note(p))).collect();
+        assert_eq!(codes.len(), 103, "{codes:?}");
+        assert!(codes[..101].iter().all(|&(_, note)| !note), "{codes:?}");
+        assert_eq!(codes[101..], [("missing_field", true), ("no_page_info", true)]);
+        let json = crate::json::ToJson::to_json(&report);
+        assert!(json.contains(r#""info":[{"code":"missing_field""#), "{json}");
+        assert!(report.warnings[101].line.is_some(), "notes are located like the rest");
     }
 
     #[test]

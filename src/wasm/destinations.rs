@@ -6,7 +6,9 @@ use super::identity::braze_rule;
 use super::payload::read_page;
 use crate::args::read_upload_records;
 use crate::destinations;
+use crate::identity::IdentityRule;
 use crate::json::ToJson;
+use crate::payload::CohortPage;
 use wasm_bindgen::prelude::*;
 
 /// `format: "objects"` (default) gives `{ d }` objects; `"json"` gives each upload's
@@ -56,7 +58,7 @@ fn clevertap_ts(ts: &Raw, name: &str) -> Result<u64, JsValue> {
 }
 
 /// Braze needs the cohort's id in every request.
-fn braze_page(page: &JsValue) -> Result<crate::payload::CohortPage, JsValue> {
+fn braze_page(page: &JsValue) -> Result<CohortPage, JsValue> {
     let page = read_page(page)?;
     if page.cohort_id.is_empty() {
         return Err(invalid("the page has no cohortId"));
@@ -76,7 +78,15 @@ pub fn braze_cohort_changes(page: JsValue, options: JsValue) -> Exported {
 /// `braze`: `{ requests, skipped }`, request bodies as JSON text.
 #[wasm_bindgen(js_name = forwardingRequests)]
 pub fn forwarding_requests(page: JsValue, options_value: JsValue) -> Result<JsValue, JsValue> {
-    let [clevertap, braze] = options(&options_value, "options", ["clevertap", "braze"])?;
+    let (ts, rule) = forwarding_options(&options_value)?;
+    let page = if rule.is_some() { braze_page(&page)? } else { read_page(&page)? };
+    requests_of(&page, ts, rule)
+}
+
+/// `forwardingRequests`' options: CleverTap's upload time and Braze's rule, each when
+/// its destination is wanted.
+pub(super) fn forwarding_options(options_value: &JsValue) -> Result<(Option<u64>, Option<IdentityRule>), JsValue> {
+    let [clevertap, braze] = options(options_value, "options", ["clevertap", "braze"])?;
     let wanted = |raw: &Raw| !raw.value().is_undefined() && !raw.value().is_null();
     let ts = match wanted(&clevertap) {
         true => {
@@ -86,15 +96,19 @@ pub fn forwarding_requests(page: JsValue, options_value: JsValue) -> Result<JsVa
         false => None,
     };
     let rule = if wanted(&braze) { Some(braze_rule(braze.value(), false)?) } else { None };
-    let page = if rule.is_some() { braze_page(&page)? } else { read_page(&page)? };
+    Ok((ts, rule))
+}
+
+/// `forwardingRequests`' result for `page`.
+pub(super) fn requests_of(page: &CohortPage, ts: Option<u64>, rule: Option<IdentityRule>) -> Result<JsValue, JsValue> {
     let texts = |bodies: Vec<String>| bodies.into_iter().map(JsValue::from).collect::<js_sys::Array>();
     let out = js_sys::Object::new();
     let set =
         |on: &js_sys::Object, key: &str, value: &JsValue| js_sys::Reflect::set(on, &JsValue::from_str(key), value);
-    set(&out, "clevertap", &ts.map_or(JsValue::NULL, |ts| texts(destinations::clevertap_uploads(&page, ts)).into()))?;
+    set(&out, "clevertap", &ts.map_or(JsValue::NULL, |ts| texts(destinations::clevertap_uploads(page, ts)).into()))?;
     let braze = match rule {
         Some(rule) => {
-            let changes = destinations::braze_cohort_changes(&page, &rule);
+            let changes = destinations::braze_cohort_changes(page, &rule);
             let both = js_sys::Object::new();
             set(&both, "requests", &texts(changes.requests))?;
             set(&both, "skipped", &js_sys::JSON::parse(&changes.skipped.to_json())?)?;

@@ -1,6 +1,6 @@
 //! Exports for "Webhook payloads" (docs/api.md).
 
-use super::convert::{json, options, type_name, value, whole_number, BindingError, Exported, Raw, WebhookBody};
+use super::convert::{invalid, json, options, type_name, value, whole_number, BindingError, Exported, Raw, WebhookBody};
 use crate::payload::{self, ValidateOptions, ValidationReport, WebhookError, DEFAULT_FAILURE_STATUS};
 use crate::problem::{Problem, ProblemCode};
 use wasm_bindgen::prelude::*;
@@ -63,11 +63,6 @@ pub fn validate_payload(body: JsValue, options_value: JsValue) -> Exported {
         Ok(body) => body,
         Err(problem) => return json(&rejected_body(problem)),
     };
-    if !ids && !spans {
-        let mut report = payload::validate_payload(&body.bytes, &options);
-        body.place(report.errors.iter_mut().chain(report.warnings.iter_mut()));
-        return json(&report);
-    }
     let (mut report, listing) = payload::validate_payload_with_ids(&body.bytes, &options, spans);
     body.place(report.errors.iter_mut().chain(report.warnings.iter_mut()));
     // One object: the report's fields, then what was asked for.
@@ -93,7 +88,7 @@ fn write_ids(w: &mut crate::json::JsonWriter, report: &ValidationReport, ids: &[
     }
     w.end_array();
     if let (true, Some(action)) = (report.valid, report.action.as_deref().and_then(crate::payload::Action::parse)) {
-        let key = crate::state::fingerprint(action, ids.iter().map(|id| &**id));
+        let key = payload::fingerprint(action, ids);
         w.key("fingerprint").string(&crate::state::fingerprint_hex(key));
     }
 }
@@ -106,13 +101,112 @@ fn write_member_spans(w: &mut crate::json::JsonWriter, body: &WebhookBody, spans
         w.null();
         return;
     }
-    let bytes: Vec<usize> = spans.iter().flat_map(|&(start, end)| [start, end]).collect();
-    let bom = usize::from(body.bytes.starts_with(&[0xEF, 0xBB, 0xBF]));
     w.begin_array();
-    for unit in crate::text::utf16_offsets(&body.bytes, &bytes) {
-        w.uint((unit - bom) as u64);
+    for unit in utf16_spans(&body.bytes, spans) {
+        w.uint(unit as u64);
     }
     w.end_array();
+}
+
+/// Byte spans of `body` as flat `start, end` offsets into its text as `TextDecoder`
+/// decodes it (UTF-16 units, a leading byte order mark dropped).
+fn utf16_spans(body: &[u8], spans: &[(usize, usize)]) -> Vec<usize> {
+    let bytes: Vec<usize> = spans.iter().flat_map(|&(start, end)| [start, end]).collect();
+    let bom = usize::from(body.starts_with(&[0xEF, 0xBB, 0xBF]));
+    crate::text::utf16_offsets(body, &bytes).into_iter().map(|unit| unit - bom).collect()
+}
+
+/// A body a receiver logged when it answered it, read once to apply it (the receiver's
+/// `pkg/receiver/page.js`; not part of the package's API): what the tracker, the store
+/// and the destinations take, each in its own form, and the page's members for the
+/// destinations, read from the body held here rather than from text handed back.
+#[wasm_bindgen]
+pub struct LoggedPage {
+    inner: payload::LoggedPage,
+}
+
+#[wasm_bindgen]
+impl LoggedPage {
+    /// Reads `bytes`, the body as sent (`part_bytes`: the most bytes of ids in one part).
+    #[wasm_bindgen(constructor)]
+    pub fn new(bytes: Vec<u8>, part_bytes: usize) -> Result<LoggedPage, JsValue> {
+        let inner = payload::LoggedPage::read(bytes, part_bytes).map_err(|_| invalid("the body is not a valid page"))?;
+        Ok(LoggedPage { inner })
+    }
+
+    /// What the receiver takes, in one crossing: `[head, fingerprint, spans, part, count,
+    /// part, count, …]`. `head`: the page without its members, as `parsePayload` gives it
+    /// (JSON text); `fingerprint`: a pageless page's content key, else null; `spans`: where
+    /// each member object is in the body's text, flat `start, end` UTF-16 offsets (a
+    /// Uint32Array); then the distinct ids in page order as JSON array texts, each with how
+    /// many ids it holds.
+    pub fn parts(&self) -> js_sys::Array {
+        let logged = &self.inner;
+        let spans: Vec<u32> =
+            utf16_spans(&logged.body, &logged.member_spans).into_iter().map(|unit| unit as u32).collect();
+        let out = js_sys::Array::of3(
+            &JsValue::from(crate::json::ToJson::to_json(&logged.page)),
+            &logged.fingerprint.map_or(JsValue::NULL, |key| JsValue::from(crate::state::fingerprint_hex(key))),
+            &js_sys::Uint32Array::from(&spans[..]),
+        );
+        for (text, count) in &logged.id_parts {
+            out.push(&JsValue::from_str(text));
+            out.push(&JsValue::from(*count as u32));
+        }
+        out
+    }
+
+    /// `forwardingRequests`' result for a change of this page's cohort (`remove`: members
+    /// who left), in the order `places` gives: a member's place in this page, or one of
+    /// the members the store kept, in turn: -1 for one kept as its JSON text, -2 for one
+    /// kept as its id alone, each the next `start, end` span of the UTF-8 `kept`.
+    pub fn requests(
+        &mut self,
+        remove: bool,
+        places: &[i32],
+        kept: &[u8],
+        spans: &[u32],
+        options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let (ts, rule) = super::destinations::forwarding_options(&options)?;
+        let logged = &mut self.inner;
+        // The kept texts go after the body for the one read, each read where it starts
+        // (an id's bytes read as no member); they go again after.
+        let length = logged.body.len();
+        logged.body.extend_from_slice(kept);
+        let (mut starts, mut k) = (Vec::new(), 0);
+        for &at in places {
+            starts.push(match at {
+                0.. => logged.member_spans.get(at as usize).map_or(usize::MAX, |span| span.0),
+                _ => {
+                    k += 2;
+                    length + spans.get(k - 2).copied().unwrap_or(u32::MAX) as usize
+                }
+            });
+        }
+        let mut read = Vec::new();
+        k = 0;
+        for (member, &at) in payload::read_members(&logged.body, &starts).into_iter().zip(places) {
+            k += if at < 0 { 2 } else { 0 };
+            read.extend(match at {
+                -2 => spans
+                    .get(k - 2..k)
+                    .and_then(|span| logged.body.get(length + span[0] as usize..length + span[1] as usize))
+                    .map(|id| payload::Member::with_id(String::from_utf8_lossy(id).into_owned())),
+                _ => member,
+            });
+        }
+        logged.body.truncate(length);
+        // The page's head with these members, for the builders (put back after).
+        let page = &mut logged.page;
+        let action = page.action;
+        page.action = if remove { payload::Action::RemoveMembers } else { payload::Action::AddMembers };
+        page.members = read;
+        let built = super::destinations::requests_of(page, ts, rule);
+        page.action = action;
+        page.members = Vec::new();
+        built
+    }
 }
 
 /// A body that must be one: anything else throws `invalid_argument` with its problem.

@@ -10,14 +10,14 @@ import { captured } from "../lib/errors.mjs";
 const { validatePayload, parsePayload, webhookResponse, classifyStatus, retryDelays, CohortSyncError } = cs;
 const T = { timeout: 60_000 }; // a hang fails the test instead of the run
 
-const all = (report) => [...report.errors, ...report.warnings];
+const all = (report) => [...report.errors, ...report.warnings, ...report.info];
 const codes = (report) => all(report).map((p) => p.code);
 const VALID = validatePayload(bytes(payload()));
 
 /** The report must be well formed, whatever the input was. */
 function assertReportShape(r) {
   assert.equal(typeof r.valid, "boolean");
-  assert.ok(Array.isArray(r.errors) && Array.isArray(r.warnings));
+  assert.ok(Array.isArray(r.errors) && Array.isArray(r.warnings) && Array.isArray(r.info));
   assert.equal(r.valid, r.errors.length === 0);
   for (const p of all(r)) {
     assert.equal(typeof p.code, "string");
@@ -137,6 +137,31 @@ describe("validatePayload", () => {
       if (path !== undefined) assert.ok(found.some((p) => p.path === path), `${code} at ${path}: ${JSON.stringify(found)}`);
     });
   }
+
+  test("what the real sender leaves out is a note (info), not a warning", T, () => {
+    const r = validatePayload(text(payload((p) => {
+      delete p.parameters.page_info;
+      delete p.parameters.mixpanel_cohort_description;
+    })));
+    assert.equal(r.valid, true);
+    assert.deepEqual(r.warnings, []);
+    assert.deepEqual(r.info.map((p) => [p.code, p.path]), [["missing_field", "/parameters/mixpanel_cohort_description"], ["no_page_info", "/parameters/page_info"]]);
+    // Only the description: a missing cohort name is still a warning.
+    const named = validatePayload(text(payload((p) => delete p.parameters.mixpanel_cohort_name)));
+    assert.deepEqual(named.warnings.map((p) => [p.code, p.path]), [["missing_field", "/parameters/mixpanel_cohort_name"]]);
+    assert.deepEqual(named.info, []);
+  });
+
+  test("a body cut short says so, where it ends", T, () => {
+    const whole = text(payload());
+    for (const end of [whole.indexOf('"Power users"') + 4, whole.indexOf("page_count") + 14, whole.length - 3, whole.length - 1]) {
+      const cut = whole.slice(0, end);
+      const [p] = validatePayload(cut).errors;
+      assert.equal(p.code, "invalid_json", cut.slice(-20));
+      assert.match(p.message, /^the body ends early, .*: it looks cut off$/);
+      assert.equal(p.offset, new TextEncoder().encode(cut).length, `at the end: ${p.message}`);
+    }
+  });
 
   test("problems past the limit are summarised, not listed", T, () => {
     const r = validatePayload(text(payload((p) => (p.parameters.members = Array.from({ length: 5000 }, () => ({ mixpanel_distinct_id: "" }))))));

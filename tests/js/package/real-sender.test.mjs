@@ -26,11 +26,12 @@ const body = (action, session, members, pageInfo) =>
 const codes = (problems) => problems.map((p) => p.code);
 
 describe("the real sender's bodies", () => {
-  test("are valid: no_page_info and the missing description are warnings; integrationId is read", () => {
+  test("are valid with no warnings: no_page_info and the missing description are notes (info); integrationId is read", () => {
     for (const input of [JSON.stringify(CAPTURED), new TextEncoder().encode(JSON.stringify(CAPTURED)), CAPTURED]) {
       const report = validatePayload(input);
       assert.equal(report.valid, true, JSON.stringify(report.errors));
-      assert.deepEqual(codes(report.warnings).sort(), ["missing_field", "no_page_info"]);
+      assert.deepEqual(report.warnings, []);
+      assert.deepEqual(codes(report.info), ["missing_field", "no_page_info"]);
       assert.equal(report.integrationId, "0");
       assert.equal(report.page, null);
     }

@@ -147,17 +147,18 @@ function measureTabs(page) {
 }
 
 describe("the pages in Firefox (firefox-esr over WebDriver BiDi)", () => {
-  test("the validator: the real sender's body is valid with warnings and answered 200; the Diff tab; axe-core, light and dark", T, async () => {
+  test("the validator: the real sender's body is valid, with notes and no warnings, and answered 200; the Diff tab; axe-core, light and dark", T, async () => {
     for (const scheme of SCHEMES) {
       const page = await open("www/index.html", { scheme });
       assert.equal(await page.$eval("html", (h) => h.dataset.ready), "true", await text(page, "#boot"));
       await axe(page, `${scheme}: empty`);
 
       await paste(page, realSender);
-      assert.equal(await page.$eval("#verdict", (v) => v.dataset.state), "warning", "valid, with warnings");
-      assert.match(await text(page, "#verdict"), /members · pageless · 2 members/);
-      const codes = await page.$$eval("#problems button.problem", (bs) => bs.map((b) => b.dataset.code));
-      assert.ok(codes.includes("no_page_info"), `the missing page_info is a warning (${codes})`);
+      assert.equal(await page.$eval("#verdict", (v) => v.dataset.state), "valid", "valid, with no warnings");
+      assert.match(await text(page, "#verdict"), /\bValid members · pageless · 2 members/);
+      assert.equal(await page.$$eval("#problems button.problem", (bs) => bs.length), 0, "no problems");
+      const codes = await page.$$eval("#notes button.problem", (bs) => bs.map((b) => b.dataset.code));
+      assert.deepEqual(codes, ["missing_field", "no_page_info"], "what Mixpanel leaves out is noted");
       assert.equal(await text(page, "#response-status"), "HTTP/1.1 200 OK");
       const [, reply] = (await text(page, "#response-body")).split("\n\n");
       assert.equal(JSON.parse(reply).status, "success");
