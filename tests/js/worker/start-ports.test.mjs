@@ -5,33 +5,15 @@
 // No wrangler dev is started here, so this runs in seconds.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { after, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { freePort, repoRoot } from "../lib/start.mjs";
 
 const T = { timeout: 60_000 };
-
-function repoRoot() {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "scripts/start.mjs")) || !existsSync(join(dir, "worker/wrangler.toml"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("repository root not found above the test");
-    dir = up;
-  }
-  return dir;
-}
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createTcpServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 /** A plain HTTP server on 127.0.0.1 that answers 200 to anything and records each request. */
 async function squatter() {

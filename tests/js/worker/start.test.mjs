@@ -6,30 +6,11 @@
 // letters for the console to show.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
-
-function repoRoot() {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "scripts/start.mjs")) || !existsSync(join(dir, "worker/wrangler.toml"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("repository root not found above the test");
-    dir = up;
-  }
-  return dir;
-}
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
+import { freePort, repoRoot } from "../lib/start.mjs";
 
 test("start --check: the Worker under wrangler dev takes a replayed sync; the pages are served; the console has dead letters to show", { timeout: 240_000 }, async () => {
   const persist = mkdtempSync(join(tmpdir(), "cohort-sync-start-"));
