@@ -24,10 +24,7 @@ export function createPreparePool({ size, workerData }) {
     waiting.clear();
   };
   const workers = Array.from({ length: size }, () => {
-    // The process's flags, less --input-type, which a worker started from a file refuses
-    // (a loader started by `node --input-type=module -e …`).
-    const execArgv = process.execArgv.filter((flag) => !flag.startsWith("--input-type"));
-    const worker = new Worker(new URL("./prepare-worker.js", import.meta.url), { workerData, execArgv });
+    const worker = startWorker(workerData);
     worker.on("message", (message) => {
       const pending = waiting.get(message.id);
       if (pending === undefined) return;
@@ -57,4 +54,22 @@ export function createPreparePool({ size, workerData }) {
       await Promise.all(workers.map((worker) => worker.terminate()));
     },
   };
+}
+
+/**
+ * A worker given the process's flags (a `--require` or `--import` hook the user relies
+ * on), less --input-type, which a worker started from a file refuses (a loader started by
+ * `node --input-type=module -e …`). A worker refuses V8's flags too (`node
+ * --max-old-space-size=…`): those are the whole process's already, and this worker needs
+ * no flag of its own, so it then starts with none.
+ */
+function startWorker(workerData) {
+  const url = new URL("./prepare-worker.js", import.meta.url);
+  const execArgv = process.execArgv.filter((flag) => !flag.startsWith("--input-type"));
+  try {
+    return new Worker(url, { workerData, execArgv });
+  } catch (error) {
+    if (error?.code !== "ERR_WORKER_INVALID_EXEC_ARGV") throw error;
+    return new Worker(url, { workerData, execArgv: [] });
+  }
 }

@@ -385,6 +385,24 @@ describe("cohort-sync load (the command)", () => {
     assert.match(refused.stderr, /refused the credentials/);
     assert.doesNotMatch(refused.stderr, /wrong/);
   });
+
+  test("started by node with V8's flags (--max-old-space-size…), which a worker thread refuses: the load still runs on its threads", T, async () => {
+    mp.reset();
+    const file = ndjson("v8-flags.ndjson", Array.from({ length: 300 }, (_, i) => ({ id: `v8-${i}`, name: "E", user: `u${i}`, at: NOW })));
+    const args = ["--from", file, "--object", "events", "--key", "id", "--event", "name", "--distinct-id", "user", "--time", "at", "--api", mp.url, "--state", join(dir, "v8-flags.db"), "--threads", "1", "--json"];
+    const result = await new Promise((resolve) => {
+      const child = spawn(process.execPath, ["--max-old-space-size=512", "--max-semi-space-size=4", bin, "load", ...args], { env: { PATH: process.env.PATH, ...ENV }, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c) => (stdout += c));
+      child.stderr.on("data", (c) => (stderr += c));
+      child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout);
+    assert.deepEqual([summary.read, summary.sent], [300, 300]);
+    assert.equal(mp.events().length, 300);
+  });
 });
 
 describe("the state file", () => {
