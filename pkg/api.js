@@ -388,7 +388,7 @@ export class LoadState {
    * the last the checksum), joined they are `toBytes()`: a state of 10M keys (160 MB)
    * is never copied whole. The state must not change until the last part is taken.
    */
-  *toParts(maxBytes = 16 * 1024 * 1024) {
+  *toParts(maxBytes = 2 * 1024 * 1024) {
     let done = false;
     try {
       for (;;) {

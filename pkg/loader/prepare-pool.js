@@ -64,12 +64,15 @@ export function createPreparePool({ size, workerData }) {
  * no flag of its own, so it then starts with none.
  */
 function startWorker(workerData) {
+  // A young generation of 8 MB rather than V8's default (about 32 here): a 1M-event load's
+  // RSS was 30 MB lower, and 200k events loaded no slower (its garbage dies young).
+  const resourceLimits = { maxYoungGenerationSizeMb: 8 };
   const url = new URL("./prepare-worker.js", import.meta.url);
   const execArgv = process.execArgv.filter((flag) => !flag.startsWith("--input-type"));
   try {
-    return new Worker(url, { workerData, execArgv });
+    return new Worker(url, { workerData, execArgv, resourceLimits });
   } catch (error) {
     if (error?.code !== "ERR_WORKER_INVALID_EXEC_ARGV") throw error;
-    return new Worker(url, { workerData, execArgv: [] });
+    return new Worker(url, { workerData, execArgv: [], resourceLimits });
   }
 }

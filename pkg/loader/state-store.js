@@ -1,7 +1,7 @@
 // Where a load keeps what it sent between runs: a SQLite file (better-sqlite3, the
 // default `.cohort-sync-load.db`), or a PostgreSQL database (`{ postgres: url | Pool }`)
 // for loads run from more than one machine. It holds, per load name, the LoadState's bytes (the
-// wasm's compact key → checksum table, in parts of about 16 MB) and a journal of what
+// wasm's compact key → checksum table, in parts of about 2 MiB) and a journal of what
 // each batch's 2xx (or its giving up) changed since those bytes were written. A batch
 // is journalled only after its answer, and the journal is replayed on the next start:
 // a process killed at any point loses at most the batches in flight, which the next run

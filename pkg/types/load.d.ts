@@ -28,7 +28,7 @@ export class LoadState {
   static reader(): { push(bytes: Uint8Array | ArrayBuffer | DataView): void; finish(): LoadState };
   toBytes(): Uint8Array;
   /**
-   * The snapshot in parts of about `maxBytes` (16 MiB by default; whole runs, so a part
+   * The snapshot in parts of about `maxBytes` (2 MiB by default; whole runs, so a part
    * may be a little larger), which joined are {@link LoadState.toBytes}: a large state is
    * never copied whole. The state must not change until the last part is taken.
    */
