@@ -11,7 +11,7 @@ import { Profiles } from "./profiles.js";
 import { Registry } from "./registry.js";
 import { handleRequest } from "./routes.js";
 import { serialised } from "./serial.js";
-import { readSettings } from "./settings.js";
+import { checkSettingNames, readSettings } from "./settings.js";
 import { storageDatabase } from "./database.js";
 import { openPool, postgresSpace, prepareShared } from "./postgres.js";
 import { openDatabase, sqliteSpace } from "./sqlite.js";
@@ -261,6 +261,7 @@ function postgresStore(target, settings) {
  * names, and the options that stand for some of them, which win.
  */
 function settingsFrom(options) {
+  checkSettingNames(options.settings ?? {}, "the option settings");
   const values = { ...(options.settings ?? {}) };
   const aliases = {};
   const set = (name, option, value = options[option]) => {

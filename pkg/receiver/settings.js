@@ -228,6 +228,44 @@ export function readSettings(values = {}, { aliases = {} } = {}) {
   return settings;
 }
 
+/**
+ * Throws a SettingError for a name in `values` that is no setting (a typo would otherwise
+ * leave its setting at the default, a destination quietly off), naming the nearest one.
+ * For hosts whose values hold settings only: a Worker's `env` holds its bindings too.
+ */
+export function checkSettingNames(values, where) {
+  const names = SETTINGS.map((setting) => setting.name);
+  for (const name of Object.keys(values)) {
+    if (names.includes(name)) continue;
+    const error = new SettingError(name, values[name], "");
+    const near = nearest(name, names);
+    error.message = `cohort-sync: ${where} names no setting ${JSON.stringify(name)}${near ? `; did you mean ${near}?` : ""} (the settings: docs/api.md, "Settings")`;
+    throw error;
+  }
+}
+
+/** The name in `names` fewest edits from `name` (ignoring case), if it is within a third of its length. */
+function nearest(name, names) {
+  let best = null;
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const candidate of names) {
+    const distance = edits(name.toUpperCase(), candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return best;
+}
+
+/** Levenshtein distance, one row at a time. */
+function edits(a, b) {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
+}
+
 const read = new WeakMap();
 
 /**

@@ -127,6 +127,14 @@ describe("read once, at start-up", () => {
     // An option that stands for a setting is named as the caller wrote it.
     assert.throws(() => createReceiver({ db: file, maxBodyBytes: 1.5 }), /MAX_BODY_BYTES \(the option maxBodyBytes\).*"1\.5"/);
     assert.throws(() => createReceiver({ db: file, consoleOrigins: ["https://ops.example.com/", "ops.example.com"] }), /CONSOLE_ORIGINS \(the option consoleOrigins\)/);
+    // A name that is no setting (a typo would leave its destination quietly off), with the nearest named.
+    assert.throws(() => createReceiver({ db: file, settings: { CLEVERTAP_ACOUNT_ID: "acct", CLEVERTAP_PASSCODE: "pass" } }), (error) => {
+      assert.ok(error instanceof SettingError);
+      assert.equal(error.setting, "CLEVERTAP_ACOUNT_ID");
+      assert.match(error.message, /names no setting "CLEVERTAP_ACOUNT_ID"; did you mean CLEVERTAP_ACCOUNT_ID\?/);
+      return true;
+    });
+    assert.throws(() => createReceiver({ db: file, settings: { NOTHING_LIKE_IT: "1" } }), (error) => error instanceof SettingError && !/did you mean/.test(error.message) && /NOTHING_LIKE_IT/.test(error.message));
     // On PostgreSQL too, before any connection is tried.
     assert.throws(() => createReceiver({ postgres: "postgres://u@127.0.0.1:1/never", settings: { ALARM_POLL_MS: "1s" } }), /ALARM_POLL_MS.*"1s"/);
     assert.equal(existsSync(file), false);
