@@ -44,9 +44,13 @@ mkdirSync(outDir, { recursive: true });
 run("wasm-bindgen", ["--target", "web", "--no-typescript", "--out-dir", outDir, input]);
 
 // The features rustc emits by default for wasm32 must be enabled, or wasm-opt rejects
-// the module; SIMD128 because the Rust side may use it.
+// the module; SIMD128 because the Rust side may use it. The producers and
+// target_features sections say how the module was built, which no runtime reads: 198
+// bytes of the gzip budget.
 run(join(root, "node_modules/binaryen/bin/wasm-opt"), [
   "-O3",
+  "--strip-producers",
+  "--strip-target-features",
   "--enable-bulk-memory",
   "--enable-nontrapping-float-to-int",
   "--enable-sign-ext",
