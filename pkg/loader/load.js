@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 // The Node entry: the wasm is loaded when the import returns.
 import { LoadState, audienceProperties, encodeSegmentMembership, insertId as deriveInsertId } from "../node.js";
 import { RowProblem, checkMapping, createMapper, json } from "./mapping.js";
-import { checkRows, keyOf, prepareRows, requestBody } from "./prepare.js";
+import { checkRows, identityOf, keyOf, prepareRows, requestBody } from "./prepare.js";
 import { createPreparePool, defaultThreads } from "./prepare-pool.js";
 import { REGIONS, batchRanges, createSender, requestFull, requestLimit } from "./send.js";
 import { openSource } from "./sources.js";
@@ -93,6 +93,8 @@ export async function load(options) {
   // Profiles' identities are kept on every run with a state, so that a later run asked
   // for removals can remove rows that an earlier run sent.
   const keepIdentities = store !== null && object !== "events";
+  // Where a profile record's identity starts: after `{"$token":"…",` (prepare.js, identityOf).
+  const recordPrefix = Buffer.byteLength(`{"$token":${JSON.stringify(credentials.token ?? "")},`);
 
   /** Notes row `i` of a prepared chunk (its key is decoded only when it is shown). */
   const notePrepared = (outcome, prepared, i, detail) => {
@@ -122,7 +124,7 @@ export async function load(options) {
       });
       state.markSent(hashes);
       await store?.journal("sent-hashes", bytesOf(hashes));
-      if (keepIdentities) await store.keepKeys(sent.map(({ prepared, i }, at) => ({ hash: hashes[2 * at], who: prepared.who[i], props: prepared.props[i] })));
+      if (keepIdentities) await store.keepKeys(sent.map(({ prepared, i }, at) => ({ hash: hashes[2 * at], ...identityOf(prepared, i, recordPrefix) })));
       for (const { prepared, i } of sent) notePrepared("sent", prepared, i);
     }
     for (const refusal of result.refused) {
@@ -207,7 +209,7 @@ export async function load(options) {
     }
     rejectedBefore(Infinity);
   };
-  const prepareOptions = { mapper, identities: keepIdentities };
+  const prepareOptions = { mapper };
   const planChunk = (chunk) => planPrepared(prepareRows(chunk, prepareOptions));
 
   /**
@@ -307,7 +309,7 @@ export async function load(options) {
         continue;
       }
       const who = `"$distinct_id":${JSON.stringify(user)}`;
-      items.push({ n: rows[0], rows, mapped: { key: user, record: `{"$token":${JSON.stringify(credentials.token ?? "")},${who},"$set":${json(properties)}}`, who, props: [] } });
+      items.push({ n: rows[0], rows, mapped: { key: user, record: `{"$token":${JSON.stringify(credentials.token ?? "")},${who},"$set":${json(properties)}}` } });
     }
     return items;
   };
@@ -323,7 +325,7 @@ export async function load(options) {
     const threads = audiences || !source.blocks ? 0 : (options.threads ?? defaultThreads());
     if (threads > 0) {
       // NDJSON read, mapped and hashed on worker threads; planned and sent here.
-      pool = createPreparePool({ size: threads, workerData: { mapping, token: credentials.token ?? "", identities: keepIdentities, limits: source.limits } });
+      pool = createPreparePool({ size: threads, workerData: { mapping, token: credentials.token ?? "", limits: source.limits } });
       const answers = [];
       let before = 0;
       const take = async () => {

@@ -137,14 +137,17 @@ export function createMapper(mapping, { token = "", insertId } = {}) {
   // the same either way.
   const renames = rename.size > 0;
   const fastMapping = ![...rename.values()].some((name) => /^(0|[1-9]\d*)$/.test(name));
+  // Events have no removal, so no list of what they set.
+  const lists = mapping.object === "events" ? null : nameLists();
   /**
-   * `{ text, nulls, fields?, props? }`: the properties of `row` as JSON object text, the
-   * names of its null properties, and its property names (`props`, or the keys of `fields`).
+   * `{ text, nulls, props }`: the properties of `row` as JSON object text, the names of
+   * its null properties, and the names it sets (one array for every row of its shape).
    */
   const propertiesOf = (row) => {
     if (!fastMapping) return slowProperties(row);
     const fields = {};
     let nulls = null;
+    let shape = lists?.root ?? null;
     for (const column of Object.keys(row)) {
       const name = nameOf(column);
       if (name === null) continue;
@@ -173,12 +176,13 @@ export function createMapper(mapping, { token = "", insertId } = {}) {
       }
       if (name === "__proto__" || (renames && Object.hasOwn(fields, name))) return slowProperties(row);
       fields[name] = value;
+      if (shape !== null) shape = lists.step(shape, name);
     }
-    return { text: JSON.stringify(fields), nulls: nulls ?? [], fields };
+    return { text: JSON.stringify(fields), nulls: nulls ?? [], props: lists === null ? null : (shape?.list ?? Object.keys(fields)) };
   };
   const slowProperties = (row) => {
     const { out, nulls } = properties(row);
-    return { text: `{${members(out).slice(1)}}`, nulls, props: out.map(([name]) => name) };
+    return { text: `{${members(out).slice(1)}}`, nulls, props: lists === null ? null : out.map(([name]) => name) };
   };
 
   return {
@@ -207,14 +211,39 @@ export function createMapper(mapping, { token = "", insertId } = {}) {
         const record = `{"event":${JSON.stringify(event)},"properties":{"time":${time},"distinct_id":${JSON.stringify(distinctId)},"$insert_id":${JSON.stringify(id)}${rest}}`;
         return { key, record, insertId: id };
       }
-      const { text: set, nulls, fields, props } = propertiesOf(row);
+      const { text: set, nulls, props } = propertiesOf(row);
       const unset = mapping.nulls === "unset" && nulls.length > 0 ? `,"$unset":${JSON.stringify(nulls)}` : "";
       const who =
         mapping.object === "users"
           ? `"$distinct_id":${JSON.stringify(idText(row, mapping.distinctId, "distinct_id"))}`
           : `"$group_key":${JSON.stringify(idText(row, mapping.groupKey, "group_key"))},"$group_id":${JSON.stringify(idText(row, mapping.groupId, "group_id"))}`;
-      // `who` and `props` are what a later removal of this row needs (load.js, removed).
-      return { key, record: `{"$token":${JSON.stringify(token)},${who},"$set":${set}${unset}}`, who, props: props ?? Object.keys(fields) };
+      // `props` is what a later removal of this row needs (load.js, removed).
+      return { key, record: `{"$token":${JSON.stringify(token)},${who},"$set":${set}${unset}}`, props };
+    },
+  };
+}
+
+/**
+ * Lists of property names, interned: the rows of one shape share one array, so that a
+ * chunk hands each list to another thread once (prepare.js). A tree of the names in the
+ * order they come; at most `limit` lists, then `step` gives null and the caller makes
+ * its own.
+ */
+function nameLists(limit = 4096) {
+  const root = { next: new Map(), list: [] };
+  let count = 1;
+  return {
+    root,
+    step(node, name) {
+      if (node === null) return null;
+      let child = node.next.get(name);
+      if (child === undefined) {
+        if (count >= limit) return null;
+        count++;
+        child = { next: new Map(), list: [...node.list, name] };
+        node.next.set(name, child);
+      }
+      return child;
     },
   };
 }

@@ -10,7 +10,7 @@ export function defaultThreads() {
 }
 
 /**
- * `size` workers given `workerData` ({ mapping, token, identities, limits }):
+ * `size` workers given `workerData` ({ mapping, token, limits }):
  * `{ run(block) → Promise<{ read, prepared }>, close() }`.
  */
 export function createPreparePool({ size, workerData }) {

@@ -9,13 +9,13 @@ import { createMapper } from "./mapping.js";
 import { prepareRows, transferables } from "./prepare.js";
 import { rowsOfBlock } from "./sources/ndjson.js";
 
-const { mapping, token, identities, limits } = workerData;
+const { mapping, token, limits } = workerData;
 const mapper = createMapper(mapping, { token, insertId: (event, key) => insertId(event, key) });
 
 parentPort.on("message", ({ id, block }) => {
   try {
     const items = rowsOfBlock(block, { ...limits, plainRows: true });
-    const prepared = prepareRows(items, { mapper, identities });
+    const prepared = prepareRows(items, { mapper });
     parentPort.postMessage({ id, read: items.length, prepared }, transferables(prepared));
   } catch (error) {
     parentPort.postMessage({ id, error: { message: String(error?.message ?? error), stack: error?.stack, code: error?.code } });

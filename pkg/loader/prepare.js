@@ -11,13 +11,14 @@ const decoder = new TextDecoder();
 /**
  * Prepares `items` (`{ n, row }`, `{ n, error }`, or `{ n, rows, mapped }` for an
  * audiences user) with `mapper`. Returns
- * `{ count, n, many, keys, keyEnds, records, recordEnds, hashes, who, props, rejected }`:
+ * `{ count, n, many, keys, keyEnds, records, recordEnds, hashes, propLists, propsOf, rejected }`:
  * the rows ready to plan (row numbers; each row's source rows for audiences; keys each
  * ended by NUL and records each ended by a line feed, with where each ends; the key
- * hash and record checksum pairs; profiles' identities when `identities`), and the
- * rows rejected here, in order (`{ n, rows?, key, code, field, message }`).
+ * hash and record checksum pairs; for profiles, the distinct lists of property names
+ * set and each row's list in them), and the rows rejected here, in order
+ * (`{ n, rows?, key, code, field, message }`).
  */
-export function prepareRows(items, { mapper, identities = false }) {
+export function prepareRows(items, { mapper }) {
   const rejected = [];
   const mapped = [];
   for (const item of items) {
@@ -39,6 +40,18 @@ export function prepareRows(items, { mapper, identities = false }) {
     }
   }
   const records = lineEnded(mapped);
+  // Rows of one shape share a list (mapping.js), so a chunk holds few, each passed once.
+  let propLists = null;
+  let propsOf = null;
+  if (mapped.some((row) => row.props)) {
+    const index = new Map();
+    propLists = [];
+    propsOf = Int32Array.from(mapped, ({ props = [] }) => {
+      let at = index.get(props);
+      if (at === undefined) index.set(props, (at = propLists.push(props) - 1));
+      return at;
+    });
+  }
   const keys = encoder.encode(mapped.length === 0 ? "" : `${mapped.map((row) => row.key).join("\u0000")}\u0000`);
   return {
     count: mapped.length,
@@ -49,8 +62,8 @@ export function prepareRows(items, { mapper, identities = false }) {
     records,
     recordEnds: ends(records, 10, mapped.length),
     hashes: mapped.length === 0 ? new BigUint64Array(0) : LoadState.rowHashes(keys, records),
-    who: identities ? mapped.map((row) => row.who) : null,
-    props: identities ? mapped.map((row) => row.props) : null,
+    propLists,
+    propsOf,
     rejected,
   };
 }
@@ -85,7 +98,7 @@ function ends(bytes, end, count) {
 
 /** The buffers of a prepared chunk, to hand it to another thread without copying. */
 export function transferables(prepared) {
-  return [prepared.n, prepared.keys, prepared.keyEnds, prepared.records, prepared.recordEnds, prepared.hashes].map((array) => array.buffer);
+  return [prepared.n, prepared.keys, prepared.keyEnds, prepared.records, prepared.recordEnds, prepared.hashes, prepared.propsOf].filter(Boolean).map((array) => array.buffer);
 }
 
 /** Row `i`'s key, as text. */
@@ -102,6 +115,21 @@ export function recordRange(prepared, i) {
 export function recordOf(prepared, i) {
   const [start, end] = recordRange(prepared, i);
   return decoder.decode(prepared.records.subarray(start, end));
+}
+
+/**
+ * Who profile row `i` is and which properties it set (`{ who, props }`: the record's
+ * identity as JSON members, and the names under `$set`), what a later removal of it
+ * needs; asked only for rows sent. `prefix` is the length of the records' shared start,
+ * `{"$token":"…",`. The identity runs from there to `,"$set":`, which no JSON string in
+ * it can hold (a quote inside a string is escaped, so `,"` never occurs in one).
+ */
+export function identityOf(prepared, i, prefix) {
+  const [start, end] = recordRange(prepared, i);
+  const { buffer, byteOffset } = prepared.records;
+  const record = Buffer.from(buffer, byteOffset + start + prefix, end - start - prefix);
+  const who = record.toString("utf8", 0, record.indexOf(',"$set":'));
+  return { who, props: prepared.propsOf === null ? [] : prepared.propLists[prepared.propsOf[i]] };
 }
 
 /**

@@ -259,6 +259,21 @@ describe("profiles", () => {
     assert.ok(mp.requests.every((r) => r.count <= 200));
     assert.deepEqual(mp.groups().get("company_id\u00001234567890123456449"), { name: "Company 449", employees: 449 });
   });
+
+  test("groups gone from the source get $unset of what they set, ids that look like JSON included; each shape of row its own list", T, async () => {
+    mp.reset();
+    // Ids holding what a record's text is made of: a removal must still name the right group.
+    const ids = ['g-1', 'g","$set":{"x":1}', 'g\\",\\"$set', "g-\u00e9\u{1F600}"];
+    const rows = ids.map((id, i) => (i % 2 === 0 ? { id, plan: "pro" } : { id, seats: i, region: "eu" }));
+    const mapping = { object: "groups", groupKey: { value: "company" }, groupId: "id" };
+    const state = join(dir, "groups-removed.db");
+    assert.equal((await run({ source: { file: ndjson("groups-removed.ndjson", rows) }, mapping, state })).sent, 4);
+    for (const [i, id] of ids.entries()) assert.deepEqual(mp.groups().get(`company\u0000${id}`), i % 2 === 0 ? { plan: "pro" } : { seats: i, region: "eu" });
+    const after = await run({ source: { file: ndjson("groups-removed.ndjson", rows.slice(0, 1)) }, mapping, state, removed: "unset" });
+    assert.deepEqual([after.sent, after.removed], [0, 3]);
+    for (const id of ids.slice(1)) assert.deepEqual(mp.groups().get(`company\u0000${id}`), {}, id);
+    assert.deepEqual(mp.groups().get("company\u0000g-1"), { plan: "pro" });
+  });
 });
 
 describe("PostgreSQL", () => {
