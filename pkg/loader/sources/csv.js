@@ -19,15 +19,36 @@ const LF = 10;
 const CR = 13;
 
 /** Rows `{ n, row }` / `{ n, error }` of CSV `chunks` (Buffers, BOM already gone). */
-export async function* csvRows(chunks, { maxRowBytes, delimiter = "," }) {
+export async function* csvRows(chunks, options) {
+  for await (const rows of csvBatches(chunks, options)) yield* rows;
+}
+
+/** The same rows, in arrays: those each chunk ends (a few hundred), or the last ones. */
+export async function* csvBatches(chunks, options) {
+  const reader = createCsvReader(options);
+  for await (const chunk of chunks) {
+    const rows = reader.feed(chunk);
+    if (rows.length > 0) yield rows;
+  }
+  const rows = reader.end();
+  if (rows.length > 0) yield rows;
+}
+
+/**
+ * A CSV reader fed chunk by chunk: `feed(chunk)` and `end()` each give the rows (and row
+ * errors) whose records they finished. `columns`: the header's names, when the bytes
+ * start after the header (a block read on another thread); `firstLine`: the line the
+ * bytes start at. Throws a source error for a header that cannot be one.
+ */
+export function createCsvReader({ maxRowBytes, delimiter = ",", columns: given = null, firstLine = 1 }) {
   if (typeof delimiter !== "string" || Buffer.byteLength(delimiter) !== 1 || delimiter === '"' || delimiter === "\n" || delimiter === "\r") {
     throw new TypeError("csv: the delimiter must be one ASCII character other than a quote or a line break");
   }
   const DELIMITER = delimiter.charCodeAt(0);
 
-  let columns = null;
+  let columns = given;
   let n = 0;
-  let line = 1;
+  let line = firstLine;
   // The record being read: its bytes (unquoted), and where each field ends and whether
   // it was quoted.
   let record = Buffer.allocUnsafe(4096);
@@ -37,7 +58,7 @@ export async function* csvRows(chunks, { maxRowBytes, delimiter = "," }) {
   const quoted = [];
   let fieldQuoted = false;
   let state = FIELD_START;
-  let recordLine = 1;
+  let recordLine = firstLine;
   let started = false;
 
   const push = (b) => {
@@ -111,7 +132,8 @@ export async function* csvRows(chunks, { maxRowBytes, delimiter = "," }) {
     return { n, row };
   };
 
-  for await (const chunk of chunks) {
+  const feed = (chunk) => {
+    const rows = [];
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i];
       if (!started) {
@@ -176,19 +198,29 @@ export async function* csvRows(chunks, { maxRowBytes, delimiter = "," }) {
       // A line feed outside quotes: the record ends.
       endField(true);
       const result = endRecord();
-      if (result !== null) yield result;
+      if (result !== null) rows.push(result);
     }
-  }
+    return rows;
+  };
 
-  if (state === QUOTED) {
-    const at = recordLine;
-    if (columns === null) throw sourceError("source_error", `the CSV header (line ${at}) has a quoted field that is never closed`);
-    yield { n: ++n, error: { code: "csv_quote", message: `line ${at}: a quoted field is not closed before the end of the file`, line: at } };
-    return;
-  }
-  if (started) {
+  const end = () => {
+    if (state === QUOTED) {
+      const at = recordLine;
+      if (columns === null) throw sourceError("source_error", `the CSV header (line ${at}) has a quoted field that is never closed`);
+      return [{ n: ++n, error: { code: "csv_quote", message: `line ${at}: a quoted field is not closed before the end of the file`, line: at } }];
+    }
+    if (!started) return [];
     endField(true);
     const result = endRecord();
-    if (result !== null) yield result;
-  }
+    return result === null ? [] : [result];
+  };
+
+  return {
+    feed,
+    end,
+    /** The header's names, once read. */
+    get columns() {
+      return columns;
+    },
+  };
 }

@@ -5,7 +5,7 @@
 // source goes on after it where it can). What cannot go on (a missing file, a bad query,
 // a lost connection) is thrown, with `code` "source_not_found" or "source_error".
 import { openBytes, withoutBom } from "./bytes.js";
-import { csvRows } from "./csv.js";
+import { csvBatches } from "./csv.js";
 import { openDuckdb } from "./duckdb.js";
 import { jsonArrayRows } from "./json-array.js";
 import { ndjsonBatches, ndjsonBlocks } from "./ndjson.js";
@@ -71,7 +71,7 @@ function openTextSource(spec, limits) {
     const chunks = withoutBom(bytes.chunks());
     if (format === "ndjson") return ndjsonBatches(chunks, limits);
     if (format === "json") return inBatches(jsonArrayRows(chunks, limits));
-    return inBatches(csvRows(chunks, { ...limits, delimiter }));
+    return csvBatches(chunks, { ...limits, delimiter });
   };
   const opened = source(format === "tsv" ? "csv" : format, bytes.sizeBytes, bytes.bytesRead, async () => {}, parse, async () => bytes.destroy(), spec.file ?? "stdin");
   if (format === "ndjson") {
