@@ -1,4 +1,4 @@
-// A worker thread that reads NDJSON blocks and prepares their rows (prepare.js): the
+// A worker thread that reads NDJSON or CSV blocks and prepares their rows (prepare.js): the
 // same code the main thread runs, beside it, so that reading, mapping and hashing use a
 // core of their own while the main thread plans, sends and keeps the books
 // (prepare-pool.js). Row numbers here count from each block's first row; the main
@@ -7,6 +7,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { insertId } from "../node.js";
 import { createMapper } from "./mapping.js";
 import { prepareRows, transferables } from "./prepare.js";
+import { rowsOfCsvBlock } from "./sources/csv.js";
 import { rowsOfBlock } from "./sources/ndjson.js";
 
 const { mapping, token, limits } = workerData;
@@ -14,7 +15,8 @@ const mapper = createMapper(mapping, { token, insertId: (event, key) => insertId
 
 parentPort.on("message", ({ id, block }) => {
   try {
-    const items = rowsOfBlock(block, { ...limits, plainRows: true });
+    const items =
+      limits.csvDelimiter === undefined ? rowsOfBlock(block, { ...limits, plainRows: true }) : rowsOfCsvBlock(block, { maxRowBytes: limits.maxRowBytes, delimiter: limits.csvDelimiter });
     const prepared = prepareRows(items, { mapper });
     parentPort.postMessage({ id, read: items.length, prepared }, transferables(prepared));
   } catch (error) {

@@ -41,10 +41,7 @@ export async function* csvBatches(chunks, options) {
  * bytes start at. Throws a source error for a header that cannot be one.
  */
 export function createCsvReader({ maxRowBytes, delimiter = ",", columns: given = null, firstLine = 1 }) {
-  if (typeof delimiter !== "string" || Buffer.byteLength(delimiter) !== 1 || delimiter === '"' || delimiter === "\n" || delimiter === "\r") {
-    throw new TypeError("csv: the delimiter must be one ASCII character other than a quote or a line break");
-  }
-  const DELIMITER = delimiter.charCodeAt(0);
+  const DELIMITER = delimiterByte(delimiter);
 
   let columns = given;
   let n = 0;
@@ -110,7 +107,7 @@ export function createCsvReader({ maxRowBytes, delimiter = ",", columns: given =
     if (blank) return null;
 
     if (columns === null) {
-      if (tooLarge) throw sourceError("source_error", `the CSV header is ${bytes} bytes, over the limit of ${maxRowBytes}`);
+      if (tooLarge) throw headerTooLarge(bytes, maxRowBytes);
       if (!utf8) throw sourceError("source_error", "the CSV header is not valid UTF-8");
       const names = values.map((v) => v ?? "");
       const seen = new Set();
@@ -122,7 +119,7 @@ export function createCsvReader({ maxRowBytes, delimiter = ",", columns: given =
       return null;
     }
     n++;
-    if (tooLarge) return { n, error: { code: "row_too_large", message: `line ${at}: a record of ${bytes} bytes, over the limit of ${maxRowBytes}`, line: at } };
+    if (tooLarge) return { n, error: recordTooLarge(at, bytes, maxRowBytes) };
     if (!utf8) return { n, error: { code: "invalid_utf8", message: `line ${at} is not valid UTF-8`, line: at } };
     if (fieldCount !== columns.length) {
       return { n, error: { code: "csv_fields", message: `line ${at}: ${fieldCount} field${fieldCount === 1 ? "" : "s"}, the header has ${columns.length}`, line: at } };
@@ -206,8 +203,8 @@ export function createCsvReader({ maxRowBytes, delimiter = ",", columns: given =
   const end = () => {
     if (state === QUOTED) {
       const at = recordLine;
-      if (columns === null) throw sourceError("source_error", `the CSV header (line ${at}) has a quoted field that is never closed`);
-      return [{ n: ++n, error: { code: "csv_quote", message: `line ${at}: a quoted field is not closed before the end of the file`, line: at } }];
+      if (columns === null) throw headerUnclosed(at);
+      return [{ n: ++n, error: quoteUnclosed(at) }];
     }
     if (!started) return [];
     endField(true);
@@ -223,4 +220,153 @@ export function createCsvReader({ maxRowBytes, delimiter = ",", columns: given =
       return columns;
     },
   };
+}
+
+function delimiterByte(delimiter) {
+  if (typeof delimiter !== "string" || Buffer.byteLength(delimiter) !== 1 || delimiter === '"' || delimiter === "\n" || delimiter === "\r") {
+    throw new TypeError("csv: the delimiter must be one ASCII character other than a quote or a line break");
+  }
+  return delimiter.charCodeAt(0);
+}
+
+// What a record or header that cannot be read is told, by the reader or by the block
+// cutter below (which must say it the same way).
+const recordTooLarge = (at, bytes, max) => ({ code: "row_too_large", message: `line ${at}: a record of ${bytes} bytes, over the limit of ${max}`, line: at });
+const quoteUnclosed = (at) => ({ code: "csv_quote", message: `line ${at}: a quoted field is not closed before the end of the file`, line: at });
+const headerTooLarge = (bytes, max) => sourceError("source_error", `the CSV header is ${bytes} bytes, over the limit of ${max}`);
+const headerUnclosed = (at) => sourceError("source_error", `the CSV header (line ${at}) has a quoted field that is never closed`);
+
+/** A block's size once a record ends past it (a block may hold one longer record). */
+const BLOCK_BYTES = 64 * 1024;
+
+/**
+ * Blocks of whole records of CSV `chunks` (Buffers, BOM gone), to be read elsewhere
+ * (rowsOfCsvBlock, on the loader's worker threads): `{ bytes, firstLine, columns }`, or
+ * `{ oversized: { line, size } }` for a record past `maxRowBytes` (counted to its end,
+ * never held), or `{ unclosed: { line } }` for such a record whose quote the file never
+ * closes. The header is read here, by the reader itself (so a bad one throws as it does
+ * there). Records are found by the reader's own states, as far as they decide where a
+ * record ends: a quote opens a quoted field only at a field's start, and a line feed
+ * inside one is data.
+ */
+export async function* csvBlocks(chunks, { maxRowBytes, delimiter = ",", blockBytes = BLOCK_BYTES }) {
+  const DELIMITER = delimiterByte(delimiter);
+  const header = createCsvReader({ maxRowBytes, delimiter });
+  let columns = null;
+  // The bytes not yet in a block, the line they start at, how far the states have read
+  // them, and where the last record ended in them, each with the line feeds before it.
+  let pending = Buffer.alloc(0);
+  let line = 1;
+  let scanned = 0;
+  let feeds = 0;
+  let lastEnd = 0;
+  let feedsAtEnd = 0;
+  let state = FIELD_START;
+  // A record past the limit, counted to its end and dropped: its line, bytes, line feeds.
+  let skip = null;
+
+  // Drops the first `end` bytes of `pending` (holding `endFeeds` line feeds): a block when
+  // the header is known.
+  const cut = (end, endFeeds) => {
+    const block = columns === null ? null : { bytes: new Uint8Array(pending.subarray(0, end)), firstLine: line, columns };
+    pending = pending.subarray(end);
+    scanned -= end;
+    feeds -= endFeeds;
+    lastEnd -= end;
+    feedsAtEnd -= endFeeds;
+    line += endFeeds;
+    return block;
+  };
+
+  for await (const chunk of chunks) {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    const blocks = [];
+    for (let i = scanned; i < pending.length; i++) {
+      const b = pending[i];
+      if (b === LF) feeds++;
+      if (state === QUOTED) {
+        if (b === QUOTE) state = QUOTE_SEEN;
+        continue;
+      }
+      if (b !== LF) {
+        if (b === QUOTE && state !== UNQUOTED) state = QUOTED;
+        else if (b === DELIMITER) state = FIELD_START;
+        else if (!(b === CR && state === QUOTE_SEEN)) state = UNQUOTED;
+        continue;
+      }
+      // A line feed outside quotes: a record ends.
+      state = FIELD_START;
+      if (skip !== null) {
+        const size = skip.size + i;
+        if (columns === null) throw headerTooLarge(size, maxRowBytes);
+        blocks.push({ oversized: { line: skip.line, size } });
+        line = skip.line + skip.feeds + feeds;
+        skip = null;
+        pending = pending.subarray(i + 1);
+        scanned = feeds = lastEnd = feedsAtEnd = 0;
+        i = -1;
+        continue;
+      }
+      if (columns === null) {
+        // The header, or a blank line before it (the reader tells which): no block's.
+        header.feed(pending.subarray(0, i + 1));
+        columns = header.columns;
+        pending = pending.subarray(i + 1);
+        line += feeds;
+        scanned = feeds = lastEnd = feedsAtEnd = 0;
+        i = -1;
+        continue;
+      }
+      lastEnd = i + 1;
+      feedsAtEnd = feeds;
+    }
+    scanned = pending.length;
+    if (skip !== null) {
+      skip.size += pending.length;
+      skip.feeds += feeds;
+      pending = Buffer.alloc(0);
+      scanned = feeds = 0;
+    } else if (pending.length - lastEnd > maxRowBytes) {
+      // The record being read is past the limit: what came before it is a block, and the
+      // record itself is counted to its end and dropped.
+      const before = cut(lastEnd, feedsAtEnd);
+      if (before !== null && before.bytes.length > 0) blocks.push(before);
+      skip = { line, size: pending.length, feeds };
+      pending = Buffer.alloc(0);
+      scanned = feeds = lastEnd = feedsAtEnd = 0;
+    } else if (lastEnd >= blockBytes) {
+      blocks.push(cut(lastEnd, feedsAtEnd));
+    }
+    yield* blocks;
+  }
+
+  if (skip !== null) {
+    if (state === QUOTED) {
+      if (columns === null) throw headerUnclosed(skip.line);
+      yield { unclosed: { line: skip.line } };
+    } else {
+      const size = skip.size + pending.length;
+      if (columns === null) throw headerTooLarge(size, maxRowBytes);
+      yield { oversized: { line: skip.line, size } };
+    }
+    return;
+  }
+  if (columns === null) {
+    // The header never ended with a line feed (or there is none): the reader reads it.
+    header.feed(pending);
+    header.end();
+    return;
+  }
+  if (pending.length > 0) yield cut(pending.length, feeds);
+}
+
+/**
+ * The rows of one block (as csvBlocks gives it): `{ n, row }` / `{ n, error }`, numbered
+ * from 1, read by the same reader as a whole file.
+ */
+export function rowsOfCsvBlock(block, { maxRowBytes, delimiter }) {
+  if (block.oversized) return [{ n: 1, error: recordTooLarge(block.oversized.line, block.oversized.size, maxRowBytes) }];
+  if (block.unclosed) return [{ n: 1, error: quoteUnclosed(block.unclosed.line) }];
+  const reader = createCsvReader({ maxRowBytes, delimiter, columns: block.columns, firstLine: block.firstLine });
+  return [...reader.feed(block.bytes), ...reader.end()];
 }

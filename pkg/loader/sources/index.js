@@ -5,7 +5,7 @@
 // source goes on after it where it can). What cannot go on (a missing file, a bad query,
 // a lost connection) is thrown, with `code` "source_not_found" or "source_error".
 import { openBytes, withoutBom } from "./bytes.js";
-import { csvBatches } from "./csv.js";
+import { csvBatches, csvBlocks } from "./csv.js";
 import { openDuckdb } from "./duckdb.js";
 import { jsonArrayRows } from "./json-array.js";
 import { ndjsonBatches, ndjsonBlocks } from "./ndjson.js";
@@ -74,11 +74,14 @@ function openTextSource(spec, limits) {
     return csvBatches(chunks, { ...limits, delimiter });
   };
   const opened = source(format === "tsv" ? "csv" : format, bytes.sizeBytes, bytes.bytesRead, async () => {}, parse, async () => bytes.destroy(), spec.file ?? "stdin");
+  // Blocks of whole lines or records, to be read elsewhere (ndjson.js rowsOfBlock, csv.js
+  // rowsOfCsvBlock): how the loader spreads the reading over worker threads.
   if (format === "ndjson") {
-    // Blocks of whole lines, to be read elsewhere (sources/ndjson.js, rowsOfBlock): how
-    // the loader spreads the reading over worker threads.
     opened.limits = limits;
     opened.blocks = opened.reader(() => ndjsonBlocks(withoutBom(bytes.chunks()), limits));
+  } else if (format !== "json") {
+    opened.limits = { ...limits, csvDelimiter: delimiter };
+    opened.blocks = opened.reader(() => csvBlocks(withoutBom(bytes.chunks()), { ...limits, delimiter }));
   }
   return opened;
 }

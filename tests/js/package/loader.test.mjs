@@ -132,6 +132,44 @@ describe("events", () => {
     }
   });
 
+  test("CSV on worker threads or none: the same rows sent, the same outcomes in the same order, the same results file", T, async () => {
+    // Records with quoted line breaks and delimiters, blank lines, ragged and non-UTF-8
+    // records, in blocks the threads read apart; the last record's quote never closes.
+    let seed = 23;
+    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const parts = [Buffer.from("id,name,user,at,note\n")];
+    for (let i = 0; i < 6000; i++) {
+      const r = random();
+      const id = `c-${Math.floor(random() * 5800)}`;
+      if (r < 0.01) parts.push(Buffer.from("\n"));
+      else if (r < 0.02) parts.push(Buffer.from(`${id},E,u\n`));
+      else if (r < 0.03) parts.push(Buffer.concat([Buffer.from(`${id},E,u,${NOW},`), Buffer.from([0xff, 0x0a])]));
+      else if (r < 0.05) parts.push(Buffer.from(`${id},"E, quoted","u\nsplit",${NOW},"say ""hi""\r\nthere"\r\n`));
+      else if (r < 0.06) parts.push(Buffer.from(`${id},E,u,${NOW},${"ü".repeat(Math.floor(random() * 40_000))}\n`));
+      else parts.push(Buffer.from(`${id},E${i % 7},u-${i % 90},${NOW - i},${random()}\n`));
+    }
+    parts.push(Buffer.from(`c-last,E,u,${NOW},"never closed\n`));
+    const file = join(dir, "threads.csv");
+    writeFileSync(file, Buffer.concat(parts));
+    const outcomes = [];
+    for (const threads of [0, 1, 3]) {
+      mp.reset();
+      const results = join(dir, `threads-csv-${threads}.ndjson`);
+      const { ms, ...summary } = await run({ source: { file }, mapping: EVENTS, state: join(dir, `threads-csv-${threads}.db`), results, threads });
+      delete summary.first.sent;
+      const events = mp.events().map((e) => JSON.stringify(e)).sort();
+      outcomes.push({ threads, summary, results: readFileSync(results, "utf8"), events });
+    }
+    assert.ok(outcomes[0].summary.sent > 3000 && outcomes[0].summary.rejected > 1000, JSON.stringify(outcomes[0].summary));
+    assert.match(outcomes[0].results, /csv_quote/);
+    assert.match(outcomes[0].results, /csv_fields/);
+    for (const other of outcomes.slice(1)) {
+      assert.deepEqual(other.summary, outcomes[0].summary, `threads: ${other.threads}`);
+      assert.equal(other.results, outcomes[0].results, `threads: ${other.threads}`);
+      assert.deepEqual(other.events, outcomes[0].events, `threads: ${other.threads}`);
+    }
+  });
+
   test("a 429 storm: backoff honoured and every row arrives once; a partial 400 reports exactly the refused rows", T, async () => {
     mp.reset();
     mp.failNext(3, { status: 429 });
