@@ -30,6 +30,7 @@
 //   TOOLS=cohort-sync,mixpanel-import DELAYS=0 node bench/load.bench.mjs
 //   N_MIXPANEL_50=200000 node bench/load.bench.mjs               # a smaller N for one tool at one delay
 //   PARTS=rerun,big PROFILES=1000000 BIG=10000000 node bench/load.bench.mjs
+//   PARTS=csv node bench/load.bench.mjs                         # the same events as CSV, threads and none
 // Options may also be given as --name=value (--n=100000 --parts=events …).
 // Other settings: CONCURRENCY (cohort-sync's), WORKERS (mixpanel-import's), MP_CONCURRENT
 // (the library's max_concurrent_requests, 10), RUN_TIMEOUT_S (900: a run past it is
@@ -55,7 +56,7 @@ const opt = (name, fallback) => args[name] ?? process.env[name] ?? fallback;
 const N = Number(opt("N", 1_000_000));
 const DELAYS = String(opt("DELAYS", "0,50")).split(",").filter(Boolean).map(Number);
 const TOOLS = String(opt("TOOLS", "cohort-sync,mixpanel-import,mixpanel")).split(",").filter(Boolean);
-const PARTS = String(opt("PARTS", "events,rerun,big")).split(",").filter(Boolean);
+const PARTS = String(opt("PARTS", "events,csv,rerun,big")).split(",").filter(Boolean);
 const PROFILES = Number(opt("PROFILES", 1_000_000));
 const BIG = Number(opt("BIG", 10_000_000));
 const RUN_TIMEOUT_S = Number(opt("RUN_TIMEOUT_S", 900));
@@ -253,6 +254,36 @@ try {
       // RESULT rows (bench/run-all.mjs): ours and the faster peer, as seconds per 1M events (lower is better).
       result(`cohort-sync load, ${fmtInt(ours.n)} events, stand-in answering in ${delay} ms: seconds per 1M events`, 1e6 / ours.eventsPerS, 1e6 / best.eventsPerS, { unit: "s", goal: delay === 0 ? "≥ 100k events/s, ≥ 1× each peer" : "≥ 3× the faster peer", plainLabel: best.tool });
     }
+  }
+
+  // ------------------------------------------ the same events as CSV, threads and none
+  if (PARTS.includes("csv")) {
+    console.log(`\n## ${fmtInt(N)} events from CSV (the same rows as the NDJSON file), stand-in at 0 ms\n`);
+    const csv = join(DIR, `events-${N}.csv`);
+    if (!existsSync(`${csv}.done`)) {
+      // Every value as text (CSV has no types), a field quoted when it holds a comma or quote.
+      const { createReadStream, createWriteStream } = await import("node:fs");
+      const { createInterface } = await import("node:readline");
+      const out = createWriteStream(csv);
+      let columns = null;
+      const field = (v) => (/[",\n\r]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v));
+      for await (const line of createInterface({ input: createReadStream(await fileOf("events", N)) })) {
+        if (line === "") continue;
+        const row = JSON.parse(line);
+        if (columns === null) out.write(`${(columns = Object.keys(row)).join(",")}\n`);
+        if (!out.write(`${columns.map((c) => field(row[c])).join(",")}\n`)) await new Promise((r) => out.once("drain", r));
+      }
+      await new Promise((r) => out.end(r));
+      writeFileSync(`${csv}.done`, "");
+    }
+    const rows = [];
+    for (const threads of [undefined, 0]) {
+      const row = await run("cohort-sync", { delay: 0, file: csv, n: N, state: join(DIR, `csv-${N}.state.db`), extra: threads === undefined ? {} : { threads } });
+      rows.push({ threads: threads === undefined ? "default (1 here)" : String(threads), row });
+    }
+    console.log("| reading | wall s | events/s | peak RSS | CPU s |");
+    console.log("|---|---|---|---|---|");
+    for (const { threads, row } of rows) console.log(`| threads: ${threads} | ${(row.wallMs / 1000).toFixed(1)} | **${fmtInt(row.eventsPerS)}** | ${row.rssMB?.toFixed(0)} MB | ${row.cpuS?.toFixed(1)} |`);
   }
 
   // ------------------------------------------------ (a) 1M user profiles, then unchanged

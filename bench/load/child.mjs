@@ -32,6 +32,7 @@ async function cohortSync() {
     state: spec.state,
     dryRun: spec.dryRun ?? null,
     concurrency: spec.concurrency,
+    threads: spec.threads,
     credentials: { projectId: creds.projectId, token: creds.token, serviceAccount: { user: creds.user, secret: creds.secret } },
   });
   const { first, ...counts } = summary;

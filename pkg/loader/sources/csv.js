@@ -281,6 +281,20 @@ export async function* csvBlocks(chunks, { maxRowBytes, delimiter = ",", blockBy
   for await (const chunk of chunks) {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     const blocks = [];
+    if (skip === null && columns !== null && (state === FIELD_START || state === UNQUOTED) && pending.indexOf(QUOTE, scanned) === -1) {
+      // No quote ahead: every line feed ends a record, found by indexOf rather than a byte
+      // at a time (the threads read a block as fast as this thread could cut it so).
+      for (let at = pending.indexOf(LF, scanned); at !== -1; at = pending.indexOf(LF, at + 1)) {
+        feeds++;
+        lastEnd = at + 1;
+        feedsAtEnd = feeds;
+      }
+      if (lastEnd < pending.length || scanned < pending.length) {
+        const last = pending[pending.length - 1];
+        state = lastEnd === pending.length ? FIELD_START : last === DELIMITER ? FIELD_START : UNQUOTED;
+      }
+      scanned = pending.length;
+    }
     for (let i = scanned; i < pending.length; i++) {
       const b = pending[i];
       if (b === LF) feeds++;
