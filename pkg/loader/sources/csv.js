@@ -278,61 +278,82 @@ export async function* csvBlocks(chunks, { maxRowBytes, delimiter = ",", blockBy
     return block;
   };
 
+  // A record ends at the line feed at `at` (outside quotes): a skipped record is reported,
+  // a header read, or the record joins the block in the making. Where to scan next.
+  const recordEnd = (at, blocks) => {
+    feeds++;
+    state = FIELD_START;
+    if (skip !== null) {
+      const size = skip.size + at;
+      if (columns === null) throw headerTooLarge(size, maxRowBytes);
+      blocks.push({ oversized: { line: skip.line, size } });
+      line = skip.line + skip.feeds + feeds;
+      skip = null;
+    } else if (columns === null) {
+      // The header, or a blank line before it (the reader tells which): no block's.
+      header.feed(pending.subarray(0, at + 1));
+      columns = header.columns;
+      line += feeds;
+    } else {
+      lastEnd = at + 1;
+      feedsAtEnd = feeds;
+      return at + 1;
+    }
+    pending = pending.subarray(at + 1);
+    feeds = lastEnd = feedsAtEnd = 0;
+    return 0;
+  };
+
   for await (const chunk of chunks) {
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     const blocks = [];
-    if (skip === null && columns !== null && (state === FIELD_START || state === UNQUOTED) && pending.indexOf(QUOTE, scanned) === -1) {
-      // No quote ahead: every line feed ends a record, found by indexOf rather than a byte
-      // at a time (the threads read a block as fast as this thread could cut it so).
-      for (let at = pending.indexOf(LF, scanned); at !== -1; at = pending.indexOf(LF, at + 1)) {
-        feeds++;
-        lastEnd = at + 1;
-        feedsAtEnd = feeds;
-      }
-      if (lastEnd < pending.length || scanned < pending.length) {
-        const last = pending[pending.length - 1];
-        state = lastEnd === pending.length ? FIELD_START : last === DELIMITER ? FIELD_START : UNQUOTED;
-      }
-      scanned = pending.length;
-    }
-    for (let i = scanned; i < pending.length; i++) {
-      const b = pending[i];
-      if (b === LF) feeds++;
+    // The states move only at quotes, delimiters and line feeds, so the scan jumps from
+    // one to the next with indexOf rather than reading a byte at a time (the threads read
+    // a block faster than this thread could cut it so).
+    let i = scanned;
+    while (i < pending.length) {
       if (state === QUOTED) {
-        if (b === QUOTE) state = QUOTE_SEEN;
+        // Inside quotes a line feed is data, counted for the line numbers.
+        const quote = pending.indexOf(QUOTE, i);
+        const stop = quote === -1 ? pending.length : quote;
+        for (let at = pending.indexOf(LF, i); at !== -1 && at < stop; at = pending.indexOf(LF, at + 1)) feeds++;
+        if (quote === -1) break;
+        state = QUOTE_SEEN;
+        i = quote + 1;
         continue;
       }
-      if (b !== LF) {
-        if (b === QUOTE && state !== UNQUOTED) state = QUOTED;
+      if (state === QUOTE_SEEN || (state === FIELD_START && pending[i] === QUOTE)) {
+        const b = pending[i];
+        if (b === LF) {
+          i = recordEnd(i, blocks);
+          continue;
+        }
+        if (b === QUOTE) state = QUOTED;
         else if (b === DELIMITER) state = FIELD_START;
         else if (!(b === CR && state === QUOTE_SEEN)) state = UNQUOTED;
+        i++;
         continue;
       }
-      // A line feed outside quotes: a record ends.
-      state = FIELD_START;
-      if (skip !== null) {
-        const size = skip.size + i;
-        if (columns === null) throw headerTooLarge(size, maxRowBytes);
-        blocks.push({ oversized: { line: skip.line, size } });
-        line = skip.line + skip.feeds + feeds;
-        skip = null;
-        pending = pending.subarray(i + 1);
-        scanned = feeds = lastEnd = feedsAtEnd = 0;
-        i = -1;
-        continue;
+      // Unquoted: the record ends at the next line feed, unless a quote opens a field first
+      // (a quote inside an unquoted field is data).
+      const lf = pending.indexOf(LF, i);
+      const limit = lf === -1 ? pending.length : lf;
+      let opens = -1;
+      for (let q = pending.indexOf(QUOTE, i); q !== -1 && q < limit; q = pending.indexOf(QUOTE, q + 1)) {
+        if (pending[q - 1] === DELIMITER) {
+          opens = q;
+          break;
+        }
       }
-      if (columns === null) {
-        // The header, or a blank line before it (the reader tells which): no block's.
-        header.feed(pending.subarray(0, i + 1));
-        columns = header.columns;
-        pending = pending.subarray(i + 1);
-        line += feeds;
-        scanned = feeds = lastEnd = feedsAtEnd = 0;
-        i = -1;
-        continue;
+      if (opens !== -1) {
+        state = QUOTED;
+        i = opens + 1;
+      } else if (lf !== -1) {
+        i = recordEnd(lf, blocks);
+      } else {
+        state = pending[pending.length - 1] === DELIMITER ? FIELD_START : UNQUOTED;
+        break;
       }
-      lastEnd = i + 1;
-      feedsAtEnd = feeds;
     }
     scanned = pending.length;
     if (skip !== null) {
