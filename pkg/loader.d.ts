@@ -35,6 +35,12 @@ export interface LoadCounts {
   read: number;
   sent: number;
   unchanged: number;
+  /**
+   * Of the unchanged rows, those known unchanged without being read: their block of the
+   * source (NDJSON or CSV, on worker threads, with a SQLite state) was byte for byte one
+   * that an earlier run read under the same mapping.
+   */
+  unread: number;
   /** Not sent: unreadable, unmappable, against Mixpanel's rules, or a repeated key. */
   rejected: number;
   /** Refused by Mixpanel (failed_records, or a 4xx). */

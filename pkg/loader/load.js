@@ -3,7 +3,8 @@
 // sent within Mixpanel's limits, and every row read accounted for as exactly one of:
 // sent, unchanged, rejected before sending, rejected by Mixpanel, pending (a transient
 // failure past the retry budget: sent again next run). docs/loading.md tells it whole.
-import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 // The Node entry: the wasm is loaded when the import returns.
 import { LoadState, audienceProperties, encodeSegmentMembership, insertId as deriveInsertId } from "../node.js";
@@ -70,7 +71,8 @@ export async function load(options) {
     throw error;
   }
   const results = options.results ? createWriteStream(options.results) : null;
-  const counts = { read: 0, sent: 0, unchanged: 0, rejected: 0, refused: 0, pending: 0, requests: 0, removed: 0 };
+  // `unread`: of the unchanged rows, those known so from their block's bytes alone.
+  const counts = { read: 0, sent: 0, unchanged: 0, unread: 0, rejected: 0, refused: 0, pending: 0, requests: 0, removed: 0 };
   const firsts = { sent: [], unchanged: [], rejected: [], refused: [], pending: [] };
   // A row's outcome; an audiences user's record carries the outcome of each of its rows.
   const note = (outcome, row, detail = {}) => {
@@ -172,8 +174,8 @@ export async function load(options) {
    * run, and adds the rows to send to requests. Its rows' hashes are planned, marked and
    * journalled as they are: each row's bytes are hashed once.
    */
-  const planPrepared = async (prepared) => {
-    const codes = prepared.count === 0 ? new Uint8Array(0) : state.plan(prepared.hashes);
+  const planPrepared = async (prepared, planned = null) => {
+    const codes = planned ?? (prepared.count === 0 ? new Uint8Array(0) : state.plan(prepared.hashes));
     const toSend = [];
     for (let i = 0; i < prepared.count; i++) if (codes[i] === NEW || codes[i] === RETRY || (codes[i] === CHANGED && object !== "events")) toSend.push(i);
     // A row refused here stays as planned: a new one is known as not sent (so retried
@@ -326,24 +328,51 @@ export async function load(options) {
     if (threads > 0) {
       // NDJSON or CSV read, mapped and hashed on worker threads; planned and sent here.
       pool = createPreparePool({ size: threads, workerData: { mapping, token: credentials.token ?? "", limits: source.limits } });
+      // The block memo: a block read before, byte for byte, under the same mapping and
+      // code, gives the same key hash and record checksum pairs, so they are planned
+      // without the rows being read again; only a block with a row to send or report is.
+      const memo = store?.blocks ? { blocks: store.blocks, fingerprint: blockFingerprint(options.mapping, credentials.token ?? "", source.limits) } : null;
       const answers = [];
       let before = 0;
+      const progress = () => options.onProgress?.({ ...counts, bytesRead: source.bytesRead(), sizeBytes: source.sizeBytes });
       const take = async () => {
-        const { read, prepared } = await answers.shift();
+        const entry = answers.shift();
+        let codes = null;
+        if (entry.hashes && firsts.unchanged.length < 5) {
+          // The first unchanged rows are shown with their keys, which only a read block has.
+          entry.answer = pool.run(entry.block);
+        } else if (entry.hashes) {
+          codes = state.plan(entry.hashes);
+          if (codes.every((code) => code === UNCHANGED || (code === CHANGED && object === "events"))) {
+            counts.read += codes.length;
+            counts.unchanged += codes.length;
+            counts.unread += codes.length;
+            before += codes.length;
+            progress();
+            return;
+          }
+          entry.answer = pool.run(entry.block);
+        }
+        const { read, prepared } = await entry.answer;
+        if (entry.hashes && !sameHashes(prepared.hashes, entry.hashes)) throw new Error("a block read again gave other hashes than the block memo holds");
+        if (!entry.hashes && memo && entry.key && read === prepared.count && prepared.rejected.length === 0) memo.blocks.put(entry.key, prepared.hashes);
         // Each block numbers its rows from 1: here they get their place in the source.
         for (let i = 0; i < prepared.count; i++) prepared.n[i] += before;
         for (const row of prepared.rejected) row.n += before;
         before += read;
         counts.read += read;
-        options.onProgress?.({ ...counts, bytesRead: source.bytesRead(), sizeBytes: source.sizeBytes });
-        await planPrepared(prepared);
+        progress();
+        await planPrepared(prepared, codes);
       };
       for await (const block of source.blocks) {
-        answers.push(pool.run(block));
+        const key = memo && block.bytes ? blockKey(memo.fingerprint, block) : null;
+        const hashes = key ? memo.blocks.get(key) : undefined;
+        answers.push(hashes ? { block, key, hashes } : { key, answer: pool.run(block) });
         if (answers.length >= BLOCKS_A_THREAD * threads) await take();
         if (stopped) break;
       }
       while (answers.length > 0) await take();
+      if (memo && !stopped) memo.blocks.keepRead();
     }
     for await (const rows of audiences || threads > 0 ? [] : source.batches) {
       counts.read += rows.length;
@@ -425,6 +454,33 @@ function bytesOf(hashes) {
 function hashesOf(bytes) {
   const copy = new Uint8Array(bytes);
   return new BigUint64Array(copy.buffer, 0, copy.length >> 3);
+}
+
+/**
+ * What a block's pairs depend on besides its bytes: the mapping as given, the token (in
+ * profiles' records), the reading limits and CSV delimiter, and the code that reads, maps
+ * and hashes rows (its files' bytes: a release that writes records otherwise reads
+ * every block again).
+ */
+function blockFingerprint(mapping, token, limits) {
+  const hash = createHash("sha256").update(JSON.stringify({ mapping, token, limits }));
+  for (const file of ["./mapping.js", "./prepare.js", "./sources/ndjson.js", "./sources/csv.js", "./sources/values.js", "../dist/cohort_sync_bg.wasm"]) {
+    hash.update(readFileSync(new URL(file, import.meta.url)));
+  }
+  return hash.digest();
+}
+
+/** A block's key in the memo: its bytes (and CSV columns) under the fingerprint. */
+function blockKey(fingerprint, block) {
+  const hash = createHash("sha256").update(fingerprint);
+  if (block.columns) hash.update(JSON.stringify(block.columns));
+  return hash.update(block.bytes).digest();
+}
+
+function sameHashes(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** A load's name in the state file: its object and key, so two loads never share one. */

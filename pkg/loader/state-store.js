@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS load_state (name TEXT NOT NULL, part INTEGER NOT NULL
 CREATE TABLE IF NOT EXISTS load_journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, kind TEXT NOT NULL, keys BLOB NOT NULL, records BLOB);
 CREATE TABLE IF NOT EXISTS load_identities (seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, count INTEGER NOT NULL, hashes BLOB NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS load_identities_name ON load_identities (name, seq);
+CREATE TABLE IF NOT EXISTS load_blocks (name TEXT NOT NULL, key BLOB NOT NULL, run INTEGER NOT NULL, hashes BLOB NOT NULL, PRIMARY KEY (name, key)) WITHOUT ROWID;
 `;
 
 /** Identities a compaction reads into memory at once, at most (about 150 bytes each). */
@@ -58,6 +59,11 @@ export async function openStateStore(target, name, { compactEntries = COMPACT_EN
   const identityRows = db.prepare("SELECT seq, hashes, data FROM load_identities WHERE name = ? ORDER BY seq DESC");
   const identityCount = db.prepare("SELECT coalesce(sum(count), 0) AS count, coalesce(max(seq), 0) AS last FROM load_identities WHERE name = ?");
   const clearIdentities = db.prepare("DELETE FROM load_identities WHERE name = ? AND seq <= ?");
+  const blockHashes = db.prepare("SELECT hashes FROM load_blocks WHERE name = ? AND key = ?").pluck();
+  const touchBlock = db.prepare("UPDATE load_blocks SET run = ? WHERE name = ? AND key = ?");
+  const putBlock = db.prepare("INSERT OR REPLACE INTO load_blocks (name, key, run, hashes) VALUES (?, ?, ?, ?)");
+  const dropBlocks = db.prepare("DELETE FROM load_blocks WHERE name = ? AND run <> ?");
+  const run = Date.now();
   const keep = (entries) => {
     const hashes = BigUint64Array.from(entries, (e) => e.hash);
     addIdentities.run(name, entries.length, new Uint8Array(hashes.buffer), identityData(entries));
@@ -110,6 +116,28 @@ export async function openStateStore(target, name, { compactEntries = COMPACT_EN
         if (found.size === hashes.size) break;
       }
       return found;
+    },
+    /**
+     * The block memo (load.js, blocks): the key hash and record checksum pairs a block of
+     * source bytes gave (a pure function of the bytes, the mapping and the code), so that
+     * a later run can plan a block it has read before without reading its rows. Never a
+     * record of what was sent: the plan against the state says that.
+     */
+    blocks: {
+      get(key) {
+        const bytes = blockHashes.get(name, key);
+        if (bytes === undefined) return undefined;
+        touchBlock.run(run, name, key);
+        const copy = new Uint8Array(bytes);
+        return new BigUint64Array(copy.buffer, 0, copy.length >> 3);
+      },
+      put(key, hashes) {
+        putBlock.run(name, key, run, new Uint8Array(hashes.buffer, hashes.byteOffset, hashes.byteLength));
+      },
+      /** Forgets the blocks this run did not read. */
+      keepRead() {
+        dropBlocks.run(name, run);
+      },
     },
     /** Forgotten keys need nothing dropped: only keys the state knows are ever looked up. */
     dropKeys() {},
