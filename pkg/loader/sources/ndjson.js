@@ -9,42 +9,64 @@
 import { isUtf8 } from "node:buffer";
 import { RowProblem, asRow, isPlainObject, parseJson } from "./values.js";
 
-/** A block's size once it has a line end to be cut at (it may hold one longer line). */
-const BLOCK_BYTES = 64 * 1024;
+// Blocks are cut where the content says, not where a count of bytes falls: after at
+// least MIN_BLOCK bytes, at the end of a line whose sampled bytes hash to a multiple of
+// 32 (or at the first line end past MAX_BLOCK). A row that changes, even in length, then
+// moves only its own block's cuts, and a re-run finds the other blocks byte for byte as
+// it read them before (load.js, the block memo). Blocks stay under 128 KB, where V8 puts
+// a block's decoded text among large objects, freed only by a full collection: blocks
+// up to 128 KB and more doubled the RSS of a 94 MB read.
+const MIN_BLOCK = 32 * 1024;
+const MAX_BLOCK = 64 * 1024;
+
+const FNV_START = 0x811c9dc5;
 
 /**
  * Blocks of whole lines of NDJSON `chunks` (Buffers, BOM gone): `{ bytes, firstLine,
  * lines }` (`bytes` a copy of its own, ending where its last line ends, without that
- * line feed), or `{ oversized: { line, size } }` for a line past `maxRowBytes`.
+ * line feed), or `{ oversized: { line, size } }` for a line past `maxRowBytes`. Only the
+ * bytes since the last cut are held, as the chunks came.
  */
 export async function* ndjsonBlocks(chunks, { maxRowBytes }) {
   let parts = [];
   let length = 0;
-  // Bytes since the last line feed held in `parts` (the line being read).
-  let open = 0;
-  // Skipping a line past the limit: its size so far.
+  let line = 1; // the line `parts` start at
+  let ended = 0; // line ends in `parts`
+  // The line being read: its bytes so far and the hash of every fourth of them (FNV-1a),
+  // which decides whether its end is a cut.
+  let lineBytes = 0;
+  let lineHash = FNV_START;
+  // Skipping a line past the limit: its size so far, and its last byte (a CR before the
+  // line feed is no part of the line's size, as a line read whole has it).
   let skipping = -1;
-  let line = 1;
+  let skippedLast = 0;
 
-  const cut = (end) => {
-    // The bytes of `parts` up to `end` (a line feed's offset in the whole), as a block.
-    const whole = new Uint8Array(length);
+  // The whole lines before `end` (the offset of the line feed that ends the last), as a
+  // block: its bytes copied once into a buffer of their own (which may be handed to
+  // another thread), the rest kept as views of the chunks.
+  const cut = (end, lines) => {
+    const bytes = new Uint8Array(end);
+    const rest = [];
     let at = 0;
     for (const part of parts) {
-      whole.set(part, at);
+      if (at >= end + 1) rest.push(part);
+      else {
+        if (at < end) bytes.set(part.subarray(0, Math.min(part.length, end - at)), at);
+        if (at + part.length > end + 1) rest.push(part.subarray(end + 1 - at));
+      }
       at += part.length;
     }
-    const bytes = whole.subarray(0, end);
-    // A copy: the block's buffer may be handed to another thread whole.
-    const rest = whole.slice(end + 1);
-    let lines = 1;
-    for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) lines++;
+    parts = rest;
+    length -= end + 1;
     const block = { bytes, firstLine: line, lines };
     line += lines;
-    parts = rest.length > 0 ? [rest] : [];
-    length = rest.length;
-    open = rest.length;
+    ended -= lines;
     return block;
+  };
+  // Hashes the line's bytes in piece[from, to).
+  const hashLine = (piece, from, to) => {
+    for (let i = from + ((4 - (lineBytes % 4)) % 4); i < to; i += 4) lineHash = Math.imul(lineHash ^ piece[i], 16777619);
+    lineBytes += to - from;
   };
 
   for await (const chunk of chunks) {
@@ -53,41 +75,56 @@ export async function* ndjsonBlocks(chunks, { maxRowBytes }) {
       const newline = chunk.indexOf(10);
       if (newline === -1) {
         skipping += chunk.length;
+        if (chunk.length > 0) skippedLast = chunk[chunk.length - 1];
         continue;
       }
-      yield { oversized: { line: line++, size: skipping + newline } };
+      const cr = (newline > 0 ? chunk[newline - 1] : skippedLast) === 13 ? 1 : 0;
+      yield { oversized: { line: line++, size: skipping + newline - cr } };
       skipping = -1;
       start = newline + 1;
     }
     const piece = start === 0 ? chunk : chunk.subarray(start);
-    const last = piece.lastIndexOf(10);
+    let base = length; // where `piece` starts in the bytes held
     parts.push(piece);
     length += piece.length;
-    if (last === -1) {
-      open += piece.length;
-    } else {
-      open = piece.length - last - 1;
-      if (length >= BLOCK_BYTES) yield cut(length - open - 1);
+    const blocks = [];
+    let from = 0;
+    for (let at = piece.indexOf(10); at !== -1; at = piece.indexOf(10, at + 1)) {
+      hashLine(piece, from, at);
+      from = at + 1;
+      ended++;
+      const end = base + at;
+      const cuts = end >= MIN_BLOCK && (end >= MAX_BLOCK || ((lineHash >>> 0) & 31) === 0);
+      lineBytes = 0;
+      lineHash = FNV_START;
+      if (cuts) {
+        blocks.push(cut(end, ended));
+        base -= end + 1;
+      }
     }
-    if (open > maxRowBytes) {
-      // The line being read is past the limit: what came before it is a block, and the
+    hashLine(piece, from, piece.length);
+    // Past the limit even if its last byte is the CR of a CRLF.
+    if (lineBytes > maxRowBytes + 1) {
+      // The line being read is past the limit: the lines before it are a block, and the
       // line itself is counted to its end and dropped.
-      if (length > open) yield cut(length - open - 1);
-      skipping = open;
+      if (length > lineBytes) blocks.push(cut(length - lineBytes - 1, ended));
+      skipping = lineBytes;
+      skippedLast = piece[piece.length - 1];
       parts = [];
-      length = 0;
-      open = 0;
+      length = ended = lineBytes = 0;
+      lineHash = FNV_START;
     }
+    yield* blocks;
   }
   if (skipping >= 0) {
-    yield { oversized: { line, size: skipping } };
+    yield { oversized: { line, size: skipping - (skippedLast === 13 ? 1 : 0) } };
     return;
   }
+  // The rest, and the last line, with no line feed after it.
   if (length > 0) {
-    // The last line, with no line feed after it.
     parts.push(Buffer.from([10]));
     length++;
-    yield cut(length - 1);
+    yield cut(length - 1, ended + 1);
   }
 }
 
@@ -134,8 +171,9 @@ export function rowsOfBlock(block, { maxRowBytes, maxDepth, firstN = 0, plainRow
     const end = newline === -1 ? bytes.length : newline;
     const piece = bytes.subarray(start, end);
     start = end + 1;
+    const size = piece.length > 0 && piece[piece.length - 1] === 13 ? piece.length - 1 : piece.length;
     let row;
-    if (piece.length > maxRowBytes) row = tooLarge(piece.length);
+    if (size > maxRowBytes) row = tooLarge(size);
     else if (!isUtf8(piece)) row = blank(piece) ? null : { n: ++n, error: { code: "invalid_utf8", message: `line ${line} is not valid UTF-8`, line } };
     else row = rowOf(Buffer.from(piece.buffer, piece.byteOffset, piece.length).toString("utf8"));
     if (row !== null) rows.push(row);

@@ -116,6 +116,72 @@ describe("NDJSON", () => {
   });
 });
 
+describe("NDJSON blocks", () => {
+  test("cut where the content says (for worker threads and the block memo): read block by block, the rows, errors and lines of the file read whole, over random hostile NDJSON and random read chunks", async () => {
+    const { ndjsonBlocks, rowsOfBlock } = await import(new URL("../../../node_modules/cohort-sync/loader/sources/ndjson.js", import.meta.url));
+    let seed = 5;
+    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    async function* cuts(bytes) {
+      for (let at = 0; at < bytes.length; ) {
+        const size = 1 + Math.floor(random() * 3000);
+        yield bytes.subarray(at, at + size);
+        at += size;
+      }
+    }
+    const read = async (blocks, limits) => {
+      const out = [];
+      let n = 0;
+      for await (const block of blocks) {
+        const rows = rowsOfBlock(block, { ...limits, firstN: n });
+        if (rows.length > 0) n = rows[rows.length - 1].n;
+        for (const row of rows) out.push(row.error ? { n: row.n, error: row.error } : { n: row.n, row: { ...row.row } });
+      }
+      return out;
+    };
+    let cut = 0;
+    let oversized = 0;
+    for (let round = 0; round < 120; round++) {
+      const lines = [];
+      for (let i = Math.floor(random() * 3000); i > 0; i--) {
+        const r = random();
+        if (r < 0.02) lines.push("{bad");
+        else if (r < 0.04) lines.push("");
+        else if (r < 0.05) lines.push(JSON.stringify({ big: "x".repeat(Math.floor(random() * 3000)) }));
+        else lines.push(JSON.stringify({ id: `k-${i}`, v: random(), s: "y".repeat(Math.floor(random() * 100)) }));
+      }
+      const bytes = Buffer.from(lines.join(random() < 0.5 ? "\n" : "\r\n") + (random() < 0.5 ? "\n" : ""));
+      const limits = { maxRowBytes: 200 + Math.floor(random() * 3000), maxDepth: 64 };
+      const blocks = [];
+      for await (const block of ndjsonBlocks(cuts(bytes), limits)) {
+        blocks.push(block);
+        if (block.oversized) oversized++;
+      }
+      cut += blocks.length;
+      let count = 1;
+      for (const byte of bytes) if (byte === 10) count++;
+      const whole = bytes.length === 0 ? [] : [{ bytes: new Uint8Array(bytes), firstLine: 1, lines: count }];
+      assert.deepEqual(await read(blocks, limits), await read(whole, limits), `round ${round}`);
+    }
+    assert.ok(cut > 500 && oversized > 50, JSON.stringify({ cut, oversized }));
+  });
+
+  test("a changed row, even of another length, moves only its own block's cuts", async () => {
+    const { ndjsonBlocks } = await import(new URL("../../../node_modules/cohort-sync/loader/sources/ndjson.js", import.meta.url));
+    const rows = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ id: `r-${i}`, n: i * 7919 }));
+    const blocksOf = async (text) => {
+      const out = [];
+      for await (const block of ndjsonBlocks([Buffer.from(text)], { maxRowBytes: 1 << 20 })) out.push(Buffer.from(block.bytes).toString("hex"));
+      return out;
+    };
+    const before = await blocksOf(rows.join("\n"));
+    rows[3000] = JSON.stringify({ id: "r-3000", n: "a much longer value than it had" });
+    const after = await blocksOf(rows.join("\n"));
+    assert.ok(before.length > 5);
+    const kept = after.filter((block) => before.includes(block)).length;
+    assert.ok(kept >= before.length - 2, `${kept} of ${before.length} blocks unchanged`);
+  });
+});
+
 describe("JSON array", () => {
   const text = `[\n  {"id": 9007199254740993, "s": "a,]}", "e": "x\\"],\\\\"},\n  {"id": 1234567890123456789, "list": [{"x": [1]}]},\n  {"id": -9223372036854775807}\n]\n`;
   for (const name of ["rows.json", "rows.json.gz"]) {
