@@ -7,8 +7,10 @@
 // quietly running on a default.
 //
 // SETTINGS below lists every setting; docs/api.md ("Settings") describes each, and a test
-// holds the two lists to the same names, types and defaults. This module imports nothing,
-// so that `cohort-sync serve --help` can list the settings without loading the wasm.
+// holds the two lists to the same names, types and defaults. This module imports only
+// suggest.js, which imports nothing, so that `cohort-sync serve --help` can list the
+// settings without loading the wasm.
+import { suggestions } from "../suggest.js";
 
 /** A value that cannot be right for its setting: `setting` names it, `value` is what was given. */
 export class SettingError extends Error {
@@ -238,32 +240,10 @@ export function checkSettingNames(values, where) {
   for (const name of Object.keys(values)) {
     if (names.includes(name)) continue;
     const error = new SettingError(name, values[name], "");
-    const near = nearest(name, names);
-    error.message = `cohort-sync: ${where} names no setting ${JSON.stringify(name)}${near ? `; did you mean ${near}?` : ""} (the settings: docs/api.md, "Settings")`;
+    const near = suggestions(name.toUpperCase(), names);
+    error.message = `cohort-sync: ${where} names no setting ${JSON.stringify(name)}${near.length ? `; did you mean ${near.join(" or ")}?` : ""} (the settings: docs/api.md, "Settings")`;
     throw error;
   }
-}
-
-/** The name in `names` fewest edits from `name` (ignoring case), if it is within a third of its length. */
-function nearest(name, names) {
-  let best = null;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const candidate of names) {
-    const distance = edits(name.toUpperCase(), candidate);
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  return best;
-}
-
-/** Levenshtein distance, one row at a time. */
-function edits(a, b) {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length];
 }
 
 const read = new WeakMap();
