@@ -235,7 +235,6 @@ function nameLists(limit = 4096) {
   return {
     root,
     step(node, name) {
-      if (node === null) return null;
       let child = node.next.get(name);
       if (child === undefined) {
         if (count >= limit) return null;

@@ -64,21 +64,28 @@ export async function openStateStore(target, name, { compactEntries = COMPACT_EN
   const putBlock = db.prepare("INSERT OR REPLACE INTO load_blocks (name, key, run, hashes) VALUES (?, ?, ?, ?)");
   const dropBlocks = db.prepare("DELETE FROM load_blocks WHERE name = ? AND run <> ?");
   const run = Date.now();
-  let puts = [];
-  const writePuts = db.transaction(() => {
-    for (const [key, bytes] of puts) putBlock.run(name, key, run, bytes);
-    puts = [];
+  // Memo writes, 64 at a time in one transaction (a commit a block was a tenth of a first
+  // run's CPU): a block read (bytes) or found again (null, marked as this run's). One lost
+  // to a crash is only a block read again next time.
+  let blockWrites = [];
+  const writeBlocks = db.transaction(() => {
+    for (const [key, bytes] of blockWrites) {
+      if (bytes === null) touchBlock.run(run, name, key);
+      else putBlock.run(name, key, run, bytes);
+    }
+    blockWrites = [];
   });
+  const queueBlock = (key, bytes) => {
+    blockWrites.push([key, bytes]);
+    if (blockWrites.length >= 64) writeBlocks();
+  };
   const keep = (entries) => {
     const hashes = BigUint64Array.from(entries, (e) => e.hash);
     addIdentities.run(name, entries.length, new Uint8Array(hashes.buffer), identityData(entries));
   };
   // Each identity row's entries, newest row first (within a row, later entries are newer).
   function* identities() {
-    for (const row of identityRows.iterate(name)) {
-      const copy = new Uint8Array(row.hashes);
-      yield { hashes: new BigUint64Array(copy.buffer, 0, copy.length >> 3), data: () => JSON.parse(row.data) };
-    }
+    for (const row of identityRows.iterate(name)) yield { hashes: hashesOf(row.hashes), data: () => JSON.parse(row.data) };
   }
   return {
     /**
@@ -132,19 +139,15 @@ export async function openStateStore(target, name, { compactEntries = COMPACT_EN
       get(key) {
         const bytes = blockHashes.get(name, key);
         if (bytes === undefined) return undefined;
-        touchBlock.run(run, name, key);
-        const copy = new Uint8Array(bytes);
-        return new BigUint64Array(copy.buffer, 0, copy.length >> 3);
+        queueBlock(key, null);
+        return hashesOf(bytes);
       },
-      // Written 64 at a time, in one transaction: a commit a block was a tenth of a
-      // first run's CPU. A put lost to a crash is only a block read again next time.
       put(key, hashes) {
-        puts.push([key, new Uint8Array(hashes.buffer, hashes.byteOffset, hashes.byteLength)]);
-        if (puts.length >= 64) writePuts();
+        queueBlock(key, new Uint8Array(hashes.buffer, hashes.byteOffset, hashes.byteLength));
       },
       /** Forgets the blocks this run did not read. */
       keepRead() {
-        writePuts();
+        writeBlocks();
         dropBlocks.run(name, run);
       },
     },
@@ -195,6 +198,12 @@ export async function openStateStore(target, name, { compactEntries = COMPACT_EN
       if (typeof target === "string") db.close();
     },
   };
+}
+
+/** The hashes in a stored blob (copied: a database's buffer may be unaligned). */
+function hashesOf(bytes) {
+  const copy = new Uint8Array(bytes);
+  return new BigUint64Array(copy.buffer, 0, copy.length >> 3);
 }
 
 // A batch's identities as one JSON text: each row's `who`, and its property names as an

@@ -13,9 +13,8 @@ import { RowProblem, asRow, isPlainObject, parseJson } from "./values.js";
 // least MIN_BLOCK bytes, at the end of a line whose sampled bytes hash to a multiple of
 // 32 (or at the first line end past MAX_BLOCK). A row that changes, even in length, then
 // moves only its own block's cuts, and a re-run finds the other blocks byte for byte as
-// it read them before (load.js, the block memo). Blocks stay under 128 KB, where V8 puts
-// a block's decoded text among large objects, freed only by a full collection: blocks
-// up to 128 KB and more doubled the RSS of a 94 MB read.
+// it read them before (load.js, the block memo). Blocks stay at 64 KB at most: reading a
+// 94 MB file in blocks of 96 KB, or of 32 to 128, doubled its RSS against blocks of 64.
 const MIN_BLOCK = 32 * 1024;
 const MAX_BLOCK = 64 * 1024;
 
