@@ -35,6 +35,30 @@ const NOW = Math.floor(Date.now() / 1000) - 3600;
 
 const EVENTS = { object: "events", key: "id", event: "name", distinctId: "user", time: "at" };
 
+/** `file` loaded as events with 0, 1 and 3 worker threads: each run's summary, results file and the events sent. */
+async function loadWithThreads(file, name) {
+  const outcomes = [];
+  for (const threads of [0, 1, 3]) {
+    mp.reset();
+    const results = join(dir, `${name}-${threads}.ndjson`);
+    const { ms, ...summary } = await run({ source: { file }, mapping: EVENTS, state: join(dir, `${name}-${threads}.db`), results, threads });
+    // Which request is answered first is the network's doing, not the threads'.
+    delete summary.first.sent;
+    const events = mp.events().map((e) => JSON.stringify(e)).sort();
+    outcomes.push({ threads, summary, results: readFileSync(results, "utf8"), events });
+  }
+  return outcomes;
+}
+
+/** Every thread count sent the same events and wrote the same counts and results file as none. */
+function assertSameOutcomes(outcomes) {
+  for (const other of outcomes.slice(1)) {
+    assert.deepEqual(other.summary, outcomes[0].summary, `threads: ${other.threads}`);
+    assert.equal(other.results, outcomes[0].results, `threads: ${other.threads}`);
+    assert.deepEqual(other.events, outcomes[0].events, `threads: ${other.threads}`);
+  }
+}
+
 describe("events", () => {
   test("an NDJSON file: every event arrives once, exactly; a second run sends nothing; every row accounted for", T, async () => {
     mp.reset();
@@ -114,22 +138,9 @@ describe("events", () => {
     }
     const file = join(dir, "threads.ndjson");
     writeFileSync(file, Buffer.concat(parts.flatMap((part) => [Buffer.from(part), Buffer.from("\n")])));
-    const outcomes = [];
-    for (const threads of [0, 1, 3]) {
-      mp.reset();
-      const results = join(dir, `threads-${threads}.ndjson`);
-      const { ms, ...summary } = await run({ source: { file }, mapping: EVENTS, state: join(dir, `threads-${threads}.db`), results, threads });
-      // Which request is answered first is the network's doing, not the threads'.
-      delete summary.first.sent;
-      const events = mp.events().map((e) => JSON.stringify(e)).sort();
-      outcomes.push({ threads, summary, results: readFileSync(results, "utf8"), events });
-    }
+    const outcomes = await loadWithThreads(file, "threads");
     assert.ok(outcomes[0].summary.sent > 3000 && outcomes[0].summary.rejected > 1000, JSON.stringify(outcomes[0].summary));
-    for (const other of outcomes.slice(1)) {
-      assert.deepEqual(other.summary, outcomes[0].summary, `threads: ${other.threads}`);
-      assert.equal(other.results, outcomes[0].results, `threads: ${other.threads}`);
-      assert.deepEqual(other.events, outcomes[0].events, `threads: ${other.threads}`);
-    }
+    assertSameOutcomes(outcomes);
   });
 
   test("CSV on worker threads or none: the same rows sent, the same outcomes in the same order, the same results file", T, async () => {
@@ -151,23 +162,11 @@ describe("events", () => {
     parts.push(Buffer.from(`c-last,E,u,${NOW},"never closed\n`));
     const file = join(dir, "threads.csv");
     writeFileSync(file, Buffer.concat(parts));
-    const outcomes = [];
-    for (const threads of [0, 1, 3]) {
-      mp.reset();
-      const results = join(dir, `threads-csv-${threads}.ndjson`);
-      const { ms, ...summary } = await run({ source: { file }, mapping: EVENTS, state: join(dir, `threads-csv-${threads}.db`), results, threads });
-      delete summary.first.sent;
-      const events = mp.events().map((e) => JSON.stringify(e)).sort();
-      outcomes.push({ threads, summary, results: readFileSync(results, "utf8"), events });
-    }
+    const outcomes = await loadWithThreads(file, "threads-csv");
     assert.ok(outcomes[0].summary.sent > 3000 && outcomes[0].summary.rejected > 1000, JSON.stringify(outcomes[0].summary));
     assert.match(outcomes[0].results, /csv_quote/);
     assert.match(outcomes[0].results, /csv_fields/);
-    for (const other of outcomes.slice(1)) {
-      assert.deepEqual(other.summary, outcomes[0].summary, `threads: ${other.threads}`);
-      assert.equal(other.results, outcomes[0].results, `threads: ${other.threads}`);
-      assert.deepEqual(other.events, outcomes[0].events, `threads: ${other.threads}`);
-    }
+    assertSameOutcomes(outcomes);
   });
 
   test("a 429 storm: backoff honoured and every row arrives once; a partial 400 reports exactly the refused rows", T, async () => {
