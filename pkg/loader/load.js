@@ -338,6 +338,7 @@ export async function load(options) {
       const progress = () => options.onProgress?.({ ...counts, bytesRead: source.bytesRead(), sizeBytes: source.sizeBytes });
       const take = async () => {
         const entry = answers.shift();
+        await entry.lookup;
         let codes = null;
         if (entry.hashes && firsts.unchanged.length < 5) {
           // The first unchanged rows are shown with their keys, which only a read block has.
@@ -367,13 +368,21 @@ export async function load(options) {
       };
       for await (const block of source.blocks) {
         const key = memo && block.bytes ? blockKey(memo.fingerprint, block) : null;
-        const hashes = key ? memo.blocks.get(key) : undefined;
-        answers.push(hashes ? { block, key, hashes } : { key, answer: pool.run(block) });
+        const entry = { block, key };
+        // A block the memo knows is planned from its pairs; any other goes to a thread now.
+        const decide = (hashes) => (hashes ? (entry.hashes = hashes) : (entry.answer = pool.run(block)));
+        const found = key ? memo.blocks.get(key) : undefined;
+        // SQLite answers at once; PostgreSQL later, and the next blocks are read meanwhile.
+        if (found instanceof Promise) {
+          entry.lookup = found.then(decide);
+          entry.lookup.catch(() => {});
+        } else decide(found);
+        answers.push(entry);
         if (answers.length >= BLOCKS_A_THREAD * threads) await take();
         if (stopped) break;
       }
       while (answers.length > 0) await take();
-      if (memo && !stopped) memo.blocks.keepRead();
+      if (memo && !stopped) await memo.blocks.keepRead();
     }
     for await (const rows of audiences || threads > 0 ? [] : source.batches) {
       counts.read += rows.length;

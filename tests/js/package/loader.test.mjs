@@ -59,6 +59,42 @@ function assertSameOutcomes(outcomes) {
   }
 }
 
+/**
+ * The block memo over four runs and a changed mapping, with the state in `state` (a
+ * SQLite file or `{ postgres }`): a re-run reads only the blocks that changed; a row
+ * pending from the last run is read and sent; another mapping reads every block.
+ */
+async function blockMemoScenario(state) {
+  mp.reset();
+  const users = Array.from({ length: 4000 }, (_, i) => ({ id: `m-${String(i).padStart(5, "0")}`, plan: "pro", seats: 100 + (i % 800) }));
+  const path = join(dir, "memo.ndjson");
+  const write = () => writeFileSync(path, `${users.map((u) => JSON.stringify(u)).join("\n")}\n`);
+  write();
+  const mapping = { object: "users", distinctId: "id" };
+  const go = (more = {}) => run({ source: { file: path }, mapping, state, threads: 1, ...more });
+  const first = await go();
+  assert.deepEqual([first.sent, first.unread], [4000, 0]);
+  // A row changed (its block read), its send refused: it is pending.
+  users[3500].seats += 1;
+  write();
+  mp.failNext(50, { status: 503, path: "/engage" });
+  const second = await go();
+  assert.deepEqual([second.sent, second.pending, second.unchanged], [0, 1, 3999], JSON.stringify(second));
+  assert.ok(second.unread > 0, "the blocks before the change are not read");
+  mp.reset();
+  // The same bytes again: the pending row's block is known, but the plan says retry, so it is read and sent.
+  const third = await go();
+  assert.deepEqual([third.sent, third.unchanged], [1, 3999], JSON.stringify(third));
+  assert.deepEqual(mp.profiles().get("m-03500"), { plan: "pro", seats: users[3500].seats });
+  const fourth = await go();
+  assert.deepEqual([fourth.sent, fourth.unchanged, fourth.read], [0, 4000, 4000]);
+  assert.ok(fourth.unread > 2000 && fourth.unread < 4000, `only the first block (64 KB) is read, for the first rows shown: ${fourth.unread}`);
+  assert.equal(adds(fourth), fourth.read);
+  // Another mapping makes other records: every block is read again.
+  const renamed = await go({ mapping: { ...mapping, properties: { rename: { seats: "licences" } } } });
+  assert.deepEqual([renamed.sent, renamed.unread], [4000, 0]);
+}
+
 describe("events", () => {
   test("an NDJSON file: every event arrives once, exactly; a second run sends nothing; every row accounted for", T, async () => {
     mp.reset();
@@ -245,36 +281,8 @@ describe("profiles", () => {
     assert.equal(mp.profiles().get("u-100").plan, "enterprise");
   });
 
-  test("the block memo: a re-run reads only the blocks that changed; a row pending from the last run is read and sent; another mapping reads all", T, async () => {
-    mp.reset();
-    const users = Array.from({ length: 4000 }, (_, i) => ({ id: `m-${String(i).padStart(5, "0")}`, plan: "pro", seats: 100 + (i % 800) }));
-    const path = join(dir, "memo.ndjson");
-    const write = () => writeFileSync(path, `${users.map((u) => JSON.stringify(u)).join("\n")}\n`);
-    write();
-    const mapping = { object: "users", distinctId: "id" };
-    const go = (more = {}) => run({ source: { file: path }, mapping, state: join(dir, "memo.db"), threads: 1, ...more });
-    const first = await go();
-    assert.deepEqual([first.sent, first.unread], [4000, 0]);
-    // A row changed (its block read), its send refused: it is pending.
-    users[3500].seats += 1;
-    write();
-    mp.failNext(50, { status: 503, path: "/engage" });
-    const second = await go();
-    assert.deepEqual([second.sent, second.pending, second.unchanged], [0, 1, 3999], JSON.stringify(second));
-    assert.ok(second.unread > 0, "the blocks before the change are not read");
-    mp.reset();
-    // The same bytes again: the pending row's block is known, but the plan says retry, so it is read and sent.
-    const third = await go();
-    assert.deepEqual([third.sent, third.unchanged], [1, 3999], JSON.stringify(third));
-    assert.deepEqual(mp.profiles().get("m-03500"), { plan: "pro", seats: users[3500].seats });
-    const fourth = await go();
-    assert.deepEqual([fourth.sent, fourth.unchanged, fourth.read], [0, 4000, 4000]);
-    assert.ok(fourth.unread > 2000 && fourth.unread < 4000, `only the first block (64 KB) is read, for the first rows shown: ${fourth.unread}`);
-    assert.equal(adds(fourth), fourth.read);
-    // Another mapping makes other records: every block is read again.
-    const renamed = await go({ mapping: { ...mapping, properties: { rename: { seats: "licences" } } } });
-    assert.deepEqual([renamed.sent, renamed.unread], [4000, 0]);
-  });
+  test("the block memo: a re-run reads only the blocks that changed; a row pending from the last run is read and sent; another mapping reads all", T, () =>
+    blockMemoScenario(join(dir, "memo.db")));
 
   test("rows gone from the source: left alone by default; $unset of their properties or $delete when asked", T, async () => {
     mp.reset();
@@ -364,6 +372,11 @@ describe("PostgreSQL", () => {
     assert.deepEqual(mp.profiles().get("9007199254740993"), { plan: "pro", since: "2026-01-01T00:00:00.000Z" });
     const again = await run(options);
     assert.deepEqual([again.sent, again.unchanged], [0, 2500]);
+  });
+
+  test("the block memo with the state in PostgreSQL: a re-run reads only the blocks that changed", T, async () => {
+    const { databaseUrl } = await import("../receiver/node-harness.mjs");
+    await blockMemoScenario({ postgres: await databaseUrl(`pg:loader_memo_${process.pid}`) });
   });
 });
 
