@@ -19,7 +19,7 @@ import { openStateStore } from "./state-store.js";
 const CHUNK_ROWS = 2000;
 
 /**
- * Blocks (32–64 KB of NDJSON, 64 KB of CSV: 150–300 events) in the works a worker thread:
+ * Blocks (32–64 KB of NDJSON or CSV: 100–300 events) in the works a worker thread:
  * more than a request's rows, so that the threads keep preparing while this one gzips,
  * sends and journals a request. With two 64 KB blocks, 200k events took 10–15% longer
  * than with eight, at 0 ms and at 50 ms.

@@ -331,6 +331,26 @@ describe("CSV", () => {
     }
     assert.ok(oversized > 50 && unclosed > 5 && headerErrors > 50, JSON.stringify({ oversized, unclosed, headerErrors }));
   });
+
+  test("a changed record, even of another length, moves only its own block's cuts; the chunks read change none", async () => {
+    const { csvBlocks } = await import(new URL("../../../node_modules/cohort-sync/loader/sources/csv.js", import.meta.url));
+    const rows = Array.from({ length: 20_000 }, (_, i) => `r-${i},${i * 7919},"a, quoted\nvalue"`);
+    const blocksOf = async (text, chunk) => {
+      const bytes = Buffer.from(`id,n,note\n${text}\n`);
+      const chunks = [];
+      for (let at = 0; at < bytes.length; at += chunk) chunks.push(bytes.subarray(at, at + chunk));
+      const out = [];
+      for await (const block of csvBlocks(chunks, { maxRowBytes: 1 << 20 })) out.push(Buffer.from(block.bytes).toString("hex"));
+      return out;
+    };
+    const before = await blocksOf(rows.join("\n"), 65536);
+    assert.deepEqual(await blocksOf(rows.join("\n"), 7001), before, "the same cuts whatever the chunks");
+    rows[3000] = `r-3000,"a much longer value than it had",x`;
+    const after = await blocksOf(rows.join("\n"), 65536);
+    assert.ok(before.length > 5);
+    const kept = after.filter((block) => before.includes(block)).length;
+    assert.ok(kept >= before.length - 2, `${kept} of ${before.length} blocks unchanged`);
+  });
 });
 
 describe("stdin", () => {
