@@ -64,6 +64,8 @@ export async function openStateStore(target, name, { compactEntries = COMPACT_EN
   const putBlock = db.prepare("INSERT OR REPLACE INTO load_blocks (name, key, run, hashes) VALUES (?, ?, ?, ?)");
   const dropBlocks = db.prepare("DELETE FROM load_blocks WHERE name = ? AND run <> ?");
   const run = Date.now();
+  // A load with no block kept (a first run) asks for none: every lookup would miss.
+  const blocksKept = db.prepare("SELECT EXISTS (SELECT 1 FROM load_blocks WHERE name = ?) AS any").get(name).any === 1;
   // Memo writes, 64 at a time in one transaction (a commit a block was a tenth of a first
   // run's CPU): a block read (bytes) or found again (null, marked as this run's). One lost
   // to a crash is only a block read again next time.
@@ -137,6 +139,7 @@ export async function openStateStore(target, name, { compactEntries = COMPACT_EN
      */
     blocks: {
       get(key) {
+        if (!blocksKept) return undefined;
         const bytes = blockHashes.get(name, key);
         if (bytes === undefined) return undefined;
         queueBlock(key, null);
