@@ -10,27 +10,16 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { createServer } from "node:net";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { planSync } from "cohort-sync";
 import { CREDENTIALS, eventually, startRecorder, startWorker } from "../worker/worker-harness.mjs";
+import { launchChromium, requireChromium, root, startPageServer } from "../lib/browser-pages.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const T = { timeout: 120_000 };
 
-function findRoot() {
-  if (process.env.COHORT_SYNC_ROOT) return resolve(process.env.COHORT_SYNC_ROOT);
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, "www/console.html")) && existsSync(join(dir, "scripts/serve.mjs"))) return dir;
-    if (dirname(dir) === dir) throw new Error("console.test: no ancestor of this file holds www/console.html (set COHORT_SYNC_ROOT)");
-  }
-}
 
-const root = findRoot();
 const results = join(root, "test-results");
 const POWER = "98765"; // a full sync in 3 pages, then a diff: 22 members, dead letters
 const TRIAL = "4242"; // a full sync with a page missing, and a refused page
@@ -50,10 +39,9 @@ let server, worker, clevertap, mixpanel, browser;
 let refuse = true; // the destinations refuse for good (400) until a test says otherwise
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it (apt-get install -y chromium; scripts/setup.sh does)`);
+  requireChromium();
   if (!existsSync(join(root, "www/vendor/uplot/uPlot.iife.min.js"))) throw new Error("www/vendor/uplot/ is missing: run npm run build (scripts/build.mjs copies the chart library there)");
-  const { startStaticServer } = await import(pathToFileURL(join(root, "scripts/serve.mjs")).href);
-  server = await startStaticServer({ root, port: 0 });
+  server = await startPageServer();
   clevertap = await startRecorder(() => (refuse ? [400, '{"status":"fail","error":"Invalid account id"}'] : [200, '{"status":"success","processed":1,"unprocessed":[]}']));
   mixpanel = await startRecorder(() => (refuse ? [400, '{"error":"invalid token"}'] : [200, "1"]));
   worker = await startWorker({
@@ -78,8 +66,7 @@ before(async () => {
   assert.equal((await worker.post(JSON.stringify(bad))).status, 400);
   await eventually(async () => (await worker.get(`/cohorts/${POWER}`)).json.outbox.dead >= 4, 20_000, "the Power users' dead letters");
   await eventually(async () => (await worker.get("/profiles")).json.outbox.dead >= 1, 20_000, "a profiles dead letter");
-  const { chromium } = createRequire(join(root, "package.json"))("playwright-core");
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {

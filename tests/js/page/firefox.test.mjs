@@ -9,27 +9,18 @@
 // protocol, which the CSP does not govern. Screenshots go to <root>/test-results/.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { planSync } from "cohort-sync";
 import { CREDENTIALS, startWorker } from "../worker/worker-harness.mjs";
+import { requireFromRoot, root, startPageServer } from "../lib/browser-pages.mjs";
 
 const FIREFOX = process.env.FIREFOX_BIN ?? "/usr/bin/firefox-esr";
 const T = { timeout: 180_000 };
 const COHORT = "31337";
 const SCHEMES = ["light", "dark"];
 
-function findRoot() {
-  if (process.env.COHORT_SYNC_ROOT) return resolve(process.env.COHORT_SYNC_ROOT);
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, "www/index.html")) && existsSync(join(dir, "pkg/dist"))) return dir;
-    if (dirname(dir) === dir) throw new Error("firefox.test: no ancestor of this file holds www/index.html and pkg/dist (set COHORT_SYNC_ROOT)");
-  }
-}
 
-const root = findRoot();
 const results = join(root, "test-results");
 const axeSource = readFileSync(join(root, "node_modules/axe-core/axe.min.js"), "utf8");
 // The body as Mixpanel's sender really sends it (no page_info, $-properties): the fixture
@@ -42,8 +33,7 @@ const browsers = new Map(); // color scheme → a Firefox launched with it
 before(async () => {
   // Fail, never skip: setup installs Firefox, and a missing browser must be seen.
   if (!existsSync(FIREFOX)) throw new Error(`${FIREFOX} is missing: install it (apt-get install -y firefox-esr; scripts/setup.sh does)`);
-  const { startStaticServer } = await import(pathToFileURL(join(root, "scripts/serve.mjs")).href);
-  server = await startStaticServer({ root, port: 0 });
+  server = await startPageServer();
   worker = await startWorker({ vars: { CONSOLE_ORIGINS: new URL(server.url).origin } });
   const ids = Array.from({ length: 7 }, (_, i) => `ff-${i}`);
   const pages = planSync(null, ids, { projectId: "2345678", cohortId: COHORT, cohortName: "Firefox users", sessionId: "ff-full-1", batchSize: 3 });
@@ -62,7 +52,7 @@ after(async () => {
  */
 async function firefox(scheme) {
   if (!browsers.has(scheme)) {
-    const puppeteer = createRequire(join(root, "package.json"))("puppeteer-core");
+    const puppeteer = requireFromRoot("puppeteer-core");
     const browser = await puppeteer.launch({
       browser: "firefox",
       executablePath: FIREFOX,

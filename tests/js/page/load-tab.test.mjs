@@ -5,30 +5,20 @@
 // (without Playwright's default --hide-scrollbars), as a desktop browser shows them, so a
 // scrollbar strip under the tab bar would be seen. The page's row readers are compared
 // with the loader's own NDJSON and CSV sources. Screenshots go to a temporary directory
-// (printed). The repository root is found by walking up from this file (or given as
-// COHORT_SYNC_ROOT), so it runs from the repository and from scripts/test-js.mjs' copy.
+// (printed). The root, the server and Chromium are tests/js/lib/browser-pages.mjs', so it
+// runs from the repository and from scripts/test-js.mjs' copy.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { insertId } from "cohort-sync";
+import { launchChromium, root, startPageServer } from "../lib/browser-pages.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const T = { timeout: 90_000 };
 
-function findRoot() {
-  if (process.env.COHORT_SYNC_ROOT) return resolve(process.env.COHORT_SYNC_ROOT);
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, "www/index.html")) && existsSync(join(dir, "pkg/dist"))) return dir;
-    if (dirname(dir) === dir) throw new Error("load-tab.test: no ancestor of this file holds www/index.html and pkg/dist (set COHORT_SYNC_ROOT)");
-  }
-}
 
-const root = findRoot();
 const shots = mkdtempSync(join(tmpdir(), "load-tab-"));
 let server;
 let browser;
@@ -49,12 +39,8 @@ const EVENT_MAPPING = { object: "events", key: "order_id", event: "event", disti
 const USER_CSV = 'user_id,name,note,plan\r\nu-1,"Lovelace, Ada","said ""hi""\nthen left",pro\r\nu-2,Grace,,""\r\n';
 
 before(async () => {
-  // Fail, never skip: setup installs Chromium, and a missing browser must be seen.
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it (apt-get install -y chromium; scripts/setup.sh does)`);
-  const { startStaticServer } = await import(pathToFileURL(join(root, "scripts/serve.mjs")).href);
-  server = await startStaticServer({ root, port: 0 });
-  const { chromium } = createRequire(join(root, "package.json"))("playwright-core");
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, ignoreDefaultArgs: ["--hide-scrollbars"] });
+  server = await startPageServer();
+  browser = await launchChromium({ ignoreDefaultArgs: ["--hide-scrollbars"] });
 });
 
 after(async () => {

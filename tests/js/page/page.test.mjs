@@ -1,37 +1,25 @@
 // The validator page (www/) in real headless Chromium (playwright-core driving
 // /usr/bin/chromium), served from the repository root by scripts/serve.mjs on
 // 127.0.0.1. Runs from the repository (node --test tests/js/page/page.test.mjs) and from
-// scripts/test-js.mjs' scratch copy: the root is found by walking up from this file
-// (or given as COHORT_SYNC_ROOT). Screenshots go to <root>/test-results/.
+// scripts/test-js.mjs' scratch copy (the root, the server and Chromium are
+// tests/js/lib/browser-pages.mjs'). Screenshots go to <root>/test-results/.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { request } from "node:http";
-import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { member, payload } from "../lib/payloads.mjs";
+import { launchChromium, root, startPageServer } from "../lib/browser-pages.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const T = { timeout: 90_000 };
 
-function findRoot() {
-  if (process.env.COHORT_SYNC_ROOT) return resolve(process.env.COHORT_SYNC_ROOT);
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, "www/index.html")) && existsSync(join(dir, "pkg/dist"))) return dir;
-    if (dirname(dir) === dir) throw new Error("page.test: no ancestor of this file holds www/index.html and pkg/dist (set COHORT_SYNC_ROOT)");
-  }
-}
 
-const root = findRoot();
 const artifacts = join(root, "test-results");
 let server;
 let browser;
 
 before(async () => {
-  const { startStaticServer } = await import(pathToFileURL(join(root, "scripts/serve.mjs")).href);
-  server = await startStaticServer({ root, port: 0 });
+  server = await startPageServer();
 });
 
 after(async () => {
@@ -148,10 +136,7 @@ describe("the static server (scripts/serve.mjs)", () => {
 
 describe("the validator page in Chromium", () => {
   before(async () => {
-    // Fail, never skip: setup installs Chromium, and a missing browser must be seen.
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it (apt-get install -y chromium; scripts/setup.sh does)`);
-    const { chromium } = createRequire(join(root, "package.json"))("playwright-core");
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   });
 
   after(async () => {
