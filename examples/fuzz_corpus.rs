@@ -145,5 +145,28 @@ fn main() {
     ] {
         write(&root, "args", text.as_bytes());
     }
+
+    // load_snapshot: the loader's states, empty, small and as large as an input may be,
+    // with keys sent, failed, planned but never confirmed, and forgotten.
+    use cohort_sync::load::{key_hash, record_checksum, LoadState};
+    let mut state = LoadState::new();
+    write(&root, "load_snapshot", &state.to_bytes());
+    for n in 0..240u32 {
+        let key = format!("row-{n}");
+        state.plan_row(key.as_bytes(), key.as_bytes());
+        match n % 4 {
+            0 | 1 => state.mark_sent(key_hash(key.as_bytes()), record_checksum(key.as_bytes())),
+            2 => {
+                state.mark_failed(key_hash(key.as_bytes()));
+            }
+            _ => {}
+        }
+        if n % 37 == 5 {
+            state.forget(key_hash(key.as_bytes()));
+        }
+        if [0, 1, 2, 3, 15, 239].contains(&n) {
+            write(&root, "load_snapshot", &state.to_bytes());
+        }
+    }
     println!("seeds written under {}", root.display());
 }

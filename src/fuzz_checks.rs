@@ -10,6 +10,7 @@ use crate::audience::{decode_segment_membership, encode_segment_membership, segm
 use crate::identity::IdentityIndex;
 use crate::ingest::{self, ProfileKind, RecordReport};
 use crate::json::{JsonWriter, Reader, ToJson};
+use crate::load::{snapshot_checksum, LoadState, Outcome, SnapshotReader, SnapshotWriter};
 use crate::payload::PageInfo;
 use crate::payload::{
     parse_payload, read_page, read_page_ids, validate_payload, validate_payload_with_ids, Action, ValidateOptions,
@@ -18,7 +19,7 @@ use crate::plan::{plan_sync, PlanOptions};
 use crate::problem::{Problem, ProblemCode};
 use crate::state::crc::crc32;
 use crate::state::{CohortState, PageRef};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// A target's check of one input.
 pub type Check = fn(&[u8]);
@@ -32,6 +33,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("segment_membership", check_segment_membership),
     ("ingest", check_ingest),
     ("args", check_args),
+    ("load_snapshot", check_load_snapshot),
 ];
 
 /// The check of the target called `name`.
@@ -657,5 +659,109 @@ pub fn check_args(data: &[u8]) {
             "records lost or counted twice (HTTP {status})"
         );
         assert_json(&outcome.to_json());
+    }
+}
+
+// ---- the loader's state ---------------------------------------------------------------
+
+/// `bytes` with their last 8 bytes replaced by the load snapshot checksum of the rest, so
+/// that mutations get past the checksum to the entries.
+fn with_load_checksum(bytes: &[u8]) -> Option<Vec<u8>> {
+    let body = bytes.get(..bytes.len().checked_sub(8)?)?;
+    let mut out = body.to_vec();
+    out.extend_from_slice(&snapshot_checksum(body).to_le_bytes());
+    Some(out)
+}
+
+/// A load state's bytes as read back, one entry (key hash, value) a key, in order.
+fn load_entries(bytes: &[u8]) -> Vec<(u64, u64)> {
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    (13..bytes.len() - 8).step_by(16).map(|at| (word(at), word(at + 8))).collect()
+}
+
+/// `LoadState::from_bytes` never panics (nor sizes memory by a count it has not
+/// checked); what it accepts writes back the same bytes, reads the same in parts of any
+/// size, and is a working state: rows planned against it (keys it holds and keys it does
+/// not, the input's tail choosing which) get the outcomes a plain map gives, and what is
+/// sent or failed then is kept through another save and load.
+pub fn check_load_snapshot(data: &[u8]) {
+    for bytes in std::iter::once(data.to_vec()).chain(with_load_checksum(data)) {
+        let mut parts = SnapshotReader::new();
+        let cut = 1 + data.len() % 23;
+        let in_parts = bytes.chunks(cut).try_for_each(|part| parts.push(part)).and_then(|()| parts.finish());
+        let Ok(mut state) = LoadState::from_bytes(&bytes) else {
+            assert!(in_parts.is_err(), "refused whole, accepted in parts of {cut}");
+            continue;
+        };
+        assert_eq!(state.to_bytes(), bytes, "a load state loaded but does not write back the same");
+        assert_eq!(in_parts.map(|s| s.to_bytes()).ok(), Some(bytes.clone()), "accepted whole, not in parts of {cut}");
+        let mut writer = SnapshotWriter::new(&state);
+        let mut written = Vec::new();
+        loop {
+            let part = writer.next_part(&state, cut);
+            if part.is_empty() {
+                break;
+            }
+            written.extend_from_slice(&part);
+        }
+        assert_eq!(written, bytes, "written in parts of {cut}, not the same bytes");
+
+        // The model: key hash -> (checksum, failed), as the bytes hold them.
+        let held = load_entries(&bytes);
+        let mut model: HashMap<u64, (u64, bool)> =
+            held.iter().map(|&(k, v)| (k, (v & !(1 << 63), v >> 63 == 1))).collect();
+        assert_eq!(state.len(), model.len());
+        for (&key, &(checksum, failed)) in &model {
+            let status = state.status(key).expect("a key the bytes hold is known");
+            assert_eq!((status.checksum, status.failed, status.seen), (checksum, failed, false));
+        }
+        // What the state stores of a checksum: its low 63 bits, all ones taken as all ones but the last.
+        let bits = |checksum: u64| (checksum & (u64::MAX >> 1)).min((u64::MAX >> 1) - 1);
+        let mut planned = HashSet::new();
+        let rows: Vec<(u64, u64)> = data
+            .iter()
+            .rev()
+            .take(12)
+            .map(|&b| {
+                let key = if b % 2 == 0 && !held.is_empty() {
+                    held[b as usize / 2 % held.len()].0
+                } else {
+                    u64::from(b).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                };
+                // The checksum held (unchanged, if it is not failed), or another.
+                let checksum = if b % 3 == 0 { model.get(&key).map_or(1, |&(c, _)| c) } else { u64::from(b) << 56 | 1 };
+                (key, checksum)
+            })
+            .collect();
+        let outcomes = state.plan_hashes(&rows);
+        for (&(key, checksum), &outcome) in rows.iter().zip(&outcomes) {
+            let expected = match model.get(&key) {
+                _ if planned.contains(&key) => Outcome::Duplicate,
+                None => Outcome::New,
+                Some(&(_, true)) => Outcome::Retry,
+                Some(&(was, false)) if was == bits(checksum) => Outcome::Unchanged,
+                Some(_) => Outcome::Changed,
+            };
+            assert_eq!(outcome, expected, "key {key:x}");
+            if planned.insert(key) && !model.contains_key(&key) {
+                model.insert(key, (bits(checksum), true));
+            }
+        }
+        let gone: HashSet<u64> = model.keys().copied().filter(|key| !planned.contains(key)).collect();
+        assert_eq!(state.removed().into_iter().collect::<HashSet<_>>(), gone);
+        for (i, &(key, checksum)) in rows.iter().enumerate() {
+            if i % 2 == 0 {
+                state.mark_sent(key, checksum);
+                model.insert(key, (bits(checksum), false));
+            } else if state.mark_failed(key) {
+                model.get_mut(&key).expect("a key marked failed is known").1 = true;
+            }
+        }
+        let again = LoadState::from_bytes(&state.to_bytes()).expect("our own bytes load");
+        assert_eq!(again.len(), model.len());
+        for (&key, &(checksum, failed)) in &model {
+            let status = again.status(key).expect("a key sent or planned is kept");
+            assert_eq!((status.checksum, status.failed), (checksum, failed), "key {key:x}");
+        }
     }
 }

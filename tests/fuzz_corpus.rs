@@ -69,6 +69,11 @@ fn args() {
 }
 
 #[test]
+fn load_snapshot() {
+    replay("load_snapshot");
+}
+
+#[test]
 fn every_corpus_folder_is_a_target() {
     for folder in ["fuzz/corpus", "fuzz/regressions"] {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);

@@ -15,5 +15,7 @@ mod state;
 
 pub use insert_id::{insert_id, write_insert_id, INSERT_ID_LEN};
 pub use plan::{duplicate_problems, row_hashes, KeyStatus, Outcome};
+#[cfg(feature = "fuzzing")]
+pub use snapshot::checksum as snapshot_checksum;
 pub use snapshot::{LoadSnapshotError, SnapshotReader, SnapshotWriter};
 pub use state::{key_hash, record_checksum, LoadState, MAX_KEYS};

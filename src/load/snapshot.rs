@@ -72,8 +72,10 @@ impl LoadSnapshotError {
     }
 }
 
-#[cfg(test)]
-fn checksum(bytes: &[u8]) -> u64 {
+/// The checksum a snapshot ends with, of the bytes before it (for tests and the fuzz
+/// checks, which write snapshots by hand).
+#[cfg(any(test, feature = "fuzzing"))]
+pub fn checksum(bytes: &[u8]) -> u64 {
     super::state::sip(CHECKSUM_KEYS, &[bytes])
 }
 
@@ -246,12 +248,11 @@ impl SnapshotReader {
             if self.pending.len() < HEADER {
                 return Ok(());
             }
+            // Nothing is sized by the count: it is checked only at the end, with the
+            // checksum, and the index is sized then by the entries actually read.
             let count = word(&self.pending, 5);
             absorb(&mut self.hasher, &self.pending[..HEADER]);
             self.pending.drain(..HEADER);
-            if count <= MAX_KEYS as u64 {
-                self.state = LoadState::with_capacity(count as usize);
-            }
             self.count = Some(count);
         }
         // Whole entries, keeping the last 8 bytes back: they may be the checksum.
@@ -299,6 +300,7 @@ impl SnapshotReader {
         if let Some(why) = self.problem {
             return Err(LoadSnapshotError::Corrupt(why));
         }
+        self.state.size_index_for(self.state.stored());
         self.state.place_all();
         Ok(self.state)
     }
@@ -349,6 +351,24 @@ mod tests {
         let mut all: Vec<(u64, u64)> = state.entries().collect();
         all.sort_unstable();
         all
+    }
+
+    #[test]
+    fn a_header_asking_for_billions_of_keys_sizes_nothing() {
+        // The count is checked only with the checksum, at the end: a corrupt or hostile
+        // header must not size an allocation (in wasm, one past memory traps).
+        for count in [1u64 << 30, MAX_KEYS as u64, u64::MAX] {
+            let mut header = MAGIC.to_vec();
+            header.push(VERSION);
+            header.extend_from_slice(&count.to_le_bytes());
+            let mut reader = SnapshotReader::new();
+            reader.push(&header).unwrap();
+            reader.push(&[7; 40]).unwrap();
+            // The two entries given take one chunk of storage (1 MiB); an index for the
+            // count would take gigabytes.
+            assert!(reader.state.memory_bytes() < 2 << 20, "{count}: {} bytes", reader.state.memory_bytes());
+            assert_eq!(reader.finish().err(), Some(LoadSnapshotError::ChecksumMismatch));
+        }
     }
 
     #[test]

@@ -107,24 +107,27 @@ pub struct LoadState {
 impl LoadState {
     /// An empty state.
     pub fn new() -> Self {
-        LoadState::with_capacity(0)
-    }
-
-    /// An empty state whose index holds `keys` keys and a quarter more before it grows
-    /// (what a loaded state is given: a run may add keys without the index growing).
-    pub fn with_capacity(keys: usize) -> Self {
-        let keys = keys.min(MAX_KEYS);
-        let slots = ((keys + keys / 4) * 4).div_ceil(3).max(MIN_SLOTS);
         let mut state = LoadState {
             chunks: Vec::new(),
             stored: 0,
             forgotten: 0,
             index: Vec::new(),
             fingerprint: 0,
-            seen: vec![0; keys.div_ceil(64)],
+            seen: Vec::new(),
         };
-        state.resize_index(slots);
+        state.size_index_for(0);
         state
+    }
+
+    /// An empty index that holds `keys` keys and a quarter more before it grows (what a
+    /// loaded state is given: a run may add keys without the index growing). Only for a
+    /// count of keys that memory already holds (the entries'), never one read from bytes
+    /// not yet checked: a snapshot's header could ask for billions.
+    pub(super) fn size_index_for(&mut self, keys: usize) {
+        // In u64: on wasm32 the product passes usize::MAX long before MAX_KEYS.
+        let keys = keys.min(MAX_KEYS) as u64;
+        let slots = ((keys + keys / 4) * 4).div_ceil(3).max(MIN_SLOTS as u64);
+        self.resize_index(usize::try_from(slots).unwrap_or(usize::MAX));
     }
 
     /// An empty index of `slots` slots, its slots split between entry numbers up to the

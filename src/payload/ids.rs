@@ -103,7 +103,8 @@ mod tests {
 
     #[test]
     fn every_other_character_is_kept() {
-        let controls: String = (1u8..0x20).map(char::from).chain(['\u{7f}', '\u{ffff}', '\u{fffe}', '\u{10ffff}']).collect();
+        let controls: String =
+            (1u8..0x20).map(char::from).chain(['\u{7f}', '\u{ffff}', '\u{fffe}', '\u{10ffff}']).collect();
         assert_eq!(id_problem(controls.as_bytes(), IdKind::DistinctId), None);
     }
 

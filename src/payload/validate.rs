@@ -539,7 +539,12 @@ impl<'a> Walk<'a> {
     /// A string parameter. Ids must be non-empty strings (a number is reported: Mixpanel
     /// sends ids as strings); the cohort's name and description may also be null.
     /// A stored one (`kind`) follows the rule for ids (ids.rs).
-    fn text_parameter(&mut self, name: &str, required: bool, id_kind: Option<IdKind>) -> Result<Option<String>, SyntaxError> {
+    fn text_parameter(
+        &mut self,
+        name: &str,
+        required: bool,
+        id_kind: Option<IdKind>,
+    ) -> Result<Option<String>, SyntaxError> {
         let p = path(&["parameters", name]);
         let kind = self.reader.peek_kind()?;
         if kind == Kind::Null && !required {
@@ -835,7 +840,9 @@ impl<'a> Walk<'a> {
     fn checked_id(&mut self, index: usize, field: &str, token: JsonStr<'a>) -> Option<String> {
         let id = token.decode_bytes();
         if let Some((code, why)) = id_problem(&id, IdKind::DistinctId) {
-            self.error(Problem::new(code, member_path(index, Some(field)), format!("the distinct id {why}")).at(token.start));
+            self.error(
+                Problem::new(code, member_path(index, Some(field)), format!("the distinct id {why}")).at(token.start),
+            );
             return None;
         }
         if let Some(chars) = chars_over(&id, LONG_ID_CHARS) {

@@ -1,6 +1,8 @@
 //! Exports for "Webhook payloads" (docs/api.md).
 
-use super::convert::{invalid, json, options, type_name, value, whole_number, BindingError, Exported, Raw, WebhookBody};
+use super::convert::{
+    invalid, json, options, type_name, value, whole_number, BindingError, Exported, Raw, WebhookBody,
+};
 use crate::payload::{self, ValidateOptions, ValidationReport, WebhookError, DEFAULT_FAILURE_STATUS};
 use crate::problem::{Problem, ProblemCode};
 use wasm_bindgen::prelude::*;
@@ -130,7 +132,8 @@ impl LoggedPage {
     /// Reads `bytes`, the body as sent (`part_bytes`: the most bytes of ids in one part).
     #[wasm_bindgen(constructor)]
     pub fn new(bytes: Vec<u8>, part_bytes: usize) -> Result<LoggedPage, JsValue> {
-        let inner = payload::LoggedPage::read(bytes, part_bytes).map_err(|_| invalid("the body is not a valid page"))?;
+        let inner =
+            payload::LoggedPage::read(bytes, part_bytes).map_err(|_| invalid("the body is not a valid page"))?;
         Ok(LoggedPage { inner })
     }
 

@@ -537,6 +537,19 @@ describe("the state file", () => {
     const reader = LoadState.reader();
     assert.throws(() => reader.push(new Uint8Array([1, 2, 3, 4])), { code: "invalid_snapshot" });
     assert.throws(() => reader.finish(), { code: "invalid_argument" }, "a reader that failed is finished");
+    // A header that asks for billions of keys (a corrupt or hostile state file) is refused
+    // with the rest, never trusted to size memory: the wasm does not trap, and goes on working.
+    for (const count of [1n << 30n, 3n << 30n, (1n << 64n) - 1n]) {
+      const header = Buffer.alloc(13 + 40, 7);
+      header.write("CSLD", 0);
+      header[4] = 1;
+      header.writeBigUInt64LE(count, 5);
+      const hostile = LoadState.reader();
+      hostile.push(header);
+      assert.throws(() => hostile.finish(), { code: "invalid_snapshot" }, String(count));
+      assert.throws(() => LoadState.fromBytes(header), { code: "invalid_snapshot" }, String(count));
+    }
+    assert.deepEqual(Buffer.from(LoadState.fromBytes(whole).toBytes()), Buffer.from(whole), "the wasm still works");
     state.free();
   });
 
