@@ -284,6 +284,34 @@ describe("profiles", () => {
   test("the block memo: a re-run reads only the blocks that changed; a row pending from the last run is read and sent; another mapping reads all", T, () =>
     blockMemoScenario(join(dir, "memo.db")));
 
+  test("a block memo entry damaged in storage is taken for none: its block is read, and every row is counted once", T, async () => {
+    mp.reset();
+    const users = Array.from({ length: 10_000 }, (_, i) => ({ id: `d-${String(i).padStart(5, "0")}`, plan: "pro", seats: i % 700 }));
+    const path = ndjson("damaged.ndjson", users);
+    const state = join(dir, "damaged.db");
+    const go = () => run({ source: { file: path }, mapping: { object: "users", distinctId: "id" }, state, threads: 1 });
+    assert.equal((await go()).sent, 10_000);
+    const clean = await go();
+    assert.ok(clean.unread > 5000, JSON.stringify(clean));
+    // Every entry damaged: a byte flipped in half, the last pair cut off the others.
+    const Database = require("better-sqlite3");
+    const db = new Database(state);
+    const rows = db.prepare("SELECT name, key, hashes FROM load_blocks").all();
+    assert.ok(rows.length > 5);
+    const update = db.prepare("UPDATE load_blocks SET hashes = ? WHERE name = ? AND key = ?");
+    rows.forEach(({ name, key, hashes }, i) => {
+      const damaged = i % 2 === 0 ? Buffer.from(hashes) : hashes.subarray(0, hashes.length - 16);
+      if (i % 2 === 0) damaged[3] ^= 0x40;
+      update.run(damaged, name, key);
+    });
+    db.close();
+    const damaged = await go();
+    assert.deepEqual([damaged.read, damaged.unchanged, damaged.sent, damaged.unread], [10_000, 10_000, 0, 0], JSON.stringify(damaged));
+    assert.equal(adds(damaged), damaged.read);
+    // Read again, the blocks are kept anew.
+    assert.equal((await go()).unread, clean.unread);
+  });
+
   test("rows gone from the source: left alone by default; $unset of their properties or $delete when asked", T, async () => {
     mp.reset();
     const users = Array.from({ length: 30 }, (_, i) => ({ id: `r-${i}`, plan: "pro", seats: i }));
