@@ -14,6 +14,7 @@ import { createPreparePool, defaultThreads } from "./prepare-pool.js";
 import { REGIONS, batchRanges, createSender, requestFull, requestLimit } from "./send.js";
 import { openSource } from "./sources.js";
 import { openStateStore } from "./state-store.js";
+import { bytesOf, hashesOf } from "./words.js";
 
 /** Rows planned together: one call to the wasm for the checks and one for the plan. */
 const CHUNK_ROWS = 2000;
@@ -32,7 +33,6 @@ const CHANGED = 1;
 const UNCHANGED = 2;
 const RETRY = 3;
 const DUPLICATE = 4;
-
 
 /**
  * Runs a load; resolves to its summary: `{ read, sent, unchanged, rejected, refused,
@@ -369,12 +369,18 @@ export async function load(options) {
       for await (const block of source.blocks) {
         const key = memo && block.bytes ? blockKey(memo.fingerprint, block) : null;
         const entry = { block, key };
-        // A block the memo knows is planned from its pairs; any other goes to a thread now.
-        const decide = (hashes) => (hashes ? (entry.hashes = hashes) : (entry.answer = pool.run(block)));
+        // A block the memo knows is planned from its pairs; any other goes to a thread as
+        // soon as the memo has answered.
+        const decide = (hashes) => {
+          if (hashes) entry.hashes = hashes;
+          else entry.answer = pool.run(block);
+        };
         const found = key ? memo.blocks.get(key) : undefined;
         // SQLite answers at once; PostgreSQL later, and the next blocks are read meanwhile.
         if (found instanceof Promise) {
           entry.lookup = found.then((sealed) => decide(unsealPairs(key, sealed)));
+          // Handled here so that a failure while earlier blocks are awaited is not
+          // "unhandled"; the loader still sees it when it takes this block.
           entry.lookup.catch(() => {});
         } else decide(unsealPairs(key, found));
         answers.push(entry);
@@ -453,17 +459,6 @@ function replay(state, journal) {
     else if (entry.kind === "sent") state.markSent(new Uint8Array(entry.keys), new Uint8Array(entry.records));
     else state.markFailed(new Uint8Array(entry.keys));
   }
-}
-
-/** A BigUint64Array's bytes, as the journal keeps them. */
-function bytesOf(hashes) {
-  return new Uint8Array(hashes.buffer, hashes.byteOffset, hashes.byteLength);
-}
-
-/** The hashes in a journal entry's bytes (copied: a database's buffer may be unaligned). */
-function hashesOf(bytes) {
-  const copy = new Uint8Array(bytes);
-  return new BigUint64Array(copy.buffer, 0, copy.length >> 3);
 }
 
 /**

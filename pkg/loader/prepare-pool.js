@@ -40,7 +40,12 @@ export function createPreparePool({ size, workerData }) {
   });
   return {
     run(block) {
-      if (broken) return Promise.reject(broken);
+      if (broken) {
+        // As below: the loader sees the failure when it awaits this block, if it ever does.
+        const failed = Promise.reject(broken);
+        failed.catch(() => {});
+        return failed;
+      }
       const id = ++ids;
       const worker = workers[next++ % workers.length];
       const answer = new Promise((resolve, reject) => waiting.set(id, { resolve, reject }));

@@ -2,6 +2,7 @@
 // run from more than one machine: the same tables, BYTEA for bytes, the hashes as
 // BIGINT. pg (node-postgres) is loaded only here, from the user's install.
 import { createRequire } from "node:module";
+import { bytesOf, hashesOf } from "./words.js";
 
 
 const SCHEMA = `
@@ -119,14 +120,16 @@ async function blockMemo(pool, name) {
   const run = String(Date.now());
   const { rows } = await pool.query("SELECT EXISTS (SELECT 1 FROM load_blocks WHERE name = $1) AS any", [name]);
   const known = rows[0].any;
-  let puts = [];
-  let touches = [];
+  // By key (hex): blocks that repeat byte for byte have one key, and one statement may
+  // write a row once only (ON CONFLICT DO UPDATE refuses a second).
+  let puts = new Map();
+  let touches = new Set();
   let writing = Promise.resolve();
   let failed = null;
   const flush = () => {
-    const [put, touch] = [puts, touches];
-    puts = [];
-    touches = [];
+    const [put, touch] = [[...puts.values()], [...touches].map((hex) => Buffer.from(hex, "hex"))];
+    puts = new Map();
+    touches = new Set();
     writing = writing.then(async () => {
       if (put.length > 0) {
         await pool.query(
@@ -139,21 +142,20 @@ async function blockMemo(pool, name) {
     });
     writing.catch((error) => (failed ??= error));
   };
-  const queued = () => puts.length + touches.length >= BLOCK_WRITES && flush();
+  const queued = () => puts.size + touches.size >= BLOCK_WRITES && flush();
   return {
     get(key) {
       if (!known) return undefined;
       return pool.query("SELECT hashes FROM load_blocks WHERE name = $1 AND key = $2", [name, Buffer.from(key)]).then(({ rows }) => {
         if (rows.length === 0) return undefined;
-        touches.push(Buffer.from(key));
+        touches.add(Buffer.from(key).toString("hex"));
         queued();
-        // A copy: the driver's buffer may not be aligned for 64-bit words.
-        const bytes = new Uint8Array(rows[0].hashes);
-        return new BigUint64Array(bytes.buffer, 0, bytes.length >> 3);
+        return hashesOf(rows[0].hashes);
       });
     },
     put(key, hashes) {
-      puts.push([Buffer.from(key), Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength)]);
+      const bytes = Buffer.from(key);
+      puts.set(bytes.toString("hex"), [bytes, Buffer.from(bytesOf(hashes))]);
       queued();
     },
     /** Forgets the blocks this run did not read, once every write is in. */

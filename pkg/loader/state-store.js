@@ -9,6 +9,7 @@
 // bytes are written anew and the journal emptied, in one transaction.
 import { createRequire } from "node:module";
 import { openPostgresStateStore } from "./state-store-postgres.js";
+import { bytesOf, hashesOf } from "./words.js";
 
 
 const SCHEMA = `
@@ -146,7 +147,7 @@ export async function openStateStore(target, name, { compactEntries = COMPACT_EN
         return hashesOf(bytes);
       },
       put(key, hashes) {
-        queueBlock(key, new Uint8Array(hashes.buffer, hashes.byteOffset, hashes.byteLength));
+        queueBlock(key, bytesOf(hashes));
       },
       /** Forgets the blocks this run did not read. */
       keepRead() {
@@ -203,11 +204,6 @@ export async function openStateStore(target, name, { compactEntries = COMPACT_EN
   };
 }
 
-/** The hashes in a stored blob (copied: a database's buffer may be unaligned). */
-function hashesOf(bytes) {
-  const copy = new Uint8Array(bytes);
-  return new BigUint64Array(copy.buffer, 0, copy.length >> 3);
-}
 
 // A batch's identities as one JSON text: each row's `who`, and its property names as an
 // index into the distinct lists (a table's rows mostly set the same properties).

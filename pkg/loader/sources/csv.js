@@ -7,6 +7,7 @@
 // as most writers' readers have them: a quote inside an unquoted field is a character,
 // text after a closing quote is appended, and a blank line is no record.
 import { isUtf8 } from "node:buffer";
+import { MAX_BLOCK, endsBlock, rowHash } from "./cuts.js";
 import { newRow, sourceError } from "./values.js";
 
 const FIELD_START = 0;
@@ -236,21 +237,8 @@ const quoteUnclosed = (at) => ({ code: "csv_quote", message: `line ${at}: a quot
 const headerTooLarge = (bytes, max) => sourceError("source_error", `the CSV header is ${bytes} bytes, over the limit of ${max}`);
 const headerUnclosed = (at) => sourceError("source_error", `the CSV header (line ${at}) has a quoted field that is never closed`);
 
-/**
- * Blocks are cut where the content says, as NDJSON's are (ndjson.js): once a block holds
- * half of BLOCK_BYTES, at the end of a record whose sampled bytes hash to a multiple of
- * 32, and at the first record end past BLOCK_BYTES (a block may hold one longer record).
- * A record that changes, even in length, then moves only its own block's cuts, and a
- * re-run finds the other blocks as it read them (load.js, the block memo).
- */
-const BLOCK_BYTES = 64 * 1024;
-
-/** FNV-1a of every fourth byte of `bytes[from, to)`, from `from`: whether a cut follows. */
-function cutsAfter(bytes, from, to) {
-  let hash = 0x811c9dc5;
-  for (let i = from; i < to; i += 4) hash = Math.imul(hash ^ bytes[i], 16777619);
-  return ((hash >>> 0) & 31) === 0;
-}
+/** Blocks are cut where the content says (cuts.js), at record ends, by MAX_BLOCK by default. */
+const BLOCK_BYTES = MAX_BLOCK;
 
 /**
  * Blocks of whole records of CSV `chunks` (Buffers, BOM gone), to be read elsewhere
@@ -311,7 +299,7 @@ export async function* csvBlocks(chunks, { maxRowBytes, delimiter = ",", blockBy
       const start = lastEnd;
       lastEnd = at + 1;
       feedsAtEnd = feeds;
-      if (lastEnd < blockBytes / 2 || (lastEnd < blockBytes && !cutsAfter(pending, start, at))) return at + 1;
+      if (lastEnd < blockBytes / 2 || (lastEnd < blockBytes && !endsBlock(rowHash(pending, start, at)))) return at + 1;
       blocks.push(cut(lastEnd, feedsAtEnd));
       return 0;
     }

@@ -7,18 +7,10 @@
 // and the next line reads as if nothing happened. A block that is not valid UTF-8 is
 // read line by line, so the error names its line.
 import { isUtf8 } from "node:buffer";
+import { HASH_START, MAX_BLOCK, MIN_BLOCK, endsBlock, stepHash } from "./cuts.js";
 import { RowProblem, asRow, isPlainObject, parseJson } from "./values.js";
 
-// Blocks are cut where the content says, not where a count of bytes falls: after at
-// least MIN_BLOCK bytes, at the end of a line whose sampled bytes hash to a multiple of
-// 32 (or at the first line end past MAX_BLOCK). A row that changes, even in length, then
-// moves only its own block's cuts, and a re-run finds the other blocks byte for byte as
-// it read them before (load.js, the block memo). Blocks stay at 64 KB at most: reading a
-// 94 MB file in blocks of 96 KB, or of 32 to 128, doubled its RSS against blocks of 64.
-const MIN_BLOCK = 32 * 1024;
-const MAX_BLOCK = 64 * 1024;
-
-const FNV_START = 0x811c9dc5;
+// Blocks are cut where the content says (cuts.js).
 
 /**
  * Blocks of whole lines of NDJSON `chunks` (Buffers, BOM gone): `{ bytes, firstLine,
@@ -34,7 +26,7 @@ export async function* ndjsonBlocks(chunks, { maxRowBytes }) {
   // The line being read: its bytes so far and the hash of every fourth of them (FNV-1a),
   // which decides whether its end is a cut.
   let lineBytes = 0;
-  let lineHash = FNV_START;
+  let lineHash = HASH_START;
   // Skipping a line past the limit: its size so far, and its last byte (a CR before the
   // line feed is no part of the line's size, as a line read whole has it).
   let skipping = -1;
@@ -64,7 +56,7 @@ export async function* ndjsonBlocks(chunks, { maxRowBytes }) {
   };
   // Hashes the line's bytes in piece[from, to).
   const hashLine = (piece, from, to) => {
-    for (let i = from + ((4 - (lineBytes % 4)) % 4); i < to; i += 4) lineHash = Math.imul(lineHash ^ piece[i], 16777619);
+    for (let i = from + ((4 - (lineBytes % 4)) % 4); i < to; i += 4) lineHash = stepHash(lineHash, piece[i]);
     lineBytes += to - from;
   };
 
@@ -93,9 +85,9 @@ export async function* ndjsonBlocks(chunks, { maxRowBytes }) {
       from = at + 1;
       ended++;
       const end = base + at;
-      const cuts = end >= MIN_BLOCK && (end >= MAX_BLOCK || ((lineHash >>> 0) & 31) === 0);
+      const cuts = end >= MIN_BLOCK && (end >= MAX_BLOCK || endsBlock(lineHash));
       lineBytes = 0;
-      lineHash = FNV_START;
+      lineHash = HASH_START;
       if (cuts) {
         blocks.push(cut(end, ended));
         base -= end + 1;
@@ -111,7 +103,7 @@ export async function* ndjsonBlocks(chunks, { maxRowBytes }) {
       skippedLast = piece[piece.length - 1];
       parts = [];
       length = ended = lineBytes = 0;
-      lineHash = FNV_START;
+      lineHash = HASH_START;
     }
     yield* blocks;
   }

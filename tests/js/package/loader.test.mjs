@@ -406,6 +406,20 @@ describe("PostgreSQL", () => {
     const { databaseUrl } = await import("../receiver/node-harness.mjs");
     await blockMemoScenario({ postgres: await databaseUrl(`pg:loader_memo_${process.pid}`) });
   });
+
+  test("the block memo in PostgreSQL with blocks that repeat byte for byte (one key, written once a run)", T, async () => {
+    mp.reset();
+    const { databaseUrl } = await import("../receiver/node-harness.mjs");
+    const state = { postgres: await databaseUrl(`pg:loader_memo_same_${process.pid}`) };
+    // The same line over and over: content-defined cuts give identical blocks, one key.
+    const path = ndjson("repeated.ndjson", Array.from({ length: 8000 }, () => ({ id: "same", plan: "pro" })));
+    const go = () => run({ source: { file: path }, mapping: { object: "users", distinctId: "id" }, state, threads: 1 });
+    for (const pass of [1, 2]) {
+      const summary = await go();
+      assert.deepEqual([summary.read, summary.sent + summary.unchanged, summary.rejected], [8000, 1, 7999], `pass ${pass}: ${JSON.stringify(summary)}`);
+      assert.equal(adds(summary), summary.read);
+    }
+  });
 });
 
 describe("a kill mid-run", () => {
