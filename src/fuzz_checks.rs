@@ -688,13 +688,23 @@ pub fn check_load_snapshot(data: &[u8]) {
     for bytes in std::iter::once(data.to_vec()).chain(with_load_checksum(data)) {
         let mut parts = SnapshotReader::new();
         let cut = 1 + data.len() % 23;
-        let in_parts = bytes.chunks(cut).try_for_each(|part| parts.push(part)).and_then(|()| parts.finish());
-        let Ok(mut state) = LoadState::from_bytes(&bytes) else {
-            assert!(in_parts.is_err(), "refused whole, accepted in parts of {cut}");
-            continue;
+        let pushed = bytes.chunks(cut).try_for_each(|part| parts.push(part));
+        // Memory follows the bytes given (a chunk of entries is 1 MiB), never a count read
+        // from them before the checksum vouches for it.
+        assert!(parts.memory_bytes() <= (2 << 20) + 24 * bytes.len(), "{} bytes held", parts.memory_bytes());
+        let in_parts = pushed.and_then(|()| parts.finish());
+        let mut state = match (LoadState::from_bytes(&bytes), in_parts) {
+            (Err(whole), Err(cut_up)) => {
+                assert_eq!(whole, cut_up, "refused whole and in parts of {cut} for different reasons");
+                continue;
+            }
+            (Ok(state), Ok(again)) => {
+                assert_eq!(again.to_bytes(), bytes, "accepted whole, not the same in parts of {cut}");
+                state
+            }
+            (whole, cut_up) => panic!("whole: {:?}, in parts of {cut}: {:?}", whole.err(), cut_up.err()),
         };
         assert_eq!(state.to_bytes(), bytes, "a load state loaded but does not write back the same");
-        assert_eq!(in_parts.map(|s| s.to_bytes()).ok(), Some(bytes.clone()), "accepted whole, not in parts of {cut}");
         let mut writer = SnapshotWriter::new(&state);
         let mut written = Vec::new();
         loop {

@@ -281,6 +281,12 @@ impl SnapshotReader {
         }
     }
 
+    /// Bytes held so far (the fuzz checks bound it by the bytes given).
+    #[cfg(feature = "fuzzing")]
+    pub fn memory_bytes(&self) -> usize {
+        self.state.memory_bytes() + self.pending.capacity()
+    }
+
     /// The state, once every byte is in and the checksum matches.
     pub fn finish(mut self) -> Result<LoadState, LoadSnapshotError> {
         if self.count.is_none() || self.pending.len() < 8 {
