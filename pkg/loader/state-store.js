@@ -11,7 +11,6 @@ import { createRequire } from "node:module";
 import { openPostgresStateStore } from "./state-store-postgres.js";
 import { bytesOf, hashesOf } from "./words.js";
 
-
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS load_state (name TEXT NOT NULL, part INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (name, part)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS load_journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, kind TEXT NOT NULL, keys BLOB NOT NULL, records BLOB);
@@ -203,7 +202,6 @@ export async function openStateStore(target, name, { compactEntries = COMPACT_EN
     },
   };
 }
-
 
 // A batch's identities as one JSON text: each row's `who`, and its property names as an
 // index into the distinct lists (a table's rows mostly set the same properties).

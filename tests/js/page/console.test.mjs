@@ -19,7 +19,6 @@ import { launchChromium, requireChromium, root, startPageServer } from "../lib/b
 
 const T = { timeout: 120_000 };
 
-
 const results = join(root, "test-results");
 const POWER = "98765"; // a full sync in 3 pages, then a diff: 22 members, dead letters
 const TRIAL = "4242"; // a full sync with a page missing, and a refused page

@@ -20,7 +20,6 @@ const T = { timeout: 180_000 };
 const COHORT = "31337";
 const SCHEMES = ["light", "dark"];
 
-
 const results = join(root, "test-results");
 const axeSource = readFileSync(join(root, "node_modules/axe-core/axe.min.js"), "utf8");
 // The body as Mixpanel's sender really sends it (no page_info, $-properties): the fixture

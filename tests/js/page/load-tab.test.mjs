@@ -18,7 +18,6 @@ import { launchChromium, root, startPageServer } from "../lib/browser-pages.mjs"
 
 const T = { timeout: 90_000 };
 
-
 const shots = mkdtempSync(join(tmpdir(), "load-tab-"));
 let server;
 let browser;

@@ -13,7 +13,6 @@ import { launchChromium, root, startPageServer } from "../lib/browser-pages.mjs"
 
 const T = { timeout: 90_000 };
 
-
 const artifacts = join(root, "test-results");
 let server;
 let browser;
