@@ -294,6 +294,23 @@ describe("the operator console in Chromium against the Worker in workerd", () =>
     assert.match((await page.textContent("#sync-chart .chart-tip")).replace(/\s+/g, " "), /^diff-1add_members \+ remove_members · Completelast page \d{4}-.+22 members after0 added · 3 removed0 pages refused$/);
     await page.mouse.move(plot.x + plot.width * 0.25, plot.y + plot.height / 2);
     await page.waitForFunction(() => document.querySelector("#sync-chart .chart-tip").textContent.startsWith("full-1"));
+    // The same from the keyboard: focused, the chart is on its last sync; the arrows, Home
+    // and End move it, the hover box shows, and the live region says the sync.
+    const tipStarts = (text) => page.waitForFunction((t) => document.querySelector("#sync-chart .chart-tip:not([hidden])")?.textContent.startsWith(t), text);
+    await page.focus("#sync-chart");
+    await tipStarts("diff-1");
+    assert.match(await page.textContent("#sync-chart-now"), /^diff-1; add_members \+ remove_members · Complete; last page \d{4}-.+; 22 members after; 0 added · 3 removed; 0 pages refused$/);
+    await page.keyboard.press("ArrowLeft");
+    await tipStarts("full-1");
+    assert.match(await page.textContent("#sync-chart-now"), /^full-1; members · Complete; .+; 25 members after; 25 added · 0 removed; /);
+    await page.keyboard.press("ArrowLeft");
+    assert.match(await page.textContent("#sync-chart-now"), /^full-1; /, "the first sync is as far as it goes");
+    await page.keyboard.press("End");
+    await tipStarts("diff-1");
+    await page.keyboard.press("Home");
+    await tipStarts("full-1");
+    await page.focus("#lookup-id");
+    await page.waitForSelector("#sync-chart .chart-tip[hidden]", { state: "attached" });
 
     assert.match(await lookup(page, "u-010"), /^In the cohort\. u-010 has been a member since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(.+\) \(session full-1\)\.$/);
     assert.match(await lookup(page, "u-001"), /^Not in the cohort\. u-001 is not a member\. It last left \d{4}-.+ \(session diff-1\)\.$/);
@@ -606,6 +623,9 @@ describe("the operator console in Chromium against the Worker in workerd", () =>
     await tabTo((f) => f.tag === "A" && f.text === "Trial users", "the Trial users link");
     await page.keyboard.press("Enter");
     await page.waitForFunction(() => document.activeElement.id === "cohort-h" && document.querySelector("#syncs li"));
+    await tabTo((f) => f.id === "sync-chart", "the chart");
+    await page.waitForFunction(() => document.getElementById("sync-chart-now").textContent !== "");
+    assert.match(await page.textContent("#sync-chart-now"), /^trial-full; /, "the chart, focused, says its last sync");
     await tabTo((f) => f.id === "lookup-id", "the lookup box");
     await page.keyboard.type("t-001");
     await page.keyboard.press("Enter");

@@ -1,9 +1,10 @@
 // The console's charts, drawn by uPlot (www/vendor/uplot/, copied from the pinned npm
 // package by scripts/build.mjs), loaded the first time a chart is drawn: one cohort's
 // members and each sync's outcome, and a small members trend per cohort. A chart is a
-// picture for the eye (its numbers on hover); beside each, the same numbers are text (a
-// table, or a label), for the keyboard and screen readers. Without the library the
-// tables still show, and the chart says why it is missing.
+// picture for the eye (its numbers on hover, or from the keyboard: the arrows move from
+// sync to sync, and the sync is said in a live region); beside each, the same numbers
+// are text (a table, or a label), for screen readers. Without the library the tables
+// still show, and the chart says why it is missing.
 import { el, plural } from "../dom.js";
 import { localTime, shortTime } from "./time.js";
 
@@ -75,17 +76,19 @@ const OUTCOME = { complete: "Complete", waiting: "Waiting", open: "Open", replac
  * each sync's outcome (members added above zero, removed below, right axis; refused
  * pages marked at the top; syncs not complete shaded). `syncs`: oldest first, each `{
  * sessionId, actions, at (Date), size (null: not known), added, removed, refused,
- * status }`. Resolves to a function that removes it.
+ * status }`. `live`: where the sync the keyboard is on is said (a polite live region).
+ * Resolves to a function that removes it.
  */
-export async function syncChart(box, syncs) {
+export async function syncChart(box, syncs, live = null) {
   const uPlot = await loadChartLibrary();
   const n = syncs.length;
+  let plot = null;
   const xs = syncs.map((_, i) => i);
   // The members' line last, so it is drawn over the bars.
   const data = [xs, syncs.map((s) => s.added), syncs.map((s) => -s.removed), syncs.map((s) => s.size)];
   const tip = el("div", { className: "chart-tip", "aria-hidden": "true", hidden: true });
 
-  return keep(box, (_, width) => {
+  const removePlot = keep(box, (_, width) => {
     const c = colours();
     const dpr = devicePixelRatio || 1;
     const font = `${12}px ${c.font}`;
@@ -95,7 +98,7 @@ export async function syncChart(box, syncs) {
     const low = sizes.length ? Math.min(...sizes) : 0;
     const high = sizes.length ? Math.max(...sizes) : 1;
     const pad = Math.max(1, Math.round((high - low) * 0.15));
-    return new uPlot(
+    plot = new uPlot(
       {
         width,
         height: 240,
@@ -192,7 +195,40 @@ export async function syncChart(box, syncs) {
       data,
       box,
     );
+    return plot;
   });
+
+  // The keyboard: the chart takes focus, and the arrows, Home and End move its cursor
+  // from sync to sync (the hover box shows, the live region says it).
+  let at = null;
+  const show = (i) => {
+    at = Math.max(0, Math.min(n - 1, i));
+    plot?.setCursor({ left: plot.valToPos(at, "x"), top: plot.over.clientHeight / 2 });
+    if (live) live.textContent = tipLines(syncs[at]).map((line) => line.textContent).join("; ");
+  };
+  const onKey = (event) => {
+    const to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: n - 1 }[event.key];
+    if (to === undefined) return;
+    event.preventDefault();
+    show(at === null ? n - 1 : to);
+  };
+  const onFocus = () => show(at ?? n - 1);
+  const onBlur = () => {
+    at = null;
+    plot?.setCursor({ left: -10, top: -10 });
+  };
+  box.tabIndex = 0;
+  box.addEventListener("keydown", onKey);
+  box.addEventListener("focus", onFocus);
+  box.addEventListener("blur", onBlur);
+  return () => {
+    box.removeAttribute("tabindex");
+    box.removeEventListener("keydown", onKey);
+    box.removeEventListener("focus", onFocus);
+    box.removeEventListener("blur", onBlur);
+    if (live) live.textContent = "";
+    removePlot();
+  };
 }
 
 /** The lines of a sync's hover box. */

@@ -243,7 +243,7 @@ export function createCohortView(context) {
     removeChart = null;
     if (syncs.length === 0) return;
     try {
-      removeChart = await syncChart($("sync-chart"), syncs);
+      removeChart = await syncChart($("sync-chart"), syncs, $("sync-chart-now"));
       $("chart-missing").hidden = true;
     } catch (error) {
       // The numbers are in the table; the picture needs the library.
