@@ -7,31 +7,8 @@
 // host, a long one through scripts/differential.mjs).
 import { CohortState } from "cohort-sync";
 
-/** A small seeded generator (mulberry32): the same seed gives the same scenarios. */
-export function random(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (n) => Math.floor(next() * n),
-    chance: (p) => next() < p,
-    pick: (list) => list[Math.floor(next() * list.length)],
-    shuffle(list) {
-      const out = [...list];
-      for (let i = out.length - 1; i > 0; i--) {
-        const j = Math.floor(next() * (i + 1));
-        [out[i], out[j]] = [out[j], out[i]];
-      }
-      return out;
-    },
-  };
-}
+/** A small seeded generator (random.mjs): the same seed gives the same scenarios. */
+export { seeded as random } from "./random.mjs";
 
 // Ids as the rulebook keeps them: plain ones, and ones that stores treat differently
 // (U+FFFF, control characters, DEL, a surrogate pair, a quote and a backslash).

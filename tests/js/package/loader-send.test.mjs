@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { validateEvents, validateProfiles } from "cohort-sync";
 import { startMixpanelStandin } from "../lib/mixpanel-standin.mjs";
+import { seeded } from "../lib/random.mjs";
 
 const loader = new URL("../../../node_modules/cohort-sync/loader/", import.meta.url);
 const { checkMapping, createMapper, json, timeOf, RowProblem } = await import(new URL("mapping.js", loader));
@@ -71,8 +72,7 @@ describe("mapping", () => {
 
   test("properties are written as the reference writer would, byte for byte, on random rows (names, types, renames)", () => {
     // The reference: each property in the row's key order, `"name":json(value)`, nulls left out.
-    let seed = 7;
-    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const random = seeded(7).next;
     const pick = (list) => list[Math.floor(random() * list.length)];
     const NAMES = ["a", "b", "plan", "Ünïcode", "2", "10", "__proto__", "constructor", "with \"quote\"", "emoji 🎉", "x"];
     const VALUES = [

@@ -15,6 +15,7 @@ import { Readable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
+import { seeded } from "../lib/random.mjs";
 
 const { openSource } = await import(new URL("../../../node_modules/cohort-sync/loader/sources.js", import.meta.url));
 const require = createRequire(import.meta.url);
@@ -119,8 +120,7 @@ describe("NDJSON", () => {
 describe("NDJSON blocks", () => {
   test("cut where the content says (for worker threads and the block memo): read block by block, the rows, errors and lines of the file read whole, over random hostile NDJSON and random read chunks", async () => {
     const { ndjsonBlocks, rowsOfBlock } = await import(new URL("../../../node_modules/cohort-sync/loader/sources/ndjson.js", import.meta.url));
-    let seed = 5;
-    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const random = seeded(5).next;
     async function* cuts(bytes) {
       for (let at = 0; at < bytes.length; ) {
         const size = 1 + Math.floor(random() * 3000);
@@ -285,8 +285,7 @@ describe("CSV", () => {
     // The loader's threads read CSV this way; here the cuts are tiny and the row limit small,
     // so that quoted line breaks, oversized and unclosed records fall across them.
     const { csvRows, csvBlocks, rowsOfCsvBlock } = await import(new URL("../../../node_modules/cohort-sync/loader/sources/csv.js", import.meta.url));
-    let seed = 7;
-    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const random = seeded(7).next;
     const pick = (list) => list[Math.floor(random() * list.length)];
     const pieces = ["a", "bb", ",", '"', '""', "\n", "\r\n", "x,y", '"q,\nq"', " ", "é", "\u{1F600}", "\n\n", '"open', "\r", "1234567890", "\t"];
     async function* cuts(bytes) {

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { startMixpanelStandin } from "../lib/mixpanel-standin.mjs";
+import { seeded } from "../lib/random.mjs";
 
 const require = createRequire(import.meta.url);
 const loaderDir = new URL("../../../node_modules/cohort-sync/loader/", import.meta.url);
@@ -158,8 +159,7 @@ describe("events", () => {
 
   test("worker threads or none: the same rows sent, the same outcomes in the same order, the same results file", T, async () => {
     // Random NDJSON with hostile lines among good ones, in blocks the threads read apart.
-    let seed = 11;
-    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const random = seeded(11).next;
     const parts = [];
     for (let i = 0; i < 6000; i++) {
       const r = random();
@@ -182,8 +182,7 @@ describe("events", () => {
   test("CSV on worker threads or none: the same rows sent, the same outcomes in the same order, the same results file", T, async () => {
     // Records with quoted line breaks and delimiters, blank lines, ragged and non-UTF-8
     // records, in blocks the threads read apart; the last record's quote never closes.
-    let seed = 23;
-    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const random = seeded(23).next;
     const parts = [Buffer.from("id,name,user,at,note\n")];
     for (let i = 0; i < 6000; i++) {
       const r = random();

@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import * as cs from "cohort-sync";
 import { payload, text } from "../lib/payloads.mjs";
 import { thrown, captured } from "../lib/errors.mjs";
+import { seeded } from "../lib/random.mjs";
 
 const { CohortState, CohortSyncError, classifyStatus, diffMembers, parsePayload, planSync, validatePayload } = cs;
 const T = { timeout: 60_000 }; // a hang fails the test instead of the run
@@ -429,12 +430,7 @@ function withCrc(body) {
   return out;
 }
 /** A deterministic pseudo-random generator in [0, 1). */
-function random(seed) {
-  return () => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return seed / 2 ** 32;
-  };
-}
+const random = (seed) => seeded(seed).next;
 
 describe("CohortState snapshots", () => {
   /** A state mid-way through a 5-page full sync, with a diff sync before it. */

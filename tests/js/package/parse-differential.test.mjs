@@ -7,15 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { CohortSyncError, parsePayload } from "cohort-sync";
-
-// A small seeded generator, so a failure names a seed that reproduces it.
-function generator(seed) {
-  let s = seed >>> 0 || 1;
-  const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  const int = (n) => Math.floor(next() * n);
-  const pick = (xs) => xs[int(xs.length)];
-  return { next, int, pick };
-}
+import { seeded } from "../lib/random.mjs";
 
 const TEXTS = ["a", "", "Zoë", "名前", "😀", 'quote " and \\ slash', "line\nbreak", "\u0001", "+1 415 555 0100", "x".repeat(40)];
 const DOCUMENTED = ["email", "first_name", "last_name", "phone_number"];
@@ -85,7 +77,7 @@ describe("parsePayload: members built from the body as sent, and in the wasm, ag
   test("on 3000 random bodies, as text, bytes and the parsed object", () => {
     let pages = 0;
     for (let seed = 1; seed <= 3000; seed++) {
-      const text = bodyText(generator(seed));
+      const text = bodyText(seeded(seed));
       const fromObject = outcome(JSON.parse(text));
       for (const input of [text, new TextEncoder().encode(text)]) {
         const fast = outcome(input);
