@@ -167,6 +167,14 @@ function seed() {
   return Array.from(globalThis.crypto.getRandomValues(new Uint32Array(2)));
 }
 
+// Hashes cross as a BigUint64Array; anything else is refused here, by name (a string
+// reached the copy into wasm memory as characters, each refused by BigInt as "internal").
+function hashArray(value, name) {
+  if (value instanceof BigUint64Array) return value;
+  const got = value === null ? "null" : (value?.constructor?.name ?? typeof value);
+  throw new CohortSyncError("invalid_argument", `${name} must be a BigUint64Array (LoadState.rowHashes or keyHashes), got ${got}`);
+}
+
 // A list argument crosses into wasm as the UTF-8 bytes of one JSON text: one crossing
 // instead of one per id, and TextEncoder's native copy rather than wasm-bindgen's
 // character-by-character string passing (which took 14% of a 1M-id diff). Any iterable
@@ -411,13 +419,13 @@ export class LoadState {
    * BigUint64Array `LoadState.rowHashes` made of them.
    */
   plan(keys, records) {
-    const rows = records === undefined ? keys : LoadState.rowHashes(keys, records);
+    const rows = records === undefined ? hashArray(keys, "rows") : LoadState.rowHashes(keys, records);
     return callRaw(() => this.#live().plan(rows));
   }
 
   /** Records rows a 2xx took: keys and records, or their `rowHashes`. */
   markSent(keys, records) {
-    const rows = records === undefined ? keys : LoadState.rowHashes(keys, records);
+    const rows = records === undefined ? hashArray(keys, "rows") : LoadState.rowHashes(keys, records);
     callRaw(() => this.#live().markSent(rows));
   }
 
@@ -444,7 +452,7 @@ export class LoadState {
   }
 
   forget(hashes) {
-    return callRaw(() => this.#live().forget(hashes));
+    return callRaw(() => this.#live().forget(hashArray(hashes, "hashes")));
   }
 
   /** The hashes `removed()` names keys by. */

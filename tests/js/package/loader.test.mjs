@@ -591,6 +591,10 @@ describe("the state file", () => {
       assert.throws(() => LoadState.fromBytes(header), { code: "invalid_snapshot" }, String(count));
     }
     assert.deepEqual(Buffer.from(LoadState.fromBytes(whole).toBytes()), Buffer.from(whole), "the wasm still works");
+    // Hashes that are no BigUint64Array are refused by name, as the caller's mistake.
+    for (const call of [() => state.plan("x"), () => state.markSent("12"), () => state.forget([1n]), () => state.plan(new Uint8Array(16))]) {
+      assert.throws(call, { code: "invalid_argument", message: /must be a BigUint64Array/ });
+    }
     state.free();
   });
 
