@@ -167,12 +167,22 @@ function seed() {
   return Array.from(globalThis.crypto.getRandomValues(new Uint32Array(2)));
 }
 
-// Hashes cross as a BigUint64Array; anything else is refused here, by name (a string
-// reached the copy into wasm memory as characters, each refused by BigInt as "internal").
+// The loader's rows cross as typed arrays: hashes as a BigUint64Array, keys and records
+// as UTF-8 bytes. Anything else is refused here, by name: wasm-bindgen copies any
+// array-like into wasm memory, so a string reached it as characters, each a wrong byte
+// (keys) or refused by BigInt as "internal" (hashes).
 function hashArray(value, name) {
   if (value instanceof BigUint64Array) return value;
-  const got = value === null ? "null" : (value?.constructor?.name ?? typeof value);
-  throw new CohortSyncError("invalid_argument", `${name} must be a BigUint64Array (LoadState.rowHashes or keyHashes), got ${got}`);
+  throw new CohortSyncError("invalid_argument", `${name} must be a BigUint64Array (LoadState.rowHashes or keyHashes), got ${typeName(value)}`);
+}
+
+function bytesArray(value, name) {
+  if (value instanceof Uint8Array) return value;
+  throw new CohortSyncError("invalid_argument", `${name} must be UTF-8 bytes (a Uint8Array, each key ended by NUL, each record by a line feed), got ${typeName(value)}`);
+}
+
+function typeName(value) {
+  return value === null ? "null" : (value?.constructor?.name ?? typeof value);
 }
 
 // A list argument crosses into wasm as the UTF-8 bytes of one JSON text: one crossing
@@ -434,7 +444,7 @@ export class LoadState {
    * `keyHashes`): sent again next run. Returns how many were known.
    */
   markFailed(keys) {
-    const hashes = keys instanceof BigUint64Array ? keys : LoadState.keyHashes(keys);
+    const hashes = keys instanceof BigUint64Array ? keys : LoadState.keyHashes(bytesArray(keys, "keys"));
     return callRaw(() => this.#live().markFailed(hashes));
   }
 
@@ -443,6 +453,8 @@ export class LoadState {
    * twice the rows): hashed once, then planned, marked and journalled as they are.
    */
   static rowHashes(keys, records) {
+    bytesArray(keys, "keys");
+    bytesArray(records, "records");
     return callRaw(() => wasm.LoadStateHandle.rowHashes(keys, records));
   }
 
@@ -457,6 +469,7 @@ export class LoadState {
 
   /** The hashes `removed()` names keys by. */
   static keyHashes(keys) {
+    bytesArray(keys, "keys");
     return callRaw(() => wasm.LoadStateHandle.keyHashes(keys));
   }
 

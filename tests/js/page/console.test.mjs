@@ -294,21 +294,29 @@ describe("the operator console in Chromium against the Worker in workerd", () =>
     assert.match((await page.textContent("#sync-chart .chart-tip")).replace(/\s+/g, " "), /^diff-1add_members \+ remove_members · Completelast page \d{4}-.+22 members after0 added · 3 removed0 pages refused$/);
     await page.mouse.move(plot.x + plot.width * 0.25, plot.y + plot.height / 2);
     await page.waitForFunction(() => document.querySelector("#sync-chart .chart-tip").textContent.startsWith("full-1"));
-    // The same from the keyboard: focused, the chart is on its last sync; the arrows, Home
-    // and End move it, the hover box shows, and the live region says the sync.
+    // The same from the keyboard: the chart is a slider over the syncs. Focused, it is on
+    // its last sync (none is under the pointer); the arrows, Home and End move it, the
+    // hover box shows, and the value text says the sync.
     const tipStarts = (text) => page.waitForFunction((t) => document.querySelector("#sync-chart .chart-tip:not([hidden])")?.textContent.startsWith(t), text);
+    const valueText = () => page.getAttribute("#sync-chart", "aria-valuetext");
+    assert.deepEqual(await page.$eval("#sync-chart", (e) => [e.getAttribute("role"), e.getAttribute("aria-valuemin"), e.getAttribute("aria-valuemax"), e.tabIndex]), ["slider", "1", "2", 0]);
+    await page.mouse.move(0, 0);
+    await page.waitForSelector("#sync-chart .chart-tip[hidden]", { state: "attached" });
     await page.focus("#sync-chart");
     await tipStarts("diff-1");
-    assert.match(await page.textContent("#sync-chart-now"), /^diff-1; add_members \+ remove_members · Complete; last page \d{4}-.+; 22 members after; 0 added · 3 removed; 0 pages refused$/);
+    assert.match(await valueText(), /^Sync 2 of 2: diff-1; add_members \+ remove_members · Complete; last page \d{4}-.+; 22 members after; 0 added · 3 removed; 0 pages refused$/);
     await page.keyboard.press("ArrowLeft");
     await tipStarts("full-1");
-    assert.match(await page.textContent("#sync-chart-now"), /^full-1; members · Complete; .+; 25 members after; 25 added · 0 removed; /);
+    assert.match(await valueText(), /^Sync 1 of 2: full-1; members · Complete; .+; 25 members after; 25 added · 0 removed; /);
+    assert.equal(await page.getAttribute("#sync-chart", "aria-valuenow"), "1");
     await page.keyboard.press("ArrowLeft");
-    assert.match(await page.textContent("#sync-chart-now"), /^full-1; /, "the first sync is as far as it goes");
-    await page.keyboard.press("End");
+    await page.keyboard.press("ArrowRight");
     await tipStarts("diff-1");
+    assert.match(await valueText(), /^Sync 2 of 2: /, "the first sync is as far as it goes: one step right is the second");
     await page.keyboard.press("Home");
     await tipStarts("full-1");
+    await page.keyboard.press("End");
+    await tipStarts("diff-1");
     await page.focus("#lookup-id");
     await page.waitForSelector("#sync-chart .chart-tip[hidden]", { state: "attached" });
 
@@ -624,8 +632,9 @@ describe("the operator console in Chromium against the Worker in workerd", () =>
     await page.keyboard.press("Enter");
     await page.waitForFunction(() => document.activeElement.id === "cohort-h" && document.querySelector("#syncs li"));
     await tabTo((f) => f.id === "sync-chart", "the chart");
-    await page.waitForFunction(() => document.getElementById("sync-chart-now").textContent !== "");
-    assert.match(await page.textContent("#sync-chart-now"), /^trial-full; /, "the chart, focused, says its last sync");
+    assert.match(await page.getAttribute("#sync-chart", "aria-valuetext"), /^Sync \d+ of \d+: trial-full; /, "the chart, focused, is on its last sync");
+    await page.keyboard.press("Home");
+    assert.match(await page.getAttribute("#sync-chart", "aria-valuetext"), /^Sync 1 of \d+: /);
     await tabTo((f) => f.id === "lookup-id", "the lookup box");
     await page.keyboard.type("t-001");
     await page.keyboard.press("Enter");

@@ -1,10 +1,10 @@
 // The console's charts, drawn by uPlot (www/vendor/uplot/, copied from the pinned npm
 // package by scripts/build.mjs), loaded the first time a chart is drawn: one cohort's
 // members and each sync's outcome, and a small members trend per cohort. A chart is a
-// picture for the eye (its numbers on hover, or from the keyboard: the arrows move from
-// sync to sync, and the sync is said in a live region); beside each, the same numbers
-// are text (a table, or a label), for screen readers. Without the library the tables
-// still show, and the chart says why it is missing.
+// picture for the eye (its numbers on hover, or from the keyboard: a cohort's chart is a
+// slider over its syncs, whose value is the sync's numbers as text); beside each, the
+// same numbers are text (a table, or a label), for screen readers. Without the library
+// the tables still show, and the chart says why it is missing.
 import { el, plural } from "../dom.js";
 import { localTime, shortTime } from "./time.js";
 
@@ -76,13 +76,27 @@ const OUTCOME = { complete: "Complete", waiting: "Waiting", open: "Open", replac
  * each sync's outcome (members added above zero, removed below, right axis; refused
  * pages marked at the top; syncs not complete shaded). `syncs`: oldest first, each `{
  * sessionId, actions, at (Date), size (null: not known), added, removed, refused,
- * status }`. `live`: where the sync the keyboard is on is said (a polite live region).
- * Resolves to a function that removes it.
+ * status }` (at least one). Resolves to a function that removes it.
+ *
+ * From the keyboard the chart is a slider over the syncs (role slider, so that screen
+ * readers leave browse mode and pass the keys on): the arrows, Home and End move its
+ * cursor from sync to sync, the hover box shows the numbers, and the slider's value text
+ * says them. Focus (by Tab or a click) starts at the sync under the pointer, else the last.
  */
-export async function syncChart(box, syncs, live = null) {
+export async function syncChart(box, syncs) {
   const uPlot = await loadChartLibrary();
   const n = syncs.length;
+  if (n === 0) throw new Error("no syncs to chart");
   let plot = null;
+  // The sync the keyboard is on (null: none since the chart had focus).
+  let at = null;
+  const place = () => {
+    if (at !== null) plot?.setCursor({ left: plot.valToPos(at, "x"), top: plot.over.clientHeight / 2 });
+  };
+  const value = (i) => {
+    box.setAttribute("aria-valuenow", String(i + 1));
+    box.setAttribute("aria-valuetext", `Sync ${i + 1} of ${n}: ${tipLines(syncs[i]).map((line) => line.textContent).join("; ")}`);
+  };
   const xs = syncs.map((_, i) => i);
   // The members' line last, so it is drawn over the bars.
   const data = [xs, syncs.map((s) => s.added), syncs.map((s) => -s.removed), syncs.map((s) => s.size)];
@@ -175,6 +189,8 @@ export async function syncChart(box, syncs, live = null) {
             },
           ],
           init: [(u) => u.over.append(tip)],
+          // Made again (a new width or colour scheme) while the keyboard is on a sync.
+          ready: [() => place()],
           setCursor: [
             (u) => {
               const i = u.cursor.idx;
@@ -198,35 +214,40 @@ export async function syncChart(box, syncs, live = null) {
     return plot;
   });
 
-  // The keyboard: the chart takes focus, and the arrows, Home and End move its cursor
-  // from sync to sync (the hover box shows, the live region says it).
-  let at = null;
   const show = (i) => {
     at = Math.max(0, Math.min(n - 1, i));
-    plot?.setCursor({ left: plot.valToPos(at, "x"), top: plot.over.clientHeight / 2 });
-    if (live) live.textContent = tipLines(syncs[at]).map((line) => line.textContent).join("; ");
+    place();
+    value(at);
   };
   const onKey = (event) => {
-    const to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: n - 1 }[event.key];
+    // Alt+← and the like are the browser's (back, forward).
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const from = at ?? plot?.cursor.idx ?? n - 1;
+    const to = { ArrowLeft: from - 1, ArrowDown: from - 1, ArrowRight: from + 1, ArrowUp: from + 1, Home: 0, End: n - 1 }[event.key];
     if (to === undefined) return;
     event.preventDefault();
-    show(at === null ? n - 1 : to);
+    show(to);
   };
-  const onFocus = () => show(at ?? n - 1);
+  const onFocus = () => show(at ?? plot?.cursor.idx ?? n - 1);
   const onBlur = () => {
     at = null;
     plot?.setCursor({ left: -10, top: -10 });
   };
+  const label = box.getAttribute("role");
+  box.setAttribute("role", "slider");
+  box.setAttribute("aria-valuemin", "1");
+  box.setAttribute("aria-valuemax", String(n));
+  value(n - 1);
   box.tabIndex = 0;
   box.addEventListener("keydown", onKey);
   box.addEventListener("focus", onFocus);
   box.addEventListener("blur", onBlur);
   return () => {
-    box.removeAttribute("tabindex");
+    for (const name of ["tabindex", "aria-valuemin", "aria-valuemax", "aria-valuenow", "aria-valuetext"]) box.removeAttribute(name);
+    if (label) box.setAttribute("role", label);
     box.removeEventListener("keydown", onKey);
     box.removeEventListener("focus", onFocus);
     box.removeEventListener("blur", onBlur);
-    if (live) live.textContent = "";
     removePlot();
   };
 }

@@ -157,6 +157,8 @@ export function createCohortView(context) {
   let cohortId = null;
   let info = null; // the figures last read
   let removeChart = null;
+  let draws = 0;
+  let charting = Promise.resolve();
 
   const path = (rest = "") => `/cohorts/${segment(cohortId)}${rest}`;
   const summaryCard = cardState($("summary-card"), "the cohort's figures", context);
@@ -239,17 +241,26 @@ export function createCohortView(context) {
         ? "No syncs recorded."
         : `Members after each of the last ${plural(syncs.length, "sync")}: ${known.length > 0 ? `from ${known[0].size.toLocaleString("en-US")} to ${known[known.length - 1].size.toLocaleString("en-US")}` : "not recorded"}; ${syncs.reduce((n, s) => n + s.added, 0).toLocaleString("en-US")} added, ${syncs.reduce((n, s) => n + s.removed, 0).toLocaleString("en-US")} removed, ${plural(syncs.reduce((n, s) => n + s.refused, 0), "page")} refused, ${plural(syncs.filter((s) => s.status !== "complete").length, "sync")} not complete. The table beside it has each sync's numbers.`;
     $("sync-chart").setAttribute("aria-label", summary);
-    removeChart?.();
-    removeChart = null;
-    if (syncs.length === 0) return;
-    try {
-      removeChart = await syncChart($("sync-chart"), syncs, $("sync-chart-now"));
-      $("chart-missing").hidden = true;
-    } catch (error) {
-      // The numbers are in the table; the picture needs the library.
-      $("chart-missing").textContent = `No chart: ${error.message}. The table has the numbers.`;
-      $("chart-missing").hidden = false;
-    }
+    // One draw at a time (two may overlap while the chart library first loads), and a
+    // draw that a later one has overtaken is skipped.
+    const draw = ++draws;
+    const before = charting;
+    charting = (async () => {
+      await before;
+      if (draw !== draws) return;
+      removeChart?.();
+      removeChart = null;
+      if (syncs.length === 0) return;
+      try {
+        removeChart = await syncChart($("sync-chart"), syncs);
+        $("chart-missing").hidden = true;
+      } catch (error) {
+        // The numbers are in the table; the picture needs the library.
+        $("chart-missing").textContent = `No chart: ${error.message}. The table has the numbers.`;
+        $("chart-missing").hidden = false;
+      }
+    })();
+    await charting;
   }
 
   // The member lookup: 200 for a member, 404 with `member: false` for anyone else. Spaces
@@ -368,6 +379,8 @@ export function createCohortView(context) {
       $("cohort-summary").replaceChildren();
       $("syncs").replaceChildren();
       $("sync-table").tBodies[0].replaceChildren();
+      // A draw of the last cohort still waiting is skipped.
+      draws++;
       removeChart?.();
       removeChart = null;
       drawForget();
