@@ -31,6 +31,7 @@
 //   N_MIXPANEL_50=200000 node bench/load.bench.mjs               # a smaller N for one tool at one delay
 //   PARTS=rerun,big PROFILES=1000000 BIG=10000000 node bench/load.bench.mjs
 //   PARTS=csv node bench/load.bench.mjs                         # the same events as CSV, threads and none
+//   PARTS=rerun STATE_STORE=postgres PROFILES=200000 node bench/load.bench.mjs   # the re-run, state in PostgreSQL
 // Options may also be given as --name=value (--n=100000 --parts=events …).
 // Other settings: CONCURRENCY (cohort-sync's), WORKERS (mixpanel-import's), MP_CONCURRENT
 // (the library's max_concurrent_requests, 10), RUN_TIMEOUT_S (900: a run past it is
@@ -38,7 +39,7 @@
 // (/tmp/cohort-sync-load-bench), KEEP=1 (keep the files). TOOLS may also name
 // cohort-sync-cli: the same load through the CLI's main() (its flags, progress hook, report).
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
@@ -58,6 +59,9 @@ const DELAYS = String(opt("DELAYS", "0,50")).split(",").filter(Boolean).map(Numb
 const TOOLS = String(opt("TOOLS", "cohort-sync,mixpanel-import,mixpanel")).split(",").filter(Boolean);
 const PARTS = String(opt("PARTS", "events,csv,rerun,big")).split(",").filter(Boolean);
 const PROFILES = Number(opt("PROFILES", 1_000_000));
+// Where the re-run part keeps its state: "sqlite" (a file in DIR) or "postgres" (a
+// database in a throwaway cluster on 127.0.0.1, fsync on, as a shared state would be).
+const STATE_STORE = String(opt("STATE_STORE", "sqlite"));
 const BIG = Number(opt("BIG", 10_000_000));
 const RUN_TIMEOUT_S = Number(opt("RUN_TIMEOUT_S", 900));
 const BIG_TIMEOUT_S = Number(opt("BIG_TIMEOUT_S", 2400));
@@ -155,7 +159,9 @@ function stateInfo(file) {
 async function run(tool, { delay, file = null, n, object = "events", state = null, fresh = true, stdinFrom = null, dryRun = null, extra = {}, timeoutS = RUN_TIMEOUT_S }) {
   standin.reset();
   standin.setDelay(delay);
-  if (state && fresh) for (const f of [state, `${state}-wal`, `${state}-shm`]) rmSync(f, { force: true });
+  // A PostgreSQL state (`{ postgres }`) is made fresh by its caller.
+  const stateFile = typeof state === "string" ? state : null;
+  if (stateFile && fresh) for (const f of [stateFile, `${stateFile}-wal`, `${stateFile}-shm`]) rmSync(f, { force: true });
   const spec = { tool, file, object, stdin: Boolean(stdinFrom), url: standin.url, port: standin.port, state, dryRun, creds: CREDS, ...extra };
   if (isOurs(tool) && CONCURRENCY) spec.concurrency = Number(CONCURRENCY);
   if (tool === "mixpanel-import" && WORKERS) spec.workers = Number(WORKERS);
@@ -175,7 +181,7 @@ async function run(tool, { delay, file = null, n, object = "events", state = nul
   }
   const loadBefore = loadavg()[0];
   let peakState = 0;
-  const poll = state ? setInterval(() => (peakState = Math.max(peakState, stateBytes(state))), 250) : null;
+  const poll = stateFile ? setInterval(() => (peakState = Math.max(peakState, stateBytes(stateFile))), 250) : null;
   const t = performance.now();
   const r = await runProcess(command, argv, env, { timeoutS });
   const wallMs = performance.now() - t;
@@ -190,13 +196,13 @@ async function run(tool, { delay, file = null, n, object = "events", state = nul
     statuses[entry.status] = (statuses[entry.status] ?? 0) + 1;
     counted += entry.count ?? 0;
   }
-  if (state) peakState = Math.max(peakState, stateBytes(state));
+  if (stateFile) peakState = Math.max(peakState, stateBytes(stateFile));
   const row = {
     tool, delay, n, object, wallMs, childMs: child.ms,
     eventsPerS: child.error ? null : (n / wallMs) * 1000,
     requests: standin.state.totals.requests, bytes: standin.state.totals.bytes, counted, statuses,
     rssMB: child.maxRssKB ? mb(child.maxRssKB) : null, cpuS: child.cpuUserMs !== undefined ? (child.cpuUserMs + child.cpuSystemMs) / 1000 : null,
-    child, peakStateBytes: state ? peakState : null, loadBefore, loadAfter: loadavg()[0],
+    child, peakStateBytes: stateFile ? peakState : null, loadBefore, loadAfter: loadavg()[0],
   };
   loads.push(row.loadBefore, row.loadAfter);
   log(`  ${tool} ${object} n=${fmtInt(n)} delay=${delay} ms: ${(wallMs / 1000).toFixed(1)} s, ${fmtInt(row.eventsPerS)} rows/s, ${fmtInt(row.requests)} requests (${JSON.stringify(statuses)}), RSS ${row.rssMB?.toFixed(0)} MB, CPU ${row.cpuS?.toFixed(1)} s, load ${row.loadBefore.toFixed(2)}→${row.loadAfter.toFixed(2)}${child.error ? `, ERROR ${child.error.split("\n")[0]}` : ""}`);
@@ -284,30 +290,50 @@ try {
     console.log("| reading | wall s | events/s | peak RSS | CPU s |");
     console.log("|---|---|---|---|---|");
     for (const { threads, row } of rows) console.log(`| threads: ${threads} | ${(row.wallMs / 1000).toFixed(1)} | **${fmtInt(row.eventsPerS)}** | ${row.rssMB?.toFixed(0)} MB | ${row.cpuS?.toFixed(1)} |`);
+    // The block memo over CSV: the file loaded, then again with one record in its middle
+    // made longer. Blocks are cut where the content says, so only that record's block is
+    // read again (the first block too, whose rows are shown).
+    const changed = join(DIR, `events-${N}-one-longer.csv`);
+    const text = readFileSync(csv, "latin1");
+    const middle = text.indexOf("\n", text.length >> 1) + 1;
+    writeFileSync(changed, `${text.slice(0, middle)}x${text.slice(middle)}`, "latin1");
+    const memoState = join(DIR, `csv-memo-${N}.state.db`);
+    const before = await run("cohort-sync", { delay: 0, file: csv, n: N, state: memoState, fresh: true });
+    const again = await run("cohort-sync", { delay: 0, file: changed, n: N, state: memoState, fresh: false });
+    const readAgain = again.child.summary ? again.child.summary.read - again.child.summary.unread : null;
+    console.log(`\n- the block memo: with one record of ${fmtInt(N)} made longer, the re-run read **${fmtInt(readAgain)}** rows again and took ${(again.wallMs / 1000).toFixed(1)} s (the first run ${(before.wallMs / 1000).toFixed(1)} s); it sent ${fmtInt(again.child.summary?.sent)} (an event changed is never sent twice)`);
+    if (!KEEP) rmSync(changed, { force: true });
   }
 
   // ------------------------------------------------ (a) 1M user profiles, then unchanged
   if (PARTS.includes("rerun")) {
-    console.log(`\n## (a) ${fmtInt(PROFILES)} user profiles: a first run, then the same again (stand-in at 0 ms)\n`);
+    const postgres = STATE_STORE === "postgres";
+    console.log(`\n## (a) ${fmtInt(PROFILES)} user profiles: a first run, then the same again (stand-in at 0 ms; the state in ${postgres ? "PostgreSQL" : "SQLite"})\n`);
     const file = await fileOf("users", PROFILES);
-    const state = join(DIR, `users-${PROFILES}.state.db`);
-    const first = await run("cohort-sync", { delay: 0, file, n: PROFILES, object: "users", state, fresh: true });
-    const afterFirst = stateInfo(state);
-    const second = await run("cohort-sync", { delay: 0, file, n: PROFILES, object: "users", state, fresh: false });
-    const afterSecond = stateInfo(state);
+    const cluster = postgres ? await (await import("../scripts/pg-cluster.mjs")).startCluster() : null;
+    const state = postgres ? { postgres: cluster.url } : join(DIR, `users-${PROFILES}.state.db`);
+    let first, second, afterFirst, afterSecond;
+    try {
+      first = await run("cohort-sync", { delay: 0, file, n: PROFILES, object: "users", state, fresh: true });
+      afterFirst = postgres ? null : stateInfo(state);
+      second = await run("cohort-sync", { delay: 0, file, n: PROFILES, object: "users", state, fresh: false });
+      afterSecond = postgres ? null : stateInfo(state);
+    } finally {
+      await cluster?.stop();
+    }
     const fraction = second.wallMs / first.wallMs;
     console.log("| run | wall s | rows/s | CPU s | sent | unchanged | requests at the stand-in | peak RSS | state file peak |");
     console.log("|---|---|---|---|---|---|---|---|---|");
     for (const [name, row] of [["first", first], ["re-run, unchanged", second]]) {
-      console.log(`| ${name} | ${(row.wallMs / 1000).toFixed(1)} | ${fmtInt(row.eventsPerS)} | ${row.cpuS?.toFixed(1)} | ${fmtInt(row.child.summary?.sent)} | ${fmtInt(row.child.summary?.unchanged)} | ${fmtInt(row.requests)} | ${row.rssMB?.toFixed(0)} MB | ${(row.peakStateBytes / 1e6).toFixed(1)} MB |`);
+      console.log(`| ${name} | ${(row.wallMs / 1000).toFixed(1)} | ${fmtInt(row.eventsPerS)} | ${row.cpuS?.toFixed(1)} | ${fmtInt(row.child.summary?.sent)} | ${fmtInt(row.child.summary?.unchanged)} | ${fmtInt(row.requests)} | ${row.rssMB?.toFixed(0)} MB | ${row.peakStateBytes === null ? "—" : `${(row.peakStateBytes / 1e6).toFixed(1)} MB`} |`);
     }
     const sentNothing = second.requests === 0 && second.child.summary?.sent === 0;
     console.log(`\n- re-run / first run: **${fraction.toFixed(3)}** wall, ${(second.cpuS / first.cpuS).toFixed(3)} CPU (1/${(1 / fraction).toFixed(1)}; goal ≤ 1/5: **${fraction <= 0.2 ? "met" : "not met"}**); in-process time ${(second.childMs / 1000).toFixed(1)} s / ${(first.childMs / 1000).toFixed(1)} s = ${(second.childMs / first.childMs).toFixed(3)}`);
     console.log(`- the re-run sent nothing: **${sentNothing ? "yes" : "NO"}** (${second.requests} requests reached the stand-in; ${fmtInt(second.child.summary?.unchanged)} rows unchanged)`);
-    console.log(`- (c) state: ${fmtInt(afterFirst.blob)} bytes of state for ${fmtInt(PROFILES)} keys = **${(afterFirst.blob / PROFILES).toFixed(1)} bytes a key**; besides it the file keeps ${fmtInt(afterFirst.keptKeys)} load_keys rows (${(afterFirst.keptKeyBytes / Math.max(1, afterFirst.keptKeys)).toFixed(0)} bytes of data each before SQLite's overhead); the state file is ${fmtInt(afterFirst.fileBytes)} bytes = **${(afterFirst.fileBytes / PROFILES).toFixed(1)} bytes a key** (${afterFirst.free} of ${afterFirst.pages} pages free after the journal was emptied); after the re-run ${fmtInt(afterSecond.fileBytes)} bytes`);
+    if (afterFirst) console.log(`- (c) state: ${fmtInt(afterFirst.blob)} bytes of state for ${fmtInt(PROFILES)} keys = **${(afterFirst.blob / PROFILES).toFixed(1)} bytes a key**; besides it the file keeps ${fmtInt(afterFirst.keptKeys)} load_keys rows (${(afterFirst.keptKeyBytes / Math.max(1, afterFirst.keptKeys)).toFixed(0)} bytes of data each before SQLite's overhead); the state file is ${fmtInt(afterFirst.fileBytes)} bytes = **${(afterFirst.fileBytes / PROFILES).toFixed(1)} bytes a key** (${afterFirst.free} of ${afterFirst.pages} pages free after the journal was emptied); after the re-run ${fmtInt(afterSecond.fileBytes)} bytes`);
     table.push({ ...first, part: "rerun-first" }, { ...second, part: "rerun-second" });
-    result(`cohort-sync load, ${fmtInt(PROFILES)} unchanged user profiles again: time as a fraction of the first run`, fraction, null, { unit: "×", goal: "≤ 0.2", plainLabel: "no peer plans against a last run" });
-    result("cohort-sync load: state file bytes per key (users)", afterFirst.fileBytes / PROFILES, null, { unit: "B", goal: "", plainLabel: "—" });
+    result(`cohort-sync load, ${fmtInt(PROFILES)} unchanged user profiles again${postgres ? " (state in PostgreSQL)" : ""}: time as a fraction of the first run`, fraction, null, { unit: "×", goal: "≤ 0.2", plainLabel: "no peer plans against a last run" });
+    if (afterFirst) result("cohort-sync load: state file bytes per key (users)", afterFirst.fileBytes / PROFILES, null, { unit: "B", goal: "", plainLabel: "—" });
   }
 
   // ---------------------------------------------------- (b) memory flat in the rows
