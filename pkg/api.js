@@ -172,13 +172,19 @@ function seed() {
 // array-like into wasm memory, so a string reached it as characters, each a wrong byte
 // (keys) or refused by BigInt as "internal" (hashes).
 function hashArray(value, name) {
-  if (value instanceof BigUint64Array) return value;
+  if (isTyped(value, "BigUint64Array")) return value;
   throw new CohortSyncError("invalid_argument", `${name} must be a BigUint64Array (LoadState.rowHashes or keyHashes), got ${typeName(value)}`);
 }
 
 function bytesArray(value, name) {
-  if (value instanceof Uint8Array) return value;
+  if (isTyped(value, "Uint8Array")) return value;
   throw new CohortSyncError("invalid_argument", `${name} must be UTF-8 bytes (a Uint8Array, each key ended by NUL, each record by a line feed), got ${typeName(value)}`);
+}
+
+// By tag, not instanceof: a typed array made in another realm (a vm context, a test
+// sandbox) is one all the same. A Buffer's tag is "Uint8Array".
+function isTyped(value, tag) {
+  return ArrayBuffer.isView(value) && value[Symbol.toStringTag] === tag;
 }
 
 function typeName(value) {
@@ -444,7 +450,7 @@ export class LoadState {
    * `keyHashes`): sent again next run. Returns how many were known.
    */
   markFailed(keys) {
-    const hashes = keys instanceof BigUint64Array ? keys : LoadState.keyHashes(bytesArray(keys, "keys"));
+    const hashes = isTyped(keys, "BigUint64Array") ? keys : LoadState.keyHashes(bytesArray(keys, "keys"));
     return callRaw(() => this.#live().markFailed(hashes));
   }
 

@@ -595,6 +595,10 @@ describe("the state file", () => {
     for (const call of [() => state.plan("x"), () => state.markSent("12"), () => state.forget([1n]), () => state.plan(new Uint8Array(16))]) {
       assert.throws(call, { code: "invalid_argument", message: /must be a BigUint64Array/ });
     }
+    // Typed arrays of another realm (a vm context, a test sandbox) are typed arrays all the same.
+    const { runInNewContext } = await import("node:vm");
+    assert.deepEqual([...state.plan(runInNewContext("new BigUint64Array(0)"))], []);
+    assert.equal(LoadState.keyHashes(runInNewContext("new Uint8Array([107, 0])")).length, 1);
     // Keys and records that are no bytes are refused too: a string became wrong bytes.
     for (const call of [() => state.markFailed("u-1\u0000"), () => LoadState.keyHashes("k\u0000"), () => LoadState.rowHashes("k\u0000", encoder.encode("{}\n")), () => state.plan(encoder.encode("k\u0000"), ["{}"])]) {
       assert.throws(call, { code: "invalid_argument", message: /must be UTF-8 bytes/ });

@@ -189,8 +189,9 @@ export async function syncChart(box, syncs) {
             },
           ],
           init: [(u) => u.over.append(tip)],
-          // Made again (a new width or colour scheme) while the keyboard is on a sync.
+          // Made again (a colour scheme) or resized while the keyboard is on a sync.
           ready: [() => place()],
+          setSize: [() => place()],
           setCursor: [
             (u) => {
               const i = u.cursor.idx;

@@ -246,13 +246,16 @@ export function createCohortView(context) {
     const draw = ++draws;
     const before = charting;
     charting = (async () => {
-      await before;
+      await before.catch(() => {});
       if (draw !== draws) return;
       removeChart?.();
       removeChart = null;
       if (syncs.length === 0) return;
       try {
-        removeChart = await syncChart($("sync-chart"), syncs);
+        const remove = await syncChart($("sync-chart"), syncs);
+        // Overtaken while the library loaded (another cohort opened): not this view's.
+        if (draw !== draws) return remove();
+        removeChart = remove;
         $("chart-missing").hidden = true;
       } catch (error) {
         // The numbers are in the table; the picture needs the library.
