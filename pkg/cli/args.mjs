@@ -11,6 +11,32 @@ export class UsageError extends Error {
   name = "UsageError";
 }
 
+/** A command's usage complaint on stderr, with where to look; the exit code, 2. */
+export function usageError(command, message) {
+  process.stderr.write(`cohort-sync ${command}: ${message}\nTry 'cohort-sync ${command} --help'.\n`);
+  return 2;
+}
+
+/**
+ * A command's arguments as `read(argv)` gives them (`{ args }`), or the exit code when
+ * there is nothing to run (`{ exit }`): 2 after a usage error (said on stderr), 0 after
+ * --help (`help`, text or a function of none, printed on stdout).
+ */
+export function readCommandLine(command, argv, read, help) {
+  let args;
+  try {
+    args = read(argv);
+  } catch (e) {
+    if (e instanceof UsageError) return { exit: usageError(command, e.message) };
+    throw e;
+  }
+  if (args.help ?? args.values?.help) {
+    process.stdout.write(`${typeof help === "function" ? help() : help}\n`);
+    return { exit: 0 };
+  }
+  return { args };
+}
+
 /** " (did you mean --json?)", or "" when nothing is close. */
 export function didYouMean(word, candidates, prefix = "") {
   const found = suggestions(word, candidates).map((c) => `${prefix}${c}`);

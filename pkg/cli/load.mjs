@@ -4,7 +4,7 @@
 // and are never printed.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { UsageError, parseOptions } from "./args.mjs";
+import { UsageError, parseOptions, readCommandLine, usageError } from "./args.mjs";
 
 export const HELP = `Usage: cohort-sync load --object OBJECT (--from FILE | --sqlite DB | --postgres URL | --duckdb DB) [options]
 
@@ -92,10 +92,7 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 };
 
-function usage(message) {
-  process.stderr.write(`cohort-sync load: ${message}\nTry 'cohort-sync load --help'.\n`);
-  return 2;
-}
+const usage = (message) => usageError("load", message);
 
 const whole = (text, name, min, max) => {
   if (text === undefined) return undefined;
@@ -183,17 +180,8 @@ function credentials(env = process.env) {
 }
 
 export async function main(argv) {
-  let args;
-  try {
-    args = readArgs(argv);
-  } catch (e) {
-    if (e instanceof UsageError) return usage(e.message);
-    throw e;
-  }
-  if (args.help) {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
+  const { args, exit } = readCommandLine("load", argv, readArgs, HELP);
+  if (exit !== undefined) return exit;
   const { load } = await import("../loader/load.js");
   const progress = createLoadProgress();
   let summary;

@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { CohortSyncError, classifyStatus, planSync, retryDelays } from "../node.js";
 import { formatDuration, formatTime, isParsedScenario, parseScenario } from "./scenario.mjs";
 import { createProgress } from "./progress.mjs";
-import { UsageError, parseOptions } from "./args.mjs";
+import { parseOptions, readCommandLine, usageError } from "./args.mjs";
 import { describeNetworkError, describeReadError } from "./human.mjs";
 
 /** How long Mixpanel keeps the last successful snapshot (3 days; docs/domain.md). */
@@ -379,10 +379,7 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 };
 
-function usage(message) {
-  process.stderr.write(`cohort-sync replay: ${message}\nTry 'cohort-sync replay --help'.\n`);
-  return 2;
-}
+const usage = (message) => usageError("replay", message);
 
 function readInput(file) {
   return new Uint8Array(file === "-" ? readFileSync(0) : readFileSync(file));
@@ -405,18 +402,9 @@ function loadScenario(file) {
 }
 
 export async function main(argv) {
-  let args;
-  try {
-    args = parseOptions(argv, OPTIONS);
-  } catch (e) {
-    if (e instanceof UsageError) return usage(e.message);
-    throw e;
-  }
+  const { args, exit } = readCommandLine("replay", argv, (words) => parseOptions(words, OPTIONS), helpText);
+  if (exit !== undefined) return exit;
   const { values: o, positionals } = args;
-  if (o.help) {
-    process.stdout.write(`${helpText()}\n`);
-    return 0;
-  }
   if (!o.url) return usage("--url is required");
   if (positionals.length !== 1) return usage(positionals.length ? "one scenario file at a time" : "a scenario file is required");
   const timeoutMs = o.timeout === undefined ? 10_000 : Number(o.timeout);

@@ -5,7 +5,7 @@
 // (receiver/settings.js), checked before the store is opened.
 import { resolve } from "node:path";
 import { createServer } from "node:http";
-import { UsageError, parseOptions } from "./args.mjs";
+import { UsageError, parseOptions, readCommandLine, usageError } from "./args.mjs";
 import { SETTINGS, SettingError, readSettings } from "../receiver/settings.js";
 
 /** The settings taken from the environment: all but the Worker's bindings. */
@@ -55,10 +55,7 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 };
 
-function usage(message) {
-  process.stderr.write(`cohort-sync serve: ${message}\nTry 'cohort-sync serve --help'.\n`);
-  return 2;
-}
+const usage = (message) => usageError("serve", message);
 
 function readArgs(argv) {
   const { values, positionals } = parseOptions(argv, OPTIONS);
@@ -73,17 +70,8 @@ function readArgs(argv) {
 }
 
 export async function main(argv) {
-  let args;
-  try {
-    args = readArgs(argv);
-  } catch (e) {
-    if (e instanceof UsageError) return usage(e.message);
-    throw e;
-  }
-  if (args.help) {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
+  const { args, exit } = readCommandLine("serve", argv, readArgs, HELP);
+  if (exit !== undefined) return exit;
   const settings = Object.fromEntries(FROM_ENVIRONMENT.filter(({ name }) => process.env[name] !== undefined).map(({ name }) => [name, process.env[name]]));
   let mode;
   try {

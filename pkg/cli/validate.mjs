@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { validatePayload } from "../node.js";
-import { UsageError, parseOptions } from "./args.mjs";
+import { UsageError, parseOptions, readCommandLine, usageError } from "./args.mjs";
 import { describeReadError, humanizeSizes } from "./human.mjs";
 import { createCountProgress } from "./progress.mjs";
 
@@ -198,10 +198,7 @@ export function formatResult(result, { quiet = false } = {}) {
   return lines.join("\n");
 }
 
-function usage(message) {
-  process.stderr.write(`cohort-sync validate: ${message}\nTry 'cohort-sync validate --help'.\n`);
-  return 2;
-}
+const usage = (message) => usageError("validate", message);
 
 function positiveInt(text, name) {
   if (text === undefined) return undefined;
@@ -261,18 +258,9 @@ function printText(results, { quiet, skipped }) {
 }
 
 export function main(argv) {
-  let args;
-  try {
-    args = readArgs(argv);
-  } catch (e) {
-    if (e instanceof UsageError) return usage(e.message);
-    throw e;
-  }
+  const { args, exit } = readCommandLine("validate", argv, readArgs, HELP);
+  if (exit !== undefined) return exit;
   const { values, positionals, limits } = args;
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
   if (positionals.length === 0) return usage("no FILE given (use - for stdin)");
   if (positionals.filter((f) => f === "-").length > 1) return usage("stdin (-) can be read once");
 
