@@ -299,6 +299,25 @@ impl ToJson for PageInfo {
 }
 
 impl ValidationReport {
+    /// A report of nothing read yet: not valid, no field, with `errors` (the one place a
+    /// report starts: the walk fills it in, a body refused before it is read is told so).
+    pub fn unread(errors: Vec<Problem>) -> ValidationReport {
+        ValidationReport {
+            valid: false,
+            action: None,
+            project_id: None,
+            cohort_id: None,
+            cohort_name: None,
+            cohort_description: None,
+            session_id: None,
+            integration_id: None,
+            page: None,
+            member_count: None,
+            errors,
+            warnings: Vec::new(),
+        }
+    }
+
     /// The report's fields, into an object the caller has begun and may add fields to
     /// (`validatePayload` adds the ids and member spans asked for).
     pub fn write_fields(&self, w: &mut JsonWriter) {

@@ -322,20 +322,7 @@ pub(super) fn read_page(value: &JsValue) -> Result<crate::payload::CohortPage, J
 }
 
 fn rejected_body(problem: Problem) -> ValidationReport {
-    ValidationReport {
-        valid: false,
-        action: None,
-        project_id: None,
-        cohort_id: None,
-        cohort_name: None,
-        cohort_description: None,
-        session_id: None,
-        integration_id: None,
-        page: None,
-        member_count: None,
-        errors: vec![problem],
-        warnings: Vec::new(),
-    }
+    ValidationReport::unread(vec![problem])
 }
 
 #[wasm_bindgen(js_name = webhookResponse)]
