@@ -317,6 +317,12 @@ describe("the operator console in Chromium against the Worker in workerd", () =>
     await tipStarts("full-1");
     await page.keyboard.press("End");
     await tipStarts("diff-1");
+    // The pointer moves the focused slider too, and the arrows go on from there.
+    await page.mouse.move(plot.x + plot.width * 0.25, plot.y + plot.height / 2);
+    await tipStarts("full-1");
+    assert.equal(await page.getAttribute("#sync-chart", "aria-valuenow"), "1");
+    await page.keyboard.press("ArrowRight");
+    await tipStarts("diff-1");
     await page.focus("#lookup-id");
     await page.waitForSelector("#sync-chart .chart-tip[hidden]", { state: "attached" });
 

@@ -201,6 +201,11 @@ export async function syncChart(box, syncs) {
               }
               tip.replaceChildren(...tipLines(syncs[i]));
               tip.hidden = false;
+              // The pointer moves the slider too while it has focus: one sync, not two.
+              if (document.activeElement === box && i !== at) {
+                at = i;
+                value(i);
+              }
               const x = u.valToPos(i, "x");
               const overWidth = u.over.clientWidth;
               tip.style.left = `${Math.min(Math.max(0, x + 12), Math.max(0, overWidth - tip.offsetWidth))}px`;
