@@ -294,9 +294,10 @@ try {
     // made longer. Blocks are cut where the content says, so only that record's block is
     // read again (the first block too, whose rows are shown).
     const changed = join(DIR, `events-${N}-one-longer.csv`);
-    const text = readFileSync(csv, "latin1");
-    const middle = text.indexOf("\n", text.length >> 1) + 1;
-    writeFileSync(changed, `${text.slice(0, middle)}x${text.slice(middle)}`, "latin1");
+    // As bytes: a file of millions of rows is past what one string may hold.
+    const bytes = readFileSync(csv);
+    const middle = bytes.indexOf(10, bytes.length >> 1) + 1;
+    writeFileSync(changed, Buffer.concat([bytes.subarray(0, middle), Buffer.from("x"), bytes.subarray(middle)]));
     const memoState = join(DIR, `csv-memo-${N}.state.db`);
     const before = await run("cohort-sync", { delay: 0, file: csv, n: N, state: memoState, fresh: true });
     const again = await run("cohort-sync", { delay: 0, file: changed, n: N, state: memoState, fresh: false });
