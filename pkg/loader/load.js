@@ -509,8 +509,8 @@ function unsealPairs(key, sealed) {
 // anything.)
 function sealOf(key, hashes) {
   const words = new Uint32Array(hashes.buffer, hashes.byteOffset, hashes.length * 2);
-  let a = (key[0] | (key[1] << 8) | (key[2] << 16) | (key[3] << 24)) ^ 0x811c9dc5;
-  let b = (key[4] | (key[5] << 8) | (key[6] << 16) | (key[7] << 24)) ^ 0x9e3779b9;
+  let a = key.readInt32LE(0) ^ 0x811c9dc5;
+  let b = key.readInt32LE(4) ^ 0x9e3779b9;
   for (let i = 0; i < words.length; i++) {
     a = Math.imul(a ^ words[i], 0x01000193);
     b = Math.imul(b ^ words[i], 0x5bd1e995);

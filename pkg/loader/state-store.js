@@ -83,7 +83,7 @@ export async function openStateStore(target, name, { compactEntries = COMPACT_EN
   };
   const keep = (entries) => {
     const hashes = BigUint64Array.from(entries, (e) => e.hash);
-    addIdentities.run(name, entries.length, new Uint8Array(hashes.buffer), identityData(entries));
+    addIdentities.run(name, entries.length, bytesOf(hashes), identityData(entries));
   };
   // Each identity row's entries, newest row first (within a row, later entries are newer).
   function* identities() {

@@ -1,17 +1,11 @@
 // The console's pure pieces, in Node: how a dead letter's error and load read, and how
 // the Worker's sync entries become one sync per session.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { test } from "node:test";
+import { root } from "../lib/browser-pages.mjs";
 
-// The repository: the nearest ancestor with www/ (the tests run from a scratch copy inside it).
-let root = dirname(fileURLToPath(import.meta.url));
-while (!existsSync(join(root, "www/lib/console/dead-letters.js"))) {
-  if (dirname(root) === root) throw new Error("no ancestor of this test holds www/");
-  root = dirname(root);
-}
 // The modules read `matchMedia` when loaded (the charts follow the colour scheme); Node has none.
 globalThis.matchMedia ??= () => ({ addEventListener() {} });
 const { carriedWords, errorWords } = await import(pathToFileURL(join(root, "www/lib/console/dead-letters.js")).href);
