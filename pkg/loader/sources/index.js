@@ -7,7 +7,7 @@
 import { openBytes, withoutBom } from "./bytes.js";
 import { csvBatches, csvBlocks } from "./csv.js";
 import { openDuckdb } from "./duckdb.js";
-import { jsonArrayRows } from "./json-array.js";
+import { jsonArrayBatches } from "./json-array.js";
 import { ndjsonBatches, ndjsonBlocks } from "./ndjson.js";
 import { openPostgres } from "./postgres.js";
 import { openSqlite } from "./sqlite.js";
@@ -70,7 +70,7 @@ function openTextSource(spec, limits) {
   const parse = () => {
     const chunks = withoutBom(bytes.chunks());
     if (format === "ndjson") return ndjsonBatches(chunks, limits);
-    if (format === "json") return inBatches(jsonArrayRows(chunks, limits));
+    if (format === "json") return jsonArrayBatches(chunks, limits);
     return csvBatches(chunks, { ...limits, delimiter });
   };
   const opened = source(format === "tsv" ? "csv" : format, bytes.sizeBytes, bytes.bytesRead, async () => {}, parse, async () => bytes.destroy(), spec.file ?? "stdin");

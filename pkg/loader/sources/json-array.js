@@ -17,8 +17,12 @@ const AFTER = 4; // after the closing ']'
 
 const STOPPED = "a JSON array cannot be read past broken JSON, so the rest of the file is not read";
 
-/** Rows `{ n, row }` / `{ n, error }` of a JSON array in `chunks` (Buffers, BOM already gone). */
-export async function* jsonArrayRows(chunks, { maxRowBytes, maxDepth }) {
+/**
+ * The rows `{ n, row }` / `{ n, error }` of a JSON array in `chunks` (Buffers, BOM already
+ * gone), in arrays: those each chunk ends, and the last ones (a reader awaits a chunk,
+ * not a row).
+ */
+export async function* jsonArrayBatches(chunks, { maxRowBytes, maxDepth }) {
   let state = BEFORE;
   let line = 1;
   let n = 0;
@@ -56,6 +60,7 @@ export async function* jsonArrayRows(chunks, { maxRowBytes, maxDepth }) {
   };
 
   for await (const chunk of chunks) {
+    const rows = [];
     let from = 0; // where the element's bytes in this chunk start
     let backslash = -1; // the next backslash at or after i (chunk.length: none)
     for (let i = 0; i < chunk.length; i++) {
@@ -88,15 +93,18 @@ export async function* jsonArrayRows(chunks, { maxRowBytes, maxDepth }) {
           if (++depth > deepest) deepest = depth;
         } else if (b === 125 || (b === 93 && depth > 0)) {
           if (--depth < 0) {
-            yield broken("a '}' closes nothing");
+            yield [...rows, broken("a '}' closes nothing")];
             return;
           }
         } else if (depth === 0 && (b === 44 || b === 93)) {
           // The element ends before this ',' or ']'.
           keep(chunk, from, i);
           const { stop, ...result } = finish();
-          yield result;
-          if (stop) return;
+          rows.push(result);
+          if (stop) {
+            yield rows;
+            return;
+          }
           state = b === 44 ? NEXT : AFTER;
         }
         continue;
@@ -104,7 +112,7 @@ export async function* jsonArrayRows(chunks, { maxRowBytes, maxDepth }) {
       if (b === 32 || b === 10 || b === 13 || b === 9) continue;
       if (state === BEFORE) {
         if (b !== 91) {
-          yield broken("a .json file must hold an array of objects (for one object a line, use .ndjson)");
+          yield [...rows, broken("a .json file must hold an array of objects (for one object a line, use .ndjson)")];
           return;
         }
         state = FIRST;
@@ -112,7 +120,7 @@ export async function* jsonArrayRows(chunks, { maxRowBytes, maxDepth }) {
         state = AFTER;
       } else if (state === FIRST || state === NEXT) {
         if (b === 44 || b === 93) {
-          yield broken(b === 44 ? "a ',' with no element before it" : "a ',' before the closing ']'");
+          yield [...rows, broken(b === 44 ? "a ',' with no element before it" : "a ',' before the closing ']'")];
           return;
         }
         // An element starts here; this byte is scanned again as its first.
@@ -125,14 +133,15 @@ export async function* jsonArrayRows(chunks, { maxRowBytes, maxDepth }) {
         from = i;
         i--;
       } else if (state === AFTER) {
-        yield broken("data after the array's closing ']'");
+        yield [...rows, broken("data after the array's closing ']'")];
         return;
       }
     }
     if (state === ELEMENT) keep(chunk, from, chunk.length);
+    if (rows.length > 0) yield rows;
   }
   if (state === ELEMENT || state === FIRST || state === NEXT) {
-    yield broken("the file ends inside the array");
+    yield [broken("the file ends inside the array")];
   }
 
   // Holds bytes [start, end) of `chunk` as part of the element, none past the limit.
