@@ -327,7 +327,8 @@ export async function load(options) {
     }
     const threads = audiences || !source.blocks ? 0 : (options.threads ?? defaultThreads());
     if (threads > 0) {
-      // NDJSON or CSV read, mapped and hashed on worker threads; planned and sent here.
+      // NDJSON, JSON arrays and CSV read, mapped and hashed on worker threads; planned and
+      // sent here.
       pool = createPreparePool({ size: threads, workerData: { mapping, token: credentials.token ?? "", limits: source.limits } });
       // The block memo: a block read before, byte for byte, under the same mapping and
       // code, gives the same key hash and record checksum pairs, so they are planned
@@ -335,8 +336,15 @@ export async function load(options) {
       const memo = store?.blocks ? { blocks: store.blocks, fingerprint: blockFingerprint(options.mapping, credentials.token ?? "", source.limits) } : null;
       const answers = [];
       let before = 0;
+      // Set when a block ended at broken JSON: the rows end there, and blocks read past it
+      // are dropped unplanned.
+      let ended = false;
       const progress = () => options.onProgress?.({ ...counts, bytesRead: source.bytesRead(), sizeBytes: source.sizeBytes });
       const take = async () => {
+        if (ended) {
+          answers.length = 0;
+          return;
+        }
         const entry = answers.shift();
         await entry.lookup;
         let codes = null;
@@ -355,7 +363,7 @@ export async function load(options) {
           }
           entry.answer = pool.run(entry.block);
         }
-        const { read, prepared } = await entry.answer;
+        const { read, prepared, stopped: brokenHere } = await entry.answer;
         if (entry.hashes && !sameHashes(prepared.hashes, entry.hashes)) throw new Error("a block read again gave other hashes than the block memo holds");
         if (!entry.hashes && memo && entry.key && read === prepared.count && prepared.rejected.length === 0) memo.blocks.put(entry.key, sealPairs(entry.key, prepared.hashes));
         // Each block numbers its rows from 1: here they get their place in the source.
@@ -365,9 +373,11 @@ export async function load(options) {
         counts.read += read;
         progress();
         await planPrepared(prepared, codes);
+        if (brokenHere) ended = true;
       };
       for await (const block of source.blocks) {
-        const key = memo && block.bytes ? blockKey(memo.fingerprint, block) : null;
+        // A block with rows the scanner already refused is read every time.
+        const key = memo && block.bytes && !block.problems?.length ? blockKey(memo.fingerprint, block) : null;
         const entry = { block, key };
         // A block the memo knows is planned from its pairs; any other goes to a thread as
         // soon as the memo has answered.
@@ -385,7 +395,7 @@ export async function load(options) {
         } else decide(unsealPairs(key, found));
         answers.push(entry);
         if (answers.length >= BLOCKS_A_THREAD * threads) await take();
-        if (stopped) break;
+        if (stopped || ended) break;
       }
       while (answers.length > 0) await take();
       if (memo && !stopped) await memo.blocks.keepRead();
@@ -469,16 +479,20 @@ function replay(state, journal) {
  */
 function blockFingerprint(mapping, token, limits) {
   const hash = createHash("sha256").update(JSON.stringify({ mapping, token, limits }));
-  for (const file of ["./mapping.js", "./prepare.js", "./sources/ndjson.js", "./sources/csv.js", "./sources/values.js", "../dist/cohort_sync_bg.wasm"]) {
+  for (const file of ["./mapping.js", "./prepare.js", "./sources/ndjson.js", "./sources/json-array.js", "./sources/csv.js", "./sources/values.js", "../dist/cohort_sync_bg.wasm"]) {
     hash.update(readFileSync(new URL(file, import.meta.url)));
   }
   return hash.digest();
 }
 
-/** A block's key in the memo: its bytes (and CSV columns) under the fingerprint. */
+/**
+ * A block's key in the memo: its bytes (and CSV columns, or where a JSON array's elements
+ * end in them) under the fingerprint.
+ */
 function blockKey(fingerprint, block) {
   const hash = createHash("sha256").update(fingerprint);
   if (block.columns) hash.update(JSON.stringify(block.columns));
+  if (block.ends) hash.update(block.ends);
   return hash.update(block.bytes).digest();
 }
 

@@ -7,7 +7,7 @@
 import { openBytes, withoutBom } from "./bytes.js";
 import { csvBatches, csvBlocks } from "./csv.js";
 import { openDuckdb } from "./duckdb.js";
-import { jsonArrayBatches } from "./json-array.js";
+import { jsonArrayBatches, jsonArrayBlocks } from "./json-array.js";
 import { ndjsonBatches, ndjsonBlocks } from "./ndjson.js";
 import { openPostgres } from "./postgres.js";
 import { openSqlite } from "./sqlite.js";
@@ -74,12 +74,16 @@ function openTextSource(spec, limits) {
     return csvBatches(chunks, { ...limits, delimiter });
   };
   const opened = source(format === "tsv" ? "csv" : format, bytes.sizeBytes, bytes.bytesRead, async () => {}, parse, async () => bytes.destroy(), spec.file ?? "stdin");
-  // Blocks of whole lines or records, to be read elsewhere (ndjson.js rowsOfBlock, csv.js
-  // rowsOfCsvBlock): how the loader spreads the reading over worker threads.
+  // Blocks of whole lines, elements or records, to be read elsewhere (ndjson.js
+  // rowsOfBlock, json-array.js rowsOfJsonArrayBlock, csv.js rowsOfCsvBlock): how the
+  // loader spreads the reading over worker threads.
   if (format === "ndjson") {
     opened.limits = limits;
     opened.blocks = opened.reader(() => ndjsonBlocks(withoutBom(bytes.chunks()), limits));
-  } else if (format !== "json") {
+  } else if (format === "json") {
+    opened.limits = { ...limits, json: true };
+    opened.blocks = opened.reader(() => jsonArrayBlocks(withoutBom(bytes.chunks()), limits));
+  } else {
     opened.limits = { ...limits, csvDelimiter: delimiter };
     opened.blocks = opened.reader(() => csvBlocks(withoutBom(bytes.chunks()), { ...limits, delimiter }));
   }

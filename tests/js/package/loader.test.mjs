@@ -65,11 +65,12 @@ function assertSameOutcomes(outcomes) {
  * SQLite file or `{ postgres }`): a re-run reads only the blocks that changed; a row
  * pending from the last run is read and sent; another mapping reads every block.
  */
-async function blockMemoScenario(state) {
+async function blockMemoScenario(state, format = "ndjson") {
   mp.reset();
   const users = Array.from({ length: 4000 }, (_, i) => ({ id: `m-${String(i).padStart(5, "0")}`, plan: "pro", seats: 100 + (i % 800) }));
-  const path = join(dir, "memo.ndjson");
-  const write = () => writeFileSync(path, `${users.map((u) => JSON.stringify(u)).join("\n")}\n`);
+  const path = join(dir, `memo.${format}`);
+  const lines = () => users.map((u) => JSON.stringify(u));
+  const write = () => writeFileSync(path, format === "json" ? `[\n  ${lines().join(",\n  ")}\n]\n` : `${lines().join("\n")}\n`);
   write();
   const mapping = { object: "users", distinctId: "id" };
   const go = (more = {}) => run({ source: { file: path }, mapping, state, threads: 1, ...more });
@@ -179,6 +180,38 @@ describe("events", () => {
     assertSameOutcomes(outcomes);
   });
 
+  test("a JSON array on worker threads or none: the same rows sent, the same outcomes, the same results file; broken JSON ends the rows there", T, async () => {
+    // Elements of every kind a row can be, some over several lines, some past a block's
+    // size, one past the row limit; then, two thirds in, broken JSON: the blocks the
+    // threads read past it are dropped, and no row after it is counted.
+    const random = seeded(31).next;
+    const elements = [];
+    for (let i = 0; i < 6000; i++) {
+      const r = random();
+      const id = `a-${Math.floor(random() * 5800)}`;
+      if (i === 4000) elements.push(Buffer.from(`{"id":"${id}","name":"E","user":"u","at":${NOW},"flag":tru}`));
+      else if (i === 2500) elements.push(Buffer.from(`{"id":"${id}","pad":"${"x".repeat(10.5 * 2 ** 20)}"}`));
+      else if (r < 0.01) elements.push(Buffer.from(String(Math.floor(random() * 100))));
+      else if (r < 0.02) elements.push(Buffer.from(`{"id":"${id}","deep":${"[".repeat(70)}${"]".repeat(70)}}`));
+      else if (r < 0.03) elements.push(Buffer.concat([Buffer.from(`{"id":"${id}","name":"`), Buffer.from([0xff]), Buffer.from(`","user":"u","at":${NOW}}`)]));
+      else if (r < 0.04) elements.push(Buffer.from(JSON.stringify({ id, name: "E", user: "u", at: NOW, nested: { a: [1, { b: "}]," }] } }, null, 2)));
+      else if (r < 0.05) elements.push(Buffer.from(`{"id":"${id}","name":"E","user":"u","at":${NOW},"n":1234567890123456789}`));
+      else if (r < 0.06) elements.push(Buffer.from(JSON.stringify({ id, name: "E", user: "u", at: NOW, pad: "ü\"".repeat(Math.floor(random() * 40_000)) })));
+      else elements.push(Buffer.from(JSON.stringify({ id, name: `E${i % 7}`, user: `u-${i % 90}`, at: NOW - i, k: random() })));
+    }
+    const file = join(dir, "threads.json");
+    writeFileSync(file, Buffer.concat([Buffer.from("[\n"), ...elements.flatMap((element, i) => [element, Buffer.from(i + 1 < elements.length ? " ,\r\n" : "\n]\n")])]));
+    const outcomes = await loadWithThreads(file, "threads-json");
+    const { summary, results } = outcomes[0];
+    assert.equal(summary.read, 4001, "the rows end at the broken element");
+    assert.equal(adds(summary), summary.read);
+    assert.ok(summary.sent > 2000 && summary.rejected > 200, JSON.stringify(summary));
+    const last = JSON.parse(results.trim().split("\n").at(-1));
+    assert.deepEqual([last.n, last.code], [4001, "invalid_json"]);
+    for (const code of ["row_too_large", "nesting_too_deep", "invalid_utf8", "not_an_object", "duplicate_key"]) assert.match(results, new RegExp(`"${code}"`));
+    assertSameOutcomes(outcomes);
+  });
+
   test("CSV on worker threads or none: the same rows sent, the same outcomes in the same order, the same results file", T, async () => {
     // Records with quoted line breaks and delimiters, blank lines, ragged and non-UTF-8
     // records, in blocks the threads read apart; the last record's quote never closes.
@@ -282,6 +315,28 @@ describe("profiles", () => {
 
   test("the block memo: a re-run reads only the blocks that changed; a row pending from the last run is read and sent; another mapping reads all", T, () =>
     blockMemoScenario(join(dir, "memo.db")));
+
+  test("the block memo over a JSON array: the same, its elements cut into blocks as NDJSON's lines are", T, () =>
+    blockMemoScenario(join(dir, "memo-json.db"), "json"));
+
+  test("a JSON array's block holding an element refused while it was cut (too deep, so none of its bytes kept) is never planned from the memo", T, async () => {
+    mp.reset();
+    const users = Array.from({ length: 4000 }, (_, i) => JSON.stringify({ id: `j-${String(i).padStart(5, "0")}`, plan: "pro", seats: i % 300 }));
+    const path = join(dir, "deep.json");
+    const state = join(dir, "deep.db");
+    const go = () => run({ source: { file: path }, mapping: { object: "users", distinctId: "id" }, state, threads: 1 });
+    writeFileSync(path, `[${users.join(",")}]`);
+    assert.equal((await go()).sent, 4000);
+    // The same elements with one between them that the scanner refuses: its block's
+    // bytes are those of the block the memo knows, but not its rows.
+    users.splice(2000, 0, `{"id":"j-deep","nest":${"[".repeat(80)}${"]".repeat(80)}}`);
+    writeFileSync(path, `[${users.join(",")}]`);
+    for (const again of [await go(), await go()]) {
+      assert.deepEqual([again.read, again.unchanged, again.rejected, again.sent], [4001, 4000, 1, 0], JSON.stringify(again));
+      assert.equal(again.first.rejected[0].code, "nesting_too_deep");
+      assert.ok(again.unread > 0 && again.unread < 3800, `the memo planned the other blocks, and not this one: ${again.unread}`);
+    }
+  });
 
   test("a block memo entry damaged in storage is taken for none: its block is read, and every row is counted once", T, async () => {
     mp.reset();
