@@ -37,8 +37,8 @@ export interface LoadCounts {
   unchanged: number;
   /**
    * Of the unchanged rows, those known unchanged without being read: their block of the
-   * source (NDJSON or CSV, on worker threads, with a SQLite state) was byte for byte one
-   * that an earlier run read under the same mapping.
+   * source (NDJSON, a JSON array or CSV, on worker threads, with a state) was byte for
+   * byte one that an earlier run read under the same mapping.
    */
   unread: number;
   /** Not sent: unreadable, unmappable, against Mixpanel's rules, or a repeated key. */
@@ -53,6 +53,12 @@ export interface LoadCounts {
 }
 
 export interface LoadSummary extends LoadCounts {
+  /**
+   * Removals (`removed`, or an audiences user who left every audience) were due but not
+   * sent: some row could not be read or mapped to a key, and a key this run did not see
+   * may be in it. The keys stay in the state; a run without such rows removes them.
+   */
+  removalsHeld: boolean;
   dryRun: boolean;
   ms: number;
   /** The first few rows of each outcome: `{ n, key, code?, field?, message? }`. */
@@ -68,9 +74,9 @@ export interface LoadOptions {
   concurrency?: number;
   groupsPerRequest?: number;
   /**
-   * Worker threads that read, map and hash an NDJSON source beside the thread that plans
-   * and sends: by default the cores but one, at most 4; 0 reads on this thread. Other
-   * sources are read on this thread.
+   * Worker threads that read, map and hash an NDJSON, JSON-array or CSV source beside the
+   * thread that plans and sends: by default the cores but one, at most 4; 0 reads on this
+   * thread. Databases are read on this thread.
    */
   threads?: number;
   /** The state file (".cohort-sync-load.db"), a PostgreSQL database (`{ postgres: url or pg Pool }`), or false for none. */

@@ -216,6 +216,7 @@ function report(summary, args) {
   for (const outcome of ["rejected", "refused", "pending"]) {
     for (const row of first[outcome]) process.stdout.write(`  ${outcome} row ${row.n}${row.key ? ` (${row.key})` : ""}: ${row.code ? `${row.code}: ` : ""}${row.message ?? row.reason ?? ""}\n`);
   }
+  if (summary.removalsHeld) process.stdout.write("Removals held: some rows could not be read or keyed, and a key not seen may be in one of them. Nothing was removed; a run without such rows removes what is gone.\n");
   if (summary.dryRun) process.stdout.write(`The request bodies are in ${args.dryRun}; nothing was sent.\n`);
   if (args.results && summary.rejected + summary.refused + summary.pending > 0) process.stdout.write(`Every row not sent is in ${args.results}.\n`);
 }

@@ -75,10 +75,15 @@ export async function load(options) {
   // `unread`: of the unchanged rows, those known so from their block's bytes alone.
   const counts = { read: 0, sent: 0, unchanged: 0, unread: 0, rejected: 0, refused: 0, pending: 0, requests: 0, removed: 0 };
   const firsts = { sent: [], unchanged: [], rejected: [], refused: [], pending: [] };
+  // Rows refused before their key was known (unreadable, unmappable, or an audience row
+  // that cannot count): any key this run did not see may be in one of them, so while
+  // there are any, no key is taken for gone.
+  let keyless = 0;
   // A row's outcome; an audiences user's record carries the outcome of each of its rows.
   const note = (outcome, row, detail = {}) => {
     const numbers = row.rows ?? [row.n];
     counts[outcome] += numbers.length;
+    if (outcome === "rejected" && (row.key ?? null) === null) keyless += numbers.length;
     if (firsts[outcome].length < 5) firsts[outcome].push({ n: row.n, key: row.key ?? null, ...detail });
     if (results && outcome !== "sent" && outcome !== "unchanged") {
       for (const n of numbers) results.write(`${JSON.stringify({ n, outcome, key: row.key ?? null, ...detail })}\n`);
@@ -90,6 +95,7 @@ export async function load(options) {
   const inFlight = new Set();
   const concurrency = Math.max(1, options.concurrency ?? 10);
   let stopped = null;
+  let removalsHeld = false;
   let dryBatches = 0;
   if (dryRun) mkdirSync(dryRun, { recursive: true });
 
@@ -414,7 +420,10 @@ export async function load(options) {
     await flush();
     await Promise.all(inFlight);
     // A user who left every audience is told so ('' and false), never left as it was.
-    if ((removal !== null || audiences) && !stopped && store) counts.removed = await sendRemovals();
+    if ((removal !== null || audiences) && !stopped && store) {
+      if (keyless === 0) counts.removed = await sendRemovals();
+      else removalsHeld = true;
+    }
     if (!dryRun && store) {
       await store.write(state.toParts());
       await store.compact(state.size);
@@ -428,7 +437,7 @@ export async function load(options) {
     await store?.close();
     state.free();
   }
-  const summary = { ...counts, dryRun: dryRun !== null, ms: Date.now() - started, first: firsts };
+  const summary = { ...counts, removalsHeld, dryRun: dryRun !== null, ms: Date.now() - started, first: firsts };
   if (stopped) throw Object.assign(stopped, { summary });
   return summary;
 }
