@@ -75,15 +75,16 @@ export async function load(options) {
   // `unread`: of the unchanged rows, those known so from their block's bytes alone.
   const counts = { read: 0, sent: 0, unchanged: 0, unread: 0, rejected: 0, refused: 0, pending: 0, requests: 0, removed: 0 };
   const firsts = { sent: [], unchanged: [], rejected: [], refused: [], pending: [] };
-  // Rows refused before their key was known (unreadable, unmappable, or an audience row
-  // that cannot count): any key this run did not see may be in one of them, so while
-  // there are any, no key is taken for gone.
-  let keyless = 0;
+  // Rows refused before they were planned (unreadable, unmappable, an audience row that
+  // cannot count, a user whose audiences cannot be written): the state never saw their
+  // keys, and any key it did not see may be in one of them, so while there are any, no
+  // key is taken for gone.
+  let unplanned = 0;
   // A row's outcome; an audiences user's record carries the outcome of each of its rows.
   const note = (outcome, row, detail = {}) => {
     const numbers = row.rows ?? [row.n];
     counts[outcome] += numbers.length;
-    if (outcome === "rejected" && (row.key ?? null) === null) keyless += numbers.length;
+    if (outcome === "rejected" && !row.planned) unplanned += numbers.length;
     if (firsts[outcome].length < 5) firsts[outcome].push({ n: row.n, key: row.key ?? null, ...detail });
     if (results && outcome !== "sent" && outcome !== "unchanged") {
       for (const n of numbers) results.write(`${JSON.stringify({ n, outcome, key: row.key ?? null, ...detail })}\n`);
@@ -109,7 +110,7 @@ export async function load(options) {
   const notePrepared = (outcome, prepared, i, detail) => {
     const rows = prepared.many?.[i];
     const n = prepared.n[i];
-    if (firsts[outcome].length < 5 || (results && outcome !== "sent" && outcome !== "unchanged")) note(outcome, { n, rows, key: keyOf(prepared, i) }, detail);
+    if (firsts[outcome].length < 5 || (results && outcome !== "sent" && outcome !== "unchanged")) note(outcome, { n, rows, key: keyOf(prepared, i), planned: true }, detail);
     else counts[outcome] += rows ? rows.length : 1;
   };
 
@@ -421,7 +422,7 @@ export async function load(options) {
     await Promise.all(inFlight);
     // A user who left every audience is told so ('' and false), never left as it was.
     if ((removal !== null || audiences) && !stopped && store) {
-      if (keyless === 0) counts.removed = await sendRemovals();
+      if (unplanned === 0) counts.removed = await sendRemovals();
       else removalsHeld = true;
     }
     if (!dryRun && store) {
