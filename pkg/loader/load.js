@@ -294,7 +294,7 @@ export async function load(options) {
       }
       const problem = problemOf(found.id);
       if (problem !== null) {
-        note("rejected", item, { ...problem, field: "audience id" });
+        note("rejected", { n: item.n, key: found.user }, { ...problem, field: "audience id" });
         continue;
       }
       if (!known.has(found.id) || (known.get(found.id) === null && found.name !== null)) known.set(found.id, found.name);

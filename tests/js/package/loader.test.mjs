@@ -405,7 +405,7 @@ describe("profiles", () => {
     writeFileSync(file, csv([["u1", "11036", "Parisians"], ["u1", "11034", "Buyers"], ["u2", "11034", "Buyers"], ["u3", "11036", "Parisians"], ["u3", "bad'id", "Oops"]]));
     const first = await run({ source: { file }, mapping, state });
     assert.deepEqual([first.read, first.sent, first.rejected, adds(first)], [5, 4, 1, 5], JSON.stringify(first.first.rejected));
-    assert.equal(first.first.rejected[0].code, "invalid_audience_id");
+    assert.deepEqual([first.first.rejected[0].code, first.first.rejected[0].key], ["invalid_audience_id", "u3"]);
     assert.deepEqual(mp.profiles().get("u1"), { SegmentMembership: "'11034','11036'", "In Buyers": true, "In Parisians": true });
     assert.deepEqual(mp.profiles().get("u2"), { SegmentMembership: "'11034'", "In Buyers": true, "In Parisians": false });
     writeFileSync(file, csv([["u1", "11036", "Parisians"], ["u1", "11034", "Buyers"], ["u3", "11036", "Parisians"]]));
