@@ -15,6 +15,11 @@
  */
 export const OBJECTS = { events: "/import", users: "/engage", groups: "/groups", audiences: "/engage" };
 
+import { MAX_MEMBERS, NULL, STRING, flatNumber, isPlainInteger, scanFlat } from "./flat-row.js";
+
+/** The most columns whose property names a mapper keeps at once. */
+const MAX_CACHED = 4096;
+
 /** Integers beyond this lose precision as JSON numbers in Mixpanel: sent as text. */
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -127,7 +132,11 @@ export function createMapper(mapping, { token = "", insertId } = {}) {
   const names = new Map();
   const nameOf = (column) => {
     let name = names.get(column);
-    if (name === undefined) names.set(column, (name = isProperty(column) ? (rename.get(column) ?? column) : null));
+    if (name === undefined) {
+      // A cache, kept small however many columns the rows name.
+      if (names.size > MAX_CACHED) names.clear();
+      names.set(column, (name = isProperty(column) ? (rename.get(column) ?? column) : null));
+    }
     return name;
   };
   // The fast way writes the properties as one object through JSON.stringify, which puts
@@ -140,8 +149,9 @@ export function createMapper(mapping, { token = "", insertId } = {}) {
   // Events have no removal, so no list of what they set.
   const lists = mapping.object === "events" ? null : nameLists();
   /**
-   * `{ text, nulls, props }`: the properties of `row` as JSON object text, the names of
-   * its null properties, and the names it sets (one array for every row of its shape).
+   * `{ members, nulls, props }`: the properties of `row` as the members of a JSON object
+   * (its text without the braces), the names of its null properties, and the names it
+   * sets (one array for every row of its shape).
    */
   const propertiesOf = (row) => {
     if (!fastMapping) return slowProperties(row);
@@ -178,11 +188,62 @@ export function createMapper(mapping, { token = "", insertId } = {}) {
       fields[name] = value;
       if (shape !== null) shape = lists.step(shape, name);
     }
-    return { text: JSON.stringify(fields), nulls: nulls ?? [], props: lists === null ? null : (shape?.list ?? Object.keys(fields)) };
+    return { members: JSON.stringify(fields).slice(1, -1), nulls: nulls ?? [], props: lists === null ? null : (shape?.list ?? Object.keys(fields)) };
+  };
+  /**
+   * The record of `row` with its properties already written (propertiesOf's answer:
+   * `members`, their JSON text without the braces).
+   */
+  const recordOf = (row, { members, nulls, props }) => {
+    // One column's text as it is; several as a JSON list, so no two rows' keys run together.
+    const parts = mapping.key.map((column) => idText(row, column, `key (${column})`));
+    const key = parts.length === 1 ? parts[0] : JSON.stringify(parts);
+    // The state keeps keys as text, each ended by NUL (as every store keeps ids: docs/rules.md).
+    if (key.includes("\u0000")) throw new RowProblem("forbidden_character", "key", "the key holds U+0000 (NUL), which no id may hold");
+    if (mapping.object === "events") {
+      const event = idText(row, mapping.event, "event");
+      const distinctId = idText(row, mapping.distinctId, "distinct_id");
+      const time = timeOf(valueOf(row, mapping.time, "time"));
+      const given = mapping.insertId ? valueOf(row, mapping.insertId, "$insert_id") : null;
+      const id = given === null || given === undefined ? insertId(event, key) : idString(given, "$insert_id");
+      const rest = members === "" ? "" : `,${members}`;
+      const record = `{"event":${quote(event)},"properties":{"time":${time},"distinct_id":${quote(distinctId)},"$insert_id":${quote(id)}${rest}}}`;
+      return { key, record, insertId: id };
+    }
+    const unset = mapping.nulls === "unset" && nulls.length > 0 ? `,"$unset":${JSON.stringify(nulls)}` : "";
+    const who =
+      mapping.object === "users"
+        ? `"$distinct_id":${quote(idText(row, mapping.distinctId, "distinct_id"))}`
+        : `"$group_key":${quote(idText(row, mapping.groupKey, "group_key"))},"$group_id":${quote(idText(row, mapping.groupId, "group_id"))}`;
+    // `props` is what a later removal of this row needs (load.js, removed).
+    return { key, record: `{"$token":${JSON.stringify(token)},${who},"$set":{${members}}${unset}}`, props };
+  };
+
+  // mapLine's state: the columns met so far (each one's property name and its name's
+  // text, whether the record's head reads it, and the last row it was met in).
+  const flat = fastMapping && mapping.object !== "audiences";
+  const spans = new Int32Array(4 * MAX_MEMBERS);
+  // The columns recordOf reads: the mapped ones and the key's.
+  const headColumns = new Set([mapping.distinctId, mapping.event, mapping.time, mapping.insertId, mapping.groupKey, mapping.groupId, ...mapping.key].filter((c) => typeof c === "string"));
+  const columns = new Map();
+  const lastRow = [];
+  let rowsSeen = 0;
+  const columnOf = (column) => {
+    const name = nameOf(column);
+    return {
+      column,
+      plain: column !== "__proto__" && name !== "__proto__" && !/^(0|[1-9]\d*)$/.test(column),
+      head: headColumns.has(column),
+      name,
+      nameText: name === null ? null : JSON.stringify(name),
+      // Written as the row names it: a run of the row's own text can hold it.
+      asIs: name === column,
+      stamp: 0,
+    };
   };
   const slowProperties = (row) => {
     const { out, nulls } = properties(row);
-    return { text: `{${members(out).slice(1)}}`, nulls, props: lists === null ? null : out.map(([name]) => name) };
+    return { members: members(out).slice(1), nulls, props: lists === null ? null : out.map(([name]) => name) };
   };
 
   return {
@@ -195,30 +256,99 @@ export function createMapper(mapping, { token = "", insertId } = {}) {
       return { user, id, name: name === null || name === undefined ? null : String(name) };
     },
     map(row) {
-      // One column's text as it is; several as a JSON list, so no two rows' keys run together.
-      const parts = mapping.key.map((column) => idText(row, column, `key (${column})`));
-      const key = parts.length === 1 ? parts[0] : JSON.stringify(parts);
-      // The state keeps keys as text, each ended by NUL (as every store keeps ids: docs/rules.md).
-      if (key.includes("\u0000")) throw new RowProblem("forbidden_character", "key", "the key holds U+0000 (NUL), which no id may hold");
-      if (mapping.object === "events") {
-        const event = idText(row, mapping.event, "event");
-        const distinctId = idText(row, mapping.distinctId, "distinct_id");
-        const time = timeOf(valueOf(row, mapping.time, "time"));
-        const given = mapping.insertId ? valueOf(row, mapping.insertId, "$insert_id") : null;
-        const id = given === null || given === undefined ? insertId(event, key) : idString(given, "$insert_id");
-        const { text } = propertiesOf(row);
-        const rest = text.length > 2 ? `,${text.slice(1)}` : "}";
-        const record = `{"event":${JSON.stringify(event)},"properties":{"time":${time},"distinct_id":${JSON.stringify(distinctId)},"$insert_id":${JSON.stringify(id)}${rest}}`;
-        return { key, record, insertId: id };
+      return recordOf(row, propertiesOf(row));
+    },
+    /**
+     * The same as `map(parseJson(text))` for a flat row (flat-row.js), written from the
+     * row's own text without making its object; null for any other row (or one that
+     * cannot be mapped), which is then parsed and mapped.
+     */
+    mapLine(text) {
+      if (!flat) return null;
+      const count = scanFlat(text, spans);
+      if (count < 0) return null;
+      // A cache, kept small whatever columns the rows hold; cleared between rows only, so
+      // a repeat within a row is always seen.
+      if (columns.size > MAX_CACHED) {
+        columns.clear();
+        lastRow.length = 0;
       }
-      const { text: set, nulls, props } = propertiesOf(row);
-      const unset = mapping.nulls === "unset" && nulls.length > 0 ? `,"$unset":${JSON.stringify(nulls)}` : "";
-      const who =
-        mapping.object === "users"
-          ? `"$distinct_id":${JSON.stringify(idText(row, mapping.distinctId, "distinct_id"))}`
-          : `"$group_key":${JSON.stringify(idText(row, mapping.groupKey, "group_key"))},"$group_id":${JSON.stringify(idText(row, mapping.groupId, "group_id"))}`;
-      // `props` is what a later removal of this row needs (load.js, removed).
-      return { key, record: `{"$token":${JSON.stringify(token)},${who},"$set":${set}${unset}}`, props };
+      const stamp = ++rowsSeen;
+      const head = {};
+      // The properties' text: members copied from the row as they are, in runs of
+      // members that lie one after another there, and the others written.
+      let written = "";
+      let runStart = -1;
+      let runEnd = -1;
+      let nulls = null;
+      let shape = lists?.root ?? null;
+      const names = lists === null ? null : [];
+      for (let k = 0; k < count; k++) {
+        const keyStart = spans[4 * k];
+        const keyEnd = spans[4 * k + 1];
+        // Rows of one shape name their columns in one order: the column at this place
+        // in the last row is checked first, without slicing the name out.
+        let seen = lastRow[k];
+        if (seen === undefined || seen.column.length !== keyEnd - keyStart || !sameText(text, keyStart, seen.column)) {
+          const column = text.slice(keyStart, keyEnd);
+          seen = columns.get(column);
+          if (seen === undefined) columns.set(column, (seen = columnOf(column)));
+          lastRow[k] = seen;
+        }
+        // A repeated column (JSON.parse keeps its last value at its first place), an
+        // integer-like column (JSON.parse puts those first) or "__proto__": the usual way.
+        // (Two columns renamed to one name are both written, as the usual way writes them.)
+        if (seen.plain === false || seen.stamp === stamp) return null;
+        seen.stamp = stamp;
+        const start = spans[4 * k + 2];
+        const end = spans[4 * k + 3];
+        const first = text.charCodeAt(start);
+        // The value's text as JSON.stringify writes it, when that is its text here.
+        let asIs = true;
+        let valueText = null;
+        let value;
+        if (first === NULL) value = null;
+        else if (first === STRING) {
+          if (seen.head) value = text.slice(start + 1, end - 1);
+        } else if (first === 116 || first === 102) value = first === 116;
+        else {
+          const raw = text.slice(start, end);
+          value = flatNumber(raw);
+          if (value === undefined) return null;
+          if (!isPlainInteger(raw)) {
+            valueText = String(value);
+            asIs = valueText === raw;
+          }
+        }
+        if (seen.head) head[seen.column] = value;
+        if (seen.name === null) continue;
+        if (value === null) {
+          (nulls ??= []).push(seen.name);
+          continue;
+        }
+        if (asIs && seen.asIs && start === keyEnd + 2 && text.charCodeAt(keyEnd + 1) === 58) {
+          // `"column":value` as the row has it: the run goes on if it ended just before.
+          if (runStart >= 0 && keyStart - 1 === runEnd + 1 && text.charCodeAt(runEnd) === 44) runEnd = end;
+          else {
+            if (runStart >= 0) written += `${written === "" ? "" : ","}${text.slice(runStart, runEnd)}`;
+            runStart = keyStart - 1;
+            runEnd = end;
+          }
+        } else {
+          if (runStart >= 0) written += `${written === "" ? "" : ","}${text.slice(runStart, runEnd)}`;
+          runStart = -1;
+          written += `${written === "" ? "" : ","}${seen.nameText}:${valueText ?? text.slice(start, end)}`;
+        }
+        if (names !== null) names.push(seen.name);
+        if (shape !== null) shape = lists.step(shape, seen.name);
+      }
+      if (runStart >= 0) written += `${written === "" ? "" : ","}${text.slice(runStart, runEnd)}`;
+      try {
+        return recordOf(head, { members: written, nulls: nulls ?? [], props: names === null ? null : (shape?.list ?? names) });
+      } catch (error) {
+        if (error instanceof RowProblem) return null;
+        throw error;
+      }
     },
   };
 }
@@ -281,6 +411,22 @@ export function json(value) {
   let text = "";
   for (const key of Object.keys(value)) text += `${text === "" ? "" : ","}${JSON.stringify(key)}:${json(value[key])}`;
   return `{${text}}`;
+}
+
+// What JSON.stringify escapes in a string (and lone surrogates, which it writes as \u
+// escapes): a string with none is its own text in quotes, without JSON.stringify's cost
+// (about three times a regular expression's test, for short ids).
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A string as JSON text: the same as JSON.stringify(text). */
+function quote(text) {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/** Whether `text` holds `column` at `at` (its length already known to fit). */
+function sameText(text, at, column) {
+  for (let i = 0; i < column.length; i++) if (text.charCodeAt(at + i) !== column.charCodeAt(i)) return false;
+  return true;
 }
 
 /** Standard base64, padded, by btoa rather than Buffer: the validator page imports this module too. */

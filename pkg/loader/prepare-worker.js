@@ -16,9 +16,11 @@ const mapper = createMapper(mapping, { token, insertId: (event, key) => insertId
 
 parentPort.on("message", ({ id, block }) => {
   try {
+    // A flat row is mapped from its text, without its object being made (mapping.js, mapLine).
+    const read = { ...limits, plainRows: true, mapLine: mapper.mapLine };
     const { rows: items, stopped } = limits.json
-      ? rowsOfJsonArrayBlock(block, { ...limits, plainRows: true })
-      : { rows: limits.csvDelimiter === undefined ? rowsOfBlock(block, { ...limits, plainRows: true }) : rowsOfCsvBlock(block, { maxRowBytes: limits.maxRowBytes, delimiter: limits.csvDelimiter }), stopped: false };
+      ? rowsOfJsonArrayBlock(block, read)
+      : { rows: limits.csvDelimiter === undefined ? rowsOfBlock(block, read) : rowsOfCsvBlock(block, { maxRowBytes: limits.maxRowBytes, delimiter: limits.csvDelimiter }), stopped: false };
     const prepared = prepareRows(items, { mapper });
     parentPort.postMessage({ id, read: items.length, prepared, stopped }, transferables(prepared));
   } catch (error) {

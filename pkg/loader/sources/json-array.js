@@ -186,9 +186,10 @@ export async function* jsonArrayBlocks(chunks, { maxRowBytes, maxDepth }) {
  * The rows of one block (as jsonArrayBlocks gives it): `{ rows, stopped }`, rows `{ n, row
  * }` / `{ n, error }` numbered from `firstN + 1`, ending at broken JSON when `stopped`.
  * Rows are null-prototype copies, or with `plainRows` JSON.parse's own objects (for a
- * reader that asks only for own columns, as the loader's mapping does).
+ * reader that asks only for own columns, as the loader's mapping does). With `mapLine`
+ * (a mapper's), an element it maps is `{ n, mapped }` and never parsed.
  */
-export function rowsOfJsonArrayBlock(block, { maxDepth, firstN = 0, plainRows = false }) {
+export function rowsOfJsonArrayBlock(block, { maxDepth, firstN = 0, plainRows = false, mapLine = null }) {
   const { bytes, ends, lines, problems } = block;
   const rows = [];
   let n = firstN;
@@ -199,10 +200,13 @@ export function rowsOfJsonArrayBlock(block, { maxDepth, firstN = 0, plainRows = 
     let error = known && { code: known.code, message: known.message, line };
     if (error === null) {
       const element = Buffer.from(bytes.buffer, bytes.byteOffset + start, ends[k] - start);
-      if (!isUtf8(element)) error = { code: "invalid_utf8", message: `line ${line}: an element is not valid UTF-8`, line };
+      const text = isUtf8(element) ? element.toString("utf8") : null;
+      const mapped = text === null ? null : mapLine?.(text);
+      if (text === null) error = { code: "invalid_utf8", message: `line ${line}: an element is not valid UTF-8`, line };
+      else if (mapped) rows.push({ n: ++n, mapped });
       else {
         try {
-          const value = parseJson(element.toString("utf8"), maxDepth);
+          const value = parseJson(text, maxDepth);
           if (isPlainObject(value)) rows.push({ n: ++n, row: plainRows ? value : asRow(value) });
           else error = { code: "not_an_object", message: `line ${line}: a row must be a JSON object, not ${describe(value)}`, line };
         } catch (thrown) {
