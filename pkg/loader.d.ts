@@ -55,8 +55,9 @@ export interface LoadCounts {
 export interface LoadSummary extends LoadCounts {
   /**
    * Removals (`removed`, or an audiences user who left every audience) were due but not
-   * sent: some row could not be read or mapped to a key, and a key this run did not see
-   * may be in it. The keys stay in the state; a run without such rows removes them.
+   * sent: some row was refused before it was planned (unreadable, unmappable), and a
+   * key this run did not see may be in it; or the source had no row at all. The keys
+   * stay in the state; a run without such rows removes them.
    */
   removalsHeld: boolean;
   dryRun: boolean;
@@ -76,7 +77,7 @@ export interface LoadOptions {
   /**
    * Worker threads that read, map and hash an NDJSON, JSON-array or CSV source beside the
    * thread that plans and sends: by default the cores but one, at most 4; 0 reads on this
-   * thread. Databases are read on this thread.
+   * thread. Databases, and audiences from any source, are read on this thread.
    */
   threads?: number;
   /** The state file (".cohort-sync-load.db"), a PostgreSQL database (`{ postgres: url or pg Pool }`), or false for none. */

@@ -39,8 +39,9 @@ Sending:
   --api URL            another base URL (a proxy; tests)
   --concurrency N      requests in flight (10)
   --groups-per-request N  group updates a request (200)
-  --threads N          worker threads reading, mapping and hashing NDJSON beside the
-                       sending (the cores but one, at most 4; 0 for none)
+  --threads N          worker threads reading, mapping and hashing NDJSON, JSON arrays
+                       and CSV beside the sending (the cores but one, at most 4; 0 for
+                       none; databases and audiences are read on the main thread)
   --removed HOW        profiles whose rows are gone from the source since they were
                        sent: unset (their properties) or delete (the profile); off
                        unless given

@@ -1,6 +1,6 @@
-// Worker threads that prepare NDJSON or CSV blocks (prepare-worker.js), taken in turn. Each
-// block's answer is a promise; the loader awaits them in the order it sent the blocks,
-// so rows are planned in the source's order whichever thread finished first.
+// Worker threads that prepare NDJSON, JSON-array or CSV blocks (prepare-worker.js), taken
+// in turn. Each block's answer is a promise; the loader awaits them in the order it sent
+// the blocks, so rows are planned in the source's order whichever thread finished first.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 

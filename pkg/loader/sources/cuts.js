@@ -1,9 +1,10 @@
-// Where NDJSON and CSV sources are cut into blocks (ndjson.js, csv.js): where the content
-// says, not where a count of bytes falls. After at least MIN_BLOCK bytes, at the end of a
-// row whose sampled bytes (every fourth, from the row's first) hash to a multiple of 32,
-// and at the first row end at or past MAX_BLOCK (a block may hold one longer row). A row
-// that changes, even in length, then moves only its own block's cuts, and a re-run finds
-// the other blocks byte for byte as it read them before (load.js, the block memo).
+// Where NDJSON, JSON-array and CSV sources are cut into blocks (ndjson.js, json-array.js,
+// csv.js): where the content says, not where a count of bytes falls. After at least
+// MIN_BLOCK bytes, at the end of a row whose sampled bytes (every fourth, from the row's
+// first) hash to a multiple of 32, and at the first row end at or past MAX_BLOCK (a block
+// may hold one longer row). A row that changes, even in length, then moves only its own
+// block's cuts, and a re-run finds the other blocks byte for byte as it read them before
+// (load.js, the block memo).
 // Blocks stay at 64 KB at most: reading a 94 MB file in blocks of 96 KB, or of 32 to
 // 128, doubled its RSS against blocks of 64.
 

@@ -25,8 +25,9 @@ const STOPPED = "a JSON array cannot be read past broken JSON, so the rest of th
  * Blocks of whole elements of the JSON array in `chunks` (Buffers, BOM gone): `{ bytes,
  * ends, lines, problems }`: the elements' bytes back to back (a copy of their own, without
  * the whitespace and commas between them), where each ends in them and the line it
- * starts at, and what the scanner already knows is wrong with some (`{ at, code, message
- * }`, `at` the element's place in the block; such an element has no bytes). A block is
+ * starts at, and what the scanner already knows is wrong with some (`{ at, code, message,
+ * line }`, `at` the element's place in the block; such an element has no bytes). A cut
+ * counts every element's bytes, kept or not. A block is
  * cut where the content says (cuts.js: the elements' sampled bytes), so a changed element
  * moves only its own block's cuts. After broken JSON the block ends with it, and no block
  * follows.
@@ -38,6 +39,9 @@ export async function* jsonArrayBlocks(chunks, { maxRowBytes, maxDepth }) {
   // and problems will say.
   let held = [];
   let heldLength = 0;
+  // The block's elements' bytes, those refused while cut (and not kept) included: what
+  // decides a cut, so that a run of refused elements is cut like any other.
+  let scanned = 0;
   let ends = [];
   let lines = [];
   let problems = [];
@@ -62,6 +66,7 @@ export async function* jsonArrayBlocks(chunks, { maxRowBytes, maxDepth }) {
     const block = { bytes, ends: Uint32Array.from(ends), lines: Uint32Array.from(lines), problems };
     held = [];
     heldLength = 0;
+    scanned = 0;
     ends = [];
     lines = [];
     problems = [];
@@ -83,7 +88,8 @@ export async function* jsonArrayBlocks(chunks, { maxRowBytes, maxDepth }) {
       ends.push(heldLength);
       lines.push(startLine);
     }
-    const ended = heldLength >= MIN_BLOCK && (heldLength >= MAX_BLOCK || (length <= maxRowBytes && endsBlock(hash)));
+    scanned += length;
+    const ended = scanned >= MIN_BLOCK && (scanned >= MAX_BLOCK || (length <= maxRowBytes && endsBlock(hash)));
     parts = [];
     length = 0;
     hash = HASH_START;

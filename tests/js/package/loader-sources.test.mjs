@@ -451,6 +451,24 @@ describe("hostile rows: row errors, the reader goes on, nothing throws", () => {
     assert.equal({}.polluted, undefined);
   });
 
+  test("JSON array: a long run of elements refused while cut is cut into blocks like any other, so memory does not grow with it", async () => {
+    const { jsonArrayBlocks } = await import(new URL("../../../node_modules/cohort-sync/loader/sources/json-array.js", import.meta.url));
+    const deep = `{"a":${"[".repeat(70)}${"]".repeat(70)}}`;
+    async function* chunks() {
+      for (let i = 0; i < 20; i++) yield Buffer.from(`${i === 0 ? "[" : ","}${Array(5000).fill(deep).join(",")}`);
+      yield Buffer.from("]");
+    }
+    let elements = 0;
+    let most = 0;
+    for await (const block of jsonArrayBlocks(chunks(), { maxRowBytes: 1 << 20, maxDepth: 64 })) {
+      elements += block.ends.length;
+      most = Math.max(most, block.problems.length);
+      assert.ok(block.problems.every((p) => p.code === "nesting_too_deep"));
+    }
+    assert.equal(elements, 100_000);
+    assert.ok(most <= Math.ceil((64 * 1024) / deep.length) + 1, `at most a block's bytes of elements in a block: ${most}`);
+  });
+
   test("CSV: invalid UTF-8 and an oversized record are row errors; a __proto__ column is an own column", async () => {
     const content = Buffer.concat([Buffer.from("__proto__,b\n1,2\n"), Buffer.from([0x33, 0x2c, 0xff, 0x0a]), Buffer.from(`"${"z".repeat(5000)}",4\n5,6\n`)]);
     const items = await readAll({ file: file("hostile.csv", content) }, { maxRowBytes: 1000 });

@@ -394,6 +394,13 @@ describe("profiles", () => {
     const clean = await run({ source: { file: ndjson("removed.ndjson", users.slice(0, 24)) }, mapping, state, removed: "delete" });
     assert.deepEqual([clean.removed, clean.removalsHeld], [2, false]);
     assert.deepEqual(["r-3", "r-24", "r-25"].map((id) => mp.profiles().has(id)), [true, false, false]);
+    // A row that cannot be read, but nothing gone: nothing is held.
+    const nothingDue = await run({ source: { file: ndjson("removed.ndjson", [...users.slice(0, 24), '{"id":']) }, mapping, state, removed: "delete" });
+    assert.deepEqual([nothingDue.rejected, nothingDue.removed, nothingDue.removalsHeld], [1, 0, false]);
+    // An empty source (an export that failed looks the same) removes nothing.
+    const empty = await run({ source: { file: ndjson("removed.ndjson", []) }, mapping, state, removed: "delete" });
+    assert.deepEqual([empty.read, empty.removed, empty.removalsHeld], [0, 0, true]);
+    assert.equal(mp.profiles().get("r-0").plan, "pro");
   });
 
   test("audiences: rows of (user, audience) become each user's SegmentMembership and In <name>; one who left every audience gets '' and false", T, async () => {
