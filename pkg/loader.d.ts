@@ -111,6 +111,10 @@ export function openSource(spec: LoadSource, options?: { maxRowBytes?: number; m
 export function checkMapping(mapping: LoadMapping): LoadMapping;
 export function createMapper(mapping: LoadMapping, options?: { token?: string; insertId?: (event: string, key: string) => string }): {
   map(row: Record<string, unknown>): { key: string; record: string; insertId?: string; who?: string; props?: string[] };
+  /** The same as `map` of the row parsed, for a flat row's JSON text; null for any other row. */
+  mapLine(text: string): { key: string; record: string; insertId?: string; props?: string[] | null } | null;
+  /** An audiences row: its user, audience id and name. */
+  audience(row: Record<string, unknown>): { user: string; id: string; name: string | null };
 };
 export class RowProblem extends Error {
   code: string;

@@ -1,8 +1,9 @@
 // A flat row's members found in its JSON text, without making its object: what lets the
 // mapper write a record straight from a row's own text (mapping.js, mapLine). Flat is
 // one JSON object whose values are strings, numbers, true, false or null, and whose
-// strings (keys and values) hold no escape and no control character: such a string's
-// text is exactly what JSON.stringify writes for its value. Anything else, valid JSON or
+// strings (keys and values) hold no escape, no control character and no lone surrogate
+// (text decoded from UTF-8 has none): such a string's text is exactly what
+// JSON.stringify writes for its value. Anything else, valid JSON or
 // not, is no flat row, and the row is parsed and mapped the usual way, which says what
 // is wrong with it.
 
@@ -21,6 +22,7 @@ export const NULL = 110;
  * quotes) and where its value's text starts and ends. Returns how many, or -1.
  */
 export function scanFlat(text, spans) {
+  if (!text.isWellFormed()) return -1;
   const length = text.length;
   // With no escape and no control character anywhere (the common row), a string ends
   // at the next quote.

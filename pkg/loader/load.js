@@ -493,7 +493,7 @@ function replay(state, journal) {
  */
 function blockFingerprint(mapping, token, limits) {
   const hash = createHash("sha256").update(JSON.stringify({ mapping, token, limits }));
-  for (const file of ["./mapping.js", "./prepare.js", "./sources/ndjson.js", "./sources/json-array.js", "./sources/csv.js", "./sources/values.js", "../dist/cohort_sync_bg.wasm"]) {
+  for (const file of ["./mapping.js", "./flat-row.js", "./prepare.js", "./prepare-worker.js", "./sources/ndjson.js", "./sources/json-array.js", "./sources/csv.js", "./sources/values.js", "../dist/cohort_sync_bg.wasm"]) {
     hash.update(readFileSync(new URL(file, import.meta.url)));
   }
   return hash.digest();

@@ -290,7 +290,9 @@ export function createMapper(mapping, { token = "", insertId } = {}) {
         // in the last row is checked first, without slicing the name out.
         let seen = lastRow[k];
         if (seen === undefined || seen.column.length !== keyEnd - keyStart || !sameText(text, keyStart, seen.column)) {
-          const column = text.slice(keyStart, keyEnd);
+          // A copy: a slice of the row's text would keep the whole row (and the block it
+          // was cut from) alive as long as the name is cached.
+          const column = ownCopy(text.slice(keyStart, keyEnd));
           seen = columns.get(column);
           if (seen === undefined) columns.set(column, (seen = columnOf(column)));
           lastRow[k] = seen;
@@ -421,6 +423,11 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 /** A string as JSON text: the same as JSON.stringify(text). */
 function quote(text) {
   return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/** `text` in a string of its own (V8 keeps a slice of 13 characters or more as a view of its whole). */
+function ownCopy(text) {
+  return ` ${text}`.slice(1);
 }
 
 /** Whether `text` holds `column` at `at` (its length already known to fit). */
