@@ -123,13 +123,13 @@ function digitsEnd(text, i) {
 }
 
 /**
- * A number's value as the usual way reads it (sources/values.js): JSON.parse's double,
- * or the nearest double to a fraction or an exponent's text. Undefined where that way
- * reads it otherwise: an integer of sixteen digits or more may be past 2^53 - 1 (read
+ * A number's value (`integer`: isPlainInteger(raw)) as the usual way reads it
+ * (sources/values.js): JSON.parse's double, or the nearest double to a fraction or an
+ * exponent's text. Undefined where that way reads it otherwise: an integer of sixteen digits or more may be past 2^53 - 1 (read
  * exactly, as a bigint), and a number past the doubles is kept as its text.
  */
-export function flatNumber(raw) {
-  if (isPlainInteger(raw) && raw.length - (raw.charCodeAt(0) === 45 ? 1 : 0) >= 16) return undefined;
+export function flatNumber(raw, integer) {
+  if (integer && raw.length - (raw.charCodeAt(0) === 45 ? 1 : 0) >= 16) return undefined;
   const value = Number(raw);
   return Number.isFinite(value) ? value : undefined;
 }

@@ -22,8 +22,8 @@ const CHUNK_ROWS = 2000;
 /**
  * Blocks (32–64 KB of NDJSON, a JSON array or CSV: 100–300 events) in the works a
  * worker thread: more than a request's rows, so that the threads keep preparing while
- * this one gzips, sends and journals a request. With two 64 KB blocks, 200k events took 10–15% longer
- * than with eight, at 0 ms and at 50 ms.
+ * this one gzips, sends and journals a request. With two 64 KB blocks, 200k events took
+ * 10–15% longer than with eight, at 0 ms and at 50 ms.
  */
 const BLOCKS_A_THREAD = 12;
 
@@ -385,8 +385,7 @@ export async function load(options) {
         if (brokenHere) ended = true;
       };
       for await (const block of source.blocks) {
-        // A block with rows the scanner already refused is read every time.
-        const key = memo && block.bytes && !block.problems?.length ? blockKey(memo.fingerprint, block) : null;
+        const key = memo && block.bytes ? blockKey(memo.fingerprint, block) : null;
         const entry = { block, key };
         // A block the memo knows is planned from its pairs; any other goes to a thread as
         // soon as the memo has answered.

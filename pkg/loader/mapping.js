@@ -8,14 +8,13 @@
 //   { object, key, distinctId, event, time, insertId, groupKey, groupId,
 //     properties: { include, exclude, rename }, nulls: "drop" | "unset" }
 // Column names are the source's; `event` and `groupKey` may be `{ value }` constants.
+import { MAX_MEMBERS, NULL, STRING, flatNumber, isPlainInteger, scanFlat } from "./flat-row.js";
 
 /**
  * The objects a load can write, and the Mixpanel endpoint each goes to. Audiences are
  * user profiles: rows of (user, audience) become each user's SegmentMembership.
  */
 export const OBJECTS = { events: "/import", users: "/engage", groups: "/groups", audiences: "/engage" };
-
-import { MAX_MEMBERS, NULL, STRING, flatNumber, isPlainInteger, scanFlat } from "./flat-row.js";
 
 /** The most columns whose property names a mapper keeps at once. */
 const MAX_CACHED = 4096;
@@ -278,6 +277,9 @@ export function createMapper(mapping, { token = "", insertId } = {}) {
       // The properties' text: members copied from the row as they are, in runs of
       // members that lie one after another there, and the others written.
       let written = "";
+      const write = (member) => {
+        written += written === "" ? member : `,${member}`;
+      };
       let runStart = -1;
       let runEnd = -1;
       let nulls = null;
@@ -315,9 +317,10 @@ export function createMapper(mapping, { token = "", insertId } = {}) {
         } else if (first === 116 || first === 102) value = first === 116;
         else {
           const raw = text.slice(start, end);
-          value = flatNumber(raw);
+          const integer = isPlainInteger(raw);
+          value = flatNumber(raw, integer);
           if (value === undefined) return null;
-          if (!isPlainInteger(raw)) {
+          if (!integer) {
             valueText = String(value);
             asIs = valueText === raw;
           }
@@ -332,19 +335,19 @@ export function createMapper(mapping, { token = "", insertId } = {}) {
           // `"column":value` as the row has it: the run goes on if it ended just before.
           if (runStart >= 0 && keyStart - 1 === runEnd + 1 && text.charCodeAt(runEnd) === 44) runEnd = end;
           else {
-            if (runStart >= 0) written += `${written === "" ? "" : ","}${text.slice(runStart, runEnd)}`;
+            if (runStart >= 0) write(text.slice(runStart, runEnd));
             runStart = keyStart - 1;
             runEnd = end;
           }
         } else {
-          if (runStart >= 0) written += `${written === "" ? "" : ","}${text.slice(runStart, runEnd)}`;
+          if (runStart >= 0) write(text.slice(runStart, runEnd));
           runStart = -1;
-          written += `${written === "" ? "" : ","}${seen.nameText}:${valueText ?? text.slice(start, end)}`;
+          write(`${seen.nameText}:${valueText ?? text.slice(start, end)}`);
         }
         if (names !== null) names.push(seen.name);
         if (shape !== null) shape = lists.step(shape, seen.name);
       }
-      if (runStart >= 0) written += `${written === "" ? "" : ","}${text.slice(runStart, runEnd)}`;
+      if (runStart >= 0) write(text.slice(runStart, runEnd));
       try {
         return recordOf(head, { members: written, nulls: nulls ?? [], props: names === null ? null : (shape?.list ?? names) });
       } catch (error) {
@@ -415,9 +418,9 @@ export function json(value) {
   return `{${text}}`;
 }
 
-// What JSON.stringify escapes in a string (and lone surrogates, which it writes as \u
-// escapes): a string with none is its own text in quotes, without JSON.stringify's cost
-// (about three times a regular expression's test, for short ids).
+// What JSON.stringify escapes in a string, and any surrogate (it escapes the lone ones; a
+// pair is left to it too): a string with none is its own text in quotes, without
+// JSON.stringify's cost (about three times a regular expression's test, for short ids).
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** A string as JSON text: the same as JSON.stringify(text). */

@@ -13,11 +13,11 @@ import { rowsOfBlock } from "./sources/ndjson.js";
 
 const { mapping, token, limits } = workerData;
 const mapper = createMapper(mapping, { token, insertId: (event, key) => insertId(event, key) });
+// A flat row is mapped from its text, without its object being made (mapping.js, mapLine).
+const read = { ...limits, plainRows: true, mapLine: mapper.mapLine };
 
 parentPort.on("message", ({ id, block }) => {
   try {
-    // A flat row is mapped from its text, without its object being made (mapping.js, mapLine).
-    const read = { ...limits, plainRows: true, mapLine: mapper.mapLine };
     const { rows: items, stopped } = limits.json
       ? rowsOfJsonArrayBlock(block, read)
       : { rows: limits.csvDelimiter === undefined ? rowsOfBlock(block, read) : rowsOfCsvBlock(block, { maxRowBytes: limits.maxRowBytes, delimiter: limits.csvDelimiter }), stopped: false };

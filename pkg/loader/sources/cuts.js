@@ -11,13 +11,8 @@
 export const MIN_BLOCK = 32 * 1024;
 export const MAX_BLOCK = 64 * 1024;
 
-/** FNV-1a's start, for a row's hash (`stepHash` over its sampled bytes). */
+/** FNV-1a's start, for a row's hash (over its sampled bytes). */
 export const HASH_START = 0x811c9dc5;
-
-/** FNV-1a's step: `hash` with one more byte. */
-export function stepHash(hash, byte) {
-  return Math.imul(hash ^ byte, 16777619);
-}
 
 /** Whether a row whose sampled bytes hash to `hash` ends a block (once past MIN_BLOCK). */
 export function endsBlock(hash) {
@@ -26,7 +21,14 @@ export function endsBlock(hash) {
 
 /** The hash of the sampled bytes of the row in `bytes[from, to)`. */
 export function rowHash(bytes, from, to) {
-  let hash = HASH_START;
-  for (let i = from; i < to; i += 4) hash = stepHash(hash, bytes[i]);
+  return hashMore(HASH_START, 0, bytes, from, to);
+}
+
+/**
+ * A row's `hash` so far, of its first `done` bytes, taken on over `bytes[from, to)`: for
+ * a row that arrives in pieces (FNV-1a over every fourth byte from the row's first).
+ */
+export function hashMore(hash, done, bytes, from, to) {
+  for (let i = from + ((4 - (done % 4)) % 4); i < to; i += 4) hash = Math.imul(hash ^ bytes[i], 16777619);
   return hash;
 }

@@ -9,7 +9,7 @@
 // nothing says where the next element starts, so it is one row error and the end of the
 // rows (`stopped`).
 import { isUtf8 } from "node:buffer";
-import { HASH_START, MAX_BLOCK, MIN_BLOCK, endsBlock, stepHash } from "./cuts.js";
+import { HASH_START, MAX_BLOCK, MIN_BLOCK, endsBlock, hashMore } from "./cuts.js";
 import { describe } from "./ndjson.js";
 import { RowProblem, asRow, isPlainObject, parseJson } from "./values.js";
 
@@ -98,7 +98,7 @@ export async function* jsonArrayBlocks(chunks, { maxRowBytes, maxDepth }) {
   // Holds bytes [start, end) of `chunk` as part of the element, none past the limit.
   const keep = (chunk, start, end) => {
     if (length + (end - start) <= maxRowBytes) {
-      for (let i = start + ((4 - (length % 4)) % 4); i < end; i += 4) hash = stepHash(hash, chunk[i]);
+      hash = hashMore(hash, length, chunk, start, end);
       parts.push(chunk.subarray(start, end));
     } else parts = [];
     length += end - start;

@@ -7,7 +7,7 @@
 // and the next line reads as if nothing happened. A block that is not valid UTF-8 is
 // read line by line, so the error names its line.
 import { isUtf8 } from "node:buffer";
-import { HASH_START, MAX_BLOCK, MIN_BLOCK, endsBlock, stepHash } from "./cuts.js";
+import { HASH_START, MAX_BLOCK, MIN_BLOCK, endsBlock, hashMore } from "./cuts.js";
 import { RowProblem, asRow, isPlainObject, parseJson } from "./values.js";
 
 // Blocks are cut where the content says (cuts.js).
@@ -56,7 +56,7 @@ export async function* ndjsonBlocks(chunks, { maxRowBytes }) {
   };
   // Hashes the line's bytes in piece[from, to).
   const hashLine = (piece, from, to) => {
-    for (let i = from + ((4 - (lineBytes % 4)) % 4); i < to; i += 4) lineHash = stepHash(lineHash, piece[i]);
+    lineHash = hashMore(lineHash, lineBytes, piece, from, to);
     lineBytes += to - from;
   };
 
